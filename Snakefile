@@ -1,0 +1,34 @@
+# dlpipe: the Snakemake front end. Rules take their inputs, outputs, params and command from the
+# one stage table (src/dlpipe/dag.py), which also renders dvc.yaml.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+report: "workflow/report/workflow.rst"
+
+
+configfile: "params.yaml"
+
+
+# One validator for both front ends: stop with dlpipe's message (file, key, expected, got).
+from dlpipe.errors import ParamsError
+from dlpipe.params import load_params
+
+try:
+    PARAMS = load_params(workflow.configfiles[0])
+except ParamsError as exc:
+    raise WorkflowError(str(exc)) from None
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/model.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    input:
+        expand(TEMPLATES["metrics"], project=PARAMS.projects),
+        TEMPLATES["summary_md"],
+    default_target: True

@@ -1,0 +1,56 @@
+"""Feature scaling and label encoding, built from params and fitted on training rows only."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+from dlpipe.datasets import TARGET
+from dlpipe.params import FeatureParams
+
+
+class PixelScaler(TransformerMixin, BaseEstimator):
+    """Divide 8-bit pixel intensities by 255 (nothing is learnt, so nothing can leak)."""
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        return np.asarray(X, dtype=np.float32) / np.float32(255.0)
+
+
+class Passthrough(TransformerMixin, BaseEstimator):
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        return np.asarray(X, dtype=np.float32)
+
+
+def make_scaler(features: FeatureParams) -> TransformerMixin:
+    """A fresh, unfitted transformer for ``features.scaler``."""
+    return {"standard": StandardScaler, "minmax": MinMaxScaler, "pixel": PixelScaler,
+            "none": Passthrough}[features.scaler]()
+
+
+def split_xy(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """Features and integer labels of a raw/interim table."""
+    return frame.drop(columns=[TARGET]), frame[TARGET].to_numpy()
+
+
+def encode_labels(y: np.ndarray, n_classes: int, encoding: str) -> pd.DataFrame:
+    """Target columns as params say: one-hot ``y_0..y_{k-1}`` or one integer column ``y``."""
+    if encoding == "onehot":
+        onehot = np.eye(n_classes, dtype=np.float32)[y]
+        return pd.DataFrame(onehot, columns=[f"y_{k}" for k in range(n_classes)])
+    return pd.DataFrame({"y": y.astype(np.int64)})
+
+
+def decode_labels(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Split a processed table into float32 features and integer labels (either encoding)."""
+    target_cols = [c for c in frame.columns if c == "y" or c.startswith("y_")]
+    X = frame.drop(columns=target_cols).to_numpy(dtype=np.float32)
+    y = frame["y"].to_numpy() if "y" in frame else frame[target_cols].to_numpy().argmax(axis=1)
+    return X, y.astype(np.int64)

@@ -1,0 +1,65 @@
+"""Keras networks built from params: a Sequential MLP, or a small CNN for images.
+
+Importing this module imports TensorFlow (~4 s), so only the stages that train networks do.
+"""
+
+from __future__ import annotations
+
+import os
+
+# One oneDNN setting for the whole project: it changes the numbers, and "0" is also the only
+# setting under which TensorFlow imports silently. Forced, not defaulted, so that no shell
+# environment can make two runs of the same params differ.
+os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from dlpipe.params import KerasModel  # noqa: E402
+
+_determinism_on = False
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and TensorFlow, and make TF ops deterministic (bit-identical weights)."""
+    global _determinism_on
+    keras.utils.set_random_seed(seed)
+    if not _determinism_on:
+        tf.config.experimental.enable_op_determinism()
+        _determinism_on = True
+
+
+def build(spec: KerasModel, n_features: int, n_classes: int, onehot: bool) -> keras.Model:
+    """A compiled network: [conv blocks] -> n_layers x Dense(units) [+BN] [+Dropout] -> softmax."""
+    regularizer = keras.regularizers.L2(spec.l2) if spec.l2 > 0 else None
+    model = keras.Sequential(name=f"{spec.kind}")
+    model.add(keras.Input(shape=(n_features,)))
+    if spec.kind == "cnn":
+        assert spec.image_shape is not None  # guaranteed by params validation
+        model.add(keras.layers.Reshape(spec.image_shape))
+        for block in range(spec.conv_blocks):
+            filters = spec.conv_filters * 2**block
+            model.add(keras.layers.Conv2D(filters, 3, padding="same", activation=spec.activation,
+                                          kernel_regularizer=regularizer))
+            if spec.batch_norm:
+                model.add(keras.layers.BatchNormalization())
+            model.add(keras.layers.MaxPooling2D(2))
+        model.add(keras.layers.Flatten())
+    for _ in range(spec.n_layers):
+        model.add(keras.layers.Dense(spec.units, activation=spec.activation,
+                                     kernel_regularizer=regularizer))
+        if spec.batch_norm:
+            model.add(keras.layers.BatchNormalization())
+        if spec.dropout > 0:
+            model.add(keras.layers.Dropout(spec.dropout))
+    model.add(keras.layers.Dense(n_classes, activation="softmax"))
+    optimizer = (keras.optimizers.Adam(spec.learning_rate) if spec.optimizer == "adam"
+                 else keras.optimizers.SGD(spec.learning_rate, momentum=0.9))
+    loss = "categorical_crossentropy" if onehot else "sparse_categorical_crossentropy"
+    model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
+    return model
+
+
+def load(path: str) -> keras.Model:
+    return keras.models.load_model(path)

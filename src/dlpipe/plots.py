@@ -1,0 +1,79 @@
+"""Figures (PNG) for reports and the Snakemake report; the data behind them goes to CSV for DVC."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from dlpipe.io import save_figure  # noqa: E402
+
+
+def confusion(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int, title: str,
+              out: Path) -> None:
+    """Counts (left) and row-normalised rates with the diagonal blanked, so errors stand out."""
+    counts = np.zeros((n_classes, n_classes), dtype=int)
+    np.add.at(counts, (y_true, y_pred), 1)
+    rates = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    errors = rates.copy()
+    np.fill_diagonal(errors, np.nan)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6))
+    for ax, matrix, name, fmt in ((axes[0], counts, "counts", "d"),
+                                  (axes[1], errors, "error rate per actual class", ".2f")):
+        image = ax.imshow(matrix, cmap="Blues" if fmt == "d" else "Reds")
+        fig.colorbar(image, ax=ax, fraction=0.046)
+        ax.set(xlabel="predicted", ylabel="actual", title=name,
+               xticks=range(n_classes), yticks=range(n_classes))
+        if n_classes <= 12:
+            for (i, j), value in np.ndenumerate(matrix):
+                if not np.isnan(value):
+                    ax.text(j, i, format(value, fmt), ha="center", va="center", fontsize=7)
+    fig.suptitle(title)
+    save_figure(out, fig)
+
+
+def learning_curves(history: pd.DataFrame, title: str, out: Path) -> None:
+    """Accuracy and loss per epoch, train vs validation: a widening gap is overfitting."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    for ax, metric in zip(axes, ("accuracy", "loss")):
+        ax.plot(history["epoch"], history[metric], label="train")
+        ax.plot(history["epoch"], history[f"val_{metric}"], label="validation")
+        ax.set(xlabel="epoch", ylabel=metric, title=metric)
+        ax.legend()
+    fig.suptitle(title)
+    save_figure(out, fig)
+
+
+def tuning_history(trials: pd.DataFrame, metric: str, title: str, out: Path) -> None:
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    done = trials[trials["state"] == "COMPLETE"]
+    pruned = trials[trials["state"] == "PRUNED"]
+    ax.scatter(done["number"], done["value"], label="complete", s=18)
+    if len(pruned):
+        ax.scatter(pruned["number"], [done["value"].min() if len(done) else 0] * len(pruned),
+                   marker="x", color="grey", label="pruned (at the floor)")
+    if len(done):
+        best = done.sort_values("number")["value"].cummax()
+        ax.step(done.sort_values("number")["number"], best, where="post", label="best so far")
+    ax.set(xlabel="trial", ylabel=f"CV {metric}", title=title)
+    ax.legend()
+    save_figure(out, fig)
+
+
+def importances(values: dict[str, float], title: str, out: Path) -> None:
+    fig, ax = plt.subplots(figsize=(6, 0.5 + 0.4 * max(len(values), 1)))
+    if values:
+        names = list(values)
+        ax.barh(names, [values[n] for n in names])
+        ax.set(xlabel="importance (fANOVA)")
+    else:
+        ax.text(0.5, 0.5, "not enough completed trials to estimate importances",
+                ha="center", va="center")
+        ax.set_axis_off()
+    ax.set_title(title)
+    save_figure(out, fig)

@@ -1,0 +1,47 @@
+"""split: a seeded train/test split, stratified on the label or in source order."""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from dlpipe.datasets import TARGET
+from dlpipe.errors import DataError
+from dlpipe.io import read_parquet, write_parquet
+from dlpipe.params import Params, SplitParams
+from dlpipe.paths import path
+
+log = logging.getLogger(__name__)
+
+
+def split_frame(frame: pd.DataFrame, split: SplitParams) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Train and test parts of ``frame``.
+
+    ``stratified`` keeps class proportions in both parts; ``ordered`` takes the last ``test_size``
+    rows as test (MNIST's canonical 60k/10k split). ``max_rows`` first draws a stratified,
+    seeded subsample (for quick runs and tests) from the whole table.
+    """
+    if split.max_rows is not None and split.max_rows < len(frame):
+        frame, _ = train_test_split(frame, train_size=split.max_rows, random_state=split.seed,
+                                    stratify=frame[TARGET])
+        frame = frame.sort_index()
+    n_test = split.test_size if isinstance(split.test_size, int) else round(
+        split.test_size * len(frame))
+    if not 0 < n_test < len(frame):
+        raise DataError(f"split: test_size {split.test_size} leaves no train or test rows out of "
+                        f"{len(frame)}")
+    if split.method == "ordered":
+        train, test = frame.iloc[:-n_test], frame.iloc[-n_test:]
+    else:
+        train, test = train_test_split(frame, test_size=n_test, random_state=split.seed,
+                                       stratify=frame[TARGET])
+    return train.reset_index(drop=True), test.reset_index(drop=True)
+
+
+def run(params: Params, project: str) -> None:
+    train, test = split_frame(read_parquet(path("raw", project)), params.project(project).split)
+    log.info("train %d rows, test %d rows", len(train), len(test))
+    write_parquet(path("interim_train", project), train)
+    write_parquet(path("interim_test", project), test)

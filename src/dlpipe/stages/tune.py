@@ -1,0 +1,104 @@
+"""tune: an Optuna study over the project's search space, scored by k-fold CV on the training part.
+
+Writes ``best_params.json`` (the full tuned model spec the train stage consumes), the trials table
+and two figures (optimisation history, parameter importances).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import numpy as np
+import optuna
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from dlpipe import plots, tuning
+from dlpipe.datasets import TARGET
+from dlpipe.features import split_xy
+from dlpipe.io import read_parquet, write_csv, write_json
+from dlpipe.params import KerasModel, Params, ProjectParams
+from dlpipe.paths import journal, path
+
+log = logging.getLogger(__name__)
+
+
+def with_overrides(model: KerasModel, drawn: dict[str, Any]) -> KerasModel:
+    """The model spec with tuned values in place (validated like params.yaml)."""
+    return KerasModel.model_validate({**model.model_dump(), **drawn})
+
+
+def tuning_rows(train: pd.DataFrame, cfg: ProjectParams, seed: int) -> pd.DataFrame:
+    """The training rows the study sees: all, or a seeded stratified subsample (tune.max_rows)."""
+    if cfg.tune.max_rows is None or cfg.tune.max_rows >= len(train):
+        return train
+    rows, _ = train_test_split(train, train_size=cfg.tune.max_rows, random_state=seed,
+                               stratify=train[TARGET])
+    return rows.reset_index(drop=True)
+
+
+def make_objective(cfg: ProjectParams, X: pd.DataFrame, y: np.ndarray, seed: int):
+    from dlpipe.training import cross_validate
+
+    metric = cfg.tune.metric
+
+    def objective(drawn: dict[str, Any], trial: optuna.Trial) -> float:
+        spec = with_overrides(cfg.model, drawn)
+
+        def on_fold(results) -> None:
+            trial.set_user_attr("epochs", sum(r.epochs for r in results))
+            trial.report(float(np.mean([r.scores[metric] for r in results])), len(results) - 1)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+
+        results = cross_validate(spec, cfg.features, X, y, cfg.cv.folds, seed, [metric], on_fold)
+        return float(np.mean([r.scores[metric] for r in results]))
+
+    return objective
+
+
+def study_config(cfg: ProjectParams, seed: int, n_rows: int) -> dict[str, Any]:
+    """Everything trial results depend on (timeout and workers only change how many run)."""
+    tune = cfg.tune.model_dump(exclude={"timeout", "workers", "n_trials"})
+    return {"seed": seed, "rows": n_rows, "features": cfg.features.model_dump(),
+            "cv": cfg.cv.model_dump(), "model": cfg.model.model_dump(), "tune": tune}
+
+
+def run(params: Params, project: str) -> None:
+    cfg = params.project(project)
+    train = tuning_rows(read_parquet(path("interim_train", project)), cfg, params.seed)
+    X, y = split_xy(train)
+    name = tuning.study_name(project, study_config(cfg, params.seed, len(train)))
+    study = tuning.open_study(journal(project), name, cfg.tune, params.seed)
+    tuning.recover_stale(study)
+    n_trials = tuning.grid_size(cfg.tune) if cfg.tune.mode == "grid" else cfg.tune.n_trials
+    log.info("study %s: %s, %d trials, %d-fold CV on %d rows, metric %s", name, cfg.tune.mode,
+             n_trials, cfg.cv.folds, len(train), cfg.tune.metric)
+    tuning.optimise(study, cfg.tune, make_objective(cfg, X, y, params.seed), n_trials,
+                    progress_bar=sys.stderr.isatty())
+    collect(study, cfg, project)
+
+
+def collect(study: optuna.Study, cfg: ProjectParams, project: str) -> None:
+    """Write best_params.json, the trials table and the figures from a finished study."""
+    best = study.best_trial
+    trials = tuning.trials_table(study)
+    spec = with_overrides(cfg.model, best.params)
+    write_json(path("best_params", project), {
+        "study": study.study_name, "metric": cfg.tune.metric, "best_value": best.value,
+        "best_trial": best.number, "tuned": best.params, "model": spec.model_dump(),
+        "n_complete": int((trials["state"] == "COMPLETE").sum()),
+        "n_pruned": int((trials["state"] == "PRUNED").sum()),
+        "epochs_total": int(trials.get("epochs", pd.Series(dtype=float)).fillna(0).sum())})
+    write_csv(path("trials", project), trials)
+    plots.tuning_history(trials, cfg.tune.metric, f"{project}: {cfg.tune.mode} tuning",
+                         path("tuning_history_png", project))
+    try:
+        values = optuna.importance.get_param_importances(study) if cfg.tune.search_space else {}
+    except (RuntimeError, ValueError, ZeroDivisionError):
+        values = {}  # fewer than two completed trials, or no parameter varied
+    plots.importances(values, f"{project}: parameter importances",
+                      path("tuning_importance_png", project))
+    log.info("best trial %d: %s=%.4f %s", best.number, cfg.tune.metric, best.value, best.params)

@@ -1,0 +1,174 @@
+"""Optuna tuning with k-fold CV: samplers and pruning from params, a resumable journal study.
+
+The study lives in an Optuna JournalStorage file (``data/tuning/<project>/journal.log``), one
+study per distinct tuning configuration, so a study killed mid-way resumes where it stopped:
+completed and pruned trials are kept, a trial that was running in a dead process is marked failed
+and its parameters re-queued, and only the missing trials run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import logging
+import math
+import os
+import socket
+from pathlib import Path
+from typing import Any, Callable
+
+import optuna
+from optuna.storages.journal import JournalFileBackend, JournalStorage
+from optuna.trial import TrialState
+
+from dlpipe.params import CategoricalSpace, FloatSpace, IntSpace, TuneParams
+
+log = logging.getLogger(__name__)
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+
+Objective = Callable[[dict[str, Any], optuna.Trial], float]
+
+
+def study_name(project: str, config: dict[str, Any]) -> str:
+    """A name that changes whenever anything the trials depend on changes."""
+    digest = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()
+    return f"{project}-{digest[:12]}"
+
+
+def grid(tune: TuneParams) -> dict[str, list[Any]]:
+    """The exhaustive grid over the declared values of every search dimension."""
+    values: dict[str, list[Any]] = {}
+    for name, space in tune.search_space.items():
+        if isinstance(space, CategoricalSpace):
+            values[name] = list(space.choices)
+        elif isinstance(space, IntSpace):
+            values[name] = list(range(space.low, space.high + 1, space.step))
+        else:
+            values[name] = list(space.grid)
+    return values
+
+
+def grid_size(tune: TuneParams) -> int:
+    return math.prod(len(v) for v in grid(tune).values())
+
+
+def suggest(trial: optuna.Trial, tune: TuneParams) -> dict[str, Any]:
+    """Draw one configuration from the search space."""
+    drawn: dict[str, Any] = {}
+    for name, space in tune.search_space.items():
+        if isinstance(space, CategoricalSpace):
+            drawn[name] = trial.suggest_categorical(name, space.choices)
+        elif isinstance(space, IntSpace):
+            drawn[name] = trial.suggest_int(name, space.low, space.high, step=space.step,
+                                            log=space.log)
+        elif isinstance(space, FloatSpace) and tune.mode == "grid":
+            drawn[name] = trial.suggest_categorical(name, space.grid)
+        else:
+            drawn[name] = trial.suggest_float(name, space.low, space.high, log=space.log)
+    return drawn
+
+
+def make_sampler(tune: TuneParams, seed: int) -> optuna.samplers.BaseSampler:
+    if tune.mode == "grid":
+        return optuna.samplers.GridSampler(grid(tune), seed=seed)
+    if tune.mode == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    return optuna.samplers.TPESampler(seed=seed)
+
+
+def make_pruner(tune: TuneParams) -> optuna.pruners.BasePruner:
+    if tune.pruner == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=tune.pruner_startup_trials,
+                                           n_warmup_steps=tune.pruner_warmup_steps)
+    return optuna.pruners.NopPruner()
+
+
+def open_study(journal: Path, name: str, tune: TuneParams, seed: int) -> optuna.Study:
+    journal.parent.mkdir(parents=True, exist_ok=True)
+    storage = JournalStorage(JournalFileBackend(str(journal)))
+    return optuna.create_study(study_name=name, storage=storage, direction="maximize",
+                               sampler=make_sampler(tune, seed), pruner=make_pruner(tune),
+                               load_if_exists=True)
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _is_dead(owner: str) -> bool:
+    host, _, pid = owner.partition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another machine's trial: only that machine can tell
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def recover_stale(study: optuna.Study) -> int:
+    """Fail trials left RUNNING by a dead process on this host and re-queue their parameters."""
+    recovered = 0
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        owner = trial.user_attrs.get("owner", "")
+        if owner and _is_dead(owner):
+            study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+            if trial.params:
+                study.enqueue_trial(trial.params, skip_if_exists=False)
+            recovered += 1
+    if recovered:
+        log.info("resumed study %s: %d interrupted trial(s) re-queued", study.study_name, recovered)
+    return recovered
+
+
+def finished(study: optuna.Study) -> int:
+    return len(study.get_trials(deepcopy=False, states=FINISHED))
+
+
+def optimise(study: optuna.Study, tune: TuneParams, objective: Objective, n_trials: int,
+             progress_bar: bool) -> None:
+    """Run trials until ``n_trials`` are finished in the study (counting earlier runs)."""
+    remaining = n_trials - finished(study)
+    if remaining <= 0:
+        log.info("study %s already has %d finished trials", study.study_name, finished(study))
+        return
+
+    def wrapped(trial: optuna.Trial) -> float:
+        trial.set_user_attr("owner", _owner())
+        return objective(suggest(trial, tune), trial)
+
+    def report(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        best = study.best_value if any(t.state == TrialState.COMPLETE for t in study.trials) \
+            else float("nan")
+        log.info("trial %d %s: value=%s epochs=%s params=%s | best=%.4f | %d/%d finished",
+                 trial.number, trial.state.name.lower(), _fmt(trial.value),
+                 trial.user_attrs.get("epochs"), trial.params, best, finished(study), n_trials)
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study.optimize(wrapped, n_trials=remaining, timeout=tune.timeout, callbacks=[
+        optuna.study.MaxTrialsCallback(n_trials, states=FINISHED), report],
+        show_progress_bar=progress_bar, gc_after_trial=True)
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+def trials_table(study: optuna.Study):
+    """One row per trial: number, state, value, epochs, seconds and every parameter."""
+    frame = study.trials_dataframe(attrs=("number", "state", "value", "duration", "params",
+                                          "user_attrs"))
+    frame = frame.drop(columns=[c for c in frame.columns if c == "user_attrs_owner"])
+    if "duration" in frame:
+        frame["seconds"] = frame.pop("duration").dt.total_seconds()
+    frame.columns = [c.replace("params_", "").replace("user_attrs_", "") for c in frame.columns]
+    return frame
+
+
+def enumerate_grid(tune: TuneParams) -> list[dict[str, Any]]:
+    """Every grid point, in a stable order (used by tests and the efficiency bench)."""
+    values = grid(tune)
+    return [dict(zip(values, combo)) for combo in itertools.product(*values.values())]
