@@ -1,0 +1,39 @@
+# dlpipe: `make run` and `make test` do everything on a fresh machine (they create .venv first).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(abspath $(VENV))/bin
+CORES  ?= 2
+export PATH := $(BIN):$(PATH)
+
+.PHONY: venv run repro test test-fast dag report clean-venv
+
+venv: $(VENV)/.installed  ## create .venv and install the pinned lock (set-up only)
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), f"dlpipe needs Python 3.11, $(PYTHON) is {sys.version.split()[0]}"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+run: venv  ## set up, then run the whole pipeline with Snakemake
+	snakemake --workflow-profile workflow/profiles/default --cores $(CORES)
+
+repro: venv  ## the same DAG through DVC
+	dvc repro
+
+report: venv  ## Snakemake's HTML report with every figure
+	snakemake --workflow-profile workflow/profiles/default --report reports/report.html
+
+test: venv  ## set up, then run the whole test suite (starts a local SLURM cluster when it can)
+	python -m pytest
+
+test-fast: venv  ## unit tests only
+	python -m pytest -m "not slow and not slurm"
+
+dag: venv  ## re-render dvc.yaml from the stage table
+	python -m dlpipe dag
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,77 @@
+"""Shared fixtures: the repo's params as a dict, a tiny variant of it, small frames."""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("DLPIPE_DATA_MIRROR", ROOT.parent / "shared" / "data"))
+
+
+def repo_params() -> dict:
+    return yaml.safe_load((ROOT / "params.yaml").read_text())
+
+
+def tiny(raw: dict) -> dict:
+    """The repo's params shrunk for tests: few rows, 2 folds, 2 trials, 2 epochs."""
+    raw = copy.deepcopy(raw)
+    for project in raw["projects"]:
+        section = raw[project]
+        if project == "mnist":
+            section["split"].update(method="stratified", test_size=0.2, max_rows=400)
+        elif project == "price":
+            section["split"]["max_rows"] = 400
+        section["cv"]["folds"] = 2
+        section["tune"].update(n_trials=2, max_rows=None, timeout=None)
+        section["model"].update(epochs=2, patience=1, verbose=0)
+        if "study" in section:
+            section["study"] = tiny_study(section["study"])
+    return raw
+
+
+def tiny_study(study: dict) -> dict:
+    """Hook for the MNIST study section (shrinks training subsamples)."""
+    return study
+
+
+@pytest.fixture
+def raw_params() -> dict:
+    return repo_params()
+
+
+@pytest.fixture
+def tiny_raw() -> dict:
+    return tiny(repo_params())
+
+
+@pytest.fixture
+def write_params(tmp_path):
+    def write(raw: dict, name: str = "params.yaml") -> Path:
+        target = tmp_path / name
+        target.write_text(yaml.safe_dump(raw, sort_keys=False))
+        return target
+
+    return write
+
+
+@pytest.fixture
+def three_class_frame() -> pd.DataFrame:
+    """60 rows, 2 features, 3 balanced classes; class k is centred at (k, -k)."""
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(3), 20)
+    X = np.column_stack([y + rng.normal(0, 0.3, 60), -y + rng.normal(0, 0.3, 60)])
+    return pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "target": y.astype(np.int64)})
+
+
+@pytest.fixture
+def mirror() -> Path:
+    if not (SHARED_DATA / "mobile_price.csv").exists():
+        pytest.skip(f"no dataset mirror at {SHARED_DATA} (set DLPIPE_DATA_MIRROR)")
+    return SHARED_DATA

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import pytest
+
+from dlpipe.errors import DataError
+from dlpipe.params import SplitParams
+from dlpipe.stages.split import split_frame
+
+
+def _split(**kw) -> SplitParams:
+    return SplitParams(**{"method": "stratified", "test_size": 0.2, "seed": 1, "max_rows": None,
+                          **kw})
+
+
+def test_stratified_keeps_class_balance(three_class_frame):
+    train, test = split_frame(three_class_frame, _split())
+    assert len(train) == 48 and len(test) == 12
+    assert test["target"].value_counts().tolist() == [4, 4, 4]
+
+
+def test_seeded_and_seed_sensitive(three_class_frame):
+    first = split_frame(three_class_frame, _split())[1]
+    assert first.equals(split_frame(three_class_frame, _split())[1])
+    assert not first.equals(split_frame(three_class_frame, _split(seed=2))[1])
+
+
+def test_ordered_takes_the_last_rows(three_class_frame):
+    train, test = split_frame(three_class_frame, _split(method="ordered", test_size=10))
+    assert test.equals(three_class_frame.iloc[-10:].reset_index(drop=True))
+    assert len(train) == 50
+
+
+def test_max_rows_subsamples_stratified(three_class_frame):
+    train, test = split_frame(three_class_frame, _split(max_rows=30))
+    assert len(train) + len(test) == 30
+    assert train["target"].value_counts().tolist() == [8, 8, 8]
+
+
+def test_test_size_larger_than_data(three_class_frame):
+    with pytest.raises(DataError, match="leaves no train or test rows"):
+        split_frame(three_class_frame, _split(test_size=60))
