@@ -1,0 +1,111 @@
+"""Optuna tuning: grid mode covers the grid, pruning stops trials, a killed study resumes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import optuna
+import pytest
+import yaml
+from optuna.trial import TrialState
+
+from dlpipe import tuning
+from dlpipe.params import TuneParams
+from dlpipe.paths import journal
+
+
+def tune_params(**kw) -> TuneParams:
+    base = dict(mode="grid", n_trials=1, timeout=None, pruner="none", pruner_startup_trials=0,
+                pruner_warmup_steps=0, max_rows=None, metric="accuracy", workers=1,
+                search_space={
+                    "units": {"type": "int", "low": 8, "high": 24, "step": 8, "log": False},
+                    "learning_rate": {"type": "float", "low": 0.001, "high": 0.1, "log": True,
+                                      "grid": [0.001, 0.01]},
+                    "activation": {"type": "categorical", "choices": ["relu", "tanh"]}})
+    return TuneParams(**{**base, **kw})
+
+
+def test_grid_mode_runs_the_whole_grid(tmp_path):
+    tune = tune_params()
+    assert tuning.grid_size(tune) == 3 * 2 * 2 == len(tuning.enumerate_grid(tune))
+    study = tuning.open_study(tmp_path / "j.log", "grid", tune, seed=0)
+    tuning.optimise(study, tune, lambda drawn, trial: drawn["units"] / 100,
+                    tuning.grid_size(tune), progress_bar=False)
+    seen = sorted(tuple(sorted(t.params.items())) for t in study.trials)
+    expected = sorted(tuple(sorted(p.items())) for p in tuning.enumerate_grid(tune))
+    assert seen == expected
+    assert study.best_params["units"] == 24
+
+
+def test_median_pruner_prunes_bad_trials(tmp_path):
+    tune = tune_params(mode="tpe", pruner="median", pruner_startup_trials=2)
+    study = tuning.open_study(tmp_path / "j.log", "prune", tune, seed=0)
+
+    def objective(drawn, trial):
+        value = 1.0 if trial.number < 2 else 0.1  # later trials are worse at every step
+        for step in range(3):
+            trial.report(value, step)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return value
+
+    tuning.optimise(study, tune, objective, 5, progress_bar=False)
+    states = [t.state for t in study.trials]
+    assert states[:2] == [TrialState.COMPLETE] * 2
+    assert states[2:] == [TrialState.PRUNED] * 3
+
+
+def test_finished_trials_are_not_run_again(tmp_path):
+    tune = tune_params(mode="random")
+    calls = []
+    for _ in range(2):
+        study = tuning.open_study(tmp_path / "j.log", "again", tune, seed=0)
+        tuning.optimise(study, tune, lambda d, t: calls.append(1) or 0.5, 3, progress_bar=False)
+    assert len(calls) == 3 and tuning.finished(study) == 3
+
+
+@pytest.mark.slow
+def test_study_killed_mid_way_resumes_to_the_same_count(tmp_path, tiny_raw):
+    """SIGKILL `dlpipe tune iris` after two finished trials; the restart completes the study."""
+    tiny_raw["projects"] = ["iris"]
+    tiny_raw["iris"]["tune"].update(n_trials=5, mode="random", pruner="none")
+    tiny_raw["iris"]["model"].update(epochs=15, patience=15)
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(tiny_raw))
+    command = [sys.executable, "-m", "dlpipe"]
+    for stage in ("fetch", "split"):
+        subprocess.run([*command, stage, "iris"], cwd=tmp_path, check=True, capture_output=True)
+
+    def study() -> optuna.Study:
+        storage = optuna.storages.JournalStorage(
+            optuna.storages.journal.JournalFileBackend(str(tmp_path / journal("iris"))))
+        return optuna.load_study(study_name=storage.get_all_studies()[0].study_name,
+                                 storage=storage)
+
+    victim = subprocess.Popen([*command, "tune", "iris"], cwd=tmp_path,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        if (tmp_path / journal("iris")).exists() and tuning.finished(study()) >= 2:
+            break
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.wait()
+    killed = study()
+    assert 2 <= tuning.finished(killed) < 5
+    interrupted = killed.get_trials(states=(TrialState.RUNNING,))
+    assert len(interrupted) <= 1
+
+    subprocess.run([*command, "tune", "iris"], cwd=tmp_path, check=True, capture_output=True)
+    resumed = study()
+    assert tuning.finished(resumed) == 5
+    assert not resumed.get_trials(states=(TrialState.RUNNING,))
+    if interrupted:  # the trial that died mid-way was failed and its parameters run again
+        assert [t.state for t in resumed.trials if t.number == interrupted[0].number] == [
+            TrialState.FAIL]
+        assert any(t.params == interrupted[0].params and t.state == TrialState.COMPLETE
+                   for t in resumed.trials)
+    assert (tmp_path / "models/iris/best_params.json").exists()
