@@ -235,25 +235,36 @@ def parse_params(raw: Any, source: str = "params.yaml") -> Params:
 _UNION_TAGS = {"sklearn", "openml", "url", "int", "float", "categorical"}
 
 
-def _first_error(exc: ValidationError, source: str) -> str:
-    errors = exc.errors(include_url=False)
-    err = errors[0]
-    loc = [str(part) for part in err["loc"] if part != "sections"]
-    # discriminated unions add the tag (e.g. 'url') to the path: drop it, the user never wrote it
-    key = ".".join(part for part in loc if part not in _UNION_TAGS and "[" not in part)
+def _key(loc: tuple) -> str:
+    """The key path as the user wrote it: without pydantic's union/validator tags."""
+    parts = [str(p) for p in loc if p != "sections"]
+    return ".".join(p for p in parts if p not in _UNION_TAGS and "[" not in p and "-" not in p)
+
+
+def _expected(err: dict) -> str:
     message = err["msg"]
     if err["type"] == "extra_forbidden":
-        expected = "no such key (check the spelling; see params.yaml for the known keys)"
-    elif err["type"] == "missing":
-        expected = "this key (it is required)"
-    elif message.startswith("Input should be "):
-        expected = message[len("Input should be "):]
-    elif message.startswith("Value error, "):
-        expected = message[len("Value error, "):]
-    else:
-        expected = message
+        return "no such key (check the spelling; see params.yaml for the known keys)"
+    if err["type"] == "missing":
+        return "this key (it is required)"
+    for prefix in ("Input should be ", "Value error, "):
+        if message.startswith(prefix):
+            return message[len(prefix):]
+    return message
+
+
+def _first_error(exc: ValidationError, source: str) -> str:
+    """One line for the most telling problem: an unknown key first (it explains a missing one);
+    the alternatives of a union (e.g. a fraction or a row count) joined with 'or'."""
+    errors = sorted(exc.errors(include_url=False), key=lambda e: e["type"] != "extra_forbidden")
+    key = _key(errors[0]["loc"])
+    same = [e for e in errors if _key(e["loc"]) == key and e["type"] == errors[0]["type"]
+            or _key(e["loc"]) == key and errors[0]["type"] not in ("extra_forbidden", "missing")]
+    expected = " or ".join(dict.fromkeys(_expected(e) for e in same))
+    err = errors[0]
     got = "nothing" if err["type"] == "missing" else repr(err.get("input"))
     if len(got) > 80:
         got = got[:77] + "..."
-    more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+    others = len({_key(e["loc"]) for e in errors}) - 1
+    more = f" (and {others} more problem(s))" if others else ""
     return f"{source}: {key or 'top level'}: expected {expected}, got {got}{more}"
