@@ -5,18 +5,18 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-report: "workflow/report/workflow.rst"
-
-
 configfile: "params.yaml"
 
 
+report: "workflow/report/workflow.rst"
+
+
 # One validator for both front ends: stop with dlpipe's message (file, key, expected, got).
+from dlpipe import dag
 from dlpipe.errors import ParamsError
-from dlpipe.params import load_params
 
 try:
-    PARAMS = load_params(workflow.configfiles[0])
+    PARAMS = dag.load(workflow.configfiles[0])
 except ParamsError as exc:
     raise WorkflowError(str(exc)) from None
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-import os
 from pathlib import Path
 
 import numpy as np
@@ -11,34 +9,7 @@ import pandas as pd
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("DLPIPE_DATA_MIRROR", ROOT.parent / "shared" / "data"))
-
-
-def repo_params() -> dict:
-    return yaml.safe_load((ROOT / "params.yaml").read_text())
-
-
-def tiny(raw: dict) -> dict:
-    """The repo's params shrunk for tests: few rows, 2 folds, 2 trials, 2 epochs."""
-    raw = copy.deepcopy(raw)
-    for project in raw["projects"]:
-        section = raw[project]
-        if project == "mnist":
-            section["split"].update(method="stratified", test_size=0.2, max_rows=400)
-        elif project == "price":
-            section["split"]["max_rows"] = 400
-        section["cv"]["folds"] = 2
-        section["tune"].update(n_trials=2, max_rows=None, timeout=None)
-        section["model"].update(epochs=2, patience=1, verbose=0)
-        if "study" in section:
-            section["study"] = tiny_study(section["study"])
-    return raw
-
-
-def tiny_study(study: dict) -> dict:
-    """Hook for the MNIST study section (shrinks training subsamples)."""
-    return study
+from support import SHARED_DATA, repo_params, tiny
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import yaml
 from dlpipe import dag
 from dlpipe.params import parse_params
 
-from conftest import ROOT
+from support import ROOT
 
 BIN = Path(sys.executable).parent
 
@@ -32,7 +32,7 @@ def snakemake_jobs(workdir: Path) -> dict[str, dict]:
         if re.match(r"^(local)?rule \w+:$", line):
             current = {"deps": set(), "outs": set()}
         elif current is not None and line.startswith("    input: "):
-            current["deps"] = set(line[len("    input: "):].split(", "))
+            current["deps"] = dag.dvc_deps_view(line[len("    input: "):].split(", "))
         elif current is not None and line.startswith("    output: "):
             current["outs"] = set(line[len("    output: "):].split(", "))
         elif current is not None and line.startswith("Shell command: "):

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT, SHARED_DATA, tiny
+from support import ROOT, SHARED_DATA, tiny
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent

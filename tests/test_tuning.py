@@ -85,7 +85,7 @@ def test_study_killed_mid_way_resumes_to_the_same_count(tmp_path, tiny_raw):
         return optuna.load_study(study_name=storage.get_all_studies()[0].study_name,
                                  storage=storage)
 
-    victim = subprocess.Popen([*command, "tune", "iris"], cwd=tmp_path,
+    victim = subprocess.Popen([*command, "tune_worker", "iris", "--worker", "0"], cwd=tmp_path,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
@@ -99,7 +99,8 @@ def test_study_killed_mid_way_resumes_to_the_same_count(tmp_path, tiny_raw):
     interrupted = killed.get_trials(states=(TrialState.RUNNING,))
     assert len(interrupted) <= 1
 
-    subprocess.run([*command, "tune", "iris"], cwd=tmp_path, check=True, capture_output=True)
+    for stage in (["tune_worker", "iris", "--worker", "0"], ["tune", "iris"]):
+        subprocess.run([*command, *stage], cwd=tmp_path, check=True, capture_output=True)
     resumed = study()
     assert tuning.finished(resumed) == 5
     assert not resumed.get_trials(states=(TrialState.RUNNING,))

@@ -25,6 +25,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="stage to run, or 'dag' to write dvc.yaml from the stage table")
     parser.add_argument("project", nargs="?", default=None,
                         help=f"project name from params.yaml ('{dag.ALL}' for report)")
+    parser.add_argument("--worker", type=int, default=None,
+                        help="tune_worker: this worker's index (0 .. tune.workers-1)")
     parser.add_argument("--params", default="params.yaml", help="params file (default params.yaml)")
     parser.add_argument("--check", action="store_true",
                         help="dag: exit 1 if dvc.yaml differs from the table instead of writing")
@@ -35,21 +37,19 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from dlpipe import logs
-    from dlpipe.params import load_params
-
     try:
-        params = load_params(args.params)
+        params = dag.load(args.params)
         if args.stage == "dag":
             return _dag(params, args.check)
         stage = dag.BY_NAME[args.stage]
-        project = _check_project(stage, args.project, params)
-        log_file = Path(dag.resolve(stage, project, params)["log"])
-        logs.setup(log_file, args.verbose)
-        module = importlib.import_module(f"dlpipe.stages.{stage.name}")
+        wildcards = _wildcards(stage, args, params)
+        logs.setup(Path(dag.log_path(stage, wildcards)), args.verbose)
+        module = importlib.import_module(stage.entry)
+        run = getattr(module, "run_worker" if stage.scope == "worker" else "run")
         started = time.perf_counter()
-        log.info("%s %s: start (params %s)", stage.name, project, args.params)
-        module.run(params, project)
-        log.info("%s %s: done in %.1f s", stage.name, project, time.perf_counter() - started)
+        log.info("%s: start (params %s)", dag.command(stage, wildcards), args.params)
+        run(params, *wildcards.values())
+        log.info("%s: done in %.1f s", dag.command(stage, wildcards), time.perf_counter() - started)
         return 0
     except DlpipeError as exc:
         print(f"dlpipe: error: {exc}", file=sys.stderr)
@@ -57,17 +57,24 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
 
 
-def _check_project(stage: dag.Stage, project: str | None, params) -> str:
-    if not stage.per_project:
-        if project not in (None, dag.ALL):
+def _wildcards(stage: dag.Stage, args: argparse.Namespace, params) -> dict:
+    """Validate the project (and worker) arguments against the params and the stage's scope."""
+    if stage.scope == "all":
+        if args.project not in (None, dag.ALL):
             raise ParamsError(f"stage {stage.name} runs across projects: expected "
-                              f"'{dag.ALL}', got {project!r}")
-        return dag.ALL
-    if project is None:
-        raise ParamsError(f"stage {stage.name}: expected a project (one of {params.projects}), "
-                          "got none")
-    params.project(project)  # raises with the list of enabled projects
-    return project
+                              f"'{dag.ALL}', got {args.project!r}")
+        return {"project": dag.ALL}
+    enabled = dag.projects_of(stage, params)
+    if args.project not in enabled:
+        raise ParamsError(f"{params.source}: projects: stage {stage.name} expected one of "
+                          f"{enabled}, got {args.project!r}")
+    if stage.scope != "worker":
+        return {"project": args.project}
+    workers = params.project(args.project).tune.workers
+    if args.worker is None or not 0 <= args.worker < workers:
+        raise ParamsError(f"{params.source}: {args.project}.tune.workers: expected --worker in "
+                          f"0..{workers - 1}, got {args.worker}")
+    return {"project": args.project, "worker": args.worker}
 
 
 def _dag(params, check: bool) -> int:

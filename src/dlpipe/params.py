@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from dlpipe.errors import ParamsError
 
-RESERVED_KEYS = ("seed", "projects")
+RESERVED_KEYS = ("seed", "projects", "resources")
 PROJECT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 SCORERS = ("accuracy", "balanced_accuracy", "f1_macro", "f1_weighted", "precision_macro",
            "recall_macro", "precision_weighted", "recall_weighted", "roc_auc_ovr", "neg_log_loss")
@@ -162,6 +162,14 @@ class EvaluateParams(Strict):
     metrics: list[Literal[SCORERS]] = Field(min_length=1)  # type: ignore[valid-type]
 
 
+class StageResources(Strict):
+    """What Snakemake (and SLURM through it) reserves for each job of a stage."""
+
+    threads: Annotated[int, Field(ge=1, le=256, strict=True)]
+    mem_mb: Annotated[int, Field(ge=100, strict=True)]
+    runtime: Annotated[int, Field(ge=1, strict=True)]  # minutes
+
+
 class ProjectParams(Strict):
     data: DataParams
     split: SplitParams
@@ -183,6 +191,7 @@ class ProjectParams(Strict):
 class Params(Strict):
     seed: Seed
     projects: list[str] = Field(min_length=1)
+    resources: dict[str, StageResources]
     sections: dict[str, ProjectParams]
     source: str = "params.yaml"
 
@@ -227,7 +236,8 @@ def parse_params(raw: Any, source: str = "params.yaml") -> Params:
     if len(set(projects)) != len(projects):
         raise ParamsError(f"{source}: projects: expected unique names, got {projects!r}")
     try:
-        return Params(seed=raw["seed"], projects=projects, sections=sections, source=source)
+        return Params(seed=raw["seed"], projects=projects, resources=raw["resources"],
+                      sections=sections, source=source)
     except ValidationError as exc:
         raise ParamsError(_first_error(exc, source)) from None
 

@@ -14,6 +14,8 @@ TEMPLATES: dict[str, str] = {
     "processed_train": "data/processed/{project}/train.parquet",
     "processed_test": "data/processed/{project}/test.parquet",
     "transformer": "models/{project}/preprocess.joblib",
+    "worker_done": "data/tuning/{project}/workers/{worker}.json",
+    "workers_dir": "data/tuning/{project}/workers",
     "best_params": "models/{project}/best_params.json",
     "trials": "reports/{project}/tuning/trials.csv",
     "tuning_history_png": "reports/{project}/figures/tuning_history.png",
@@ -29,7 +31,6 @@ TEMPLATES: dict[str, str] = {
     "summary_csv": "reports/summary.csv",
     "summary_md": "reports/summary.md",
     "log": "logs/{project}/{stage}.log",
-    "benchmark": "benchmarks/{project}/{stage}.tsv",
 }
 
 # Not a stage output: an append-only Optuna journal that must survive re-runs so that a killed
@@ -38,9 +39,10 @@ JOURNAL = "data/tuning/{project}/journal.log"
 EXTERNAL_DIR = "data/external"
 
 
-def path(name: str, project: str = "", stage: str = "", root: str | Path = ".") -> Path:
-    """The concrete path of artefact ``name`` for ``project``."""
-    return Path(root) / TEMPLATES[name].format(project=project, stage=stage)
+def path(name: str, project: str = "", stage: str = "", worker: int | str = "",
+         root: str | Path = ".") -> Path:
+    """The concrete path of artefact ``name`` for ``project`` (and tuning ``worker``)."""
+    return Path(root) / TEMPLATES[name].format(project=project, stage=stage, worker=worker)
 
 
 def journal(project: str, root: str | Path = ".") -> Path:

@@ -1,26 +1,25 @@
-# Helpers that turn a row of the stage table into rule fields.
+# Helpers that turn a row of the stage table (src/dlpipe/dag.py) into rule fields.
 import json
 
 from dlpipe import dag
 from dlpipe.paths import TEMPLATES
 
-REPORT_CAPTIONS = "workflow/report"
-
 
 wildcard_constraints:
     project="|".join(PARAMS.projects),
+    worker=r"\d+",
 
 
 def stage_input(name):
-    return dag.snakemake_inputs(dag.BY_NAME[name], PARAMS.projects)
+    stage = dag.BY_NAME[name]
+    return lambda wc: dag.concrete_deps(stage, {"project": dag.ALL, **dict(wc)}, PARAMS)
 
 
 def stage_output(name):
     """Outputs; figures are flagged for `snakemake --report` with a caption per artefact."""
     stage = dag.BY_NAME[name]
     outs = []
-    for artefact, template in zip((*stage.outs, *stage.metrics, *stage.uncached),
-                                  dag.snakemake_outputs(stage)):
+    for artefact, template in zip(dag.outputs(stage), dag.snakemake_outputs(stage)):
         if template.endswith(".png"):
             outs.append(report(template, caption=f"../report/{artefact}.rst",
                                category="{project}", subcategory=name))
@@ -37,17 +36,21 @@ def stage_params(name):
 
 
 def stage_log(name):
-    return TEMPLATES["log"].format(project="{project}", stage=name)
+    return dag.snakemake_log(dag.BY_NAME[name])
 
 
 def stage_benchmark(name):
-    return TEMPLATES["benchmark"].format(project="{project}", stage=name)
+    return dag.snakemake_benchmark(dag.BY_NAME[name])
 
 
-def stage_shell(name):
-    return dag.command(name, "{wildcards.project}")
+def stage_threads(name):
+    return PARAMS.resources[name].threads
 
 
 def stage_resources(name):
-    stage = dag.BY_NAME[name]
-    return {"mem_mb": stage.mem_mb, "runtime": stage.runtime}
+    spec = PARAMS.resources[name]
+    return {"mem_mb": spec.mem_mb, "runtime": spec.runtime}
+
+
+def stage_shell(name):
+    return dag.snakemake_shell(dag.BY_NAME[name])

@@ -1,4 +1,5 @@
-# data stages: rule fields come from the stage table (src/dlpipe/dag.py).
+# data stages: every rule field comes from the stage table (src/dlpipe/dag.py).
+
 
 rule fetch:
     """Load the dataset from the cache, the mirror or online; verify its checksum."""
@@ -12,11 +13,12 @@ rule fetch:
         stage_log("fetch"),
     benchmark:
         stage_benchmark("fetch")
-    threads: dag.BY_NAME["fetch"].threads
+    threads: stage_threads("fetch")
     resources:
         **stage_resources("fetch"),
     shell:
         stage_shell("fetch")
+
 
 rule split:
     """Seeded train/test split."""
@@ -30,11 +32,12 @@ rule split:
         stage_log("split"),
     benchmark:
         stage_benchmark("split")
-    threads: dag.BY_NAME["split"].threads
+    threads: stage_threads("split")
     resources:
         **stage_resources("split"),
     shell:
         stage_shell("split")
+
 
 rule preprocess:
     """Fit scaling and label encoding on the training part only."""
@@ -48,7 +51,7 @@ rule preprocess:
         stage_log("preprocess"),
     benchmark:
         stage_benchmark("preprocess")
-    threads: dag.BY_NAME["preprocess"].threads
+    threads: stage_threads("preprocess")
     resources:
         **stage_resources("preprocess"),
     shell:

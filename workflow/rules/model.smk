@@ -1,7 +1,27 @@
-# model stages: rule fields come from the stage table (src/dlpipe/dag.py).
+# model stages: every rule field comes from the stage table (src/dlpipe/dag.py).
+
+
+rule tune_worker:
+    """Run trials of the project's Optuna study (tune.workers jobs share one journal)."""
+    input:
+        stage_input("tune_worker"),
+    output:
+        stage_output("tune_worker"),
+    params:
+        values=stage_params("tune_worker"),
+    log:
+        stage_log("tune_worker"),
+    benchmark:
+        stage_benchmark("tune_worker")
+    threads: stage_threads("tune_worker")
+    resources:
+        **stage_resources("tune_worker"),
+    shell:
+        stage_shell("tune_worker")
+
 
 rule tune:
-    """Optuna study with k-fold CV on the training part."""
+    """Collect the study: best params, trials table, figures."""
     input:
         stage_input("tune"),
     output:
@@ -12,11 +32,12 @@ rule tune:
         stage_log("tune"),
     benchmark:
         stage_benchmark("tune")
-    threads: dag.BY_NAME["tune"].threads
+    threads: stage_threads("tune")
     resources:
         **stage_resources("tune"),
     shell:
         stage_shell("tune")
+
 
 rule train:
     """k-fold CV of the tuned model, then the final fit on all training data."""
@@ -30,11 +51,12 @@ rule train:
         stage_log("train"),
     benchmark:
         stage_benchmark("train")
-    threads: dag.BY_NAME["train"].threads
+    threads: stage_threads("train")
     resources:
         **stage_resources("train"),
     shell:
         stage_shell("train")
+
 
 rule evaluate:
     """Test metrics, confusion matrix and tidy score rows."""
@@ -48,7 +70,7 @@ rule evaluate:
         stage_log("evaluate"),
     benchmark:
         stage_benchmark("evaluate")
-    threads: dag.BY_NAME["evaluate"].threads
+    threads: stage_threads("evaluate")
     resources:
         **stage_resources("evaluate"),
     shell:

@@ -1,4 +1,4 @@
-# The cross-project summary (stage table row "report").
+# report stages: every rule field comes from the stage table (src/dlpipe/dag.py).
 
 
 rule report:
@@ -10,11 +10,11 @@ rule report:
     params:
         values=stage_params("report"),
     log:
-        TEMPLATES["log"].format(project=dag.ALL, stage="report"),
+        stage_log("report"),
     benchmark:
-        TEMPLATES["benchmark"].format(project=dag.ALL, stage="report")
-    threads: dag.BY_NAME["report"].threads
+        stage_benchmark("report")
+    threads: stage_threads("report")
     resources:
         **stage_resources("report"),
     shell:
-        dag.command("report", dag.ALL)
+        stage_shell("report")

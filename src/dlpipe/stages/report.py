@@ -38,8 +38,6 @@ def markdown(frame: pd.DataFrame) -> str:
 
 
 def run(params: Params, project: str) -> None:
-    deps = dag.resolve(dag.BY_NAME["report"], dag.ALL, params)["deps"]
-    tables = [pd.read_csv(p) for p in deps if p.endswith(".csv")]
-    frame = summary(tables)
+    frame = summary([pd.read_csv(p) for p in dag.result_files(params)])
     write_csv(path("summary_csv"), frame)
     write_text(path("summary_md"), markdown(frame))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ from sklearn.model_selection import train_test_split
 
 from dlpipe import plots, tuning
 from dlpipe.datasets import TARGET
+from dlpipe.errors import DlpipeError
 from dlpipe.features import split_xy
 from dlpipe.io import read_parquet, write_csv, write_json
 from dlpipe.params import KerasModel, Params, ProjectParams
@@ -66,18 +68,46 @@ def study_config(cfg: ProjectParams, seed: int, n_rows: int) -> dict[str, Any]:
             "cv": cfg.cv.model_dump(), "model": cfg.model.model_dump(), "tune": tune}
 
 
-def run(params: Params, project: str) -> None:
+def open_project_study(params: Params, project: str, worker: int = 0):
+    """(study, its config, training rows, n_trials) for the project's tuning configuration.
+
+    Worker ``k`` samples with seed ``seed + k``: one worker reproduces the single-process study.
+    """
     cfg = params.project(project)
     train = tuning_rows(read_parquet(path("interim_train", project)), cfg, params.seed)
-    X, y = split_xy(train)
     name = tuning.study_name(project, study_config(cfg, params.seed, len(train)))
-    study = tuning.open_study(journal(project), name, cfg.tune, params.seed)
-    tuning.recover_stale(study)
+    study = tuning.open_study(journal(project), name, cfg.tune, params.seed + worker)
     n_trials = tuning.grid_size(cfg.tune) if cfg.tune.mode == "grid" else cfg.tune.n_trials
-    log.info("study %s: %s, %d trials, %d-fold CV on %d rows, metric %s", name, cfg.tune.mode,
-             n_trials, cfg.cv.folds, len(train), cfg.tune.metric)
+    return study, cfg, train, n_trials
+
+
+def run_worker(params: Params, project: str, worker: int) -> None:
+    """Run trials until the shared study has ``n_trials`` finished ones (resuming a killed run)."""
+    started = time.perf_counter()
+    study, cfg, train, n_trials = open_project_study(params, project, worker)
+    tuning.recover_stale(study)
+    before = tuning.finished(study)
+    log.info("study %s (worker %d of %d): %s, %d trials, %d-fold CV on %d rows, metric %s",
+             study.study_name, worker, cfg.tune.workers, cfg.tune.mode, n_trials, cfg.cv.folds,
+             len(train), cfg.tune.metric)
+    X, y = split_xy(train)
     tuning.optimise(study, cfg.tune, make_objective(cfg, X, y, params.seed), n_trials,
                     progress_bar=sys.stderr.isatty())
+    write_json(path("worker_done", project, worker=worker), {
+        "study": study.study_name, "worker": worker, "finished_before": before,
+        "finished_after": tuning.finished(study),
+        "seconds": round(time.perf_counter() - started, 1)})
+
+
+def run(params: Params, project: str) -> None:
+    """Collect the finished study into best_params.json, the trials table and the figures."""
+    study, cfg, _, n_trials = open_project_study(params, project)
+    if not any(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials):
+        raise DlpipeError(f"{project}: study {study.study_name} has no completed trial "
+                          f"(timeout {cfg.tune.timeout} s too short, or every trial failed)")
+    if tuning.finished(study) < n_trials:
+        log.warning("study %s: %d of %d trials finished (timeout reached)", study.study_name,
+                    tuning.finished(study), n_trials)
     collect(study, cfg, project)
 
 
