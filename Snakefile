@@ -24,11 +24,13 @@ except ParamsError as exc:
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/model.smk"
+include: "workflow/rules/study.smk"
 include: "workflow/rules/report.smk"
 
 
 rule all:
     input:
         expand(TEMPLATES["metrics"], project=PARAMS.projects),
+        expand(TEMPLATES["models_md"], project=dag.projects_of(dag.BY_NAME["models"], PARAMS)),
         TEMPLATES["summary_md"],
     default_target: True

@@ -34,5 +34,13 @@ def tiny(raw: dict) -> dict:
 
 
 def tiny_study(study: dict) -> dict:
-    """Hook for the MNIST study section (shrinks training subsamples)."""
+    """The MNIST study shrunk: small forests, 2 tuning trials, 2 MLP epochs."""
+    study = copy.deepcopy(study)
+    for task in ("binary", "multiclass"):
+        for spec in study[task]["models"].values():
+            if spec["kind"] == "random_forest":
+                spec["n_estimators"] = 20
+            if spec.get("tune"):
+                spec["tune"].update(n_trials=2, rows=200, folds=2)
+    study["mlp"].update(epochs=2, patience=1, verbose=0)
     return study

@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         wildcards = _wildcards(stage, args, params)
         logs.setup(Path(dag.log_path(stage, wildcards)), args.verbose)
         module = importlib.import_module(stage.entry)
-        run = getattr(module, "run_worker" if stage.scope == "worker" else "run")
+        run = getattr(module, stage.function)
         started = time.perf_counter()
         log.info("%s: start (params %s)", dag.command(stage, wildcards), args.params)
         run(params, *wildcards.values())

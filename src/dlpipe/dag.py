@@ -38,15 +38,23 @@ class Stage:
     uncached: tuple[str, ...] = ()  # small text outputs (plot data, tables): in git, not the cache
     results: str | None = None  # the artefact holding this stage's tidy score rows, if any
     scope: Scope = "project"
-    only: tuple[str, ...] | None = None  # projects the stage exists for (None: every project)
+    requires: str | None = None  # a project section the stage needs (e.g. "study")
     module: str = ""  # dlpipe.stages.<module> holds run() (run_worker() for scope "worker")
 
     @property
     def entry(self) -> str:
         return f"dlpipe.stages.{self.module or self.name}"
 
+    @property
+    def function(self) -> str:
+        """The function of :attr:`entry` the CLI calls."""
+        if self.scope == "worker":
+            return "run_worker"
+        return f"run_{self.name}" if self.module else "run"
 
-_COMMON = ("cli.py", "params.py", "paths.py", "io.py", "logs.py")
+
+_COMMON = ("cli.py", "params.py", "params_base.py", "study/params.py", "paths.py", "io.py",
+           "logs.py")
 _TUNING = ("tuning.py", "features.py", "keras_model.py", "training.py", "evaluation.py")
 
 STAGES: tuple[Stage, ...] = (
@@ -83,6 +91,24 @@ STAGES: tuple[Stage, ...] = (
           params=("{project}.evaluate",),
           outs=("confusion_png",), metrics=("metrics",), uncached=("confusion", "scores"),
           results="scores"),
+    *(Stage(task, doc, deps=("interim_train", "interim_test"),
+            code=("stages/study.py", "study/__init__.py", "study/params.py", "study/common.py",
+                  "study/augment.py", *extra, "evaluation.py", "plots.py"),
+            params=("seed", f"{{project}}.study.{task}"), outs=("task_figures",),
+            metrics=("task_metrics",), uncached=("task_scores", "task_plots"),
+            results="task_scores", requires="study", module="study")
+      for task, doc, extra in (
+          ("binary", "'is it a 5': CV scores, PR/ROC curves, threshold for a target precision",
+           ("study/binary.py",)),
+          ("multiclass", "SVC, OneVsRest SVC, SGD with/without scaling, tuned KNN",
+           ("study/multiclass.py", "study/tuning.py")),
+          ("multilabel", "KNN on [digit >= 7, digit is odd]", ("study/multilabel.py",)),
+          ("denoise", "multi-output KNN mapping noisy to clean images", ("study/denoise.py",)),
+          ("mlp", "a Keras MLP on x/255 pixels (same builder as the main model)",
+           ("keras_model.py", "training.py")))),
+    Stage("models", "every model of the project: its metrics, fit and predict seconds",
+          deps=("scores",), code=("stages/study.py",), params=(), outs=(),
+          uncached=("models_csv", "models_md"), requires="study", module="study"),
     Stage("report", "one tidy cross-project table of every result",
           deps=(), code=("stages/report.py",), params=(),
           outs=(), uncached=("summary_csv", "summary_md"), scope="all"),
@@ -105,7 +131,8 @@ def load(path: str = "params.yaml") -> Params:
 
 # --- jobs -----------------------------------------------------------------------------------------
 def projects_of(stage: Stage, params: Params) -> list[str]:
-    return [p for p in params.projects if stage.only is None or p in stage.only]
+    return [p for p in params.projects
+            if stage.requires is None or getattr(params.project(p), stage.requires) is not None]
 
 
 def instances(stage: Stage, params: Params) -> list[dict[str, Any]]:
@@ -128,14 +155,15 @@ def code_paths(stage: Stage) -> list[str]:
     return [f"{PKG}/{name}" for name in (*_COMMON, *stage.code)]
 
 
-def _fill(name: str, wildcards: dict[str, Any]) -> str:
-    return TEMPLATES[name].format(project=wildcards["project"], worker=wildcards.get("worker", ""))
+def _fill(name: str, wildcards: dict[str, Any], stage: str = "") -> str:
+    return TEMPLATES[name].format(project=wildcards["project"], worker=wildcards.get("worker", ""),
+                                  stage=stage)
 
 
-def result_files(params: Params) -> list[str]:
-    """Every tidy score-row file of the enabled jobs: what ``report`` reads."""
-    return [_fill(stage.results, wc) for stage in STAGES if stage.results
-            for wc in instances(stage, params)]
+def result_files(params: Params, project: str | None = None) -> list[str]:
+    """Every tidy score-row file of the enabled jobs (of one project): what reports read."""
+    return [_fill(stage.results, wc, stage.name) for stage in STAGES if stage.results
+            for wc in instances(stage, params) if project in (None, wc["project"])]
 
 
 def worker_files(project: str, params: Params) -> list[str]:
@@ -149,8 +177,10 @@ def concrete_deps(stage: Stage, wildcards: dict[str, Any], params: Params) -> li
     for name in stage.deps:
         if name == "workers_dir":
             deps += worker_files(wildcards["project"], params)
+        elif stage.name == "models" and name == "scores":  # the project's every result file
+            deps += result_files(params, wildcards["project"])
         else:
-            deps.append(_fill(name, wildcards))
+            deps.append(_fill(name, wildcards, stage.name))
     if stage.name == "report":
         deps += result_files(params)
     return deps + code_paths(stage)
@@ -165,7 +195,7 @@ def jobs(params: Params) -> list[dict[str, Any]]:
     return [{"stage": stage.name, **wc, "cmd": command(stage, wc),
              "deps": concrete_deps(stage, wc, params),
              "params": [k.format(project=wc["project"]) for k in stage.params],
-             "outs": [_fill(n, wc) for n in outputs(stage)],
+             "outs": [_fill(n, wc, stage.name) for n in outputs(stage)],
              "log": log_path(stage, wc)}
             for stage in STAGES for wc in instances(stage, params)]
 
@@ -187,18 +217,23 @@ def render_dvc(params: Params) -> dict[str, Any]:
     """dvc.yaml as a dict: ``foreach`` over the enabled projects (or project/worker pairs)."""
     stages: dict[str, Any] = {}
     for stage in STAGES:
+        if not instances(stage, params):
+            continue
         if stage.scope == "all":
             wc = {"project": ALL}
-            cmd, fill = command(stage, wc), (lambda name: _fill(name, wc))
+            cmd = command(stage, wc)
+            fill = (lambda name, st=stage.name: _fill(name, wc, st))
         else:
-            template = {"project": "{project}", "worker": "{worker}"}
-            cmd = _dvc(command(stage, template), stage.scope)
-            fill = (lambda name, scope=stage.scope: _dvc(TEMPLATES[name], scope))
-        body: dict[str, Any] = {"cmd": cmd}
-        deps = [fill(n) for n in stage.deps]
+            cmd = _dvc(command(stage, {"project": "{project}", "worker": "{worker}"}), stage.scope)
+            fill = (lambda name, st=stage: _dvc(TEMPLATES[name].replace("{stage}", st.name),
+                                                st.scope))
+        deps = [fill(n) for n in stage.deps if not (stage.name == "models" and n == "scores")]
         if stage.name == "report":
             deps += result_files(params)
-        body["deps"] = deps + code_paths(stage)
+        if stage.name == "models":  # every result file of the project, as templates
+            deps += [_dvc(TEMPLATES[s.results].replace("{stage}", s.name), "project")
+                     for s in STAGES if s.results and s.scope == "project"]
+        body: dict[str, Any] = {"cmd": cmd, "deps": deps + code_paths(stage)}
         if stage.params:
             body["params"] = [_dvc(k, stage.scope) for k in stage.params]
         outs: list[Any] = [fill(n) for n in stage.outs]
@@ -218,7 +253,9 @@ def render_dvc(params: Params) -> dict[str, Any]:
 
 
 def _dvc_metrics(params: Params) -> list[str]:
-    return [_fill(n, {"project": p}) for p in params.projects for n in ("metrics", "cv")]
+    files = [_fill(n, {"project": p}) for p in params.projects for n in ("metrics", "cv")]
+    return files + [_fill(stage.metrics[0], wc, stage.name) for stage in STAGES
+                    if stage.requires for wc in instances(stage, params) if stage.metrics]
 
 
 def _dvc_plots(params: Params) -> list[dict[str, Any]]:
@@ -233,6 +270,29 @@ def _dvc_plots(params: Params) -> list[dict[str, Any]]:
                                "title": f"{p}: accuracy per epoch (final fit)"}},
             {f"{p}_loss": {"x": "epoch", "y": {history: ["loss", "val_loss"]},
                            "title": f"{p}: loss per epoch (final fit)"}}]
+        study = params.project(p).study
+        if study is None:
+            continue
+        task_plots = {t: _fill("task_plots", {"project": p}, t) for t in
+                      ("binary", "multiclass", "mlp")}
+        models = [m for m, spec in study.binary.models.items() if spec.kind != "dummy"]
+        plots += [
+            {f"{p}_binary_pr": {"x": "recall", "y": {
+                f"{task_plots['binary']}/pr_{m}.csv": "precision" for m in models},
+                "title": f"{p}: precision-recall curves (CV scores, 'is it a "
+                         f"{study.binary.positive_digit}')"}},
+            {f"{p}_binary_roc": {"x": "fpr", "y": {
+                f"{task_plots['binary']}/roc_{m}.csv": "tpr" for m in models},
+                "title": f"{p}: ROC curves (CV scores)"}},
+            {f"{p}_binary_confusion": {"template": "confusion", "x": "predicted", "y": {
+                f"{task_plots['binary']}/confusion.csv": "actual"},
+                "title": f"{p}: binary confusion matrix, best model (test)"}},
+            {f"{p}_multiclass_confusion": {"template": "confusion", "x": "predicted", "y": {
+                f"{task_plots['multiclass']}/confusion.csv": "actual"},
+                "title": f"{p}: multiclass confusion matrix, best model (test)"}},
+            {f"{p}_mlp_accuracy": {"x": "epoch", "y": {
+                f"{task_plots['mlp']}/history.csv": ["accuracy", "val_accuracy"]},
+                "title": f"{p}: Keras MLP accuracy per epoch"}}]
     return plots
 
 
@@ -264,7 +324,8 @@ def snakemake_wildcards(stage: Stage) -> dict[str, str]:
 
 def snakemake_outputs(stage: Stage) -> list[str]:
     wc = snakemake_wildcards(stage)
-    return [TEMPLATES[n].replace("{project}", wc["project"]) for n in outputs(stage)]
+    return [TEMPLATES[n].replace("{project}", wc["project"]).replace("{stage}", stage.name)
+            for n in outputs(stage)]
 
 
 def snakemake_shell(stage: Stage) -> str:

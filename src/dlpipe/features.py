@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from dlpipe.datasets import TARGET
@@ -54,3 +55,12 @@ def decode_labels(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     X = frame.drop(columns=target_cols).to_numpy(dtype=np.float32)
     y = frame["y"].to_numpy() if "y" in frame else frame[target_cols].to_numpy().argmax(axis=1)
     return X, y.astype(np.int64)
+
+
+def subsample(frame: pd.DataFrame, max_rows: int | None, seed: int) -> pd.DataFrame:
+    """All rows, or a seeded stratified subsample of ``max_rows`` of them (in their order)."""
+    if max_rows is None or max_rows >= len(frame):
+        return frame
+    rows, _ = train_test_split(frame, train_size=max_rows, random_state=seed,
+                               stratify=frame[TARGET])
+    return rows.sort_index().reset_index(drop=True)

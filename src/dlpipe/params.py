@@ -11,22 +11,16 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from dlpipe.errors import ParamsError
+from dlpipe.params_base import Fraction, KerasModel, PosInt, Seed, Strict
+from dlpipe.study.params import StudyParams
 
 RESERVED_KEYS = ("seed", "projects", "resources")
 PROJECT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 SCORERS = ("accuracy", "balanced_accuracy", "f1_macro", "f1_weighted", "precision_macro",
            "recall_macro", "precision_weighted", "recall_weighted", "roc_auc_ovr", "neg_log_loss")
-
-Seed = Annotated[int, Field(ge=0, le=2**32 - 1, strict=True)]
-PosInt = Annotated[int, Field(gt=0, strict=True)]
-Fraction = Annotated[float, Field(gt=0.0, lt=1.0)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 # --- data -----------------------------------------------------------------------------------------
@@ -78,37 +72,12 @@ class FeatureParams(Strict):
 
 
 class CVParams(Strict):
+    """k-fold CV of the tuned model in the train stage (``max_rows``: a seeded stratified
+    subsample of the training part, for data too large to fit k extra times)."""
+
     folds: Annotated[int, Field(ge=2, le=50, strict=True)]
+    max_rows: Union[PosInt, None]
     metrics: list[Literal[SCORERS]] = Field(min_length=1)  # type: ignore[valid-type]
-
-
-# --- models ---------------------------------------------------------------------------------------
-class KerasModel(Strict):
-    """A Keras Sequential network; ``kind`` picks the MLP or the small CNN for images."""
-
-    kind: Literal["mlp", "cnn"]
-    n_layers: Annotated[int, Field(ge=1, le=10, strict=True)]
-    units: PosInt
-    activation: Literal["relu", "tanh", "sigmoid"]
-    batch_norm: bool
-    dropout: Annotated[float, Field(ge=0.0, lt=1.0)]
-    l2: Annotated[float, Field(ge=0.0)]
-    conv_filters: PosInt
-    conv_blocks: Annotated[int, Field(ge=0, le=4, strict=True)]
-    image_shape: Union[tuple[PosInt, PosInt, PosInt], None]
-    optimizer: Literal["adam", "sgd"]
-    learning_rate: Annotated[float, Field(gt=0.0, le=10.0)]
-    batch_size: PosInt
-    epochs: PosInt
-    patience: PosInt
-    validation_fraction: Fraction
-    verbose: Literal[0, 1, 2]
-
-    @model_validator(mode="after")
-    def _cnn_needs_shape(self) -> "KerasModel":
-        if self.kind == "cnn" and self.image_shape is None:
-            raise ValueError("kind 'cnn' needs image_shape [height, width, channels]")
-        return self
 
 
 # --- tuning ---------------------------------------------------------------------------------------
@@ -178,6 +147,8 @@ class ProjectParams(Strict):
     model: KerasModel
     tune: TuneParams
     evaluate: EvaluateParams
+    # the scikit-learn classification study (digit images only); absent for other projects
+    study: Union[StudyParams, None] = None
 
     @model_validator(mode="after")
     def _search_space_names_model_fields(self) -> "ProjectParams":
@@ -242,13 +213,16 @@ def parse_params(raw: Any, source: str = "params.yaml") -> Params:
         raise ParamsError(_first_error(exc, source)) from None
 
 
-_UNION_TAGS = {"sklearn", "openml", "url", "int", "float", "categorical"}
+_UNION_FIELDS = {"data": 1, "search_space": 2, "models": 2}  # field -> distance to its tag
 
 
 def _key(loc: tuple) -> str:
-    """The key path as the user wrote it: without pydantic's union/validator tags."""
+    """The key path as the user wrote it: without pydantic's union and validator tags (a
+    discriminated union adds the tag, e.g. 'url' after 'data' or 'svc' after 'models.<name>')."""
     parts = [str(p) for p in loc if p != "sections"]
-    return ".".join(p for p in parts if p not in _UNION_TAGS and "[" not in p and "-" not in p)
+    kept = [p for i, p in enumerate(parts) if "[" not in p and "-" not in p and not any(
+        i >= d and parts[i - d] == field for field, d in _UNION_FIELDS.items())]
+    return ".".join(kept)
 
 
 def _expected(err: dict) -> str:

@@ -28,10 +28,20 @@ TEMPLATES: dict[str, str] = {
     "confusion": "reports/{project}/plots/confusion.csv",
     "confusion_png": "reports/{project}/figures/confusion.png",
     "scores": "reports/{project}/scores.csv",
+    # the MNIST study: one directory per task (= stage name)
+    "task_metrics": "reports/{project}/{stage}/metrics.json",
+    "task_scores": "reports/{project}/{stage}/scores.csv",
+    "task_plots": "reports/{project}/{stage}/plots",
+    "task_figures": "reports/{project}/{stage}/figures",
+    "models_csv": "reports/{project}/models.csv",
+    "models_md": "reports/{project}/models.md",
     "summary_csv": "reports/summary.csv",
     "summary_md": "reports/summary.md",
     "log": "logs/{project}/{stage}.log",
 }
+
+# Artefacts that are directories (their file names depend on the models in params).
+DIRECTORIES = {"task_plots", "task_figures"}
 
 # Not a stage output: an append-only Optuna journal that must survive re-runs so that a killed
 # study resumes (both front ends delete declared outputs before running a stage).

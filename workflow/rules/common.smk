@@ -2,7 +2,7 @@
 import json
 
 from dlpipe import dag
-from dlpipe.paths import TEMPLATES
+from dlpipe.paths import DIRECTORIES, TEMPLATES
 
 
 wildcard_constraints:
@@ -20,7 +20,13 @@ def stage_output(name):
     stage = dag.BY_NAME[name]
     outs = []
     for artefact, template in zip(dag.outputs(stage), dag.snakemake_outputs(stage)):
-        if template.endswith(".png"):
+        if artefact == "task_figures":
+            outs.append(report(directory(template), patterns=["{figure}.png"],
+                               caption=f"../report/{name}.rst", category="{project}",
+                               subcategory=name))
+        elif artefact in DIRECTORIES:
+            outs.append(directory(template))
+        elif template.endswith(".png"):
             outs.append(report(template, caption=f"../report/{artefact}.rst",
                                category="{project}", subcategory=name))
         else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pandas as pd
 
 from dlpipe import plots
@@ -25,7 +27,9 @@ def run(params: Params, project: str) -> None:
     cfg = params.project(project)
     X_test, y_test = decode_labels(read_parquet(path("processed_test", project)))
     model = keras_model.load(str(path("model", project)))
+    started = time.perf_counter()
     proba = predict_proba(model, X_test, batch_size=256)
+    predict_seconds = time.perf_counter() - started
     y_pred = proba.argmax(axis=1)
     n_classes = proba.shape[1]
     test = {name: score(name, y_test, proba) for name in cfg.evaluate.metrics}
@@ -43,4 +47,6 @@ def run(params: Params, project: str) -> None:
     cv_stds = {m: s["std"] for m, s in cv["summary"].items()}
     write_csv(path("scores", project), pd.concat([
         rows(project, TASK, name, "cv", cv_means, cv_stds),
-        rows(project, TASK, name, "test", test)], ignore_index=True))
+        rows(project, TASK, name, "train", {"fit_seconds": cv["fit_seconds"]}),
+        rows(project, TASK, name, "test", {**test, "predict_seconds": predict_seconds})],
+        ignore_index=True))

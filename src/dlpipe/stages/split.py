@@ -9,6 +9,7 @@ from sklearn.model_selection import train_test_split
 
 from dlpipe.datasets import TARGET
 from dlpipe.errors import DataError
+from dlpipe.features import subsample
 from dlpipe.io import read_parquet, write_parquet
 from dlpipe.params import Params, SplitParams
 from dlpipe.paths import path
@@ -23,10 +24,7 @@ def split_frame(frame: pd.DataFrame, split: SplitParams) -> tuple[pd.DataFrame, 
     rows as test (MNIST's canonical 60k/10k split). ``max_rows`` first draws a stratified,
     seeded subsample (for quick runs and tests) from the whole table.
     """
-    if split.max_rows is not None and split.max_rows < len(frame):
-        frame, _ = train_test_split(frame, train_size=split.max_rows, random_state=split.seed,
-                                    stratify=frame[TARGET])
-        frame = frame.sort_index()
+    frame = subsample(frame, split.max_rows, split.seed)
     n_test = split.test_size if isinstance(split.test_size, int) else round(
         split.test_size * len(frame))
     if not 0 < n_test < len(frame):

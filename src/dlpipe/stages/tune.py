@@ -14,12 +14,10 @@ from typing import Any
 import numpy as np
 import optuna
 import pandas as pd
-from sklearn.model_selection import train_test_split
 
 from dlpipe import plots, tuning
-from dlpipe.datasets import TARGET
 from dlpipe.errors import DlpipeError
-from dlpipe.features import split_xy
+from dlpipe.features import split_xy, subsample
 from dlpipe.io import read_parquet, write_csv, write_json
 from dlpipe.params import KerasModel, Params, ProjectParams
 from dlpipe.paths import journal, path
@@ -30,15 +28,6 @@ log = logging.getLogger(__name__)
 def with_overrides(model: KerasModel, drawn: dict[str, Any]) -> KerasModel:
     """The model spec with tuned values in place (validated like params.yaml)."""
     return KerasModel.model_validate({**model.model_dump(), **drawn})
-
-
-def tuning_rows(train: pd.DataFrame, cfg: ProjectParams, seed: int) -> pd.DataFrame:
-    """The training rows the study sees: all, or a seeded stratified subsample (tune.max_rows)."""
-    if cfg.tune.max_rows is None or cfg.tune.max_rows >= len(train):
-        return train
-    rows, _ = train_test_split(train, train_size=cfg.tune.max_rows, random_state=seed,
-                               stratify=train[TARGET])
-    return rows.reset_index(drop=True)
 
 
 def make_objective(cfg: ProjectParams, X: pd.DataFrame, y: np.ndarray, seed: int):
@@ -74,7 +63,8 @@ def open_project_study(params: Params, project: str, worker: int = 0):
     Worker ``k`` samples with seed ``seed + k``: one worker reproduces the single-process study.
     """
     cfg = params.project(project)
-    train = tuning_rows(read_parquet(path("interim_train", project)), cfg, params.seed)
+    train = subsample(read_parquet(path("interim_train", project)), cfg.tune.max_rows,
+                      params.seed)
     name = tuning.study_name(project, study_config(cfg, params.seed, len(train)))
     study = tuning.open_study(journal(project), name, cfg.tune, params.seed + worker)
     n_trials = tuning.grid_size(cfg.tune) if cfg.tune.mode == "grid" else cfg.tune.n_trials

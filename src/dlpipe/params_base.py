@@ -1,0 +1,47 @@
+"""Building blocks of the params schema, shared by :mod:`dlpipe.params` and the MNIST study's
+section (:mod:`dlpipe.study.params`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Seed = Annotated[int, Field(ge=0, le=2**32 - 1, strict=True)]
+PosInt = Annotated[int, Field(gt=0, strict=True)]
+Fraction = Annotated[float, Field(gt=0.0, lt=1.0)]
+
+
+class Strict(BaseModel):
+    """Every field required unless it says otherwise; unknown keys refused; immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- models ---------------------------------------------------------------------------------------
+class KerasModel(Strict):
+    """A Keras Sequential network; ``kind`` picks the MLP or the small CNN for images."""
+
+    kind: Literal["mlp", "cnn"]
+    n_layers: Annotated[int, Field(ge=1, le=10, strict=True)]
+    units: PosInt
+    activation: Literal["relu", "tanh", "sigmoid"]
+    batch_norm: bool
+    dropout: Annotated[float, Field(ge=0.0, lt=1.0)]
+    l2: Annotated[float, Field(ge=0.0)]
+    conv_filters: PosInt
+    conv_blocks: Annotated[int, Field(ge=0, le=4, strict=True)]
+    image_shape: Union[tuple[PosInt, PosInt, PosInt], None]
+    optimizer: Literal["adam", "sgd"]
+    learning_rate: Annotated[float, Field(gt=0.0, le=10.0)]
+    batch_size: PosInt
+    epochs: PosInt
+    patience: PosInt
+    validation_fraction: Fraction
+    verbose: Literal[0, 1, 2]
+
+    @model_validator(mode="after")
+    def _cnn_needs_shape(self) -> "KerasModel":
+        if self.kind == "cnn" and self.image_shape is None:
+            raise ValueError("kind 'cnn' needs image_shape [height, width, channels]")
+        return self

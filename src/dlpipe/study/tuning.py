@@ -1,0 +1,64 @@
+"""Optuna search over a KNN's ``n_neighbors`` and ``weights``: seeded TPE, stratified k-fold CV
+accuracy on a seeded subsample of the training part. In memory (the search is seconds long)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import optuna
+import pandas as pd
+from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+from dlpipe.study.common import Images, as_images, build, subsample
+from dlpipe.study.params import KnnModel
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class KnnTuning:
+    best: dict[str, object]   # {"n_neighbors": int, "weights": str}
+    best_value: float         # mean CV accuracy of the best trial
+    trials: pd.DataFrame      # number, n_neighbors, weights, value, seconds
+    rows: int
+
+
+def tune_knn(images: Images | np.ndarray, y: np.ndarray, spec: KnnModel, seed: int
+             ) -> KnnTuning:
+    """Tune ``spec`` (whose ``tune`` must be set) on the rows it would be trained on.
+
+    The data preparation of ``spec`` (deskew, scaler) is kept; augmentation is not used while
+    tuning (shifted copies of a validation image would sit in the training folds).
+    """
+    if spec.tune is None:
+        raise ValueError("tune_knn: the spec has no 'tune' section")
+    space = spec.tune
+    images = as_images(images)
+    y = np.asarray(y)
+    index = subsample(y, min(space.rows, spec.train_rows or space.rows), seed)
+    X = images.get(spec.deskew)[index]
+    y_sub = y[index]
+    folds = StratifiedKFold(n_splits=space.folds, shuffle=True, random_state=seed)
+
+    def objective(trial: optuna.Trial) -> float:
+        k = trial.suggest_int("n_neighbors", space.n_neighbors_low, space.n_neighbors_high)
+        weights = trial.suggest_categorical("weights", list(space.weights))
+        candidate = spec.model_copy(update={"n_neighbors": k, "weights": weights, "tune": None,
+                                            "augment": False})
+        return float(np.mean(cross_val_score(build(candidate, seed), X, y_sub, cv=folds,
+                                             scoring="accuracy")))
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction="maximize",
+                                sampler=optuna.samplers.TPESampler(seed=seed))
+    study.optimize(objective, n_trials=space.n_trials)
+    frame = study.trials_dataframe(attrs=("number", "value", "duration", "params"))
+    frame["seconds"] = frame.pop("duration").dt.total_seconds()
+    frame.columns = [c.replace("params_", "") for c in frame.columns]
+    best = {"n_neighbors": int(study.best_params["n_neighbors"]),
+            "weights": str(study.best_params["weights"])}
+    log.info("knn tuning: best %s (CV accuracy %.4f) over %d trials on %d rows", best,
+             study.best_value, len(frame), len(index))
+    return KnnTuning(best, float(study.best_value), frame, int(len(index)))
