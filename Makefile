@@ -5,7 +5,7 @@ BIN    := $(abspath $(VENV))/bin
 CORES  ?= 2
 export PATH := $(BIN):$(PATH)
 
-.PHONY: venv run repro test test-fast dag report clean-venv
+.PHONY: venv run repro cluster test test-fast dag report clean-venv
 
 venv: $(VENV)/.installed  ## create .venv and install the pinned lock (set-up only)
 
@@ -22,6 +22,9 @@ run: venv  ## set up, then run the whole pipeline with Snakemake
 
 repro: venv  ## the same DAG through DVC
 	dvc repro
+
+cluster: venv  ## the same DAG submitted to SLURM (workflow/profiles/slurm)
+	snakemake --workflow-profile workflow/profiles/slurm
 
 report: venv  ## Snakemake's HTML report with every figure
 	snakemake --workflow-profile workflow/profiles/default --report reports/report.html

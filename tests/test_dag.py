@@ -100,3 +100,39 @@ def test_drift_is_detected(front_ends, tmp_path):
     (drifted / "dvc.yaml").write_text(changed)
     smk, dvc = snakemake_jobs(drifted), dvc_jobs(drifted)
     assert any(smk[c] != dvc[c] for c in dvc)
+
+
+def test_tune_fans_out_into_workers(raw_params):
+    raw_params["iris"]["tune"]["workers"] = 3
+    params = parse_params(raw_params)
+    jobs = {j["cmd"]: j for j in dag.jobs(params)}
+    workers = [c for c in jobs if c.startswith("python -m dlpipe tune_worker iris")]
+    assert workers == [f"python -m dlpipe tune_worker iris --worker {k}" for k in range(3)]
+    assert [d for d in jobs["python -m dlpipe tune iris"]["deps"] if "workers" in d] == [
+        f"data/tuning/iris/workers/{k}.json" for k in range(3)]
+    rendered = dag.render_dvc(params)["stages"]["tune_worker"]["foreach"]
+    assert {"iris-0", "iris-1", "iris-2", "mnist-0", "price-0"} == set(rendered)
+
+
+def test_study_stages_exist_only_for_projects_with_a_study(raw_params):
+    params = parse_params(raw_params)
+    study_jobs = [(j["stage"], j["project"]) for j in dag.jobs(params)
+                  if j["stage"] in ("binary", "multiclass", "multilabel", "denoise", "mlp")]
+    assert {p for _, p in study_jobs} == {"mnist"} and len(study_jobs) == 5
+    raw_params["projects"] = ["iris"]
+    assert "binary" not in dag.render_dvc(parse_params(raw_params))["stages"]
+
+
+def test_report_reads_every_result_file(raw_params):
+    files = dag.result_files(parse_params(raw_params))
+    assert "reports/iris/scores.csv" in files and "reports/mnist/binary/scores.csv" in files
+    assert len(files) == 3 + 5
+
+
+def test_resources_must_name_every_stage(raw_params, write_params):
+    from dlpipe.errors import ParamsError
+
+    del raw_params["resources"]["train"]
+    with pytest.raises(ParamsError, match=r"resources: expected one entry per stage .* missing "
+                                          r"\['train'\]"):
+        dag.load(str(write_params(raw_params)))
