@@ -25,9 +25,7 @@ BIN = Path(sys.executable).parent
 
 
 def sh(*args: str, cwd: Path, timeout: int = 900) -> str:
-    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}",
-           "DLPIPE_DATA_MIRROR": str(SHARED_DATA)}
-    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True,
+    result = subprocess.run(args, cwd=cwd, env=_env(), capture_output=True, text=True,
                             timeout=timeout)
     assert result.returncode == 0, f"{args} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     return result.stdout + result.stderr
@@ -59,26 +57,41 @@ def results(repo: Path) -> dict[str, object]:
     return out
 
 
-@pytest.fixture(scope="module")
-def snakemake_repo(tmp_path_factory):
-    if not (SHARED_DATA / "mnist_784.npz").exists():
-        pytest.skip(f"no dataset mirror at {SHARED_DATA}")
-    repo = make_repo(tmp_path_factory.mktemp("smk"))
-    sh("snakemake", "--workflow-profile", "workflow/profiles/default", "--cores", "2", cwd=repo)
-    return repo
+def _env() -> dict[str, str]:
+    return {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}",
+            "DLPIPE_DATA_MIRROR": str(SHARED_DATA)}
 
 
 @pytest.fixture(scope="module")
-def dvc_repo(tmp_path_factory):
+def runs(tmp_path_factory):
+    """The tiny pipeline through Snakemake and through `dvc repro`, both at once (2 cores)."""
     if not (SHARED_DATA / "mnist_784.npz").exists():
         pytest.skip(f"no dataset mirror at {SHARED_DATA}")
-    repo = make_repo(tmp_path_factory.mktemp("dvc"))
+    smk, dvc = make_repo(tmp_path_factory.mktemp("smk")), make_repo(tmp_path_factory.mktemp("dvc"))
     storage = tmp_path_factory.mktemp("storage")
-    sh("dvc", "remote", "modify", "--local", "local", "url", str(storage), cwd=repo)
-    sh("dvc", "repro", cwd=repo)
-    sh("git", "-c", "user.name=t", "-c", "user.email=t@t", "add", "-A", cwd=repo)
-    sh("git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "repro", cwd=repo)
-    return repo
+    sh("dvc", "remote", "modify", "--local", "local", "url", str(storage), cwd=dvc)
+    commands = ((["snakemake", "--workflow-profile", "workflow/profiles/default", "--cores", "1"],
+                 smk), (["dvc", "repro"], dvc))
+    procs = [subprocess.Popen(args, cwd=cwd, env=_env(), stdout=open(cwd / "run.out", "w"),
+                              stderr=subprocess.STDOUT) for args, cwd in commands]
+    for proc, (_, cwd) in zip(procs, commands):
+        proc.wait(timeout=1800)
+        output = (cwd / "run.out").read_text()
+        assert proc.returncode == 0, f"{proc.args} failed:\n{output[-4000:]}"
+        (cwd / "run.out").unlink()
+    sh("git", "-c", "user.name=t", "-c", "user.email=t@t", "add", "-A", cwd=dvc)
+    sh("git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "repro", cwd=dvc)
+    return smk, dvc
+
+
+@pytest.fixture(scope="module")
+def snakemake_repo(runs):
+    return runs[0]
+
+
+@pytest.fixture(scope="module")
+def dvc_repo(runs):
+    return runs[1]
 
 
 def test_snakemake_second_run_has_nothing_to_do(snakemake_repo):

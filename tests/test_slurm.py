@@ -18,6 +18,7 @@ import yaml
 from dlpipe import dag
 from dlpipe.params import parse_params
 from support import ROOT, SHARED_DATA, tiny
+from test_integration import make_repo, results
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 BIN = Path(sys.executable).parent
@@ -47,7 +48,6 @@ def snakemake(repo: Path, *args: str, timeout: int = 900) -> subprocess.Complete
 
 def iris_repo(where: Path) -> Path:
     """The workflow files and a tiny iris-only params file."""
-    from test_integration import make_repo
 
     repo = make_repo(where)
     raw = tiny(yaml.safe_load((ROOT / "params.yaml").read_text()))
@@ -75,39 +75,47 @@ def local_run(tmp_path_factory):
     return repo
 
 
-def test_every_job_goes_through_slurm_and_matches_local(slurm, local_run, tmp_path):
-    repo = iris_repo(tmp_path)
-    result = snakemake(repo, "--workflow-profile", "workflow/profiles/slurm", "--jobs", "2")
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output[-4000:]
-    jobs = submitted(output)
-    expected = len(dag.jobs(parse_params(yaml.safe_load((repo / "params.yaml").read_text()))))
-    assert len(jobs) == expected, output[-4000:]
-    states = sacct_states(jobs.values())
-    assert set(states.values()) == {"COMPLETED"}, states
-    for name in ("reports/iris/metrics.json", "reports/iris/cv.json"):
-        assert json.loads((repo / name).read_text()) == json.loads((local_run / name).read_text())
-    assert (repo / "reports/summary.csv").read_text() == (
-        local_run / "reports/summary.csv").read_text()
-
-
-def test_failed_submission_names_the_reason_and_resubmission_runs_only_whats_missing(
-        slurm, tmp_path):
-    repo = iris_repo(tmp_path)
+@pytest.fixture(scope="module")
+def cluster_runs(slurm, tmp_path_factory):
+    """The tiny iris pipeline on SLURM: first with a memory request no node can satisfy for
+    `train` (that submission fails, the jobs before it finish), then with it fixed."""
+    repo = iris_repo(tmp_path_factory.mktemp("cluster"))
     raw = yaml.safe_load((repo / "params.yaml").read_text())
-    raw["resources"]["train"]["mem_mb"] = 10_000_000  # 10 TB: more than any node here
+    raw["resources"]["train"]["mem_mb"] = 10_000_000  # 10 TB
     (repo / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
     failed = snakemake(repo, "--workflow-profile", "workflow/profiles/slurm", "--jobs", "2")
+    raw["resources"]["train"]["mem_mb"] = 1000
+    (repo / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    fixed = snakemake(repo, "--workflow-profile", "workflow/profiles/slurm", "--jobs", "2")
+    return repo, failed, fixed
+
+
+def test_failed_submission_names_the_reason(cluster_runs):
+    repo, failed, _ = cluster_runs
     output = failed.stdout + failed.stderr
     assert failed.returncode != 0
     assert "Memory specification can not be satisfied" in output, output[-4000:]
+    assert "rule train" in output or "Error in rule train" in output
     assert (repo / "models/iris/best_params.json").exists()  # work before train is kept
 
-    raw["resources"]["train"]["mem_mb"] = 1000
-    (repo / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
-    again = snakemake(repo, "--workflow-profile", "workflow/profiles/slurm", "--jobs", "2")
-    output = again.stdout + again.stderr
-    assert again.returncode == 0, output[-4000:]
-    ran = re.findall(r"^rule (\w+):", output, flags=re.M)
-    assert sorted(set(ran)) == ["all", "evaluate", "report", "train"] or sorted(set(ran)) == [
-        "evaluate", "report", "train"], ran
+
+def test_resubmission_runs_only_whats_missing(cluster_runs):
+    _, failed, fixed = cluster_runs
+    output = fixed.stdout + fixed.stderr
+    assert fixed.returncode == 0, output[-4000:]
+    ran = set(re.findall(r"^rule (\w+):", output, flags=re.M)) - {"all"}
+    assert ran == {"train", "evaluate", "report"}, ran
+
+
+def test_every_job_went_through_slurm_and_matches_local(cluster_runs, local_run):
+    repo, failed, fixed = cluster_runs
+    jobs = {**submitted(failed.stdout + failed.stderr), **{
+        f"fixed-{k}": v for k, v in submitted(fixed.stdout + fixed.stderr).items()}}
+    expected = len(dag.jobs(parse_params(yaml.safe_load((repo / "params.yaml").read_text()))))
+    assert len(jobs) == expected, jobs
+    states = sacct_states(jobs.values())
+    assert set(states.values()) == {"COMPLETED"}, states
+    assert results(repo) == results(local_run)
+    cv, local_cv = (json.loads((r / "reports/iris/cv.json").read_text()) for r in (repo, local_run))
+    assert cv.pop("fit_seconds") > 0 and local_cv.pop("fit_seconds") > 0
+    assert cv == local_cv

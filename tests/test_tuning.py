@@ -19,7 +19,8 @@ from dlpipe.paths import journal
 
 
 def tune_params(**kw) -> TuneParams:
-    base = dict(mode="grid", n_trials=1, timeout=None, pruner="none", pruner_startup_trials=0,
+    base = dict(mode="grid", sampler_startup_trials=0, n_trials=1, timeout=None, pruner="none",
+                pruner_startup_trials=0,
                 pruner_warmup_steps=0, max_rows=None, metric="accuracy", workers=1,
                 search_space={
                     "units": {"type": "int", "low": 8, "high": 24, "step": 8, "log": False},

@@ -107,6 +107,7 @@ SearchSpace = Annotated[Union[IntSpace, FloatSpace, CategoricalSpace], Field(dis
 
 class TuneParams(Strict):
     mode: Literal["tpe", "random", "grid"]
+    sampler_startup_trials: Annotated[int, Field(ge=0, strict=True)]  # TPE: random trials first
     n_trials: PosInt
     timeout: Union[PosInt, None]
     pruner: Literal["median", "none"]

@@ -74,7 +74,7 @@ def make_sampler(tune: TuneParams, seed: int) -> optuna.samplers.BaseSampler:
         return optuna.samplers.GridSampler(grid(tune), seed=seed)
     if tune.mode == "random":
         return optuna.samplers.RandomSampler(seed=seed)
-    return optuna.samplers.TPESampler(seed=seed)
+    return optuna.samplers.TPESampler(seed=seed, n_startup_trials=tune.sampler_startup_trials)
 
 
 def make_pruner(tune: TuneParams) -> optuna.pruners.BasePruner:

@@ -51,10 +51,13 @@ def make_objective(cfg: ProjectParams, X: pd.DataFrame, y: np.ndarray, seed: int
 
 
 def study_config(cfg: ProjectParams, seed: int, n_rows: int) -> dict[str, Any]:
-    """Everything trial results depend on (timeout and workers only change how many run)."""
+    """Everything trial results depend on, and nothing else: changing a train-only or
+    evaluate-only setting (cv.metrics, cv.max_rows, model.verbose, timeout, workers) keeps the
+    study and its finished trials."""
     tune = cfg.tune.model_dump(exclude={"timeout", "workers", "n_trials"})
     return {"seed": seed, "rows": n_rows, "features": cfg.features.model_dump(),
-            "cv": cfg.cv.model_dump(), "model": cfg.model.model_dump(), "tune": tune}
+            "folds": cfg.cv.folds, "model": cfg.model.model_dump(exclude={"verbose"}),
+            "tune": tune}
 
 
 def open_project_study(params: Params, project: str, worker: int = 0):

@@ -1,0 +1,152 @@
+"""Shared helpers of the benches: a throw-away working directory with its own params file, the real
+stages run as ``python -m dlpipe STAGE PROJECT`` there, and read-only access to the Optuna journal.
+
+Nothing here touches the repository's data/, models/ or reports/: every run happens in a temporary
+directory (or one named with ``--workdir``) and reads its data from the offline mirror.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+PYTHON = str(REPO / ".venv" / "bin" / "python") if (REPO / ".venv" / "bin" / "python").exists() \
+    else sys.executable
+MIRROR = os.environ.get("DLPIPE_DATA_MIRROR", "/work/shared/data")
+DATA_STAGES = ("fetch", "split", "preprocess")
+
+
+def default_params() -> str:
+    return str(REPO / "params.yaml")
+
+
+def read_raw(params_file: str) -> dict[str, Any]:
+    return yaml.safe_load(Path(params_file).read_text())
+
+
+def workdir(tag: str, given: str | None = None) -> Path:
+    if given:
+        path = Path(given)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+    return Path(tempfile.mkdtemp(prefix=f"dlpipe_{tag}_", dir="/tmp"))
+
+
+def write_params(root: Path, raw: dict[str, Any],
+                 edit: Callable[[dict[str, Any]], None] | None = None) -> Path:
+    """Write ``raw`` (edited by ``edit`` on a deep copy) as ``root/params.yaml``; validate it."""
+    raw = copy.deepcopy(raw)
+    if edit is not None:
+        edit(raw)
+    target = root / "params.yaml"
+    target.write_text(yaml.safe_dump(raw, sort_keys=False))
+    sys.path.insert(0, str(REPO / "src"))
+    from dlpipe.params import load_params  # validates exactly as the pipeline does
+
+    load_params(target)
+    return target
+
+
+def env() -> dict[str, str]:
+    out = dict(os.environ)
+    out["DLPIPE_DATA_MIRROR"] = MIRROR
+    out.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    return out
+
+
+def stage_cmd(stage: str, project: str, *extra: str) -> list[str]:
+    return [PYTHON, "-m", "dlpipe", stage, project, *extra, "--params", "params.yaml"]
+
+
+def has_tune_workers() -> bool:
+    """True when the stage table splits tuning into tune_worker jobs + a collecting tune stage."""
+    from dlpipe import dag
+
+    return "tune_worker" in dag.BY_NAME
+
+
+def _check(done: subprocess.CompletedProcess, what: str, root: Path) -> None:
+    if done.returncode != 0:
+        tail = "\n".join((done.stderr or "").splitlines()[-25:])
+        raise RuntimeError(f"`dlpipe {what}` failed in {root} (exit {done.returncode}):\n{tail}")
+
+
+def run_stage(root: Path, stage: str, project: str, *extra: str, timeout: float = 3600) -> float:
+    """Run one real stage in ``root``; return its wall time in seconds (raise on failure)."""
+    started = time.perf_counter()
+    done = subprocess.run(stage_cmd(stage, project, *extra), cwd=root, env=env(),
+                          capture_output=True, text=True, timeout=timeout)
+    _check(done, " ".join([stage, project, *extra]), root)
+    return time.perf_counter() - started
+
+
+def tune_commands(project: str, workers: int) -> list[list[str]]:
+    """The commands of the tuning step: the worker jobs (run at once), as the front ends do."""
+    if not has_tune_workers():
+        return [stage_cmd("tune", project)]
+    return [stage_cmd("tune_worker", project, "--worker", str(k)) for k in range(workers)]
+
+
+def run_tune(root: Path, project: str, workers: int = 1, timeout: float = 6 * 3600) -> float:
+    """The whole tuning step (every worker in parallel, then the collecting stage); wall time."""
+    started = time.perf_counter()
+    procs = [subprocess.Popen(cmd, cwd=root, env=env(), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+             for cmd in tune_commands(project, workers)]
+    for cmd, proc in zip(tune_commands(project, workers), procs):
+        out, err = proc.communicate(timeout=timeout)
+        _check(subprocess.CompletedProcess(cmd, proc.returncode, out, err), " ".join(cmd[3:5]),
+               root)
+    if has_tune_workers():
+        run_stage(root, "tune", project)
+    return time.perf_counter() - started
+
+
+def prepare_data(root: Path, project: str, stages: tuple[str, ...] = DATA_STAGES) -> float:
+    return sum(run_stage(root, stage, project) for stage in stages)
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text())
+
+
+# --- the Optuna journal, read-only ------------------------------------------------------------------
+def journal_path(root: Path, project: str) -> Path:
+    return root / "data" / "tuning" / project / "journal.log"
+
+
+def journal_trials(root: Path, project: str) -> list:
+    """Every trial of every study in the project's journal (FrozenTrial objects), by number."""
+    import optuna
+    from optuna.storages.journal import JournalFileBackend, JournalStorage
+
+    path = journal_path(root, project)
+    if not path.exists():
+        return []
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    storage = JournalStorage(JournalFileBackend(str(path)))
+    trials = []
+    for study in storage.get_all_studies():
+        trials.extend(storage.get_all_trials(study._study_id, deepcopy=False))
+    return sorted(trials, key=lambda t: t.number)
+
+
+def count_states(trials: list) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for trial in trials:
+        counts[trial.state.name] = counts.get(trial.state.name, 0) + 1
+    return counts
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
