@@ -22,7 +22,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = str(REPO / ".venv" / "bin" / "python") if (REPO / ".venv" / "bin" / "python").exists() \
     else sys.executable
-MIRROR = os.environ.get("DLPIPE_DATA_MIRROR", "/work/shared/data")
+MIRROR = os.environ.get("DLPIPE_DATA_MIRROR", str(REPO.parent / "shared" / "data"))
 DATA_STAGES = ("fetch", "split", "preprocess")
 
 

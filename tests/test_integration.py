@@ -36,7 +36,8 @@ def make_repo(where: Path) -> Path:
     files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
                            cwd=ROOT, capture_output=True, text=True, check=True).stdout
     for name in filter(None, files.split("\0")):
-        if (ROOT / name).is_file():
+        # results of the real run (reports/, dvc.lock) stay behind: the tiny run makes its own
+        if (ROOT / name).is_file() and not name.startswith("reports/") and name != "dvc.lock":
             (where / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, where / name)
     raw = tiny(yaml.safe_load((ROOT / "params.yaml").read_text()))
