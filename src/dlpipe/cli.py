@@ -47,8 +47,16 @@ def main(argv: list[str] | None = None) -> int:
         module = importlib.import_module(stage.entry)
         run = getattr(module, stage.function)
         started = time.perf_counter()
-        log.info("%s: start (params %s)", dag.command(stage, wildcards), args.params)
-        run(params, *wildcards.values())
+        threads = params.resources[stage.name].threads
+        log.info("%s: start (params %s, %d threads)", dag.command(stage, wildcards), args.params,
+                 threads)
+        # BLAS/OpenMP pools sized from params, not from the front end's environment (Snakemake
+        # sets OMP_NUM_THREADS, DVC does not): reductions over 1 or 2 threads differ in the last
+        # digits, and both front ends must give the same numbers.
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=threads):
+            run(params, *wildcards.values())
         log.info("%s: done in %.1f s", dag.command(stage, wildcards), time.perf_counter() - started)
         return 0
     except DlpipeError as exc:
