@@ -134,7 +134,8 @@ def test_iris_param_change_reruns_only_iris(dvc_repo):
     for path, values in diff.items():
         if "iris" not in path:
             assert all(v.get("diff", 0) in (0, None) for v in values.values()), (path, values)
-    sh("git", "checkout", "--", "params.yaml", cwd=dvc_repo)
+    # back to the committed run: params, dvc.lock and the git-tracked metrics, then the cache
+    sh("git", "checkout", "HEAD", "--", ".", cwd=dvc_repo)
     sh("dvc", "checkout", cwd=dvc_repo)
 
 
