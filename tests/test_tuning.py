@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import optuna
@@ -67,6 +68,27 @@ def test_finished_trials_are_not_run_again(tmp_path):
         study = tuning.open_study(tmp_path / "j.log", "again", tune, seed=0)
         tuning.optimise(study, tune, lambda d, t: calls.append(1) or 0.5, 3, progress_bar=False)
     assert len(calls) == 3 and tuning.finished(study) == 3
+
+
+def test_two_workers_run_exactly_the_budget(tmp_path):
+    """A worker stops when the budget is finished or running elsewhere (no surplus trial)."""
+    tune = tune_params(mode="random")
+
+    def worker(seconds: float, seed: int) -> None:
+        study = tuning.open_study(tmp_path / "j.log", "shared", tune, seed=seed)
+        tuning.optimise(study, tune, lambda d, t: time.sleep(seconds) or 0.5, 5,
+                        progress_bar=False)
+
+    # fast finishes at 0.2, 0.4, 0.6, 0.8 s, slow at 0.7 s: at 0.7 s four trials are finished
+    # and one is running, so the slow worker must not start a sixth.
+    threads = [threading.Thread(target=worker, args=(0.2, 0)),
+               threading.Thread(target=worker, args=(0.7, 1))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    study = tuning.open_study(tmp_path / "j.log", "shared", tune, seed=0)
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 5
 
 
 @pytest.mark.slow

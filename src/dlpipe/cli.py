@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -53,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
         # BLAS/OpenMP pools sized from params, not from the front end's environment (Snakemake
         # sets OMP_NUM_THREADS, DVC does not): reductions over 1 or 2 threads differ in the last
         # digits, and both front ends must give the same numbers.
+        # TensorFlow's own pools likewise (read when TF starts, i.e. inside the stage): two
+        # tuning workers on two cores must not each spread over both.
+        os.environ["TF_NUM_INTRAOP_THREADS"] = os.environ["TF_NUM_INTEROP_THREADS"] = str(threads)
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(limits=threads):

@@ -20,6 +20,10 @@ import tensorflow as tf  # noqa: E402
 
 from dlpipe.params import KerasModel  # noqa: E402
 
+# Python-side TF warnings too: every CV fold builds a new model, and TF then warns about
+# "retracing" predict functions, which is expected here.
+tf.get_logger().setLevel("ERROR")
+
 _determinism_on = False
 
 

@@ -128,12 +128,31 @@ def finished(study: optuna.Study) -> int:
     return len(study.get_trials(deepcopy=False, states=FINISHED))
 
 
+def claimed(study: optuna.Study) -> int:
+    """Trials finished or being run by some worker (queued ones are not: nobody owns them)."""
+    return len(study.get_trials(deepcopy=False, states=FINISHED + (TrialState.RUNNING,)))
+
+
+def stop_when_claimed(n_trials: int):
+    """Stop a worker once the budget is finished or in other workers' hands.
+
+    Optuna's MaxTrialsCallback counts finished trials only, so with several workers each one
+    starts another trial while the others' last trials still run: the study overshoots its
+    budget and the slowest of those extra trials sets the wall time.
+    """
+    def callback(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        if claimed(study) >= n_trials:
+            study.stop()
+    return callback
+
+
 def optimise(study: optuna.Study, tune: TuneParams, objective: Objective, n_trials: int,
              progress_bar: bool) -> None:
     """Run trials until ``n_trials`` are finished in the study (counting earlier runs)."""
-    remaining = n_trials - finished(study)
+    remaining = n_trials - claimed(study)
     if remaining <= 0:
-        log.info("study %s already has %d finished trials", study.study_name, finished(study))
+        log.info("study %s already has %d finished and %d running trials", study.study_name,
+                 finished(study), claimed(study) - finished(study))
         return
 
     def wrapped(trial: optuna.Trial) -> float:
@@ -149,7 +168,7 @@ def optimise(study: optuna.Study, tune: TuneParams, objective: Objective, n_tria
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study.optimize(wrapped, n_trials=remaining, timeout=tune.timeout, callbacks=[
-        optuna.study.MaxTrialsCallback(n_trials, states=FINISHED), report],
+        report, stop_when_claimed(n_trials)],
         show_progress_bar=progress_bar, gc_after_trial=True)
 
 
