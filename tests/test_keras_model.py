@@ -14,6 +14,7 @@ from dlpipe import training  # noqa: E402
 def spec(**kw) -> KerasModel:
     base = dict(kind="mlp", n_layers=2, units=8, activation="relu", batch_norm=False,
                 dropout=0.0, l2=0.0, conv_filters=4, conv_blocks=1, image_shape=None,
+                random_shift=0.0,
                 optimizer="adam", learning_rate=0.01, batch_size=8, epochs=3, patience=2,
                 validation_fraction=0.2, verbose=0)
     return KerasModel(**{**base, **kw})
@@ -45,6 +46,22 @@ def test_cnn_reshapes_images():
                                    conv_filters=4, n_layers=1), 64, 10, onehot=True)
     assert kinds(model)[:5] == ["Reshape", "Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D"]
     assert model.layers[3].filters == 8 and model.output_shape == (None, 10)
+
+
+def test_random_shift_moves_training_images_only():
+    model = keras_model.build(spec(random_shift=0.25, image_shape=(8, 8, 1)), 64, 10, onehot=True)
+    assert kinds(model)[:3] == ["Reshape", "RandomTranslation", "Flatten"]
+    image = np.zeros((1, 64), dtype=np.float32)
+    image[0, 27] = 1.0  # one lit pixel near the centre
+    augment = keras_model.keras.Sequential(model.layers[:3])
+    assert np.array_equal(augment(image, training=False).numpy(), image)
+    moved = [augment(image, training=True).numpy() for _ in range(5)]
+    assert any(not np.allclose(m, image) for m in moved)
+
+
+def test_random_shift_needs_an_image_shape():
+    with pytest.raises(ValueError, match="random_shift needs image_shape"):
+        spec(random_shift=0.1)
 
 
 def test_fold_isolation_scaler_never_sees_the_validation_fold(three_class_frame, monkeypatch):

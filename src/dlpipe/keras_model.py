@@ -41,9 +41,15 @@ def build(spec: KerasModel, n_features: int, n_classes: int, onehot: bool) -> ke
     regularizer = keras.regularizers.L2(spec.l2) if spec.l2 > 0 else None
     model = keras.Sequential(name=f"{spec.kind}")
     model.add(keras.Input(shape=(n_features,)))
-    if spec.kind == "cnn":
+    if spec.kind == "cnn" or spec.random_shift > 0:
         assert spec.image_shape is not None  # guaranteed by params validation
         model.add(keras.layers.Reshape(spec.image_shape))
+    if spec.random_shift > 0:
+        # data augmentation, active in training only: each image moved by up to this fraction
+        # of its height and width, the border filled with background (0)
+        model.add(keras.layers.RandomTranslation(spec.random_shift, spec.random_shift,
+                                                 fill_mode="constant", fill_value=0.0))
+    if spec.kind == "cnn":
         for block in range(spec.conv_blocks):
             filters = spec.conv_filters * 2**block
             model.add(keras.layers.Conv2D(filters, 3, padding="same", activation=spec.activation,
@@ -51,6 +57,7 @@ def build(spec: KerasModel, n_features: int, n_classes: int, onehot: bool) -> ke
             if spec.batch_norm:
                 model.add(keras.layers.BatchNormalization())
             model.add(keras.layers.MaxPooling2D(2))
+    if spec.kind == "cnn" or spec.random_shift > 0:
         model.add(keras.layers.Flatten())
     for _ in range(spec.n_layers):
         model.add(keras.layers.Dense(spec.units, activation=spec.activation,

@@ -32,6 +32,7 @@ class KerasModel(Strict):
     conv_filters: PosInt
     conv_blocks: Annotated[int, Field(ge=0, le=4, strict=True)]
     image_shape: Union[tuple[PosInt, PosInt, PosInt], None]
+    random_shift: Annotated[float, Field(ge=0.0, lt=0.5)]
     optimizer: Literal["adam", "sgd"]
     learning_rate: Annotated[float, Field(gt=0.0, le=10.0)]
     batch_size: PosInt
@@ -44,4 +45,6 @@ class KerasModel(Strict):
     def _cnn_needs_shape(self) -> "KerasModel":
         if self.kind == "cnn" and self.image_shape is None:
             raise ValueError("kind 'cnn' needs image_shape [height, width, channels]")
+        if self.random_shift > 0 and self.image_shape is None:
+            raise ValueError("random_shift needs image_shape [height, width, channels]")
         return self
