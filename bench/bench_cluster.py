@@ -8,7 +8,6 @@ the tiny pipeline both ways in temporary repos, prints both wall times and the o
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from test_integration import results  # noqa: E402
+from test_integration import cv_scores, results  # noqa: E402
 from test_slurm import iris_repo, snakemake  # noqa: E402
 
 
@@ -43,11 +42,8 @@ def main() -> None:
         cluster_s = timed(cluster_repo, "--workflow-profile", "workflow/profiles/slurm",
                           "--jobs", "2")
         # every metric and the CV scores; wall-clock seconds left out (they differ run to run)
-        cv = [json.loads((r / "reports/iris/cv.json").read_text()) for r in (local_repo,
-                                                                             cluster_repo)]
-        for c in cv:
-            c.pop("fit_seconds")
-        same = results(local_repo) == results(cluster_repo) and cv[0] == cv[1]
+        same = (results(local_repo) == results(cluster_repo)
+                and cv_scores(local_repo, "iris") == cv_scores(cluster_repo, "iris"))
     print(f"tiny iris pipeline, local (--cores 2): {local_s:.1f} s")
     print(f"tiny iris pipeline, SLURM (--jobs 2):  {cluster_s:.1f} s")
     print(f"cluster overhead: {cluster_s - local_s:+.1f} s ({cluster_s / local_s:.2f}x); "

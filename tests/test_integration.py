@@ -58,6 +58,13 @@ def results(repo: Path) -> dict[str, object]:
     return out
 
 
+def cv_scores(repo: Path, project: str) -> dict[str, object]:
+    """The project's cv.json without its wall-clock ``fit_seconds`` (checked positive)."""
+    cv = json.loads((repo / f"reports/{project}/cv.json").read_text())
+    assert cv.pop("fit_seconds") > 0
+    return cv
+
+
 def _env() -> dict[str, str]:
     return {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}",
             "DLPIPE_DATA_MIRROR": str(SHARED_DATA)}

@@ -41,7 +41,8 @@ def build(spec: KerasModel, n_features: int, n_classes: int, onehot: bool) -> ke
     regularizer = keras.regularizers.L2(spec.l2) if spec.l2 > 0 else None
     model = keras.Sequential(name=f"{spec.kind}")
     model.add(keras.Input(shape=(n_features,)))
-    if spec.kind == "cnn" or spec.random_shift > 0:
+    as_images = spec.kind == "cnn" or spec.random_shift > 0
+    if as_images:
         assert spec.image_shape is not None  # guaranteed by params validation
         model.add(keras.layers.Reshape(spec.image_shape))
     if spec.random_shift > 0:
@@ -57,7 +58,7 @@ def build(spec: KerasModel, n_features: int, n_classes: int, onehot: bool) -> ke
             if spec.batch_norm:
                 model.add(keras.layers.BatchNormalization())
             model.add(keras.layers.MaxPooling2D(2))
-    if spec.kind == "cnn" or spec.random_shift > 0:
+    if as_images:
         model.add(keras.layers.Flatten())
     for _ in range(spec.n_layers):
         model.add(keras.layers.Dense(spec.units, activation=spec.activation,

@@ -149,10 +149,11 @@ def stop_when_claimed(n_trials: int):
 def optimise(study: optuna.Study, tune: TuneParams, objective: Objective, n_trials: int,
              progress_bar: bool) -> None:
     """Run trials until ``n_trials`` are finished in the study (counting earlier runs)."""
-    remaining = n_trials - claimed(study)
+    done, taken = finished(study), claimed(study)
+    remaining = n_trials - taken
     if remaining <= 0:
         log.info("study %s already has %d finished and %d running trials", study.study_name,
-                 finished(study), claimed(study) - finished(study))
+                 done, taken - done)
         return
 
     def wrapped(trial: optuna.Trial) -> float:
