@@ -14,8 +14,8 @@ from dlpipe import training  # noqa: E402
 def spec(**kw) -> KerasModel:
     base = dict(kind="mlp", n_layers=2, units=8, activation="relu", batch_norm=False,
                 dropout=0.0, l2=0.0, conv_filters=4, conv_blocks=1, image_shape=None,
-                random_shift=0.0,
-                optimizer="adam", learning_rate=0.01, batch_size=8, epochs=3, patience=2,
+                random_shift=0.0, optimizer="adam", learning_rate=0.01, lr_decay=1.0,
+                batch_size=8, epochs=3, patience=2,
                 validation_fraction=0.2, verbose=0)
     return KerasModel(**{**base, **kw})
 
@@ -90,6 +90,28 @@ def test_fold_isolation_scaler_never_sees_the_validation_fold(three_class_frame,
     for fitted_on, result in zip(seen, results):
         assert fitted_on.isdisjoint(result.val_rows)
         assert len(fitted_on) + len(result.val_rows) == 60
+
+
+def test_lr_decay_lowers_the_rate_every_epoch(three_class_frame):
+    X = three_class_frame[["a", "b"]].to_numpy(dtype=np.float32)
+    y = three_class_frame["target"].to_numpy()
+    fitted = training.fit(spec(lr_decay=0.5, epochs=3, patience=5), X, y, 3, True, seed=7)
+    assert fitted.history["learning_rate"].to_numpy() == pytest.approx([0.01, 0.005, 0.0025])
+    constant = training.fit(spec(epochs=3, patience=5), X, y, 3, True, seed=7)
+    assert constant.history["learning_rate"].to_numpy() == pytest.approx([0.01] * 3)
+
+
+def test_batch_norm_statistics_warm_up_within_a_small_fold():
+    # 300 rows at batch 32 is ~50 steps: the moving statistics used in inference must be
+    # warm by then, or a CV fold of a small subsample validates at near chance
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(3), 100)
+    X = (np.column_stack([y * 3.0, -y * 3.0]) + rng.normal(0, 0.5, (300, 2)) + 50).astype(
+        np.float32)  # far from the zero mean the moving statistics start at
+    fitted = training.fit(spec(batch_norm=True, epochs=5, patience=10, batch_size=32,
+                               learning_rate=0.01), X, y, 3, True, seed=1)
+    accuracy = (training.predict_proba(fitted.model, X, 32).argmax(axis=1) == y).mean()
+    assert accuracy > 0.9
 
 
 def test_same_seed_same_numbers(three_class_frame):

@@ -35,6 +35,7 @@ class KerasModel(Strict):
     random_shift: Annotated[float, Field(ge=0.0, lt=0.5)]
     optimizer: Literal["adam", "sgd"]
     learning_rate: Annotated[float, Field(gt=0.0, le=10.0)]
+    lr_decay: Annotated[float, Field(gt=0.0, le=1.0)]  # the rate is multiplied by this per epoch
     batch_size: PosInt
     epochs: PosInt
     patience: PosInt

@@ -48,6 +48,9 @@ def fit(spec: KerasModel, X: np.ndarray, y: np.ndarray, n_classes: int, onehot: 
     target = (lambda v: keras.utils.to_categorical(v, n_classes)) if onehot else (lambda v: v)
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=spec.patience,
                                          restore_best_weights=True)
+    # epoch e (from 0) trains at learning_rate * lr_decay**e; 1.0 keeps the rate constant
+    decay = keras.callbacks.LearningRateScheduler(
+        lambda epoch, _rate: spec.learning_rate * spec.lr_decay**epoch)
     # tf.data pipelines built once: Keras' NumPy adapter rebuilds its iterators every epoch,
     # which doubles the epoch time of small tables (tuning runs thousands of such epochs).
     import tensorflow as tf
@@ -57,7 +60,7 @@ def fit(spec: KerasModel, X: np.ndarray, y: np.ndarray, n_classes: int, onehot: 
              .batch(spec.batch_size))
     val = tf.data.Dataset.from_tensor_slices((X_val, target(y_val))).batch(
         max(spec.batch_size, 256)).cache()
-    result = model.fit(train, validation_data=val, epochs=spec.epochs, callbacks=[stop],
+    result = model.fit(train, validation_data=val, epochs=spec.epochs, callbacks=[stop, decay],
                        verbose=spec.verbose, shuffle=False)  # the pipeline shuffles
     history = pd.DataFrame(result.history)
     history.insert(0, "epoch", np.arange(1, len(history) + 1))
