@@ -133,3 +133,15 @@ def test_study_killed_mid_way_resumes_to_the_same_count(tmp_path, tiny_raw):
         assert any(t.params == interrupted[0].params and t.state == TrialState.COMPLETE
                    for t in resumed.trials)
     assert (tmp_path / "models/iris/best_params.json").exists()
+
+
+def test_editing_the_trial_code_changes_its_digest(tmp_path, monkeypatch):
+    from dlpipe.stages import tune
+
+    module = tmp_path / "trial_code_probe.py"
+    module.write_text("SCALE = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    first = tune.code_digest(("trial_code_probe",))
+    assert tune.code_digest(("trial_code_probe",)) == first
+    module.write_text("SCALE = 2\n")
+    assert tune.code_digest(("trial_code_probe",)) != first

@@ -6,9 +6,12 @@ and two figures (optimisation history, parameter importances).
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import logging
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -50,14 +53,31 @@ def make_objective(cfg: ProjectParams, X: pd.DataFrame, y: np.ndarray, seed: int
     return objective
 
 
+# The modules a trial's score is computed by. Snakemake and DVC re-run the tune stage when one
+# of them is edited; without their digest in the study name it would find the trials scored by
+# the old code in the journal and stop at once, keeping stale scores.
+TRIAL_CODE = ("dlpipe.tuning", "dlpipe.stages.tune", "dlpipe.training", "dlpipe.keras_model",
+              "dlpipe.features", "dlpipe.evaluation")
+
+
+def code_digest(modules: tuple[str, ...] = TRIAL_CODE) -> str:
+    """sha256 of the modules' source files (read, not imported: no TensorFlow import here)."""
+    digest = hashlib.sha256()
+    for name in modules:
+        spec = importlib.util.find_spec(name)
+        assert spec is not None and spec.origin is not None, name
+        digest.update(Path(spec.origin).read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def study_config(cfg: ProjectParams, seed: int, n_rows: int) -> dict[str, Any]:
     """Everything trial results depend on, and nothing else: changing a train-only or
     evaluate-only setting (cv.metrics, cv.max_rows, model.verbose, timeout, workers) keeps the
-    study and its finished trials."""
+    study and its finished trials; editing the code that scores a trial starts a new one."""
     tune = cfg.tune.model_dump(exclude={"timeout", "workers", "n_trials"})
     return {"seed": seed, "rows": n_rows, "features": cfg.features.model_dump(),
             "folds": cfg.cv.folds, "model": cfg.model.model_dump(exclude={"verbose"}),
-            "tune": tune}
+            "tune": tune, "code": code_digest()}
 
 
 def open_project_study(params: Params, project: str, worker: int = 0):
