@@ -103,7 +103,7 @@ def test_lr_decay_lowers_the_rate_every_epoch(three_class_frame):
 
 def test_batch_norm_statistics_warm_up_within_a_small_fold():
     # 300 rows at batch 32 is ~50 steps: the moving statistics used in inference must be
-    # warm by then, or a CV fold of a small subsample validates at near chance
+    # warm by then, or a CV fold of a small subsample validates far below its fit
     rng = np.random.default_rng(0)
     y = np.repeat(np.arange(3), 100)
     X = (np.column_stack([y * 3.0, -y * 3.0]) + rng.normal(0, 0.5, (300, 2)) + 50).astype(

@@ -135,13 +135,14 @@ def test_study_killed_mid_way_resumes_to_the_same_count(tmp_path, tiny_raw):
     assert (tmp_path / "models/iris/best_params.json").exists()
 
 
-def test_editing_the_trial_code_changes_its_digest(tmp_path, monkeypatch):
+def test_editing_the_trial_code_changes_its_digest(tmp_path):
     from dlpipe.stages import tune
 
     module = tmp_path / "trial_code_probe.py"
     module.write_text("SCALE = 1\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    first = tune.code_digest(("trial_code_probe",))
-    assert tune.code_digest(("trial_code_probe",)) == first
+    first = tune.code_digest([module])
+    assert tune.code_digest([module]) == first
     module.write_text("SCALE = 2\n")
-    assert tune.code_digest(("trial_code_probe",)) != first
+    assert tune.code_digest([module]) != first
+    assert {path.name for path in tune.trial_code()} >= {"training.py", "keras_model.py", "tune.py"}
+    assert all(path.is_file() for path in tune.trial_code())

@@ -7,7 +7,6 @@ and two figures (optimisation history, parameter importances).
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import logging
 import sys
 import time
@@ -18,10 +17,10 @@ import numpy as np
 import optuna
 import pandas as pd
 
-from dlpipe import plots, tuning
+from dlpipe import dag, plots, tuning
 from dlpipe.errors import DlpipeError
 from dlpipe.features import split_xy, subsample
-from dlpipe.io import read_parquet, write_csv, write_json
+from dlpipe.io import file_sha256, read_parquet, write_csv, write_json
 from dlpipe.params import KerasModel, Params, ProjectParams
 from dlpipe.paths import journal, path
 
@@ -53,21 +52,17 @@ def make_objective(cfg: ProjectParams, X: pd.DataFrame, y: np.ndarray, seed: int
     return objective
 
 
-# The modules a trial's score is computed by. Snakemake and DVC re-run the tune stage when one
-# of them is edited; without their digest in the study name it would find the trials scored by
-# the old code in the journal and stop at once, keeping stale scores.
-TRIAL_CODE = ("dlpipe.tuning", "dlpipe.stages.tune", "dlpipe.training", "dlpipe.keras_model",
-              "dlpipe.features", "dlpipe.evaluation")
+def code_digest(files: list[Path]) -> str:
+    """One digest of the files' contents, in order."""
+    return hashlib.sha256("".join(map(file_sha256, files)).encode()).hexdigest()[:12]
 
 
-def code_digest(modules: tuple[str, ...] = TRIAL_CODE) -> str:
-    """sha256 of the modules' source files (read, not imported: no TensorFlow import here)."""
-    digest = hashlib.sha256()
-    for name in modules:
-        spec = importlib.util.find_spec(name)
-        assert spec is not None and spec.origin is not None, name
-        digest.update(Path(spec.origin).read_bytes())
-    return digest.hexdigest()[:12]
+def trial_code() -> list[Path]:
+    """The source a trial's score comes from: the tune stage's code in the stage table, which
+    Snakemake and DVC re-run the stage on. Without its digest in the study name, a re-run after an
+    edit would find the old code's trials in the journal and stop at once, keeping stale scores."""
+    package = Path(__file__).resolve().parents[1]
+    return [package / name for name in dag.BY_NAME["tune_worker"].code]
 
 
 def study_config(cfg: ProjectParams, seed: int, n_rows: int) -> dict[str, Any]:
@@ -77,7 +72,7 @@ def study_config(cfg: ProjectParams, seed: int, n_rows: int) -> dict[str, Any]:
     tune = cfg.tune.model_dump(exclude={"timeout", "workers", "n_trials"})
     return {"seed": seed, "rows": n_rows, "features": cfg.features.model_dump(),
             "folds": cfg.cv.folds, "model": cfg.model.model_dump(exclude={"verbose"}),
-            "tune": tune, "code": code_digest()}
+            "tune": tune, "code": code_digest(trial_code())}
 
 
 def open_project_study(params: Params, project: str, worker: int = 0):
