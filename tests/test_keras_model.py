@@ -38,7 +38,21 @@ def test_regularisation_is_present():
     assert kinds(model) == ["Dense", "BatchNormalization", "Dropout"] * 2 + ["Dense"]
     assert model.layers[2].rate == 0.25
     assert model.layers[0].kernel_regularizer.l2 == pytest.approx(0.01)
+    assert model.layers[-1].kernel_regularizer.l2 == pytest.approx(0.01)
     assert model.loss == "sparse_categorical_crossentropy"
+
+
+def test_zero_hidden_layers_is_a_regularised_softmax_regression():
+    model = keras_model.build(spec(n_layers=0, l2=0.001), n_features=4, n_classes=3, onehot=True)
+    assert kinds(model) == ["Dense"]
+    assert model.layers[0].kernel.shape == (4, 3)
+    assert model.layers[0].activation.__name__ == "softmax"
+    assert model.layers[0].kernel_regularizer.l2 == pytest.approx(0.001)
+
+
+def test_no_l2_means_no_regulariser():
+    model = keras_model.build(spec(n_layers=1), 4, 3, onehot=True)
+    assert all(layer.kernel_regularizer is None for layer in model.layers)
 
 
 def test_cnn_reshapes_images():

@@ -45,7 +45,11 @@ def batch_norm() -> keras.layers.Layer:
 
 
 def build(spec: KerasModel, n_features: int, n_classes: int, onehot: bool) -> keras.Model:
-    """A compiled network: [conv blocks] -> n_layers x Dense(units) [+BN] [+Dropout] -> softmax."""
+    """A compiled network: [conv blocks] -> n_layers x Dense(units) [+BN] [+Dropout] -> softmax.
+
+    ``n_layers`` 0 leaves a softmax regression on the inputs. ``l2`` penalises every kernel,
+    the output layer's too (without it a 0-layer model would be unregularised).
+    """
     regularizer = keras.regularizers.L2(spec.l2) if spec.l2 > 0 else None
     model = keras.Sequential(name=f"{spec.kind}")
     model.add(keras.Input(shape=(n_features,)))
@@ -75,7 +79,7 @@ def build(spec: KerasModel, n_features: int, n_classes: int, onehot: bool) -> ke
             model.add(batch_norm())
         if spec.dropout > 0:
             model.add(keras.layers.Dropout(spec.dropout))
-    model.add(keras.layers.Dense(n_classes, activation="softmax"))
+    model.add(keras.layers.Dense(n_classes, activation="softmax", kernel_regularizer=regularizer))
     optimizer = (keras.optimizers.Adam(spec.learning_rate) if spec.optimizer == "adam"
                  else keras.optimizers.SGD(spec.learning_rate, momentum=0.9))
     loss = "categorical_crossentropy" if onehot else "sparse_categorical_crossentropy"

@@ -23,7 +23,7 @@ class KerasModel(Strict):
     """A Keras Sequential network; ``kind`` picks the MLP or the small CNN for images."""
 
     kind: Literal["mlp", "cnn"]
-    n_layers: Annotated[int, Field(ge=1, le=10, strict=True)]
+    n_layers: Annotated[int, Field(ge=0, le=10, strict=True)]  # 0: softmax regression
     units: PosInt
     activation: Literal["relu", "tanh", "sigmoid"]
     batch_norm: bool
