@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+import stat
+
 import pandas as pd
 import pytest
 
@@ -15,6 +18,15 @@ def test_atomic_path_keeps_old_content_when_the_writer_fails(tmp_path):
             raise RuntimeError("killed")
     assert read_json(target) == {"v": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
+
+
+def test_atomic_output_gets_the_umask_mode_not_mkstemps_0600(tmp_path):
+    old = os.umask(0o022)
+    try:
+        write_json(tmp_path / "metrics.json", {"accuracy": 1.0})
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "metrics.json").stat().st_mode) == 0o644
 
 
 def test_atomic_path_keeps_the_suffix(tmp_path):
