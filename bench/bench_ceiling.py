@@ -6,7 +6,7 @@ real fetch and split stages run in a throw-away directory (data from the offline
 each reference model is scored
 
 - on the pipeline's own CV folds (StratifiedKFold, ``cv.folds``, shuffled with ``seed``; the
-  scaler fitted inside each fold, as ``dlpipe.training.cross_validate`` does),
+  project's scaler fitted inside each fold, as ``dlpipe.training.cross_validate`` does),
 - on 10 repeats of the same k-fold with other shuffles (the mean says how much of a fold
   score is the luck of one partition), and
 - on the test part after a fit on the whole training part.
@@ -23,20 +23,22 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as c  # noqa: E402
 
 sys.path.insert(0, str(c.REPO / "src"))
-from dlpipe.features import split_xy  # noqa: E402  (the pipeline's own feature/label split)
+# the pipeline's own paths, params, scaler and feature/label split
+from dlpipe.features import make_scaler, split_xy  # noqa: E402
+from dlpipe.io import read_parquet  # noqa: E402
+from dlpipe.params import load_params  # noqa: E402
+from dlpipe.paths import path  # noqa: E402
 
 TARGETS = {"iris": ("cv", 0.973), "price": ("test", 0.98)}
 REPEATS = 10
@@ -56,15 +58,14 @@ def references() -> dict[str, object]:
 
 def score_project(root: Path, project: str) -> pd.DataFrame:
     c.prepare_data(root, project, stages=("fetch", "split"))
-    raw = c.read_raw(str(root / "params.yaml"))
-    folds, seed = raw[project]["cv"]["folds"], raw["seed"]
-    train = pd.read_parquet(root / "data" / "interim" / project / "train.parquet")
-    test = pd.read_parquet(root / "data" / "interim" / project / "test.parquet")
-    X, y = split_xy(train)
-    X_test, y_test = split_xy(test)
+    params = load_params(root / "params.yaml")
+    cfg, seed = params.project(project), params.seed
+    folds = cfg.cv.folds
+    X, y = split_xy(read_parquet(path("interim_train", project, root=root)))
+    X_test, y_test = split_xy(read_parquet(path("interim_test", project, root=root)))
     rows = []
     for name, estimator in references().items():
-        model = make_pipeline(StandardScaler(), estimator)
+        model = make_pipeline(make_scaler(cfg.features), estimator)
         own = cross_val_score(model, X, y, cv=StratifiedKFold(folds, shuffle=True,
                                                                random_state=seed))
         repeated = cross_val_score(model, X, y, cv=RepeatedStratifiedKFold(
