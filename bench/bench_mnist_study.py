@@ -25,9 +25,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from dlpipe.study import TASKS, binary, denoise, multiclass, multilabel  # noqa: E402
-from dlpipe.study.common import Images  # noqa: E402
-from dlpipe.study.params import parse_study  # noqa: E402
+from dlpipe.tasks import TASKS, binary, denoise, multiclass, multilabel  # noqa: E402
+from dlpipe.tasks.common import Images  # noqa: E402
+from dlpipe.params.tasks import parse_study  # noqa: E402
 
 DATA = Path(os.environ.get("DLPIPE_DATA_MIRROR", ROOT.parent / "shared" / "data")) / "mnist_784.npz"
 N_TRAIN = 60000

@@ -78,7 +78,7 @@ def main() -> int:
 
     raw = c.read_raw(args.params)
     base = c.workdir("bench_eff", args.workdir)
-    from dlpipe import tuning
+    from dlpipe.models import tuning
     from dlpipe.params import load_params
 
     cfg = load_params(c.write_params(base, raw)).project(args.project)

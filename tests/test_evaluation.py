@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dlpipe.evaluation import confusion_long, per_class, rows, score
+from dlpipe.metrics import confusion_long, per_class, rows, score
 from dlpipe.stages.report import markdown, summary
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from dlpipe.params import FeatureParams, KerasModel
 
-keras_model = pytest.importorskip("dlpipe.keras_model")
+keras_model = pytest.importorskip("dlpipe.models.network")
 from dlpipe import training  # noqa: E402
 
 

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from optuna.trial import TrialState
 
-from dlpipe import tuning
+from dlpipe.models import tuning
 from dlpipe.params import TuneParams
 from dlpipe.paths import journal
 

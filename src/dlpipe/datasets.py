@@ -17,13 +17,13 @@ import numpy as np
 import pandas as pd
 
 from dlpipe.errors import DataError
+from dlpipe.frames import TARGET
 from dlpipe.io import atomic_path, frame_sha256
 from dlpipe.params import DataParams, OpenMLData, SklearnData, UrlData
 from dlpipe.paths import EXTERNAL_DIR
 
 log = logging.getLogger(__name__)
 MIRROR_ENV = "DLPIPE_DATA_MIRROR"
-TARGET = "target"
 DOWNLOAD_TIMEOUT_S = 60  # a network call that hangs longer than this is treated as offline
 
 

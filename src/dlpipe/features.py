@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-from dlpipe.datasets import TARGET
+from dlpipe.frames import TARGET
 from dlpipe.params import FeatureParams
 
 
@@ -36,11 +36,6 @@ def make_scaler(features: FeatureParams) -> TransformerMixin:
             "none": Passthrough}[features.scaler]()
 
 
-def split_xy(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    """Features and integer labels of a raw/interim table."""
-    return frame.drop(columns=[TARGET]), frame[TARGET].to_numpy()
-
-
 def encode_labels(y: np.ndarray, n_classes: int, encoding: str) -> pd.DataFrame:
     """Target columns as params say: one-hot ``y_0..y_{k-1}`` or one integer column ``y``."""
     if encoding == "onehot":
@@ -57,10 +52,19 @@ def decode_labels(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return X, y.astype(np.int64)
 
 
+def subsample_rows(strata: np.ndarray, rows: int | None, seed: int) -> np.ndarray:
+    """Positions of a seeded subsample of ``rows`` rows stratified by ``strata``, in order (all
+    positions if ``rows`` is None or not smaller than the data)."""
+    n = len(strata)
+    if rows is None or rows >= n:
+        return np.arange(n)
+    keep, _ = train_test_split(np.arange(n), train_size=rows, random_state=seed, stratify=strata)
+    return np.sort(keep)
+
+
 def subsample(frame: pd.DataFrame, max_rows: int | None, seed: int) -> pd.DataFrame:
     """All rows, or a seeded stratified subsample of ``max_rows`` of them (in their order)."""
     if max_rows is None or max_rows >= len(frame):
         return frame
-    rows, _ = train_test_split(frame, train_size=max_rows, random_state=seed,
-                               stratify=frame[TARGET])
-    return rows.sort_index().reset_index(drop=True)
+    return frame.iloc[subsample_rows(frame[TARGET].to_numpy(), max_rows, seed)].reset_index(
+        drop=True)

@@ -7,7 +7,7 @@ import time
 import pandas as pd
 
 from dlpipe import plots
-from dlpipe.evaluation import confusion_long, per_class, rows, score
+from dlpipe.metrics import confusion_long, per_class, rows, score
 from dlpipe.features import decode_labels
 from dlpipe.io import read_json, read_parquet, write_csv, write_json
 from dlpipe.params import Params
@@ -21,12 +21,12 @@ def model_name(kind: str) -> str:
 
 
 def run(params: Params, project: str) -> None:
-    from dlpipe import keras_model
-    from dlpipe.training import predict_proba
+    from dlpipe.models import network
+    from dlpipe.models.training import predict_proba
 
     cfg = params.project(project)
     X_test, y_test = decode_labels(read_parquet(path("processed_test", project)))
-    model = keras_model.load(str(path("model", project)))
+    model = network.load_network(str(path("model", project)))
     started = time.perf_counter()
     proba = predict_proba(model, X_test, batch_size=256)
     predict_seconds = time.perf_counter() - started

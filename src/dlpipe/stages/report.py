@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from dlpipe import dag
-from dlpipe.evaluation import ROW_COLUMNS
+from dlpipe.metrics import ROW_COLUMNS
 from dlpipe.io import write_csv, write_text
 from dlpipe.params import Params
 from dlpipe.paths import path

@@ -7,7 +7,7 @@ import logging
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from dlpipe.datasets import TARGET
+from dlpipe.frames import TARGET
 from dlpipe.errors import DataError
 from dlpipe.features import subsample
 from dlpipe.io import read_parquet, write_parquet

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from dlpipe import plots
-from dlpipe.evaluation import ROW_COLUMNS, rows, score
+from dlpipe.metrics import ROW_COLUMNS, rows, score
 from dlpipe.features import split_xy
 from dlpipe.io import read_parquet, write_csv, write_text
 from dlpipe.params import Params
@@ -28,7 +28,7 @@ def _images(project: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
 
 
 def _task(task: str, params: Params, project: str) -> None:
-    module = importlib.import_module(f"dlpipe.study.{task}")
+    module = importlib.import_module(f"dlpipe.tasks.{task}")
     cfg = getattr(params.project(project).study, task)
     result = module.run_task(*_images(project), cfg, params.seed, project)
     result.write(path("task_metrics", project, stage=task).parent)
@@ -53,7 +53,7 @@ def run_denoise(params: Params, project: str) -> None:
 
 def run_mlp(params: Params, project: str) -> None:
     """A Keras MLP on x/255 pixels through the project's builder; test metrics and curves."""
-    from dlpipe import training
+    from dlpipe.models import training
 
     spec = params.project(project).study.mlp
     X_train, y_train, X_test, y_test = _images(project)

@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 
 
 def run(params: Params, project: str) -> None:
-    from dlpipe import training
+    from dlpipe.models import training
 
     cfg = params.project(project)
     spec = KerasModel.model_validate(read_json(path("best_params", project))["model"])

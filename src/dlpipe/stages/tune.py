@@ -17,7 +17,8 @@ import numpy as np
 import optuna
 import pandas as pd
 
-from dlpipe import dag, plots, tuning
+from dlpipe import dag, plots
+from dlpipe.models import tuning
 from dlpipe.errors import DlpipeError
 from dlpipe.features import split_xy, subsample
 from dlpipe.io import file_sha256, read_parquet, write_csv, write_json
@@ -33,7 +34,7 @@ def with_overrides(model: KerasModel, drawn: dict[str, Any]) -> KerasModel:
 
 
 def make_objective(cfg: ProjectParams, X: pd.DataFrame, y: np.ndarray, seed: int):
-    from dlpipe.training import cross_validate
+    from dlpipe.models.training import cross_validate
 
     metric = cfg.tune.metric
 

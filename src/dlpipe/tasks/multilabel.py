@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
-from dlpipe.evaluation import ROW_COLUMNS, confusion_long, rows
-from dlpipe.study import TaskResult
-from dlpipe.study.common import as_images, build, subsample, timed, training_set
-from dlpipe.study.params import MultilabelParams
+from dlpipe.metrics import ROW_COLUMNS, confusion_long, rows
+from dlpipe.tasks import TaskResult
+from dlpipe.tasks.common import as_images, build, subsample, timed, training_set
+from dlpipe.params.tasks import MultilabelParams
 
 TASK = "multilabel"
 

@@ -12,11 +12,11 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
-from dlpipe.evaluation import ROW_COLUMNS, confusion_long, per_class, rows
-from dlpipe.study import TaskResult
-from dlpipe.study.common import as_images, build, subsample, timed, training_set
-from dlpipe.study.params import KnnModel, MulticlassParams
-from dlpipe.study.tuning import tune_knn
+from dlpipe.metrics import ROW_COLUMNS, confusion_long, per_class, rows
+from dlpipe.tasks import TaskResult
+from dlpipe.tasks.common import as_images, build, subsample, timed, training_set
+from dlpipe.params.tasks import KnnModel, MulticlassParams
+from dlpipe.tasks.tuning import tune_knn
 
 log = logging.getLogger(__name__)
 TASK = "multiclass"

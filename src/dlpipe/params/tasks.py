@@ -1,21 +1,18 @@
-"""The ``study:`` section of the mnist project: the scikit-learn classification study (issue #4).
+"""The ``tasks:`` section of the mnist project: the scikit-learn classification tasks and the MLP.
 
-Same rules as :mod:`dlpipe.params`: every field is required, unknown keys are refused. A model is a
-mapping ``name -> spec``; ``kind`` picks the estimator and the spec carries every knob, including
+Same rules as the rest of the schema: every field is required, unknown keys are refused. A model is
+a mapping ``name -> spec``; ``kind`` picks the estimator and the spec carries every knob, including
 how much training data it sees (``train_rows``, null = all), whether that data is augmented with
 one-pixel shifts or deskewed, and how many cores it may use.
-
-Validate a raw mapping with :func:`parse_study` (errors are :class:`ParamsError` naming the key).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from dlpipe.errors import ParamsError
-from dlpipe.params_base import KerasModel, PosInt, Seed, Strict
+from dlpipe.params.base import KerasModel, PosInt, Seed, Strict
 
 NJobs = Annotated[int, Field(ge=1, le=64, strict=True)]
 Probability = Annotated[float, Field(gt=0.0, lt=1.0)]
@@ -176,41 +173,9 @@ class DenoiseParams(Strict):
         return self
 
 
-class StudyParams(Strict):
+class TasksParams(Strict):
     binary: BinaryParams
     multiclass: MulticlassParams
     multilabel: MultilabelParams
     denoise: DenoiseParams
     mlp: KerasModel  # a Keras MLP on x/255 pixels, built by the same builder as the main model
-
-
-_KIND_TAGS = {"sgd", "svc", "knn", "random_forest", "dummy"}
-
-
-def parse_study(raw: Any, source: str = "params.yaml", key: str = "mnist.study") -> StudyParams:
-    """Validate the raw ``study:`` mapping; one clear :class:`ParamsError` on any problem."""
-    if not isinstance(raw, dict):
-        raise ParamsError(f"{source}: {key}: expected a mapping, got {type(raw).__name__}")
-    try:
-        return StudyParams(**raw)
-    except ValidationError as exc:
-        errors = exc.errors(include_url=False)
-        err = errors[0]
-        # discriminated unions add the tag (e.g. 'svc') to the path: the user never wrote it
-        loc = [str(p) for p in err["loc"] if str(p) not in _KIND_TAGS and "[" not in str(p)]
-        message = err["msg"]
-        if err["type"] == "extra_forbidden":
-            expected = "no such key (check the spelling; see params.yaml for the known keys)"
-        elif err["type"] == "missing":
-            expected = "this key (it is required)"
-        elif message.startswith("Input should be "):
-            expected = message[len("Input should be "):]
-        elif message.startswith("Value error, "):
-            expected = message[len("Value error, "):]
-        else:
-            expected = message
-        got = "nothing" if err["type"] == "missing" else repr(err.get("input"))
-        got = got if len(got) <= 80 else got[:77] + "..."
-        more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
-        raise ParamsError(f"{source}: {'.'.join([key, *loc])}: expected {expected}, "
-                          f"got {got}{more}") from None

@@ -1,5 +1,4 @@
-"""Building blocks of the params schema, shared by :mod:`dlpipe.params` and the MNIST study's
-section (:mod:`dlpipe.study.params`)."""
+"""Building blocks of the params schema, shared by the project sections and the MNIST tasks."""
 
 from __future__ import annotations
 

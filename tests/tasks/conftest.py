@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import yaml
 
-from dlpipe.study.params import StudyParams, parse_study
+from dlpipe.params.tasks import StudyParams, parse_study
 
 from support import ROOT, SHARED_DATA
 

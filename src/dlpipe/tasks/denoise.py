@@ -9,10 +9,10 @@ import time
 import numpy as np
 import pandas as pd
 
-from dlpipe.evaluation import ROW_COLUMNS, rows
-from dlpipe.study import TaskResult
-from dlpipe.study.common import build, pixels, subsample, timed
-from dlpipe.study.params import DenoiseParams
+from dlpipe.metrics import ROW_COLUMNS, rows
+from dlpipe.tasks import TaskResult
+from dlpipe.tasks.common import build, pixels, subsample, timed
+from dlpipe.params.tasks import DenoiseParams
 
 TASK = "denoise"
 PEAK = 255.0

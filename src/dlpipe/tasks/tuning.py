@@ -11,8 +11,8 @@ import optuna
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
-from dlpipe.study.common import Images, as_images, build, subsample
-from dlpipe.study.params import KnnModel
+from dlpipe.tasks.common import Images, as_images, build, subsample
+from dlpipe.params.tasks import KnnModel
 
 log = logging.getLogger(__name__)
 

@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
-from dlpipe.evaluation import ROW_COLUMNS, confusion_long, rows
-from dlpipe.study import TaskResult
-from dlpipe.study.common import (as_images, build, cv_scores, default_cut, scores, subsample,
+from dlpipe.metrics import ROW_COLUMNS, confusion_long, rows
+from dlpipe.tasks import TaskResult
+from dlpipe.tasks.common import (as_images, build, cv_scores, default_cut, scores, subsample,
                                  thin, timed, training_set)
-from dlpipe.study.params import BinaryParams, DummyModel
+from dlpipe.params.tasks import BinaryParams, DummyModel
 
 log = logging.getLogger(__name__)
 TASK = "binary"

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from dlpipe.errors import ParamsError
-from dlpipe.evaluation import ROW_COLUMNS
-from dlpipe.study import binary, denoise, multiclass, multilabel
-from dlpipe.study.augment import augment_shifts, deskew, shift_images
-from dlpipe.study.params import parse_study
+from dlpipe.metrics import ROW_COLUMNS
+from dlpipe.tasks import binary, denoise, multiclass, multilabel
+from dlpipe.tasks.augment import augment_shifts, deskew, shift_images
+from dlpipe.params.tasks import parse_study
 
 SEED = 42
 

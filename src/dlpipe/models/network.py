@@ -44,7 +44,7 @@ def batch_norm() -> keras.layers.Layer:
     return keras.layers.BatchNormalization(momentum=0.9)
 
 
-def build(spec: KerasModel, n_features: int, n_classes: int, onehot: bool) -> keras.Model:
+def build_network(spec: KerasModel, n_features: int, n_classes: int, onehot: bool) -> keras.Model:
     """A compiled network: [conv blocks] -> n_layers x Dense(units) [+BN] [+Dropout] -> softmax.
 
     ``n_layers`` 0 leaves a softmax regression on the inputs. ``l2`` penalises every kernel,
@@ -87,5 +87,5 @@ def build(spec: KerasModel, n_features: int, n_classes: int, onehot: bool) -> ke
     return model
 
 
-def load(path: str) -> keras.Model:
+def load_network(path: str) -> keras.Model:
     return keras.models.load_model(path)

@@ -20,8 +20,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
 from dlpipe.features import PixelScaler
-from dlpipe.study.augment import augment_shifts, deskew
-from dlpipe.study.params import (DummyModel, ForestModel, KnnModel, ModelSpec, SGDModel,
+from dlpipe.tasks.augment import augment_shifts, deskew
+from dlpipe.params.tasks import (DummyModel, ForestModel, KnnModel, ModelSpec, SGDModel,
                                  SVCModel)
 
 MAX_CURVE_POINTS = 1000

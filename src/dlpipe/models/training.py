@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
-from dlpipe import keras_model
-from dlpipe.evaluation import score
+from dlpipe.models import network
+from dlpipe.metrics import score
 from dlpipe.features import make_scaler
 from dlpipe.params import FeatureParams, KerasModel
 
@@ -39,12 +39,12 @@ class FoldResult:
 def fit(spec: KerasModel, X: np.ndarray, y: np.ndarray, n_classes: int, onehot: bool,
         seed: int) -> Fit:
     """Fit a network on (X, y); EarlyStopping watches a seeded, stratified validation slice of X."""
-    keras_model.seed_everything(seed)
+    network.seed_everything(seed)
     import keras
 
     X_fit, X_val, y_fit, y_val = train_test_split(
         X, y, test_size=spec.validation_fraction, random_state=seed, stratify=y)
-    model = keras_model.build(spec, X.shape[1], n_classes, onehot)
+    model = network.build_network(spec, X.shape[1], n_classes, onehot)
     target = (lambda v: keras.utils.to_categorical(v, n_classes)) if onehot else (lambda v: v)
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=spec.patience,
                                          restore_best_weights=True)

@@ -1,0 +1,54 @@
+"""Result tables: the cross-project summary, the table of every model, and their Markdown.
+
+Every result is a tidy row (project, task, model, split, metric, value, std); these functions
+only reshape rows, they compute nothing new.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from dlpipe.metrics import ROW_COLUMNS
+
+KEYS = ["project", "task", "model", "split", "metric"]
+# The columns summary.md shows; every other metric is in summary.csv.
+HEADLINE = ("accuracy", "f1", "f1_macro", "precision", "recall", "roc_auc", "roc_auc_ovr",
+            "root_mean_squared_error", "psnr", "fit_seconds", "predict_seconds")
+# The columns of the models table; every other metric is in summary.csv.
+MODEL_COLUMNS = ("accuracy", "f1", "f1_macro", "f1_weighted", "precision", "recall", "roc_auc",
+                 "root_mean_squared_error", "psnr", "fit_seconds", "predict_seconds")
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A GitHub Markdown table; floats with 4 decimals, missing values blank."""
+    cells = frame.astype(object).where(frame.notna(), None)  # tabulate blanks None, not NaN
+    return cells.to_markdown(index=False, floatfmt=".4f", missingval="")
+
+
+def summary(tables: list[pd.DataFrame]) -> pd.DataFrame:
+    """All rows, sorted; a duplicated (project, task, model, split, metric) is a bug upstream."""
+    frame = pd.concat(tables, ignore_index=True)[ROW_COLUMNS]
+    duplicated = frame.duplicated(KEYS, keep=False)
+    if duplicated.any():
+        raise ValueError(f"duplicate result rows: {frame[duplicated][KEYS].to_dict('records')}")
+    return frame.sort_values(KEYS).reset_index(drop=True)
+
+
+def headline(frame: pd.DataFrame) -> pd.DataFrame:
+    """One line per (project, task, model, split), one column per headline metric:
+    'value ± std' (std only where there is one, i.e. CV rows)."""
+    frame = frame[frame["metric"].isin(HEADLINE)]
+    cells = frame.assign(cell=[f"{v:.4f}" if pd.isna(s) else f"{v:.4f} ± {s:.4f}"
+                               for v, s in zip(frame["value"], frame["std"])])
+    wide = cells.pivot_table(index=KEYS[:4], columns="metric", values="cell",
+                             aggfunc="first").fillna("")
+    return wide[[m for m in HEADLINE if m in wide.columns]].reset_index()
+
+
+def models_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per (task, model): its test metrics and its fit and predict seconds."""
+    frame = frame[ROW_COLUMNS]
+    keep = frame[(frame["split"] == "test") | (frame["metric"].str.endswith("_seconds"))]
+    wide = keep.pivot_table(index=["task", "model"], columns="metric", values="value",
+                            aggfunc="first")
+    return wide[[c for c in MODEL_COLUMNS if c in wide.columns]].reset_index()
