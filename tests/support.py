@@ -28,19 +28,19 @@ def tiny(raw: dict) -> dict:
         section["cv"]["folds"] = 2
         section["tune"].update(n_trials=2, max_rows=None, timeout=None)
         section["model"].update(epochs=2, patience=1, verbose=0)
-        if "study" in section:
-            section["study"] = tiny_study(section["study"])
+        if "tasks" in section:
+            section["tasks"] = tiny_study(section["tasks"])
     return raw
 
 
-def tiny_study(study: dict) -> dict:
-    """The MNIST study shrunk: small forests, 2 tuning trials, 2 MLP epochs."""
-    study = copy.deepcopy(study)
+def tiny_study(tasks: dict) -> dict:
+    """The MNIST tasks shrunk: small forests, 2 tuning trials, 2 MLP epochs."""
+    tasks = copy.deepcopy(tasks)
     for task in ("binary", "multiclass"):
-        for spec in study[task]["models"].values():
+        for spec in tasks[task]["models"].values():
             if spec["kind"] == "random_forest":
                 spec["n_estimators"] = 20
             if spec.get("tune"):
                 spec["tune"].update(n_trials=2, rows=200, folds=2)
-    study["mlp"].update(epochs=2, patience=1, verbose=0)
-    return study
+    tasks["mlp"].update(epochs=2, patience=1, verbose=0)
+    return tasks

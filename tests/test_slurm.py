@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dlpipe import dag
+from dlpipe.pipeline import jobs
 from dlpipe.params import parse_params
 from support import ROOT, SHARED_DATA, tiny
 from test_integration import cv_scores, make_repo, results
@@ -110,7 +110,7 @@ def test_every_job_went_through_slurm_and_matches_local(cluster_runs, local_run)
     repo, failed, fixed = cluster_runs
     jobs = {**submitted(failed.stdout + failed.stderr), **{
         f"fixed-{k}": v for k, v in submitted(fixed.stdout + fixed.stderr).items()}}
-    expected = len(dag.jobs(parse_params(yaml.safe_load((repo / "params.yaml").read_text()))))
+    expected = len(jobs.jobs(parse_params(yaml.safe_load((repo / "params.yaml").read_text()))))
     assert len(jobs) == expected, jobs
     states = sacct_states(jobs.values())
     assert set(states.values()) == {"COMPLETED"}, states

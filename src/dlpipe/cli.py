@@ -1,20 +1,19 @@
-"""``python -m dlpipe STAGE PROJECT``: load and validate params, then run one stage.
+"""``python -m dlpipe STAGE PROJECT``: load and validate params, then run one stage's job.
 
-Known failures (bad params, missing or corrupt data, no network) print one line and exit 2.
+Known failures (bad params, missing or corrupt data, no network) print one line and exit 2; any
+failure's traceback is kept in the stage's log file.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
-import os
 import sys
-import time
 from pathlib import Path
 
-from dlpipe import dag
 from dlpipe.errors import DlpipeError, ParamsError
+from dlpipe.pipeline import jobs
+from dlpipe.pipeline.table import BY_NAME, STAGES
 
 log = logging.getLogger("dlpipe")
 EXIT_USAGE = 2
@@ -22,10 +21,10 @@ EXIT_USAGE = 2
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dlpipe", description=__doc__.splitlines()[0])
-    parser.add_argument("stage", choices=[s.name for s in dag.STAGES] + ["dag"],
+    parser.add_argument("stage", choices=[s.name for s in STAGES] + ["dag"],
                         help="stage to run, or 'dag' to write dvc.yaml from the stage table")
     parser.add_argument("project", nargs="?", default=None,
-                        help=f"project name from params.yaml ('{dag.ALL}' for report)")
+                        help=f"project name from params.yaml ('{jobs.ALL}' for report)")
     parser.add_argument("--worker", type=int, default=None,
                         help="tune_worker: this worker's index (0 .. tune.workers-1)")
     parser.add_argument("--params", default="params.yaml", help="params file (default params.yaml)")
@@ -38,45 +37,35 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from dlpipe import logs
+
     try:
-        params = dag.load(args.params)
+        params = jobs.load(args.params)
         if args.stage == "dag":
             return _dag(params, args.check)
-        stage = dag.BY_NAME[args.stage]
+        stage = BY_NAME[args.stage]
         wildcards = _wildcards(stage, args, params)
-        logs.setup(Path(dag.log_path(stage, wildcards)), args.verbose)
-        module = importlib.import_module(stage.entry)
-        run = getattr(module, stage.function)
-        started = time.perf_counter()
-        threads = params.resources[stage.name].threads
-        log.info("%s: start (params %s, %d threads)", dag.command(stage, wildcards), args.params,
-                 threads)
-        # BLAS/OpenMP pools sized from params, not from the front end's environment (Snakemake
-        # sets OMP_NUM_THREADS, DVC does not): reductions over 1 or 2 threads differ in the last
-        # digits, and both front ends must give the same numbers.
-        # TensorFlow's own pools likewise (read when TF starts, i.e. inside the stage): two
-        # tuning workers on two cores must not each spread over both.
-        os.environ["TF_NUM_INTRAOP_THREADS"] = os.environ["TF_NUM_INTEROP_THREADS"] = str(threads)
-        from threadpoolctl import threadpool_limits
+        logs.setup(Path(jobs.log_path(stage, wildcards)), args.verbose)
+        from dlpipe.pipeline import runner
 
-        with threadpool_limits(limits=threads):
-            run(params, *wildcards.values())
-        log.info("%s: done in %.1f s", dag.command(stage, wildcards), time.perf_counter() - started)
+        runner.execute(stage, wildcards, params, args.params)
         return 0
     except DlpipeError as exc:
+        log.debug("error detail", exc_info=True)  # the log file keeps the traceback
         print(f"dlpipe: error: {exc}", file=sys.stderr)
-        logging.getLogger("dlpipe").debug("error detail", exc_info=True)
         return EXIT_USAGE
+    except Exception:
+        log.exception("%s %s failed", args.stage, args.project or "")
+        return 1
 
 
-def _wildcards(stage: dag.Stage, args: argparse.Namespace, params) -> dict:
+def _wildcards(stage, args: argparse.Namespace, params) -> dict:
     """Validate the project (and worker) arguments against the params and the stage's scope."""
     if stage.scope == "all":
-        if args.project not in (None, dag.ALL):
+        if args.project not in (None, jobs.ALL):
             raise ParamsError(f"stage {stage.name} runs across projects: expected "
-                              f"'{dag.ALL}', got {args.project!r}")
-        return {"project": dag.ALL}
-    enabled = dag.projects_of(stage, params)
+                              f"'{jobs.ALL}', got {args.project!r}")
+        return {"project": jobs.ALL}
+    enabled = jobs.projects_of(stage, params)
     if args.project not in enabled:
         raise ParamsError(f"{params.source}: projects: stage {stage.name} expected one of "
                           f"{enabled}, got {args.project!r}")
@@ -90,15 +79,16 @@ def _wildcards(stage: dag.Stage, args: argparse.Namespace, params) -> dict:
 
 
 def _dag(params, check: bool) -> int:
+    from dlpipe.io import write_text
+    from dlpipe.pipeline.dvc import dvc_yaml_text
+
     target = Path("dvc.yaml")
-    text = dag.dvc_yaml_text(params)
+    text = dvc_yaml_text(params)
     if check:
         same = target.exists() and target.read_text() == text
         print("dvc.yaml is up to date" if same else
               "dvc.yaml differs from the stage table: run `python -m dlpipe dag`")
         return 0 if same else 1
-    from dlpipe.io import write_text
-
     write_text(target, text)
     print(f"wrote {target}")
     return 0

@@ -20,10 +20,10 @@ from dlpipe.errors import DataError
 from dlpipe.frames import TARGET
 from dlpipe.io import atomic_path, frame_sha256
 from dlpipe.params import DataParams, OpenMLData, SklearnData, UrlData
-from dlpipe.paths import EXTERNAL_DIR
 
 log = logging.getLogger(__name__)
 MIRROR_ENV = "DLPIPE_DATA_MIRROR"
+EXTERNAL_DIR = "data/external"  # the download cache: a fetched file is kept here
 DOWNLOAD_TIMEOUT_S = 60  # a network call that hangs longer than this is treated as offline
 
 

@@ -1,8 +1,11 @@
-"""Figures (PNG) for reports and the Snakemake report; the data behind them goes to CSV for DVC."""
+"""Figures for reports and the Snakemake report; the data behind them goes to CSV for DVC.
+
+The one matplotlib setup of the package: the non-interactive Agg backend, chosen before pyplot is
+imported. Every other module draws through ``from dlpipe.plots import plt``. Figure functions
+return a :class:`matplotlib.figure.Figure` and write nothing; whoever saves a figure closes it.
+"""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import matplotlib
 
@@ -10,12 +13,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
-from dlpipe.io import save_figure  # noqa: E402
+__all__ = ["Figure", "confusion", "importances", "learning_curves", "plt", "tuning_history"]
 
 
-def confusion(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int, title: str,
-              out: Path) -> None:
+def confusion(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int, title: str) -> Figure:
     """Counts (left) and row-normalised rates with the diagonal blanked, so errors stand out."""
     counts = np.zeros((n_classes, n_classes), dtype=int)
     np.add.at(counts, (y_true, y_pred), 1)
@@ -34,10 +37,10 @@ def confusion(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int, title: str
                 if not np.isnan(value):
                     ax.text(j, i, format(value, fmt), ha="center", va="center", fontsize=7)
     fig.suptitle(title)
-    save_figure(out, fig)
+    return fig
 
 
-def learning_curves(history: pd.DataFrame, title: str, out: Path) -> None:
+def learning_curves(history: pd.DataFrame, title: str) -> Figure:
     """Accuracy and loss per epoch, train vs validation: a widening gap is overfitting."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     for ax, metric in zip(axes, ("accuracy", "loss")):
@@ -46,10 +49,11 @@ def learning_curves(history: pd.DataFrame, title: str, out: Path) -> None:
         ax.set(xlabel="epoch", ylabel=metric, title=metric)
         ax.legend()
     fig.suptitle(title)
-    save_figure(out, fig)
+    return fig
 
 
-def tuning_history(trials: pd.DataFrame, metric: str, title: str, out: Path) -> None:
+def tuning_history(trials: pd.DataFrame, metric: str, title: str) -> Figure:
+    """Each trial's CV score (pruned trials drawn at the floor) and the best so far."""
     fig, ax = plt.subplots(figsize=(6, 3.8))
     done = trials[trials["state"] == "COMPLETE"]
     pruned = trials[trials["state"] == "PRUNED"]
@@ -62,10 +66,11 @@ def tuning_history(trials: pd.DataFrame, metric: str, title: str, out: Path) -> 
         ax.step(done.sort_values("number")["number"], best, where="post", label="best so far")
     ax.set(xlabel="trial", ylabel=f"CV {metric}", title=title)
     ax.legend()
-    save_figure(out, fig)
+    return fig
 
 
-def importances(values: dict[str, float], title: str, out: Path) -> None:
+def importances(values: dict[str, float], title: str) -> Figure:
+    """Horizontal bars of parameter importances, or a note when there are none."""
     fig, ax = plt.subplots(figsize=(6, 0.5 + 0.4 * max(len(values), 1)))
     if values:
         names = list(values)
@@ -76,4 +81,4 @@ def importances(values: dict[str, float], title: str, out: Path) -> None:
                 ha="center", va="center")
         ax.set_axis_off()
     ax.set_title(title)
-    save_figure(out, fig)
+    return fig

@@ -1,17 +1,16 @@
 from __future__ import annotations
 
-from pathlib import Path
+import copy
 
 import numpy as np
 import pytest
-import yaml
 
-from dlpipe.params.tasks import StudyParams, parse_study
+from dlpipe.params.tasks import TasksParams
+from dlpipe.plots import plt
 
-from support import ROOT, SHARED_DATA
+from support import SHARED_DATA, repo_params
 
 MNIST = SHARED_DATA / "mnist_784.npz"
-DEFAULTS = ROOT / "params.yaml"  # the study section of the real params, shrunk below
 N_TRAIN, N_TEST = 1200, 300
 
 
@@ -21,14 +20,15 @@ def mnist_small():
     if not MNIST.exists():
         pytest.skip(f"{MNIST} not available")
     with np.load(MNIST) as data:
-        X, y = data["X"], data["y"]
+        X, y = data["X"], data["y"].astype(np.int64)
         return (X[:N_TRAIN].copy(), y[:N_TRAIN].copy(), X[60000:60000 + N_TEST].copy(),
                 y[60000:60000 + N_TEST].copy())
 
 
-def small(raw: dict) -> StudyParams:
-    """The default study config shrunk for tests: tiny tuning, every model on all (few) rows."""
-    def shrink(spec: dict) -> dict:
+def shrink(tasks: dict) -> dict:
+    """The tasks section shrunk for tests: every model on all (few) rows on one core, small
+    forests, a short KNN search."""
+    def model(spec: dict) -> dict:
         spec = dict(spec, train_rows=None, n_jobs=1)
         if spec.get("kind") == "random_forest":
             spec["n_estimators"] = 30
@@ -36,19 +36,39 @@ def small(raw: dict) -> StudyParams:
             spec["tune"] = dict(spec["tune"], n_trials=4, rows=600)
         return spec
 
-    raw = yaml.safe_load(yaml.safe_dump(raw))
+    tasks = copy.deepcopy(tasks)
     for task in ("binary", "multiclass"):
-        raw[task]["models"] = {n: shrink(s) for n, s in raw[task]["models"].items()}
+        tasks[task]["models"] = {n: model(s) for n, s in tasks[task]["models"].items()}
     for task in ("multilabel", "denoise"):
-        raw[task]["model"] = shrink(raw[task]["model"])
-    return parse_study(raw)
+        tasks[task]["model"] = model(tasks[task]["model"])
+    return tasks
 
 
 @pytest.fixture(scope="session")
-def defaults_raw() -> dict:
-    return yaml.safe_load(DEFAULTS.read_text())["mnist"]["study"]
+def tasks_raw() -> dict:
+    """The ``mnist.tasks`` section of the repo's params.yaml, as written."""
+    return repo_params()["mnist"]["tasks"]
 
 
 @pytest.fixture(scope="session")
-def cfg(defaults_raw) -> StudyParams:
-    return small(defaults_raw)
+def cfg(tasks_raw) -> TasksParams:
+    return TasksParams.model_validate(shrink(tasks_raw))
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    """Tasks return open figures; whoever saves them closes them, here the test."""
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="session")
+def value():
+    """``value(table, model, split, metric)``: the one number of that tidy row."""
+    def lookup(table, model: str, split: str, metric: str) -> float:
+        hit = table[(table["model"] == model) & (table["split"] == split)
+                    & (table["metric"] == metric)]
+        assert len(hit) == 1, (model, split, metric)
+        return float(hit["value"].iloc[0])
+
+    return lookup

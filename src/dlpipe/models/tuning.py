@@ -9,7 +9,6 @@ and its parameters re-queued, and only the missing trials run.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import logging
 import math
@@ -22,7 +21,7 @@ import optuna
 from optuna.storages.journal import JournalFileBackend, JournalStorage
 from optuna.trial import TrialState
 
-from dlpipe.params import CategoricalSpace, FloatSpace, IntSpace, TuneParams
+from dlpipe.params.schema import CategoricalSpace, FloatSpace, IntSpace, TuneParams
 
 log = logging.getLogger(__name__)
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
@@ -188,7 +187,12 @@ def trials_table(study: optuna.Study):
     return frame
 
 
-def enumerate_grid(tune: TuneParams) -> list[dict[str, Any]]:
-    """Every grid point, in a stable order (used by tests and the efficiency bench)."""
-    values = grid(tune)
-    return [dict(zip(values, combo)) for combo in itertools.product(*values.values())]
+def importances(study: optuna.Study) -> dict[str, float]:
+    """fANOVA importances of the tuned parameters; empty when they cannot be estimated (fewer
+    than two completed trials, or no parameter varied)."""
+    if not study.best_trial.params:
+        return {}
+    try:
+        return optuna.importance.get_param_importances(study)
+    except (RuntimeError, ValueError, ZeroDivisionError):
+        return {}

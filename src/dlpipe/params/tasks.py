@@ -142,6 +142,11 @@ class MulticlassParams(Strict):
         return self
 
 
+def _untuned(model: KnnModel) -> None:
+    if model.tune is not None:
+        raise ValueError("model.tune: KNN tuning is for the multiclass task")
+
+
 class MultilabelParams(Strict):
     """Labels [digit >= ``large_from``, digit is odd]; KNN handles multi-label targets natively."""
 
@@ -150,8 +155,7 @@ class MultilabelParams(Strict):
 
     @model_validator(mode="after")
     def _check(self):
-        if self.model.tune is not None:
-            raise ValueError("model.tune: KNN tuning is for the multiclass task")
+        _untuned(self.model)
         return self
 
 
@@ -166,8 +170,7 @@ class DenoiseParams(Strict):
 
     @model_validator(mode="after")
     def _check(self):
-        if self.model.tune is not None:
-            raise ValueError("model.tune: KNN tuning is for the multiclass task")
+        _untuned(self.model)
         if self.model.augment or self.model.deskew:
             raise ValueError("model: augment/deskew would change the clean targets; set both false")
         return self

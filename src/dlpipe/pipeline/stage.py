@@ -64,7 +64,8 @@ class Gather:
     across_projects: bool = False
 
 
-Input = Union[str, Gather]  # "stage.output", or a gathering
+# "stage.output" (of a per-worker stage: the list of every worker's output), or a gathering
+Input = Union[str, Gather]
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,6 @@ class Stage:
     outputs: Mapping[str, Output]
     inputs: Mapping[str, Input] = field(default_factory=dict)
     params: tuple[str, ...] = ()  # params.yaml key paths; "{project}" is the job's project
-    after: tuple[str, ...] = ()  # "stage.output" that must be there first, not passed in
     plots: tuple[Plot, ...] = ()
     scope: Scope = "project"  # per project, per project and tuning worker, or once
     requires: str | None = None  # a project section the stage needs (e.g. "tasks")

@@ -7,46 +7,37 @@ import time
 import pandas as pd
 
 from dlpipe import plots
-from dlpipe.metrics import confusion_long, per_class, rows, score
 from dlpipe.features import decode_labels
-from dlpipe.io import read_json, read_parquet, write_csv, write_json
-from dlpipe.params import Params
-from dlpipe.paths import path
+from dlpipe.metrics import confusion_long, per_class, rows, score
+from dlpipe.params import EvaluateParams
 
 TASK = "multiclass"
 
 
-def model_name(kind: str) -> str:
-    return f"keras_{kind}"
-
-
-def run(params: Params, project: str) -> None:
-    from dlpipe.models import network
+def evaluate(test: pd.DataFrame, model, cv: dict, fit: dict, evaluate: EvaluateParams,
+             project: str) -> dict:
+    """Score the trained model on the processed test part."""
     from dlpipe.models.training import predict_proba
 
-    cfg = params.project(project)
-    X_test, y_test = decode_labels(read_parquet(path("processed_test", project)))
-    model = network.load_network(str(path("model", project)))
+    X_test, y_test = decode_labels(test)
     started = time.perf_counter()
     proba = predict_proba(model, X_test, batch_size=256)
     predict_seconds = time.perf_counter() - started
     y_pred = proba.argmax(axis=1)
     n_classes = proba.shape[1]
-    test = {name: score(name, y_test, proba) for name in cfg.evaluate.metrics}
-    cv = read_json(path("cv", project))
-    name = model_name(cv["model"]["kind"])
-    write_json(path("metrics", project), {
-        "model": name, "test": test,
-        "cv": {m: s for m, s in cv["summary"].items()},
-        "per_class": per_class(y_test, y_pred, n_classes).to_dict(orient="records"),
-        "n_test": int(len(y_test))})
-    write_csv(path("confusion", project), confusion_long(y_test, y_pred))
-    plots.confusion(y_test, y_pred, n_classes, f"{project}: {name} on the test set",
-                    path("confusion_png", project))
-    cv_means = {m: s["mean"] for m, s in cv["summary"].items()}
-    cv_stds = {m: s["std"] for m, s in cv["summary"].items()}
-    write_csv(path("scores", project), pd.concat([
-        rows(project, TASK, name, "cv", cv_means, cv_stds),
-        rows(project, TASK, name, "train", {"fit_seconds": cv["fit_seconds"]}),
-        rows(project, TASK, name, "test", {**test, "predict_seconds": predict_seconds})],
-        ignore_index=True))
+    scores = {name: score(name, y_test, proba) for name in evaluate.metrics}
+    name = f"keras_{fit['model']['kind']}"
+    summary = cv["summary"]
+    cv_means = {m: s["mean"] for m, s in summary.items()}
+    cv_stds = {m: s["std"] for m, s in summary.items()}
+    return {
+        "metrics": {"test": scores},
+        "per_class": per_class(y_test, y_pred, n_classes),
+        "confusion": confusion_long(y_test, y_pred),
+        "confusion_png": plots.confusion(y_test, y_pred, n_classes,
+                                         f"{project}: {name} on the test set"),
+        "scores": pd.concat([
+            rows(project, TASK, name, "cv", cv_means, cv_stds),
+            rows(project, TASK, name, "train", {"fit_seconds": fit["fit_seconds"]}),
+            rows(project, TASK, name, "test", {**scores, "predict_seconds": predict_seconds})],
+            ignore_index=True)}

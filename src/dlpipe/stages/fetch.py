@@ -1,13 +1,11 @@
-"""fetch: the verified raw table of a project, as ``data/raw/<project>.parquet``."""
+"""fetch: the verified raw table of a project (cache, mirror or online source)."""
 
 from __future__ import annotations
 
 from dlpipe import datasets
-from dlpipe.io import write_parquet
-from dlpipe.params import Params
-from dlpipe.paths import path
+from dlpipe.params import DataParams
 
 
-def run(params: Params, project: str) -> None:
-    frame = datasets.load(project, params.project(project).data)
-    write_parquet(path("raw", project), frame)
+def fetch(data: DataParams, project: str) -> dict:
+    """The raw table, its content checksum verified against ``data.sha256``."""
+    return {"raw": datasets.load(project, data)}

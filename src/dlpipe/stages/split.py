@@ -7,12 +7,10 @@ import logging
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from dlpipe.frames import TARGET
 from dlpipe.errors import DataError
 from dlpipe.features import subsample
-from dlpipe.io import read_parquet, write_parquet
-from dlpipe.params import Params, SplitParams
-from dlpipe.paths import path
+from dlpipe.frames import TARGET
+from dlpipe.params import SplitParams
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +36,7 @@ def split_frame(frame: pd.DataFrame, split: SplitParams) -> tuple[pd.DataFrame, 
     return train.reset_index(drop=True), test.reset_index(drop=True)
 
 
-def run(params: Params, project: str) -> None:
-    train, test = split_frame(read_parquet(path("raw", project)), params.project(project).split)
+def split(raw: pd.DataFrame, split: SplitParams) -> dict:
+    train, test = split_frame(raw, split)
     log.info("train %d rows, test %d rows", len(train), len(test))
-    write_parquet(path("interim_train", project), train)
-    write_parquet(path("interim_test", project), test)
+    return {"train": train, "test": test}

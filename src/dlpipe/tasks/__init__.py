@@ -1,62 +1,43 @@
-"""The scikit-learn MNIST classification study (issue #4).
+"""The MNIST tasks: the scikit-learn classification chapter and a Keras MLP.
 
-One module per task (:mod:`binary`, :mod:`multiclass`, :mod:`multilabel`, :mod:`denoise`), each
-with a pure ``run_task(X_train, y_train, X_test, y_test, cfg, seed, project) -> TaskResult``;
-:mod:`augment` holds the image transforms and :mod:`tuning` the Optuna KNN search. Inputs are the
-raw uint8 pixel rows (n x 784) and integer digit labels; every scaling happens inside the tasks.
+One module per task (:mod:`binary`, :mod:`multiclass`, :mod:`multilabel`, :mod:`denoise`,
+:mod:`mlp`), each with a pure ``run_task(X_train, y_train, X_test, y_test, cfg, seed, project)
+-> TaskResult``. :mod:`augment` holds the image transforms, :mod:`knn_search` the Optuna KNN
+search and :mod:`common` the estimators and training rows the tasks share. Inputs are the raw
+uint8 pixel rows (n x 784) and integer digit labels; every scaling happens inside the tasks.
+Nothing here reads or writes a file.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 
-TASKS = ("binary", "multiclass", "multilabel", "denoise")
+from dlpipe.plots import Figure
 
 
 @dataclass
 class TaskResult:
-    """What a task produced; nothing is written until :meth:`write` / :meth:`write_figures`.
+    """What a task produced.
 
-    rows       tidy rows (dlpipe.evaluation.ROW_COLUMNS), one number each
-    metrics    a JSON-ready dict for ``metrics.json`` (``dvc metrics``)
-    plot_data  CSV name (no suffix) -> frame for ``dvc plots`` (curves; confusion as
-               ``actual,predicted``)
-    figures    PNG name (no suffix) -> function drawing it to the given path
-    seconds    wall time of the task
+    scores   tidy rows (:data:`dlpipe.metrics.ROW_COLUMNS`), one number each
+    metrics  the numbers that measure a model, nested by model and split: the scores without
+             seconds and settings (a ``dvc metrics`` file)
+    info     everything else worth keeping: settings, tuned values, thresholds, row counts,
+             seconds, confusion matrices, per-class rows
+    plots    CSV file name -> frame for ``dvc plots`` (curves; confusion as ``actual,predicted``)
+    figures  PNG file name -> figure
     """
 
-    task: str
-    rows: pd.DataFrame
+    scores: pd.DataFrame
     metrics: dict[str, Any]
-    plot_data: dict[str, pd.DataFrame]
-    figures: dict[str, Callable[[Path], None]] = field(repr=False)
-    seconds: float
+    info: dict[str, Any]
+    plots: dict[str, pd.DataFrame]
+    figures: dict[str, Figure] = field(repr=False)
 
-    def write_figures(self, out_dir: str | Path) -> list[Path]:
-        """Draw every figure as ``out_dir/<name>.png`` (atomic writes); return the paths."""
-        written = []
-        for name, draw in self.figures.items():
-            target = Path(out_dir) / f"{name}.png"
-            draw(target)
-            written.append(target)
-        return written
-
-    def write(self, out_dir: str | Path) -> dict[str, Path]:
-        """Write ``metrics.json``, ``scores.csv``, ``plots/<name>.csv`` and ``figures/<name>.png``
-        under ``out_dir`` (e.g. ``reports/mnist/study/binary``); return name -> path."""
-        from dlpipe.io import write_csv, write_json
-
-        out = Path(out_dir)
-        paths = {"metrics": out / "metrics.json", "scores": out / "scores.csv"}
-        write_json(paths["metrics"], self.metrics)
-        write_csv(paths["scores"], self.rows)
-        for name, frame in self.plot_data.items():
-            paths[f"plots/{name}"] = out / "plots" / f"{name}.csv"
-            write_csv(paths[f"plots/{name}"], frame)
-        for target in self.write_figures(out / "figures"):
-            paths[f"figures/{target.stem}"] = target
-        return paths
+    def outputs(self) -> dict[str, Any]:
+        """The stage outputs, by name."""
+        return {"metrics": self.metrics, "info": self.info, "scores": self.scores,
+                "plots": self.plots, "figures": self.figures}

@@ -1,4 +1,4 @@
-"""Image-space transforms for the study: one-pixel shift augmentation and moment deskewing.
+"""Image-space transforms for the tasks: one-pixel shift augmentation and moment deskewing.
 
 Both are pure functions of the images (no state is learnt), so applying them to the training and
 the test part separately cannot leak anything.

@@ -1,5 +1,5 @@
-"""Shared plumbing of the study tasks: training rows per model, estimators from specs, timing,
-plot-data thinning. Nothing here reads files or params.yaml."""
+"""What the tasks share: training rows per model, estimators from specs, positive-class scores,
+timing and plot-data thinning."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ import time
 from typing import Any, Callable
 
 import numpy as np
+import pandas as pd
 from sklearn.base import clone
 from sklearn.decomposition import PCA
 from sklearn.dummy import DummyClassifier
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import SGDClassifier
-from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.model_selection import StratifiedKFold
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.pipeline import Pipeline
@@ -25,6 +26,7 @@ from dlpipe.params.tasks import (DummyModel, ForestModel, KnnModel, ModelSpec, S
                                  SVCModel)
 
 MAX_CURVE_POINTS = 1000
+N_CLASSES = 10  # the digits
 
 
 class Images:
@@ -42,30 +44,6 @@ class Images:
             self._deskewed = deskew(self.raw)
         return self._deskewed
 
-    def __len__(self) -> int:
-        return len(self.raw)
-
-
-def as_images(X: "np.ndarray | Images") -> Images:
-    """``X`` itself if it is already :class:`Images` (so tasks given the same object share one
-    deskewing), else a new wrapper."""
-    return X if isinstance(X, Images) else Images(X)
-
-
-def pixels(X: "np.ndarray | Images") -> np.ndarray:
-    """The raw pixel array behind ``X``."""
-    return X.raw if isinstance(X, Images) else np.asarray(X)
-
-
-def subsample(strata: np.ndarray, rows: int | None, seed: int) -> np.ndarray:
-    """Indices of a seeded subsample stratified by ``strata`` (all indices, in order, if
-    ``rows`` is None or not smaller than the data)."""
-    n = len(strata)
-    if rows is None or rows >= n:
-        return np.arange(n)
-    keep, _ = train_test_split(np.arange(n), train_size=rows, random_state=seed, stratify=strata)
-    return np.sort(keep)
-
 
 def training_set(images: Images, targets: np.ndarray, index: np.ndarray, spec: ModelSpec
                  ) -> tuple[np.ndarray, np.ndarray]:
@@ -77,7 +55,7 @@ def training_set(images: Images, targets: np.ndarray, index: np.ndarray, spec: M
     return X, y
 
 
-def build(spec: ModelSpec, seed: int, regression: bool = False) -> Pipeline:
+def build_estimator(spec: ModelSpec, seed: int, regression: bool = False) -> Pipeline:
     """An unfitted pipeline: pixel scaling [-> StandardScaler] [-> PCA] -> estimator."""
     steps: list[tuple[str, Any]] = [("pixels", PixelScaler())]
     if spec.scaler == "standard":
@@ -112,12 +90,13 @@ def _estimator(spec: ModelSpec, seed: int, regression: bool) -> Any:
 
 
 def timed(func: Callable[[], Any]) -> tuple[Any, float]:
+    """``func()`` and the seconds it took."""
     start = time.perf_counter()
     value = func()
     return value, time.perf_counter() - start
 
 
-def scores(model: Pipeline, X: np.ndarray) -> np.ndarray:
+def decision_scores(model: Pipeline, X: np.ndarray) -> np.ndarray:
     """Continuous scores of the positive class: decision_function if the model has one, else the
     predicted probability."""
     if hasattr(model, "decision_function"):
@@ -131,8 +110,8 @@ def default_cut(model: Pipeline) -> float:
     return 0.0 if hasattr(model, "decision_function") else 0.5
 
 
-def cv_scores(spec: ModelSpec, images: Images, y: np.ndarray, index: np.ndarray, folds: int,
-              seed: int) -> tuple[np.ndarray, float]:
+def out_of_fold_scores(spec: ModelSpec, images: Images, y: np.ndarray, index: np.ndarray,
+                       folds: int, seed: int) -> tuple[np.ndarray, float]:
     """Out-of-fold scores for the rows ``index`` (stratified k-fold, seeded).
 
     Augmentation is applied to each training fold only, so no shifted copy of a validation image
@@ -141,16 +120,16 @@ def cv_scores(spec: ModelSpec, images: Images, y: np.ndarray, index: np.ndarray,
     out = np.empty(len(index), dtype=float)
     cut = 0.0
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    template = build(spec, seed)
+    template = build_estimator(spec, seed)
     for fit_rows, val_rows in splitter.split(index, y[index]):
         X_fit, y_fit = training_set(images, y, index[fit_rows], spec)
         model = clone(template).fit(X_fit, y_fit)
-        out[val_rows] = scores(model, images.get(spec.deskew)[index[val_rows]])
+        out[val_rows] = decision_scores(model, images.get(spec.deskew)[index[val_rows]])
         cut = default_cut(model)
     return out, cut
 
 
-def thin(frame, max_points: int = MAX_CURVE_POINTS):
+def thin(frame: pd.DataFrame, max_points: int = MAX_CURVE_POINTS) -> pd.DataFrame:
     """At most ``max_points`` evenly spaced rows (first and last kept): curve CSVs stay small."""
     if len(frame) <= max_points:
         return frame.reset_index(drop=True)

@@ -4,15 +4,15 @@ denoised images against the clean ones, next to the noisy images' own (the basel
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 
+from dlpipe.features import subsample_rows
 from dlpipe.metrics import ROW_COLUMNS, rows
-from dlpipe.tasks import TaskResult
-from dlpipe.tasks.common import build, pixels, subsample, timed
 from dlpipe.params.tasks import DenoiseParams
+from dlpipe.plots import Figure, plt
+from dlpipe.tasks import TaskResult
+from dlpipe.tasks.common import build_estimator, timed
 
 TASK = "denoise"
 PEAK = 255.0
@@ -39,18 +39,18 @@ def rmse(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def psnr(error: float) -> float:
+    """Peak signal-to-noise ratio (dB) of an RMSE in 0-255 units."""
     return float("inf") if error == 0 else float(20 * np.log10(PEAK / error))
 
 
 def run_task(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_test: np.ndarray,
-             cfg: DenoiseParams, seed: int, project: str = "mnist") -> TaskResult:
-    start = time.perf_counter()
+             cfg: DenoiseParams, seed: int, project: str) -> TaskResult:
     spec = cfg.model
-    X_train, X_test = pixels(X_train), pixels(X_test)
+    X_train, X_test = np.asarray(X_train), np.asarray(X_test)
     noisy_train, noisy_test = noisy_pair(X_train, X_test, cfg.noise, cfg.noise_seed)
-    index = subsample(np.asarray(y_train), spec.train_rows, seed)
+    index = subsample_rows(np.asarray(y_train), spec.train_rows, seed)
     clean_fit = np.asarray(X_train[index], dtype=np.float32) / np.float32(PEAK)  # targets in 0-1
-    model, fit_seconds = timed(lambda: build(spec, seed, regression=True).fit(
+    model, fit_seconds = timed(lambda: build_estimator(spec, seed, regression=True).fit(
         noisy_train[index], clean_fit))
     denoised, predict_seconds = timed(lambda: np.clip(model.predict(noisy_test), 0, 1) * PEAK)
     clean = np.asarray(X_test, dtype=np.float64)
@@ -60,37 +60,28 @@ def run_task(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_tes
         "noisy_rmse": np.sqrt(((noisy_test - clean) ** 2).mean(axis=1)),
         "denoised_rmse": np.sqrt(((denoised - clean) ** 2).mean(axis=1))})
     name = f"{spec.kind}_regressor"
-    metrics = {"noise": cfg.noise, "noise_seed": cfg.noise_seed, "model": name,
-               "params": spec.model_dump(mode="json"), "train_rows": int(len(index)),
-               "n_test": int(len(clean)),
-               "noisy": {"root_mean_squared_error": noisy_err, "psnr": psnr(noisy_err)},
-               "denoised": {"root_mean_squared_error": denoised_err, "psnr": psnr(denoised_err)},
-               "fit_seconds": fit_seconds, "predict_seconds": predict_seconds}
+    noisy_m = {"root_mean_squared_error": noisy_err, "psnr": psnr(noisy_err)}
+    denoised_m = {"root_mean_squared_error": denoised_err, "psnr": psnr(denoised_err)}
+    metrics = {"noisy_input": {"test": noisy_m}, name: {"test": denoised_m}}
+    info = {"noise": cfg.noise, "noise_seed": cfg.noise_seed, "model": name,
+            "params": spec.model_dump(mode="json"), "train_rows": int(len(index)),
+            "n_test": int(len(clean)), "fit_seconds": fit_seconds,
+            "predict_seconds": predict_seconds}
     table = pd.concat([
-        rows(project, TASK, "noisy_input", "test",
-             {"root_mean_squared_error": noisy_err, "psnr": psnr(noisy_err)}),
+        rows(project, TASK, "noisy_input", "test", noisy_m),
         rows(project, TASK, name, "train", {"fit_seconds": fit_seconds}),
-        rows(project, TASK, name, "test", {"root_mean_squared_error": denoised_err,
-                                           "psnr": psnr(denoised_err),
-                                           "predict_seconds": predict_seconds}),
+        rows(project, TASK, name, "test", {**denoised_m, "predict_seconds": predict_seconds}),
     ], ignore_index=True)[ROW_COLUMNS]
-    picks = np.random.default_rng(cfg.noise_seed).choice(len(clean), size=min(cfg.n_examples,
-                                                                                len(clean)),
-                                                         replace=False)
+    picks = np.random.default_rng(cfg.noise_seed).choice(
+        len(clean), size=min(cfg.n_examples, len(clean)), replace=False)
     grid = (noisy_test[picks], denoised[picks], clean[picks])
-    figures = {"examples": lambda p: _grid(grid, noisy_err, denoised_err, p)}
-    return TaskResult(TASK, table, metrics, {"rmse_per_image": per_image}, figures,
-                      time.perf_counter() - start)
+    figures = {"examples.png": examples_figure(grid, noisy_err, denoised_err)}
+    return TaskResult(table, metrics, info, {"rmse_per_image.csv": per_image}, figures)
 
 
-def _grid(grid, noisy_err, denoised_err, out) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from dlpipe.io import save_figure
-
+def examples_figure(grid: tuple[np.ndarray, np.ndarray, np.ndarray], noisy_err: float,
+                    denoised_err: float) -> Figure:
+    """Rows of noisy, denoised and clean test images, one column per example."""
     titles = (f"noisy (RMSE {noisy_err:.1f})", f"denoised (RMSE {denoised_err:.1f})", "clean")
     n = len(grid[0])
     fig, axes = plt.subplots(3, n, figsize=(1.2 * n, 4.2), squeeze=False)
@@ -102,4 +93,4 @@ def _grid(grid, noisy_err, denoised_err, out) -> None:
             ax.set_yticks([])
         axes[r, 0].set_ylabel(title, fontsize=8)
     fig.suptitle("KNN denoising on the test set")
-    save_figure(out, fig)
+    return fig

@@ -1,3 +1,5 @@
+"""Scores from probabilities, per-class tables, tidy rows."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -5,7 +7,6 @@ import pandas as pd
 import pytest
 
 from dlpipe.metrics import confusion_long, per_class, rows, score
-from dlpipe.stages.report import markdown, summary
 
 
 def test_scores_from_probabilities():
@@ -23,18 +24,6 @@ def test_per_class_and_confusion():
     table = per_class(y, pred, 2)
     assert table["recall"].tolist() == [0.5, 1.0] and table["support"].tolist() == [2, 2]
     assert confusion_long(y, pred).values.tolist() == [[0, 0], [0, 1], [1, 1], [1, 1]]
-
-
-def test_summary_is_tidy_and_refuses_duplicates():
-    a = rows("iris", "multiclass", "keras_mlp", "cv", {"accuracy": 0.9}, {"accuracy": 0.01})
-    b = rows("iris", "multiclass", "keras_mlp", "test", {"accuracy": 0.95, "f1_macro": 0.94})
-    frame = summary([b, a])
-    assert frame["split"].tolist() == ["cv", "test", "test"]
-    assert np.isnan(frame["std"].iloc[1]) and frame["std"].iloc[0] == 0.01
-    text = markdown(frame)
-    assert "| iris | multiclass | keras_mlp | cv | 0.9000 ± 0.0100 |" in text
-    with pytest.raises(ValueError, match="duplicate result rows"):
-        summary([a, a])
 
 
 def test_rows_columns():

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import optuna
 import pytest
@@ -16,7 +18,14 @@ from optuna.trial import TrialState
 
 from dlpipe.models import tuning
 from dlpipe.params import TuneParams
-from dlpipe.paths import journal
+
+
+JOURNAL = "data/tuning/iris/journal.log"
+
+
+def every_grid_point(tune: TuneParams) -> list[dict]:
+    values = tuning.grid(tune)
+    return [dict(zip(values, combo)) for combo in itertools.product(*values.values())]
 
 
 def tune_params(**kw) -> TuneParams:
@@ -33,12 +42,12 @@ def tune_params(**kw) -> TuneParams:
 
 def test_grid_mode_runs_the_whole_grid(tmp_path):
     tune = tune_params()
-    assert tuning.grid_size(tune) == 3 * 2 * 2 == len(tuning.enumerate_grid(tune))
+    assert tuning.grid_size(tune) == 3 * 2 * 2 == len(every_grid_point(tune))
     study = tuning.open_study(tmp_path / "j.log", "grid", tune, seed=0)
     tuning.optimise(study, tune, lambda drawn, trial: drawn["units"] / 100,
                     tuning.grid_size(tune), progress_bar=False)
     seen = sorted(tuple(sorted(t.params.items())) for t in study.trials)
-    expected = sorted(tuple(sorted(p.items())) for p in tuning.enumerate_grid(tune))
+    expected = sorted(tuple(sorted(p.items())) for p in every_grid_point(tune))
     assert seen == expected
     assert study.best_params["units"] == 24
 
@@ -104,7 +113,7 @@ def test_study_killed_mid_way_resumes_to_the_same_count(tmp_path, tiny_raw):
 
     def study() -> optuna.Study:
         storage = optuna.storages.JournalStorage(
-            optuna.storages.journal.JournalFileBackend(str(tmp_path / journal("iris"))))
+            optuna.storages.journal.JournalFileBackend(str(tmp_path / JOURNAL)))
         return optuna.load_study(study_name=storage.get_all_studies()[0].study_name,
                                  storage=storage)
 
@@ -113,7 +122,7 @@ def test_study_killed_mid_way_resumes_to_the_same_count(tmp_path, tiny_raw):
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
         time.sleep(0.5)
-        if (tmp_path / journal("iris")).exists() and tuning.finished(study()) >= 2:
+        if (tmp_path / JOURNAL).exists() and tuning.finished(study()) >= 2:
             break
     os.kill(victim.pid, signal.SIGKILL)
     victim.wait()
@@ -135,14 +144,20 @@ def test_study_killed_mid_way_resumes_to_the_same_count(tmp_path, tiny_raw):
     assert (tmp_path / "models/iris/best_params.json").exists()
 
 
-def test_editing_the_trial_code_changes_its_digest(tmp_path):
-    from dlpipe.stages import tune
+def test_editing_a_stage_s_code_changes_its_digest(tmp_path, monkeypatch):
+    import dlpipe
+    from dlpipe.pipeline import runner
+    from dlpipe.pipeline.table import BY_NAME
 
-    module = tmp_path / "trial_code_probe.py"
-    module.write_text("SCALE = 1\n")
-    first = tune.code_digest([module])
-    assert tune.code_digest([module]) == first
-    module.write_text("SCALE = 2\n")
-    assert tune.code_digest([module]) != first
-    assert {path.name for path in tune.trial_code()} >= {"training.py", "keras_model.py", "tune.py"}
-    assert all(path.is_file() for path in tune.trial_code())
+    stage = BY_NAME["tune_worker"]
+    assert {"models/training.py", "models/network.py", "stages/tune.py"} <= set(stage.code)
+    first = runner.code_digest(stage)
+    package = tmp_path / "dlpipe"
+    for name in stage.code:
+        (package / name).parent.mkdir(parents=True, exist_ok=True)
+        (package / name).write_bytes((Path(dlpipe.__file__).parent / name).read_bytes())
+    monkeypatch.setattr(dlpipe, "__file__", str(package / "__init__.py"))
+    assert runner.code_digest(stage) == first
+    with open(package / "models/training.py", "a") as edited:
+        edited.write("# an edit\n")
+    assert runner.code_digest(stage) != first

@@ -11,33 +11,33 @@ import optuna
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
-from dlpipe.tasks.common import Images, as_images, build, subsample
+from dlpipe.features import subsample_rows
+from dlpipe.models.tuning import trials_table
 from dlpipe.params.tasks import KnnModel
+from dlpipe.tasks.common import Images, build_estimator
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
-class KnnTuning:
+class KnnSearch:
     best: dict[str, object]   # {"n_neighbors": int, "weights": str}
     best_value: float         # mean CV accuracy of the best trial
-    trials: pd.DataFrame      # number, n_neighbors, weights, value, seconds
-    rows: int
+    trials: pd.DataFrame      # number, state, value, seconds, n_neighbors, weights
+    rows: int                 # training rows the trials were scored on
 
 
-def tune_knn(images: Images | np.ndarray, y: np.ndarray, spec: KnnModel, seed: int
-             ) -> KnnTuning:
-    """Tune ``spec`` (whose ``tune`` must be set) on the rows it would be trained on.
+def search_knn(images: Images, y: np.ndarray, spec: KnnModel, seed: int) -> KnnSearch:
+    """Search ``spec.tune``'s space on the rows ``spec`` would be trained on.
 
     The data preparation of ``spec`` (deskew, scaler) is kept; augmentation is not used while
-    tuning (shifted copies of a validation image would sit in the training folds).
+    searching (shifted copies of a validation image would sit in the training folds).
     """
     if spec.tune is None:
-        raise ValueError("tune_knn: the spec has no 'tune' section")
+        raise ValueError("search_knn: the spec has no 'tune' section")
     space = spec.tune
-    images = as_images(images)
     y = np.asarray(y)
-    index = subsample(y, min(space.rows, spec.train_rows or space.rows), seed)
+    index = subsample_rows(y, min(space.rows, spec.train_rows or space.rows), seed)
     X = images.get(spec.deskew)[index]
     y_sub = y[index]
     folds = StratifiedKFold(n_splits=space.folds, shuffle=True, random_state=seed)
@@ -47,18 +47,16 @@ def tune_knn(images: Images | np.ndarray, y: np.ndarray, spec: KnnModel, seed: i
         weights = trial.suggest_categorical("weights", list(space.weights))
         candidate = spec.model_copy(update={"n_neighbors": k, "weights": weights, "tune": None,
                                             "augment": False})
-        return float(np.mean(cross_val_score(build(candidate, seed), X, y_sub, cv=folds,
-                                             scoring="accuracy")))
+        return float(np.mean(cross_val_score(build_estimator(candidate, seed), X, y_sub,
+                                             cv=folds, scoring="accuracy")))
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="maximize",
                                 sampler=optuna.samplers.TPESampler(seed=seed))
     study.optimize(objective, n_trials=space.n_trials)
-    frame = study.trials_dataframe(attrs=("number", "value", "duration", "params"))
-    frame["seconds"] = frame.pop("duration").dt.total_seconds()
-    frame.columns = [c.replace("params_", "") for c in frame.columns]
+    trials = trials_table(study)
     best = {"n_neighbors": int(study.best_params["n_neighbors"]),
             "weights": str(study.best_params["weights"])}
-    log.info("knn tuning: best %s (CV accuracy %.4f) over %d trials on %d rows", best,
-             study.best_value, len(frame), len(index))
-    return KnnTuning(best, float(study.best_value), frame, int(len(index)))
+    log.info("knn search: best %s (CV accuracy %.4f) over %d trials on %d rows", best,
+             study.best_value, len(trials), len(index))
+    return KnnSearch(best, float(study.best_value), trials, int(len(index)))

@@ -1,0 +1,84 @@
+"""Reading and writing artefacts, chosen by the path's suffix; every write is atomic.
+
+A path without a suffix is a directory output: the node returns a mapping of file name to
+content, written into a fresh directory that replaces the old one in one rename.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Mapping
+
+import pandas as pd
+
+from dlpipe import io
+
+
+def read(path: str | Path) -> Any:
+    path = Path(path)
+    suffix = path.suffix
+    if suffix == ".parquet":
+        return io.read_parquet(path)
+    if suffix == ".csv":
+        return pd.read_csv(path)
+    if suffix == ".json":
+        return io.read_json(path)
+    if suffix == ".keras":
+        from dlpipe.models.network import load_network
+
+        return load_network(str(path))
+    if suffix == ".joblib":
+        import joblib
+
+        return joblib.load(path)
+    raise ValueError(f"{path}: no reader for {suffix or 'a directory'}")
+
+
+def write(path: str | Path, value: Any) -> None:
+    path = Path(path)
+    if not path.suffix:
+        _write_directory(path, value)
+    elif path.suffix == ".parquet":
+        io.write_parquet(path, value)
+    elif path.suffix == ".csv":
+        io.write_csv(path, value)
+    elif path.suffix == ".json":
+        io.write_json(path, value)
+    elif path.suffix in (".md", ".txt"):
+        io.write_text(path, value)
+    elif path.suffix == ".png":
+        io.save_figure(path, value)
+    elif path.suffix in (".keras", ".joblib"):
+        with io.atomic_path(path) as tmp:
+            _save_object(tmp, value)
+    else:
+        raise ValueError(f"{path}: no writer for {path.suffix}")
+
+
+def _save_object(tmp: Path, value: Any) -> None:
+    if tmp.suffix == ".keras":
+        value.save(tmp)
+    else:
+        import joblib
+
+        joblib.dump(value, tmp)
+
+
+def _write_directory(path: Path, files: Mapping[str, Any]) -> None:
+    if not isinstance(files, Mapping):
+        raise TypeError(f"{path}: a directory output takes a mapping of file name to content, "
+                        f"got {type(files).__name__}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp.", dir=path.parent))
+    try:
+        for name, value in files.items():
+            write(staging / name, value)
+        staging.chmod(0o777 & ~io.umask())
+        if path.exists():
+            shutil.rmtree(path)
+        staging.rename(path)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)

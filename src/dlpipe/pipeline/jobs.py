@@ -1,0 +1,137 @@
+"""From the stage table to jobs: which jobs the params enable and their concrete files.
+
+Both front ends and the runner resolve a job's inputs, outputs, params keys, command and log
+here, so the two front ends cannot disagree about what a job reads or writes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dlpipe.errors import ParamsError
+from dlpipe.params import Params, load_params
+from dlpipe.pipeline.stage import Gather, Output, Stage
+from dlpipe.pipeline.table import BY_NAME, STAGES
+
+PKG = "src/dlpipe"
+ALL = "all"  # the project argument of cross-project stages
+# Code every stage runs through: a change re-runs every stage.
+COMMON_CODE = ("cli.py", "errors.py", "io.py", "logs.py", "frames.py", "params/__init__.py",
+               "params/base.py", "params/schema.py", "params/tasks.py", "params/loading.py",
+               "pipeline/stage.py", "pipeline/runner.py", "pipeline/catalog.py")
+Wildcards = dict[str, Any]
+
+
+def load(path: str = "params.yaml") -> Params:
+    """Validated params whose ``resources`` name exactly the stages of the table."""
+    params = load_params(path)
+    names = [stage.name for stage in STAGES]
+    if sorted(params.resources) != sorted(names):
+        missing = sorted(set(names) - set(params.resources))
+        extra = sorted(set(params.resources) - set(names))
+        raise ParamsError(f"{params.source}: resources: expected one entry per stage {names}, got "
+                          f"{'missing ' + str(missing) if missing else ''}"
+                          f"{' unknown ' + str(extra) if extra else ''}".rstrip())
+    return params
+
+
+def projects_of(stage: Stage, params: Params) -> list[str]:
+    return [p for p in params.projects
+            if stage.requires is None or getattr(params.project(p), stage.requires) is not None]
+
+
+def instances(stage: Stage, params: Params) -> list[Wildcards]:
+    """The wildcard values of every job of ``stage``."""
+    if stage.scope == "all":
+        return [{"project": ALL}]
+    if stage.scope == "worker":
+        return [{"project": p, "worker": k} for p in projects_of(stage, params)
+                for k in range(params.project(p).tune.workers)]
+    return [{"project": p} for p in projects_of(stage, params)]
+
+
+def fill(template: str, wildcards: Wildcards) -> str:
+    return template.format(**{"worker": "", **wildcards})
+
+
+def source(reference: str) -> tuple[Stage, Output]:
+    """The stage and output a ``"stage.output"`` input names."""
+    stage_name, _, output = reference.partition(".")
+    stage = BY_NAME[stage_name]
+    return stage, stage.outputs[output]
+
+
+def results_outputs(stage: Stage, gather: Gather) -> list[tuple[Stage, str]]:
+    """The (stage, output name) pairs a gathering input collects, enabled or not."""
+    scopes = ("project", "all") if gather.across_projects else ("project",)
+    return [(other, name) for other in STAGES if other.scope in scopes and other is not stage
+            for name, out in other.outputs.items() if out.results]
+
+
+def input_paths(stage: Stage, wildcards: Wildcards, params: Params) -> dict[str, Any]:
+    """Each node argument's file, or list of files (every worker's output, a gathering)."""
+    paths: dict[str, Any] = {}
+    for argument, reference in stage.inputs.items():
+        if isinstance(reference, Gather):
+            paths[argument] = [
+                fill(other.outputs[name].path, wc) for other, name in
+                results_outputs(stage, reference) for wc in instances(other, params)
+                if reference.across_projects or wc["project"] == wildcards["project"]]
+            continue
+        other, output = source(reference)
+        if other.scope == "worker" and stage.scope != "worker":
+            paths[argument] = [fill(output.path, wc) for wc in instances(other, params)
+                               if wc["project"] == wildcards["project"]]
+        else:
+            paths[argument] = fill(output.path, wildcards)
+    return paths
+
+
+def code_paths(stage: Stage) -> list[str]:
+    return [f"{PKG}/{name}" for name in (*COMMON_CODE, *stage.code)]
+
+
+def deps(stage: Stage, wildcards: Wildcards, params: Params) -> list[str]:
+    """Every file the job reads: its inputs, then its code."""
+    files: list[str] = []
+    for value in input_paths(stage, wildcards, params).values():
+        files += value if isinstance(value, list) else [value]
+    return files + code_paths(stage)
+
+
+def output_paths(stage: Stage, wildcards: Wildcards) -> dict[str, str]:
+    return {name: fill(out.path, wildcards) for name, out in stage.outputs.items()}
+
+
+def param_keys(stage: Stage, project: str) -> list[str]:
+    return [key.format(project=project) for key in stage.params]
+
+
+def param_values(stage: Stage, project: str, config: dict[str, Any]) -> dict[str, Any]:
+    """The params.yaml values a stage declares, by key path (a change re-runs the job)."""
+    values = {}
+    for key in param_keys(stage, project):
+        node: Any = config
+        for part in key.split("."):
+            node = node[part]
+        values[key] = node
+    return values
+
+
+def command(stage: Stage, wildcards: Wildcards) -> str:
+    """The shell command both front ends run (the CLI writes its own log)."""
+    worker = f" --worker {wildcards['worker']}" if stage.scope == "worker" else ""
+    return f"python -m dlpipe {stage.name} {wildcards['project']}{worker}"
+
+
+def log_path(stage: Stage, wildcards: Wildcards) -> str:
+    suffix = f"-{wildcards['worker']}" if stage.scope == "worker" else ""
+    return f"logs/{wildcards['project']}/{stage.name}{suffix}.log"
+
+
+def jobs(params: Params) -> list[dict[str, Any]]:
+    """Every job of the pipeline for the enabled projects, resolved."""
+    return [{"stage": stage.name, **wc, "cmd": command(stage, wc),
+             "deps": deps(stage, wc, params), "params": param_keys(stage, wc["project"]),
+             "outs": list(output_paths(stage, wc).values()), "log": log_path(stage, wc)}
+            for stage in STAGES for wc in instances(stage, params)]

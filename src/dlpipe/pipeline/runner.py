@@ -1,0 +1,99 @@
+"""The one runner: resolve a job's files, read its inputs, call its node with its declared
+params, write its outputs atomically, log and time it.
+
+Nodes never see a path, the stage table or params they did not declare.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import inspect
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import dlpipe
+from dlpipe import io
+from dlpipe.params import Params
+from dlpipe.pipeline import catalog, jobs
+from dlpipe.pipeline.stage import Stage
+
+log = logging.getLogger("dlpipe")
+CONTEXT = ("project", "worker", "journal", "code_digest")  # what a node may ask for by name
+
+
+def node_of(stage: Stage) -> Callable[..., dict[str, Any]]:
+    module, _, function = stage.node.partition(":")
+    return getattr(importlib.import_module(module), function)
+
+
+def param_arguments(stage: Stage, params: Params, project: str) -> dict[str, Any]:
+    """The declared params keys' validated values, each by its last key component."""
+    values: dict[str, Any] = {}
+    for key in jobs.param_keys(stage, project):
+        parts = key.split(".")
+        node: Any = params.project(parts[0]) if parts[0] == project else getattr(params, parts[0])
+        for part in parts[1:]:
+            node = getattr(node, part)
+        values[parts[-1]] = node
+    return values
+
+
+def code_digest(stage: Stage) -> str:
+    """One digest of the stage's own code (``Stage.code``), e.g. to name an Optuna study."""
+    package = Path(dlpipe.__file__).parent
+    digests = "".join(io.file_sha256(package / name) for name in stage.code)
+    return hashlib.sha256(digests.encode()).hexdigest()[:12]
+
+
+def context(stage: Stage, wildcards: jobs.Wildcards, wanted: set[str]) -> dict[str, Any]:
+    values: dict[str, Any] = {k: v for k, v in wildcards.items() if k in wanted}
+    if "journal" in wanted and stage.state is not None:
+        values["journal"] = Path(jobs.fill(stage.state, wildcards))
+    if "code_digest" in wanted:
+        values["code_digest"] = code_digest(stage)
+    return values
+
+
+def read_inputs(stage: Stage, wildcards: jobs.Wildcards, params: Params) -> dict[str, Any]:
+    return {argument: [catalog.read(p) for p in paths] if isinstance(paths, list)
+            else catalog.read(paths)
+            for argument, paths in jobs.input_paths(stage, wildcards, params).items()}
+
+
+def run(stage: Stage, wildcards: jobs.Wildcards, params: Params) -> None:
+    """Run one job of ``stage`` in the current directory."""
+    node = node_of(stage)
+    wanted = set(inspect.signature(node).parameters) & set(CONTEXT)
+    arguments = {**read_inputs(stage, wildcards, params),
+                 **param_arguments(stage, params, wildcards["project"]),
+                 **context(stage, wildcards, wanted)}
+    produced = node(**arguments)
+    expected = set(stage.outputs)
+    if not isinstance(produced, dict) or set(produced) != expected:
+        got = sorted(produced) if isinstance(produced, dict) else type(produced).__name__
+        raise TypeError(f"{stage.node} returned {got}, expected the outputs {sorted(expected)}")
+    for name, path in jobs.output_paths(stage, wildcards).items():
+        catalog.write(path, produced[name])
+
+
+def execute(stage: Stage, wildcards: jobs.Wildcards, params: Params, params_file: str) -> None:
+    """Run a job as the CLI does: thread pools sized from params, logged and timed."""
+    threads = params.resources[stage.name].threads
+    command = jobs.command(stage, wildcards)
+    log.info("%s: start (params %s, %d threads)", command, params_file, threads)
+    started = time.perf_counter()
+    # BLAS/OpenMP pools sized from params, not from the front end's environment (Snakemake
+    # sets OMP_NUM_THREADS, DVC does not): reductions over 1 or 2 threads differ in the last
+    # digits, and both front ends must give the same numbers. TensorFlow's own pools likewise
+    # (read when TF starts, i.e. inside the node): two tuning workers on two cores must not
+    # each spread over both.
+    os.environ["TF_NUM_INTRAOP_THREADS"] = os.environ["TF_NUM_INTEROP_THREADS"] = str(threads)
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=threads):
+        run(stage, wildcards, params)
+    log.info("%s: done in %.1f s", command, time.perf_counter() - started)

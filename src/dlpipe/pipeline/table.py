@@ -1,0 +1,129 @@
+"""THE stage table: every stage of the DAG, declared once.
+
+Snakemake (``workflow/rules/stages.smk``) makes one rule per row and ``dvc.yaml`` is rendered from
+the rows (``python -m dlpipe dag``); the runner reads and writes what a row declares. To add a
+stage, add a row here and write its node (see ARCHITECTURE.md).
+"""
+
+from __future__ import annotations
+
+from dlpipe.pipeline.stage import Gather, Plot, Stage, data, figure, metrics, results, text
+
+_TUNING = ("features.py", "models/network.py", "models/training.py", "models/tuning.py",
+           "metrics.py")
+_TASKS = ("stages/tasks.py", "tasks/__init__.py", "tasks/common.py", "tasks/augment.py",
+          "metrics.py", "plots.py")
+
+
+def _task(name: str, doc: str, code: tuple[str, ...], plots: tuple[Plot, ...] = ()) -> Stage:
+    """One MNIST task: its own params section, metrics, run information, rows, plots, figures."""
+    where = f"reports/{{project}}/{name}"
+    return Stage(
+        name, doc, node=f"dlpipe.stages.tasks:{name}", code=(*_TASKS, *code),
+        inputs={"train": "split.train", "test": "split.test"},
+        params=("seed", f"{{project}}.tasks.{name}"),
+        outputs={"metrics": metrics(f"{where}/metrics.json"), "info": text(f"{where}/info.json"),
+                 "scores": results(f"{where}/scores.csv"), "plots": text(f"{where}/plots"),
+                 "figures": figure(f"{where}/figures")},
+        plots=plots, requires="tasks")
+
+
+def _confusion(task: str, title: str) -> Plot:
+    return Plot(f"{task}_confusion", x="predicted", y={"plots/confusion.csv": "actual"},
+                title=title, template="confusion")
+
+
+def _accuracy(output: str, title: str) -> Plot:
+    return Plot("accuracy" if output == "history" else "mlp_accuracy", x="epoch",
+                y={output: ("accuracy", "val_accuracy")}, title=title)
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("fetch", "load the dataset (cache, mirror or online), verify its checksum",
+          node="dlpipe.stages.fetch:fetch", code=("stages/fetch.py", "datasets.py"),
+          params=("{project}.data",),
+          outputs={"raw": data("data/raw/{project}.parquet")}),
+    Stage("split", "seeded train/test split",
+          node="dlpipe.stages.split:split", code=("stages/split.py", "features.py"),
+          inputs={"raw": "fetch.raw"}, params=("{project}.split",),
+          outputs={"train": data("data/interim/{project}/train.parquet"),
+                   "test": data("data/interim/{project}/test.parquet")}),
+    Stage("preprocess", "fit scaling/encoding on train only; transform train and test",
+          node="dlpipe.stages.preprocess:preprocess",
+          code=("stages/preprocess.py", "features.py"),
+          inputs={"train": "split.train", "test": "split.test"}, params=("{project}.features",),
+          outputs={"train": data("data/processed/{project}/train.parquet"),
+                   "test": data("data/processed/{project}/test.parquet"),
+                   "transformer": data("models/{project}/preprocess.joblib")}),
+    Stage("tune_worker", "run trials of the project's Optuna study (tune.workers run at once)",
+          node="dlpipe.stages.tune:run_trials", code=("stages/tune.py", *_TUNING),
+          inputs={"train": "split.train"},
+          params=("seed", "{project}.features", "{project}.cv", "{project}.model",
+                  "{project}.tune"),
+          outputs={"done": text("data/tuning/{project}/workers/{worker}.json")},
+          scope="worker", state="data/tuning/{project}/journal.log"),
+    Stage("tune", "collect the study: best params, trials table, figures",
+          node="dlpipe.stages.tune:collect", code=("stages/tune.py", *_TUNING, "plots.py"),
+          inputs={"workers": "tune_worker.done"},
+          params=("seed", "{project}.model", "{project}.tune"),
+          outputs={"best_params": data("models/{project}/best_params.json"),
+                   "trials": text("reports/{project}/tuning/trials.csv"),
+                   "history_png": figure("reports/{project}/figures/tuning_history.png"),
+                   "importance_png": figure("reports/{project}/figures/tuning_importance.png")},
+          state="data/tuning/{project}/journal.log"),
+    Stage("train", "k-fold CV of the tuned model, then the final fit on all training data",
+          node="dlpipe.stages.train:train", code=("stages/train.py", *_TUNING, "plots.py"),
+          inputs={"train": "split.train", "processed": "preprocess.train",
+                  "best_params": "tune.best_params"},
+          params=("seed", "{project}.features", "{project}.cv"),
+          outputs={"model": data("models/{project}/model.keras"),
+                   "cv": metrics("reports/{project}/cv.json"),
+                   "fit": text("reports/{project}/fit.json"),
+                   "history": text("reports/{project}/plots/history.csv"),
+                   "learning_curves_png": figure("reports/{project}/figures/learning_curves.png")},
+          plots=(_accuracy("history", "accuracy per epoch (final fit)"),
+                 Plot("loss", x="epoch", y={"history": ("loss", "val_loss")},
+                      title="loss per epoch (final fit)"))),
+    Stage("evaluate", "test-set metrics, per-class scores, confusion matrix, tidy score rows",
+          node="dlpipe.stages.evaluate:evaluate",
+          code=("stages/evaluate.py", "metrics.py", "plots.py", "models/network.py",
+                "models/training.py"),
+          inputs={"test": "preprocess.test", "model": "train.model", "cv": "train.cv",
+                  "fit": "train.fit"},
+          params=("{project}.evaluate",),
+          outputs={"metrics": metrics("reports/{project}/metrics.json"),
+                   "per_class": text("reports/{project}/per_class.csv"),
+                   "confusion": text("reports/{project}/plots/confusion.csv"),
+                   "confusion_png": figure("reports/{project}/figures/confusion.png"),
+                   "scores": results("reports/{project}/scores.csv")},
+          plots=(Plot("confusion", x="predicted", y={"confusion": "actual"},
+                      title="confusion matrix (test)", template="confusion"),)),
+    _task("binary", "'is it a 5': CV scores, PR/ROC curves, threshold for a target precision",
+          ("tasks/binary.py",),
+          plots=(Plot("binary_pr", x="recall", y={"plots/pr_{item}.csv": "precision"},
+                      title="precision-recall curves (CV scores)", foreach="models"),
+                 Plot("binary_roc", x="fpr", y={"plots/roc_{item}.csv": "tpr"},
+                      title="ROC curves (CV scores)", foreach="models"),
+                 _confusion("binary", "binary confusion matrix, best model (test)"))),
+    _task("multiclass", "SVC, OneVsRest SVC, SGD with/without scaling, tuned KNN",
+          ("tasks/multiclass.py", "tasks/knn_search.py", "models/tuning.py"),
+          plots=(_confusion("multiclass", "multiclass confusion matrix, best model (test)"),)),
+    _task("multilabel", "KNN on [digit >= 7, digit is odd]", ("tasks/multilabel.py",)),
+    _task("denoise", "multi-output KNN mapping noisy to clean images", ("tasks/denoise.py",)),
+    _task("mlp", "a Keras MLP on x/255 pixels (same builder as the main model)",
+          ("tasks/mlp.py", "models/network.py", "models/training.py"),
+          plots=(_accuracy("plots/history.csv", "Keras MLP accuracy per epoch"),)),
+    Stage("models", "every model of the project: its metrics, fit and predict seconds",
+          node="dlpipe.stages.tasks:models", code=("stages/tasks.py", "tables.py"),
+          inputs={"results": Gather()},
+          outputs={"table": text("reports/{project}/models.csv"),
+                   "markdown": text("reports/{project}/models.md")},
+          requires="tasks"),
+    Stage("report", "one tidy cross-project table of every result",
+          node="dlpipe.stages.report:report", code=("stages/report.py", "tables.py"),
+          inputs={"results": Gather(across_projects=True)},
+          outputs={"summary": text("reports/summary.csv"),
+                   "markdown": text("reports/summary.md")},
+          scope="all"),
+)
+BY_NAME = {stage.name: stage for stage in STAGES}

@@ -1,0 +1,49 @@
+"""Artefacts by suffix: what is written reads back the same; directories are replaced whole."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from dlpipe.pipeline import catalog
+
+
+@pytest.mark.parametrize("name", ["t.parquet", "t.csv"])
+def test_tables_round_trip(tmp_path, name, three_class_frame):
+    catalog.write(tmp_path / name, three_class_frame)
+    pd.testing.assert_frame_equal(catalog.read(tmp_path / name), three_class_frame)
+
+
+def test_json_round_trips_numpy_values(tmp_path):
+    import numpy as np
+
+    catalog.write(tmp_path / "m.json", {"accuracy": np.float32(0.5), "n": np.int64(3)})
+    assert catalog.read(tmp_path / "m.json") == {"accuracy": 0.5, "n": 3}
+
+
+def test_a_directory_output_replaces_the_old_one_whole(tmp_path, three_class_frame):
+    target = tmp_path / "plots"
+    catalog.write(target, {"old.csv": three_class_frame})
+    catalog.write(target, {"a.csv": three_class_frame, "notes.md": "# hi\n"})
+    assert sorted(p.name for p in target.iterdir()) == ["a.csv", "notes.md"]
+
+
+def test_a_failed_directory_write_keeps_the_old_directory(tmp_path, three_class_frame):
+    target = tmp_path / "plots"
+    catalog.write(target, {"old.csv": three_class_frame})
+    with pytest.raises(ValueError, match="no writer for .xyz"):
+        catalog.write(target, {"new.csv": three_class_frame, "bad.xyz": 1})
+    assert [p.name for p in target.iterdir()] == ["old.csv"]
+    assert [p.name for p in tmp_path.iterdir()] == ["plots"]  # no staging directory left
+
+
+def test_a_figure_is_saved_as_png(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots()
+    axes.plot([0, 1], [1, 0])
+    catalog.write(tmp_path / "f.png", figure)
+    assert (tmp_path / "f.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -1,0 +1,76 @@
+"""The runner: inputs read, only declared params passed, outputs written, nothing on failure."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from dlpipe.params import parse_params
+from dlpipe.pipeline import runner
+from dlpipe.pipeline.stage import Stage, text
+from dlpipe.pipeline.table import BY_NAME
+
+OUTPUTS = {"counts": text("out/{project}/counts.csv"), "info": text("out/{project}/info.json")}
+
+
+def probe(function: str, **changes) -> Stage:
+    fields = dict(name="probe", doc="a probe", node=f"probe_nodes:{function}", code=(),
+                  inputs={"train": "split.train"}, params=("{project}.split",),
+                  outputs=OUTPUTS)
+    return Stage(**{**fields, **changes})
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch, three_class_frame):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data/interim/iris").mkdir(parents=True)
+    three_class_frame.to_parquet(tmp_path / "data/interim/iris/train.parquet")
+    return tmp_path
+
+
+def test_the_node_gets_its_inputs_declared_params_and_project(workdir, raw_params):
+    runner.run(probe("count_rows"), {"project": "iris"}, parse_params(raw_params))
+    counts = pd.read_csv(workdir / "out/iris/counts.csv")
+    assert counts.to_dict("records") == [{"project": "iris", "rows": 60,
+                                          "seed": raw_params["iris"]["split"]["seed"]}]
+    assert (workdir / "out/iris/info.json").read_text().count('"target"') == 1
+
+
+def test_params_are_passed_by_their_last_key(raw_params):
+    values = runner.param_arguments(BY_NAME["tune_worker"], parse_params(raw_params), "iris")
+    assert sorted(values) == ["cv", "features", "model", "seed", "tune"]
+    assert values["tune"].n_trials == raw_params["iris"]["tune"]["n_trials"]
+
+
+def test_a_node_that_forgets_an_output_writes_nothing(workdir, raw_params):
+    with pytest.raises(TypeError, match=r"returned \['counts'\], expected the outputs "
+                                        r"\['counts', 'info'\]"):
+        runner.run(probe("forgets_an_output", params=()), {"project": "iris"},
+                   parse_params(raw_params))
+    assert not (workdir / "out").exists()
+
+
+def test_a_known_error_is_one_line(tmp_path):
+    params = tmp_path / "broken.yaml"
+    params.write_text("seed: 1\n")
+    done = subprocess.run([sys.executable, "-m", "dlpipe", "split", "iris", "--params",
+                           str(params)], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"dlpipe: error: {params}: projects: missing key (expected top-level keys "
+        "['seed', 'projects', 'resources'] plus one section per project)"]
+
+
+def test_a_failing_stage_keeps_its_traceback_in_the_log(tmp_path, write_params, raw_params):
+    write_params(raw_params)
+    (tmp_path / "data/raw").mkdir(parents=True)
+    (tmp_path / "data/raw/iris.parquet").write_text("not a parquet file")
+    done = subprocess.run([sys.executable, "-m", "dlpipe", "split", "iris"], cwd=tmp_path,
+                          capture_output=True, text=True)
+    assert done.returncode == 1
+    log = (tmp_path / "logs/iris/split.log").read_text()
+    assert "Traceback (most recent call last)" in log and "split iris failed" in log
+    assert not (tmp_path / "data/interim").exists()

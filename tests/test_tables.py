@@ -1,0 +1,42 @@
+"""Result tables: the tidy summary, its headline view and the Markdown writer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dlpipe import tables
+from dlpipe.metrics import rows
+
+
+def test_summary_is_tidy_and_refuses_duplicates():
+    a = rows("iris", "multiclass", "keras_mlp", "cv", {"accuracy": 0.9}, {"accuracy": 0.01})
+    b = rows("iris", "multiclass", "keras_mlp", "test", {"accuracy": 0.95, "f1_macro": 0.94})
+    frame = tables.summary([b, a])
+    assert frame["split"].tolist() == ["cv", "test", "test"]
+    assert np.isnan(frame["std"].iloc[1]) and frame["std"].iloc[0] == 0.01
+    cells = [[c.strip() for c in line.split("|")[1:-1]]
+             for line in tables.markdown_table(tables.headline(frame)).splitlines()]
+    assert cells[0] == ["project", "task", "model", "split", "accuracy", "f1_macro"]
+    assert cells[2] == ["iris", "multiclass", "keras_mlp", "cv", "0.9000 ± 0.0100", ""]
+    assert cells[3] == ["iris", "multiclass", "keras_mlp", "test", "0.9500", "0.9400"]
+    with pytest.raises(ValueError, match="duplicate result rows"):
+        tables.summary([a, a])
+
+
+def test_markdown_blanks_missing_values():
+    text = tables.markdown_table(pd.DataFrame({"model": ["a", "b"], "accuracy": [0.5, np.nan]}))
+    assert text.splitlines()[2].split("|")[2].strip() == "0.5000"
+    assert text.splitlines()[3].split("|")[2].strip() == ""
+
+
+def test_models_table_has_one_row_per_model():
+    frame = pd.concat([
+        rows("mnist", "binary", "svc", "test", {"f1": 0.9, "predict_seconds": 1.0}),
+        rows("mnist", "binary", "svc", "train", {"fit_seconds": 2.0}),
+        rows("mnist", "binary", "svc", "cv", {"f1": 0.8}),
+        rows("mnist", "multiclass", "knn", "test", {"accuracy": 0.97})], ignore_index=True)
+    table = tables.models_table(frame)
+    assert table[["task", "model"]].values.tolist() == [["binary", "svc"], ["multiclass", "knn"]]
+    assert table.loc[0, "f1"] == 0.9 and table.loc[0, "fit_seconds"] == 2.0

@@ -1,0 +1,49 @@
+# One rule per row of the stage table (src/dlpipe/pipeline/table.py): every field comes from it.
+from pathlib import Path
+
+from dlpipe.pipeline import snakemake as adapter
+from dlpipe.pipeline.table import STAGES
+
+
+wildcard_constraints:
+    project="|".join(PARAMS.projects),
+    worker=r"\d+",
+
+
+def caption(stage):
+    """The stage's caption for the report (workflow/report/<stage>.rst), else the generic one."""
+    own = Path(workflow.basedir) / "workflow" / "report" / f"{stage.name}.rst"
+    return f"../report/{stage.name}.rst" if own.exists() else "../report/stage.rst"
+
+
+def flagged(stage, path, out):
+    """Directories and figures as Snakemake wants them: figures go into `--report`."""
+    target = directory(path) if out.is_directory else path
+    if not out.figure:
+        return target
+    return report(target, caption=caption(stage), category="{project}", subcategory=stage.name,
+                  patterns=["{figure}.png"] if out.is_directory else [])
+
+
+for stage in STAGES:
+
+    rule:
+        name:
+            stage.name
+        input:
+            adapter.inputs(stage, PARAMS),
+        output:
+            [flagged(stage, path, out) for path, out in adapter.outputs(stage)],
+        params:
+            values=adapter.param_values(stage, config),
+            command=adapter.command(stage),
+        log:
+            adapter.log(stage),
+        benchmark:
+            adapter.benchmark(stage)
+        threads: PARAMS.resources[stage.name].threads
+        resources:
+            mem_mb=PARAMS.resources[stage.name].mem_mb,
+            runtime=PARAMS.resources[stage.name].runtime,
+        shell:
+            "{params.command}"
