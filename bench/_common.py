@@ -20,6 +20,10 @@ from typing import Any, Callable
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+from dlpipe.pipeline import jobs  # noqa: E402
+from dlpipe.pipeline.table import BY_NAME  # noqa: E402
+
 PYTHON = str(REPO / ".venv" / "bin" / "python") if (REPO / ".venv" / "bin" / "python").exists() \
     else sys.executable
 MIRROR = os.environ.get("DLPIPE_DATA_MIRROR", str(REPO.parent / "shared" / "data"))
@@ -50,11 +54,14 @@ def write_params(root: Path, raw: dict[str, Any],
         edit(raw)
     target = root / "params.yaml"
     target.write_text(yaml.safe_dump(raw, sort_keys=False))
-    sys.path.insert(0, str(REPO / "src"))
-    from dlpipe.params import load_params  # validates exactly as the pipeline does
-
-    load_params(target)
+    jobs.load(str(target))  # validates exactly as the pipeline does
     return target
+
+
+def artefact(root: Path, stage: str, output: str, project: str, worker: int | None = None) -> Path:
+    """The file the stage table declares as ``stage``'s ``output`` for ``project``, in ``root``."""
+    wildcards = {"project": project} if worker is None else {"project": project, "worker": worker}
+    return root / jobs.fill(BY_NAME[stage].outputs[output].path, wildcards)
 
 
 def env() -> dict[str, str]:
@@ -66,13 +73,6 @@ def env() -> dict[str, str]:
 
 def stage_cmd(stage: str, project: str, *extra: str) -> list[str]:
     return [PYTHON, "-m", "dlpipe", stage, project, *extra, "--params", "params.yaml"]
-
-
-def has_tune_workers() -> bool:
-    """True when the stage table splits tuning into tune_worker jobs + a collecting tune stage."""
-    from dlpipe import dag
-
-    return "tune_worker" in dag.BY_NAME
 
 
 def _check(done: subprocess.CompletedProcess, what: str, root: Path) -> None:
@@ -92,8 +92,6 @@ def run_stage(root: Path, stage: str, project: str, *extra: str, timeout: float 
 
 def tune_commands(project: str, workers: int) -> list[list[str]]:
     """The commands of the tuning step: the worker jobs (run at once), as the front ends do."""
-    if not has_tune_workers():
-        return [stage_cmd("tune", project)]
     return [stage_cmd("tune_worker", project, "--worker", str(k)) for k in range(workers)]
 
 
@@ -107,8 +105,7 @@ def run_tune(root: Path, project: str, workers: int = 1, timeout: float = 6 * 36
         out, err = proc.communicate(timeout=timeout)
         _check(subprocess.CompletedProcess(cmd, proc.returncode, out, err), " ".join(cmd[3:5]),
                root)
-    if has_tune_workers():
-        run_stage(root, "tune", project)
+    run_stage(root, "tune", project)
     return time.perf_counter() - started
 
 
@@ -122,7 +119,7 @@ def read_json(path: Path) -> dict[str, Any]:
 
 # --- the Optuna journal, read-only ------------------------------------------------------------------
 def journal_path(root: Path, project: str) -> Path:
-    return root / "data" / "tuning" / project / "journal.log"
+    return root / jobs.fill(BY_NAME["tune_worker"].state, {"project": project})
 
 
 def journal_trials(root: Path, project: str) -> list:

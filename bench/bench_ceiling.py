@@ -6,7 +6,7 @@ real fetch and split stages run in a throw-away directory (data from the offline
 each reference model is scored
 
 - on the pipeline's own CV folds (StratifiedKFold, ``cv.folds``, shuffled with ``seed``; the
-  project's scaler fitted inside each fold, as ``dlpipe.training.cross_validate`` does),
+  project's scaler fitted inside each fold, as ``dlpipe.models.training.cross_validate`` does),
 - on 10 repeats of the same k-fold with other shuffles (the mean says how much of a fold
   score is the luck of one partition), and
 - on the test part after a fit on the whole training part.
@@ -33,12 +33,11 @@ from sklearn.svm import SVC
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as c  # noqa: E402
 
-sys.path.insert(0, str(c.REPO / "src"))
-# the pipeline's own paths, params, scaler and feature/label split
-from dlpipe.features import make_scaler, split_xy  # noqa: E402
+# the pipeline's own params, scaler and feature/label split (paths from the stage table: c.artefact)
+from dlpipe.features import make_scaler  # noqa: E402
+from dlpipe.frames import split_xy  # noqa: E402
 from dlpipe.io import read_parquet  # noqa: E402
-from dlpipe.params import load_params  # noqa: E402
-from dlpipe.paths import path  # noqa: E402
+from dlpipe.pipeline import jobs  # noqa: E402
 
 TARGETS = {"iris": ("cv", 0.973), "price": ("test", 0.98)}
 REPEATS = 10
@@ -58,11 +57,11 @@ def references() -> dict[str, object]:
 
 def score_project(root: Path, project: str) -> pd.DataFrame:
     c.prepare_data(root, project, stages=("fetch", "split"))
-    params = load_params(root / "params.yaml")
+    params = jobs.load(str(root / "params.yaml"))
     cfg, seed = params.project(project), params.seed
     folds = cfg.cv.folds
-    X, y = split_xy(read_parquet(path("interim_train", project, root=root)))
-    X_test, y_test = split_xy(read_parquet(path("interim_test", project, root=root)))
+    X, y = split_xy(read_parquet(c.artefact(root, "split", "train", project)))
+    X_test, y_test = split_xy(read_parquet(c.artefact(root, "split", "test", project)))
     rows = []
     for name, estimator in references().items():
         model = make_pipeline(make_scaler(cfg.features), estimator)

@@ -1,13 +1,17 @@
 """Cluster overhead: the tiny iris pipeline through SLURM vs locally (same params, same results).
 
 Starts the project's one-node SLURM cluster (ci/cluster/start-slurm.sh, root on Debian), runs
-the tiny pipeline both ways in temporary repos, prints both wall times and the overhead.
+the tiny pipeline both ways in temporary repos, prints both wall times and the overhead, and
+whether both runs give identical metrics (every metrics file, reports/iris/cv.json and the
+summary table, wall-clock seconds left out: tests/test_integration.py's ``results`` and
+``cv_scores``).
 
     python bench/bench_cluster.py
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -16,6 +20,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from test_integration import cv_scores, results  # noqa: E402
@@ -31,6 +36,7 @@ def timed(repo: Path, *args: str) -> float:
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     os.environ.setdefault("DLPIPE_DATA_MIRROR", str(ROOT.parent / "shared" / "data"))
     start = subprocess.run(["bash", str(ROOT / "ci/cluster/start-slurm.sh")], capture_output=True,
                            text=True)

@@ -6,7 +6,8 @@ tune_worker jobs run at once, as the front ends run them), then the figures are 
 back from the stage outputs:
 
 - iris:  5-fold CV accuracy of the tuned model (train stage, ``reports/iris/cv.json``; the CV runs
-         ``dlpipe.training.cross_validate`` on the 80 % training part), mean >= 0.973, std <= 0.035
+         ``dlpipe.models.training.cross_validate`` on the 80 % training part; per-fold epochs in
+         ``reports/iris/fit.json``), mean >= 0.973, std <= 0.035
 - price: test accuracy of the final fit (evaluate stage, ``reports/price/metrics.json``) >= 0.98
 - both:  tune + train wall time <= 300 s (2-core CPU, default params)
 
@@ -43,9 +44,11 @@ def bench_project(root: Path, project: str) -> dict:
     times["tune"] = c.run_tune(root, project, workers)  # tune_worker x workers, then tune
     for stage in ("train", "evaluate"):
         times[stage] = c.run_stage(root, stage, project)
-    best = c.read_json(root / "models" / project / "best_params.json")
-    cv = c.read_json(root / "reports" / project / "cv.json")
-    metrics = c.read_json(root / "reports" / project / "metrics.json")
+    best = c.read_json(c.artefact(root, "tune", "best_params", project))
+    cv = c.read_json(c.artefact(root, "train", "cv", project))  # {"summary", "folds": {"1": ..}}
+    fit = c.read_json(c.artefact(root, "train", "fit", project))  # spec, cv_epochs, final_fit
+    metrics = c.read_json(c.artefact(root, "evaluate", "metrics", project))  # {"test": {...}}
+    folds = [cv["folds"][k] for k in sorted(cv["folds"], key=int)]
     return {
         "times": times,
         "tuned": best["tuned"], "tune_best": best["best_value"],
@@ -53,8 +56,8 @@ def bench_project(root: Path, project: str) -> dict:
         "tune_epochs": best["epochs_total"],
         "cv_accuracy_mean": cv["summary"]["accuracy"]["mean"],
         "cv_accuracy_std": cv["summary"]["accuracy"]["std"],
-        "cv_folds": [round(f["accuracy"], 4) for f in cv["folds"]],
-        "cv_epochs": [f["epochs"] for f in cv["folds"]],
+        "cv_folds": [round(f["accuracy"], 4) for f in folds],
+        "cv_epochs": fit["cv_epochs"],
         "test_accuracy": metrics["test"]["accuracy"],
         "test_f1_macro": metrics["test"].get("f1_macro"),
     }

@@ -2,11 +2,13 @@
 
 In two temporary working directories, with a tiny budget (``--n-trials``, ``--epochs``):
 
-1. ``python -m dlpipe tune_worker <project> --worker 0`` (then ``tune``) runs uninterrupted; its finished trials are counted.
+1. ``python -m dlpipe tune_worker <project> --worker 0`` (then ``tune``) runs uninterrupted; its
+   finished trials are counted.
 2. The same command is started again elsewhere; once ``--kill-after`` trials are finished in the
    journal and the next one is running, the process gets SIGKILL. The command is then restarted
-   and runs to the end. Its journal must hold the same number of finished (complete + pruned)
-   trials as the uninterrupted run, and best_params.json must exist.
+   and runs to the end (then ``tune`` collects). Its journal must hold the same number of
+   finished (complete + pruned) trials as the uninterrupted run, and the tune stage's
+   best_params.json must exist.
 
 Usage: .venv/bin/python bench/bench_resume.py [--params FILE] [--project iris] [--mode tpe|grid]
        [--n-trials 6] [--epochs 10] [--kill-after 3]
@@ -34,15 +36,17 @@ def finished(trials: list) -> int:
 
 
 def kill_midway(root: Path, project: str, kill_after: int, timeout: float) -> dict:
-    """Start tune, SIGKILL it while trial ``kill_after`` runs; return what the journal held."""
+    """Start the tune worker, SIGKILL it while trial ``kill_after`` runs; return what the journal
+    held."""
     proc = subprocess.Popen(c.tune_commands(project, 1)[0], cwd=root, env=c.env(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                raise RuntimeError(f"tune ended (exit {proc.returncode}) before {kill_after} "
-                                   "trials finished: raise --n-trials or lower --kill-after")
+                raise RuntimeError(f"tune_worker ended (exit {proc.returncode}) before "
+                                   f"{kill_after} trials finished: raise --n-trials or lower "
+                                   "--kill-after")
             try:
                 trials = c.journal_trials(root, project)
             except Exception:  # the file may be half-written while we read it
@@ -107,7 +111,7 @@ def main() -> int:
     c.run_tune(dirs["killed"], args.project)
     resumed_s = time.perf_counter() - started
     resumed = c.journal_trials(dirs["killed"], args.project)
-    has_best = (dirs["killed"] / "models" / args.project / "best_params.json").exists()
+    has_best = c.artefact(dirs["killed"], "tune", "best_params", args.project).exists()
     print(f"killed+restarted: {finished(resumed)} finished {c.count_states(resumed)} "
           f"in {resumed_s:.0f} s; best_params.json {'written' if has_best else 'MISSING'}")
 

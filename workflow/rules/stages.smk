@@ -12,7 +12,7 @@ wildcard_constraints:
 
 def caption(stage):
     """The stage's caption for the report (workflow/report/<stage>.rst), else the generic one."""
-    own = Path(workflow.basedir) / "workflow" / "report" / f"{stage.name}.rst"
+    own = Path(workflow.current_basedir) / ".." / "report" / f"{stage.name}.rst"
     return f"../report/{stage.name}.rst" if own.exists() else "../report/stage.rst"
 
 
