@@ -134,6 +134,6 @@ def _first_error(exc: ValidationError, source: str, raw: dict) -> str:
     got = "nothing" if err["type"] == "missing" else repr(err.get("input"))
     if len(got) > 80:
         got = got[:77] + "..."
-    others = len({_key(e["loc"]) for e in errors}) - 1
+    others = len({written_at(_key(e["loc"]), raw) for e in errors}) - 1
     more = f" (and {others} more problem(s))" if others else ""
     return f"{source}: {written_at(key, raw) or 'top level'}: expected {expected}, got {got}{more}"
