@@ -5,6 +5,10 @@ binary 5-detector's best F1 and ROC AUC, multi-label F1 macro, Keras MLP and CNN
 MNIST wall time (sum of the MNIST stages' wall times from benchmarks/, an upper bound when stages
 overlap) and peak memory (largest max_rss of any MNIST job).
 
+Every file is found through the stage table: each task's ``reports/mnist/<task>/metrics.json``
+(``{model: {split: {metric: value}}}``) and ``info.json`` (best model, model name), the CNN's
+``reports/mnist/metrics.json`` (``{"test": {...}}``) and each MNIST job's Snakemake benchmark.
+
     python bench/mnist_targets.py [ROOT]
 """
 
@@ -16,24 +20,50 @@ from pathlib import Path
 
 import pandas as pd
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+from dlpipe.pipeline import jobs  # noqa: E402
+from dlpipe.pipeline import snakemake as adapter  # noqa: E402
+from dlpipe.pipeline.table import BY_NAME, STAGES  # noqa: E402
+
+PROJECT = "mnist"
+
+
+def artefact(root: Path, stage: str, output: str) -> dict:
+    """The JSON the stage table declares as ``stage``'s ``output`` for the MNIST project."""
+    path = jobs.fill(BY_NAME[stage].outputs[output].path, {"project": PROJECT})
+    return json.loads((root / path).read_text())
+
+
+def benchmarks(root: Path) -> list[Path]:
+    """The Snakemake benchmark file of every MNIST job that has one (every tuning worker's)."""
+    return [tsv for stage in STAGES if stage.scope != "all"
+            for tsv in sorted(root.glob(jobs.fill(adapter.benchmark(stage),
+                                                  {"project": PROJECT, "worker": "*"})))]
+
 
 def main(root: Path) -> int:
-    reports = root / "reports" / "mnist"
-    load = lambda name: json.loads((reports / name).read_text())  # noqa: E731
-    multiclass, binary = load("multiclass/metrics.json"), load("binary/metrics.json")
-    classical = max(m["test"]["accuracy"] for m in multiclass["models"].values())
-    stages = [pd.read_csv(t, sep="\t").iloc[-1] for t in sorted(
-        (root / "benchmarks" / "mnist").glob("*.tsv"))]
+    multiclass = artefact(root, "multiclass", "metrics")
+    binary, binary_info = artefact(root, "binary", "metrics"), artefact(root, "binary", "info")
+    multilabel = artefact(root, "multilabel", "metrics")
+    multilabel_model = artefact(root, "multilabel", "info")["model"]
+    mlp, mlp_model = artefact(root, "mlp", "metrics"), artefact(root, "mlp", "info")["model"]
+    classical = max(m["test"]["accuracy"] for m in multiclass.values())
+    best_binary = binary[binary_info["best_model"]]["test"]
+    files = benchmarks(root)
+    if not files:
+        raise SystemExit(f"no MNIST benchmark files under {root / 'benchmarks'}: run `make run`")
+    stages = [pd.read_csv(t, sep="\t").iloc[-1] for t in files]
     wall = sum(float(s["s"]) for s in stages)
     peak = max(float(s["max_rss"]) for s in stages)
     figures = [
         ("multi-class, best classical model: test accuracy", classical, ">=", 0.985),
-        ("binary 5-detector, best model: test F1", binary["best"]["f1"], ">=", 0.95),
-        ("binary 5-detector, best model: test ROC AUC", binary["best"]["roc_auc"], ">=", 0.998),
-        ("multi-label KNN: test F1 macro", load("multilabel/metrics.json")["test"]["f1_macro"],
+        ("binary 5-detector, best model: test F1", best_binary["f1"], ">=", 0.95),
+        ("binary 5-detector, best model: test ROC AUC", best_binary["roc_auc"], ">=", 0.998),
+        ("multi-label KNN: test F1 macro", multilabel[multilabel_model]["test"]["f1_macro"],
          ">=", 0.98),
-        ("Keras MLP: test accuracy", load("mlp/metrics.json")["test"]["accuracy"], ">=", 0.986),
-        ("Keras CNN: test accuracy", load("metrics.json")["test"]["accuracy"], ">=", 0.993),
+        ("Keras MLP: test accuracy", mlp[mlp_model]["test"]["accuracy"], ">=", 0.986),
+        ("Keras CNN: test accuracy", artefact(root, "evaluate", "metrics")["test"]["accuracy"],
+         ">=", 0.993),
         ("MNIST stages wall time, s", wall, "<=", 20 * 60),
         ("peak memory of an MNIST job, MB", peak, "<=", 3 * 1024),
     ]

@@ -1,4 +1,5 @@
-"""Print the wall time of every stage of the last Snakemake run (from benchmarks/**/*.tsv).
+"""Print the wall time of every stage of the last Snakemake run (its benchmark files: one per job,
+named as the Snakemake front end names them from the stage table, benchmarks/<project>/<job>.tsv).
 
     python bench/stage_timings.py [ROOT]
 """
@@ -10,10 +11,22 @@ from pathlib import Path
 
 import pandas as pd
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+from dlpipe.pipeline import jobs  # noqa: E402
+from dlpipe.pipeline import snakemake as adapter  # noqa: E402
+from dlpipe.pipeline.table import STAGES  # noqa: E402
+
+
+def benchmark_files(root: Path) -> list[Path]:
+    """Every job's benchmark file present under ``root`` (any project, any tuning worker)."""
+    return [tsv for stage in STAGES
+            for tsv in root.glob(jobs.fill(adapter.benchmark(stage),
+                                           {"project": "*", "worker": "*"}))]
+
 
 def main(root: Path) -> None:
     rows = []
-    for tsv in sorted((root / "benchmarks").glob("*/*.tsv")):
+    for tsv in sorted(benchmark_files(root)):
         frame = pd.read_csv(tsv, sep="\t")
         rows.append({"project": tsv.parent.name, "stage": tsv.stem, "seconds": frame["s"].iloc[-1],
                      "max_rss_mb": frame["max_rss"].iloc[-1]})
