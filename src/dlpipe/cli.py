@@ -25,8 +25,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="stage to run, or 'dag' to write dvc.yaml from the stage table")
     parser.add_argument("project", nargs="?", default=None,
                         help=f"project name from params.yaml ('{jobs.ALL}' for report)")
-    parser.add_argument("--worker", type=int, default=None,
-                        help="tune_worker: this worker's index (0 .. tune.workers-1)")
+    parser.add_argument("--worker", default=None,
+                        help="tune_worker: this worker's index (0 .. tune.workers-1), or 'all' "
+                             "to run every worker of the project at once")
     parser.add_argument("--params", default="params.yaml", help="params file (default params.yaml)")
     parser.add_argument("--check", action="store_true",
                         help="dag: exit 1 if dvc.yaml differs from the table instead of writing")
@@ -41,8 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         params = jobs.load(args.params)
         if args.stage == "dag":
-            return _dag(params, args.check)
+            return _dag(args.check)
         stage = BY_NAME[args.stage]
+        if stage.scope == "worker" and args.worker == "all":
+            return _all_workers(stage, args, params)
         wildcards = _wildcards(stage, args, params)
         logs.setup(Path(jobs.log_path(stage, wildcards)), args.verbose)
         from dlpipe.pipeline import runner
@@ -65,25 +68,44 @@ def _wildcards(stage, args: argparse.Namespace, params) -> dict:
             raise ParamsError(f"stage {stage.name} runs across projects: expected "
                               f"'{jobs.ALL}', got {args.project!r}")
         return {"project": jobs.ALL}
-    enabled = jobs.projects_of(stage, params)
-    if args.project not in enabled:
+    if args.project not in params.projects:
         raise ParamsError(f"{params.source}: projects: stage {stage.name} expected one of "
-                          f"{enabled}, got {args.project!r}")
+                          f"{params.projects}, got {args.project!r}")
     if stage.scope != "worker":
         return {"project": args.project}
     workers = params.project(args.project).tune.workers
-    if args.worker is None or not 0 <= args.worker < workers:
+    if args.worker not in [str(k) for k in range(workers)]:
         raise ParamsError(f"{params.source}: {args.project}.tune.workers: expected --worker in "
-                          f"0..{workers - 1}, got {args.worker}")
-    return {"project": args.project, "worker": args.worker}
+                          f"0..{workers - 1} or 'all', got {args.worker}")
+    return {"project": args.project, "worker": int(args.worker)}
 
 
-def _dag(params, check: bool) -> int:
+def _all_workers(stage, args: argparse.Namespace, params) -> int:
+    """Every tuning worker of the project as its own process, at once (how DVC, which runs one
+    stage at a time, uses several cores); fails if any worker fails."""
+    import subprocess
+
+    if args.project not in params.projects:
+        raise ParamsError(f"{params.source}: projects: stage {stage.name} expected one of "
+                          f"{params.projects}, got {args.project!r}")
+    workers = range(params.project(args.project).tune.workers)
+    command = [sys.executable, "-m", "dlpipe", stage.name, args.project, "--params", args.params]
+    running = [subprocess.Popen([*command, "--worker", str(k)]) for k in workers]
+    codes = [process.wait() for process in running]
+    failed = [k for k, code in zip(workers, codes) if code != 0]
+    if failed:
+        print(f"dlpipe: error: {stage.name} {args.project}: workers {failed} failed (see "
+              f"logs/{args.project}/{stage.name}-<k>.log)", file=sys.stderr)
+        return max(codes)
+    return 0
+
+
+def _dag(check: bool) -> int:
     from dlpipe.io import write_text
     from dlpipe.pipeline.dvc import dvc_yaml_text
 
     target = Path("dvc.yaml")
-    text = dvc_yaml_text(params)
+    text = dvc_yaml_text()
     if check:
         same = target.exists() and target.read_text() == text
         print("dvc.yaml is up to date" if same else

@@ -15,7 +15,23 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-__all__ = ["Figure", "confusion", "importances", "learning_curves", "plt", "tuning_history"]
+__all__ = ["Figure", "confusion", "curves", "epoch_series", "importances", "learning_curves",
+           "plt", "tuning_history"]
+
+
+def curves(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Several curves in one long table for ``dvc plots``: each frame's rows tagged with its name
+    in a ``series`` column (the ``series`` template draws one line per name)."""
+    return pd.concat([frame.assign(series=name) for name, frame in frames.items()],
+                     ignore_index=True)
+
+
+def epoch_series(history: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Accuracy and loss per epoch of a Keras history, training and validation as two series."""
+    return {f"{metric}_curve": curves({
+        "training": history[["epoch", metric]],
+        "validation": history[["epoch", f"val_{metric}"]].rename(
+            columns={f"val_{metric}": metric})}) for metric in ("accuracy", "loss")}
 
 
 def confusion(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int, title: str) -> Figure:

@@ -35,8 +35,8 @@ for stage in STAGES:
         output:
             [flagged(stage, path, out) for path, out in adapter.outputs(stage)],
         params:
-            values=adapter.param_values(stage, config),
-            command=adapter.command(stage),
+            values=adapter.param_values(stage, PARAMS),
+            command=adapter.command(stage, PARAMS),
         log:
             adapter.log(stage),
         benchmark:

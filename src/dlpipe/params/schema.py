@@ -215,8 +215,7 @@ class ProjectParams(Strict):
     tune: TuneParams
     evaluate: EvaluateParams
     baseline: BaselineParams
-    # the MNIST tasks (binary, multiclass, multilabel, denoise, mlp); null for other projects
-    tasks: Union[TasksParams, None]
+    tasks: TasksParams  # the MNIST tasks (binary, multiclass, multilabel, denoise, mlp)
 
     @model_validator(mode="after")
     def _search_space_names_model_fields(self) -> "ProjectParams":

@@ -15,6 +15,7 @@ from dlpipe.tasks import TaskResult
 from dlpipe.tasks.common import Images, build_estimator, timed, training_set
 
 TASK = "multilabel"
+PLOTS: tuple[str, ...] = ()  # tables drawn by `dvc plots`
 
 
 def labels(y: np.ndarray, large_from: int) -> np.ndarray:
