@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-from dlpipe.frames import TARGET
+from dlpipe.frames import label_codes
 from dlpipe.params import FeatureParams
 
 
@@ -63,8 +63,8 @@ def subsample_rows(strata: np.ndarray, rows: int | None, seed: int) -> np.ndarra
 
 
 def subsample(frame: pd.DataFrame, max_rows: int | None, seed: int) -> pd.DataFrame:
-    """All rows, or a seeded stratified subsample of ``max_rows`` of them (in their order)."""
+    """All rows, or a seeded subsample of ``max_rows`` of them (in their order), stratified on the
+    class codes."""
     if max_rows is None or max_rows >= len(frame):
         return frame
-    return frame.iloc[subsample_rows(frame[TARGET].to_numpy(), max_rows, seed)].reset_index(
-        drop=True)
+    return frame.iloc[subsample_rows(label_codes(frame), max_rows, seed)].reset_index(drop=True)
