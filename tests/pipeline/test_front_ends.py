@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -222,5 +223,6 @@ def test_a_stage_added_in_the_table_runs(with_new_stage):
                             cwd=with_new_stage, capture_output=True, text=True,
                             env=env(with_new_stage / "src"), timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
-    stats = (with_new_stage / "reports/iris/describe.csv").read_text().splitlines()
-    assert stats[0].startswith("column,count,mean") and len(stats) == 1 + 5  # 4 features, target
+    stats = pd.read_csv(with_new_stage / "reports/iris/describe.csv")
+    assert list(stats.columns[:3]) == ["column", "count", "mean"]
+    assert stats["column"].str.endswith("(cm)").all() and len(stats) == 4  # the iris features

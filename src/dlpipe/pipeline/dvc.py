@@ -44,8 +44,8 @@ def _dependencies(stage: Stage) -> list[str]:
     deps: list[str] = []
     for reference in stage.inputs.values():
         if isinstance(reference, Section):
-            deps.append(jobs.DEFAULT_PARAMS)
-        elif isinstance(reference, Gather):
+            continue  # a params dependency (see _params)
+        if isinstance(reference, Gather):
             deps.append(_path(gathered_dir(stage, reference)))
         else:
             other, output = jobs.source(reference)
@@ -55,10 +55,13 @@ def _dependencies(stage: Stage) -> list[str]:
 
 
 def _params(stage: Stage) -> list[Any]:
-    """``seed`` from params.yaml; every ``{project}.<key>`` from the effective params file."""
+    """``seed`` from params.yaml; every ``{project}.<key>`` from the effective params file; a
+    stage reading the whole section depends on ``defaults`` and the section in params.yaml."""
     top = [key for key in stage.params if not key.startswith("{project}.")]
     own = [key.split(".", 1)[1] for key in stage.params if key.startswith("{project}.")]
-    return top + ([{_path(effective_params_file()): own}] if own else [])
+    section = ["defaults", "${item}"] if any(isinstance(r, Section)
+                                              for r in stage.inputs.values()) else []
+    return top + section + ([{_path(effective_params_file()): own}] if own else [])
 
 
 def _outputs(stage: Stage) -> dict[str, list[Any]]:
@@ -79,7 +82,7 @@ def _body(stage: Stage) -> dict[str, Any]:
     wildcards = {"project": jobs.ALL} if stage.scope == "all" else \
         {"project": "${item}", "worker": "all"}
     body: dict[str, Any] = {"cmd": jobs.command(stage, wildcards), "deps": _dependencies(stage)}
-    if stage.params:
+    if _params(stage):
         body["params"] = _params(stage)
     return {**body, **_outputs(stage)}
 

@@ -70,8 +70,7 @@ def input_paths(stage: Stage, wildcards: Wildcards, params: Params) -> dict[str,
     paths: dict[str, Any] = {}
     for argument, reference in stage.inputs.items():
         if isinstance(reference, Section):
-            paths[argument] = params.source
-            continue
+            continue  # params, not a file: its keys are the job's params keys
         if isinstance(reference, Gather):
             paths[argument] = [
                 fill(other.outputs[name].path, wc) for other, name in
@@ -104,13 +103,17 @@ def output_paths(stage: Stage, wildcards: Wildcards) -> dict[str, str]:
 
 
 def param_keys(stage: Stage, project: str) -> list[str]:
-    return [key.format(project=project) for key in stage.params]
+    """The params.yaml keys the job depends on: its declared keys, and for a stage that reads
+    the project's whole section, ``defaults`` and the section."""
+    section = ["defaults", project] if any(isinstance(r, Section)
+                                           for r in stage.inputs.values()) else []
+    return [key.format(project=project) for key in stage.params] + section
 
 
 def param_arguments(stage: Stage, params: Params, project: str) -> dict[str, Any]:
     """The declared params keys' validated values, each by its last key component."""
     values: dict[str, Any] = {}
-    for key in param_keys(stage, project):
+    for key in (key.format(project=project) for key in stage.params):
         parts = key.split(".")
         node: Any = params.project(parts[0]) if parts[0] == project else getattr(params, parts[0])
         for part in parts[1:]:

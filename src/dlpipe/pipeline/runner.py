@@ -49,11 +49,11 @@ def context(stage: Stage, wildcards: jobs.Wildcards, wanted: set[str]) -> dict[s
 def read_inputs(stage: Stage, wildcards: jobs.Wildcards, params: Params) -> dict[str, Any]:
     """Each input loaded: a file by its suffix, a list of files as a list, the project's params
     section as the validated, merged section."""
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = {argument: params.project(wildcards["project"])
+                              for argument, reference in stage.inputs.items()
+                              if isinstance(reference, Section)}
     for argument, paths in jobs.input_paths(stage, wildcards, params).items():
-        if isinstance(stage.inputs[argument], Section):
-            values[argument] = params.project(wildcards["project"])
-        elif isinstance(paths, list):
+        if isinstance(paths, list):
             values[argument] = [catalog.read(p) for p in paths]
         else:
             values[argument] = catalog.read(paths)

@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 from dlpipe.params import Params
 from dlpipe.pipeline import jobs
-from dlpipe.pipeline.stage import Output, Stage
+from dlpipe.pipeline.stage import Output, Section, Stage
 
 
 def patterns(stage: Stage) -> jobs.Wildcards:
@@ -35,7 +35,10 @@ def outputs(stage: Stage) -> list[tuple[str, Output]]:
 def param_values(stage: Stage, params: Params) -> Callable[[Any], str]:
     """A JSON string of the declared params' effective values: a change re-runs the job."""
     def values(wildcards: Any) -> str:
-        arguments = jobs.param_arguments(stage, params, _wildcards(wildcards)["project"])
+        project = _wildcards(wildcards)["project"]
+        arguments = jobs.param_arguments(stage, params, project)
+        if any(isinstance(reference, Section) for reference in stage.inputs.values()):
+            arguments["section"] = params.project(project)
         return json.dumps({key: value.model_dump(mode="json") if hasattr(value, "model_dump")
                            else value for key, value in arguments.items()}, sort_keys=True)
     return values
