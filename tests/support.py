@@ -1,4 +1,4 @@
-"""Helpers shared by the tests: the repo root, the data mirror, tiny params."""
+"""Helpers shared by the tests: the repo root, the data mirror, tiny params, feature params."""
 
 from __future__ import annotations
 
@@ -14,6 +14,13 @@ SHARED_DATA = Path(os.environ.get("DLPIPE_DATA_MIRROR", ROOT.parent / "shared" /
 
 def repo_params() -> dict:
     return yaml.safe_load((ROOT / "params.yaml").read_text())
+
+
+def feature_params(**overrides):
+    """The repo's default feature params (``defaults.features``) with ``overrides``."""
+    from dlpipe.params import FeatureParams
+
+    return FeatureParams(**{**repo_params()["defaults"]["features"], **overrides})
 
 
 def tiny(raw: dict) -> dict:
