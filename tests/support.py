@@ -28,14 +28,16 @@ def tiny(raw: dict) -> dict:
     raw = copy.deepcopy(raw)
     for project in raw["projects"]:
         section = raw[project]
+        # a project states what differs from `defaults:`: the overrides are merged over them
         if project == "mnist":
-            section["split"].update(method="stratified", test_size=0.2, max_rows=400)
+            section.setdefault("split", {}).update(method="stratified", test_size=0.2,
+                                                   max_rows=400)
         elif project == "price":
-            section["split"]["max_rows"] = 400
-        section["cv"]["folds"] = 2
-        section["tune"].update(n_trials=2, max_rows=None, timeout=None)
-        section["model"].update(epochs=2, patience=1, verbose=0)
-        if "tasks" in section:
+            section.setdefault("split", {})["max_rows"] = 400
+        section.setdefault("cv", {})["folds"] = 2
+        section.setdefault("tune", {}).update(n_trials=2, max_rows=None, timeout=None)
+        section.setdefault("model", {}).update(epochs=2, patience=1, verbose=0)
+        if section.get("tasks"):
             section["tasks"] = tiny_study(section["tasks"])
     return raw
 
