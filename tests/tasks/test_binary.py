@@ -64,5 +64,7 @@ def test_curves_for_every_model_and_the_best_models_confusion(result, cfg, mnist
     confusion = result.plots["confusion.csv"]
     assert list(confusion.columns) == ["actual", "predicted"]
     assert len(confusion) == len(mnist_small[3])
-    recall = confusion[confusion["actual"] == 1]["predicted"].mean()
+    digit = str(cfg.binary.positive_digit)
+    assert set(confusion["actual"]) == {f"not {digit}", digit}
+    recall = (confusion[confusion["actual"] == digit]["predicted"] == digit).mean()
     assert recall == pytest.approx(result.metrics[best]["test"]["recall"])

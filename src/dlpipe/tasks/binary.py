@@ -167,8 +167,8 @@ def run_task(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_tes
     best = max((n for n in scored if scored[n].kind != "dummy"),
                key=lambda n: scored[n].test["f1"], default=next(iter(scored)))
     plot_data = curve_frames(scored)
-    plot_data["confusion.csv"] = confusion_long(yb_test.astype(int),
-                                                scored[best].predicted.astype(int))
+    names = [f"not {cfg.positive_digit}", str(cfg.positive_digit)]
+    plot_data["confusion.csv"] = confusion_long(yb_test, scored[best].predicted, names)
     metrics = {name: {"cv": {**s.cv, **s.at_threshold("cv")},
                       "test": {**s.test, **s.at_threshold("test")}}
                for name, s in scored.items()}
@@ -180,8 +180,8 @@ def run_task(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_tes
         "precision_recall_vs_threshold.png": threshold_figure(scored, cfg),
         "roc_curves.png": roc_figure(scored, cfg),
         "confusion.png": plots.confusion(
-            yb_test.astype(int), scored[best].predicted.astype(int), 2,
-            f"is it a {cfg.positive_digit}? {best} on the test set (1 = yes)"),
+            yb_test, scored[best].predicted, names,
+            f"is it a {cfg.positive_digit}? {best} on the test set"),
     }
     table = pd.concat([score_rows(project, n, s) for n, s in scored.items()],
                       ignore_index=True)[ROW_COLUMNS]

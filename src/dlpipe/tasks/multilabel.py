@@ -68,8 +68,7 @@ def run_task(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_tes
         rows(project, TASK, name, "test", {**test_m, "predict_seconds": predict_seconds}),
         *[rows(project, TASK, f"{name}:{label}", "test", per_label[label]) for label in names]],
         ignore_index=True)[ROW_COLUMNS]
-    plot_data = {f"confusion_{label}.csv": confusion_long(Y_test[:, j].astype(int),
-                                                          P[:, j].astype(int))
+    plot_data = {f"confusion_{label}.csv": confusion_long(Y_test[:, j], P[:, j], None)
                  for j, label in enumerate(names)}
     figures = {"confusion.png": confusion_figure(Y_test, P, names)}
     return TaskResult(table, metrics, info, plot_data, figures)
