@@ -67,7 +67,10 @@ def test_imputation_and_categories_come_from_the_training_part(three_class_frame
     assert processed["y"].tolist() == test["target"].cat.codes.tolist()
 
 
-def test_labels_that_are_not_codes_of_the_classes_are_refused(three_class_frame):
-    frame = three_class_frame.assign(target=three_class_frame["target"] + 1)
+def test_a_row_without_a_class_is_refused(three_class_frame):
+    names = ["setosa", "versicolor", "virginica"]
+    target = pd.Categorical.from_codes(three_class_frame["target"], names)
+    frame = three_class_frame.assign(target=target)
+    frame.loc[3, "target"] = None  # code -1: a row that belongs to no class
     with pytest.raises(DataError, match=r"labels must be codes 0\.\.2 of the classes"):
         preprocess(frame, frame, feature_params())
