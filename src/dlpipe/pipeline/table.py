@@ -133,7 +133,7 @@ STAGES: tuple[Stage, ...] = (
                    "markdown": text("reports/{project}/models.md")}),
     Stage("report", "one tidy cross-project table of every result",
           node="dlpipe.stages.report:report", code=("stages/report.py", "tables.py"),
-          inputs={"results": Gather(across_projects=True)},
+          inputs={"results": Gather(across_projects=True)}, params=("projects",),
           outputs={"summary": text("reports/summary.csv"),
                    "markdown": text("reports/summary.md")},
           scope="all"),
