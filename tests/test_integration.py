@@ -120,6 +120,14 @@ def test_both_front_ends_give_identical_results(snakemake_repo, dvc_repo):
     assert results(snakemake_repo) == results(dvc_repo)
 
 
+def test_dvc_plots_render_every_declared_plot(dvc_repo):
+    shown = json.loads(sh("dvc", "plots", "show", "--json", cwd=dvc_repo))
+    assert not shown.get("errors"), shown.get("errors")
+    names = set(shown)
+    assert "reports/iris/plots/accuracy.csv" in names and "reports/mnist/binary/pr.csv" in names
+    assert any(name.endswith("figures/confusion.png") for name in names)
+
+
 def test_snakemake_report_has_the_figures(snakemake_repo):
     sh("snakemake", "--report", "report.html", "--cores", "1", cwd=snakemake_repo)
     html = (snakemake_repo / "report.html").read_text(errors="replace")

@@ -67,7 +67,7 @@ STAGES: tuple[Stage, ...] = (
           inputs={"train": "split.train"},
           params=("seed", "{project}.features", "{project}.cv", "{project}.model",
                   "{project}.tune"),
-          outputs={"done": text("data/tuning/{project}/workers/{worker}.json")},
+          outputs={"done": data("data/tuning/{project}/workers/{worker}.json")},
           scope="worker", state="data/tuning/{project}/journal.log"),
     Stage("tune", "collect the study: best params, trials table, figures",
           node="dlpipe.stages.tune:collect", code=("stages/tune.py", *_TUNING, "plots.py"),
