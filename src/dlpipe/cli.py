@@ -1,4 +1,5 @@
 """``python -m dlpipe STAGE PROJECT``: load and validate params, then run one stage's job.
+``python -m dlpipe add NAME --file PATH --target COLUMN`` adds a project from a CSV file.
 
 Known failures (bad params, missing or corrupt data, no network) print one line and exit 2; any
 failure's traceback is kept in the stage's log file.
@@ -20,7 +21,10 @@ EXIT_USAGE = 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dlpipe", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="dlpipe", description=__doc__.splitlines()[0],
+        epilog="dlpipe add NAME --file PATH --target COLUMN: add a project from a CSV file "
+               "(dlpipe add --help)")
     parser.add_argument("stage", choices=[s.name for s in STAGES] + ["dag"],
                         help="stage to run, or 'dag' to write dvc.yaml from the stage table")
     parser.add_argument("project", nargs="?", default=None,
@@ -35,7 +39,47 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dlpipe add", description="Add a project from a CSV file in the repository: append "
+        "its section (source, target, checksum, feature columns and kinds) to the params file "
+        "and its name to projects.")
+    parser.add_argument("name", help="the project's name (lower case, digits and _)")
+    parser.add_argument("--file", required=True,
+                        help="the CSV file, relative to the repository (e.g. data/external/x.csv)")
+    parser.add_argument("--target", required=True, help="the label column")
+    parser.add_argument("--drop", action="append", default=[], metavar="COL",
+                        help="a column to leave out (repeatable)")
+    parser.add_argument("--sep", default=",", help="the field separator (default ',')")
+    parser.add_argument("--na-values", action="append", default=[], metavar="TEXT",
+                        help="a cell text that means missing (repeatable; default none)")
+    parser.add_argument("--params", default="params.yaml", help="params file (default params.yaml)")
+    return parser
+
+
+def _add(argv: list[str]) -> int:
+    """``dlpipe add``: write the section, print it and the next steps; warnings on stderr."""
+    args = _add_parser().parse_args(argv)
+    from dlpipe.projects import add
+
+    try:
+        added = add(args.name, args.file, args.target, args.drop, args.sep, args.na_values,
+                    args.params)
+    except DlpipeError as exc:
+        print(f"dlpipe: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    for warning in added.warnings:
+        print(f"dlpipe: warning: {warning}", file=sys.stderr)
+    print(f"added project {added.name} to {args.params}:\n\n{added.text}\n"
+          f"next: version the data with `dvc add {added.path}`, then run `make run` or "
+          "`dvc repro`")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["add"]:
+        return _add(argv[1:])
     args = _parser().parse_args(argv)
     from dlpipe import logs
 
