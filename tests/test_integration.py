@@ -121,9 +121,11 @@ def test_both_front_ends_give_identical_results(snakemake_repo, dvc_repo):
 
 
 def test_dvc_plots_render_every_declared_plot(dvc_repo):
-    shown = json.loads(sh("dvc", "plots", "show", "--json", cwd=dvc_repo))
-    assert not shown.get("errors"), shown.get("errors")
-    names = set(shown)
+    shown = json.loads(subprocess.run(["dvc", "plots", "show", "--json"], cwd=dvc_repo,
+                                      env=_env(), capture_output=True, text=True,
+                                      check=True).stdout)
+    assert not shown.get("errors"), shown["errors"]
+    names = set(shown["data"])
     assert "reports/iris/plots/accuracy.csv" in names and "reports/mnist/binary/pr.csv" in names
     assert any(name.endswith("figures/confusion.png") for name in names)
 

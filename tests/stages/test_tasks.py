@@ -123,7 +123,7 @@ def test_a_task_left_out_writes_empty_outputs(outputs):
     assert empty["metrics"] == {} and empty["scores"].empty
     assert list(empty["scores"].columns) == ROW_COLUMNS
     assert all(empty[name].empty for name in binary.PLOTS)
-    assert "iris runs no binary task" in empty["figures"]["README.md"]
+    assert empty["figures"] == {} and "iris runs no binary task" in empty["tables"]["README.md"]
 
 
 def test_the_models_table_lists_every_model(outputs):

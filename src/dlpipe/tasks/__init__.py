@@ -52,5 +52,5 @@ class TaskResult:
         """The outputs of a task the project leaves out (``tasks.<task>: null``): empty."""
         note = f"{project} runs no {task} task (its params set tasks.{task} to null)\n"
         return {"metrics": {}, "info": {"ran": False, "why": note.strip()},
-                "scores": pd.DataFrame(columns=ROW_COLUMNS), "figures": {"README.md": note},
+                "scores": pd.DataFrame(columns=ROW_COLUMNS), "figures": {},
                 "tables": {"README.md": note}, **{name: pd.DataFrame() for name in plots}}
