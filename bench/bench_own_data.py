@@ -83,7 +83,8 @@ def add_project(repo: Path) -> int:
     if done.returncode != 0:
         sys.exit(f"dlpipe add failed:\n{done.stderr}")
     after = (repo / "params.yaml").read_text().splitlines()
-    return len(after) - len(before) - 1  # minus the new `- phones` line in projects
+    assert len(after) - len(before) == 2 + len(after[after.index("phones:"):])  # + projects, blank
+    return len(after[after.index("phones:"):])  # the section, from its `phones:` line
 
 
 def results(repo: Path) -> pd.DataFrame:

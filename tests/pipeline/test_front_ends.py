@@ -194,16 +194,14 @@ def describe(train: pd.DataFrame) -> dict:
 
 @pytest.fixture(scope="module")
 def with_new_stage(front_ends, tmp_path_factory):
-    """The workflow with one stage added the documented way: a row in the table, a module."""
+    """The workflow with one stage added the documented way: a row in the table, a module, and
+    nothing else (its resources are params.yaml's `default`)."""
     work = tmp_path_factory.mktemp("new_stage")
     shutil.copytree(front_ends, work, dirs_exist_ok=True)
     package = work / "src" / "dlpipe"
     with open(package / "pipeline" / "table.py", "a") as table:
         table.write(NEW_ROW)
     (package / "stages" / "describe.py").write_text(NEW_NODE)
-    raw = yaml.safe_load((work / "params.yaml").read_text())
-    raw["resources"]["describe"] = {"threads": 1, "mem_mb": 1000, "runtime": 5}
-    (work / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
     subprocess.run([sys.executable, "-m", "dlpipe", "dag"], cwd=work, env=env(work / "src"),
                    check=True, capture_output=True)
     return work

@@ -74,8 +74,17 @@ def test_a_left_out_task_is_passed_as_none(raw_params):
     assert values["binary"] is None
 
 
-def test_resources_must_name_every_stage(raw_params, write_params):
-    del raw_params["resources"]["train"]
-    with pytest.raises(ParamsError, match=r"resources: expected one entry per stage .* missing "
-                                          r"\['train'\]"):
+def test_resources_name_only_stages_of_the_table(raw_params, write_params):
+    raw_params["resources"]["trian"] = raw_params["resources"]["train"]
+    with pytest.raises(ParamsError, match=r"resources: expected 'default' and entries for "
+                                          r"stages of .*, got unknown \['trian'\]"):
         jobs.load(str(write_params(raw_params)))
+
+
+def test_a_stage_without_resources_of_its_own_gets_the_default(raw_params, write_params):
+    from dlpipe.pipeline.table import BY_NAME
+
+    del raw_params["resources"]["train"]
+    params = jobs.load(str(write_params(raw_params)))
+    assert jobs.resources(params, BY_NAME["train"]) == params.resources["default"]
+    assert jobs.resources(params, BY_NAME["fetch"]) == params.resources["fetch"]

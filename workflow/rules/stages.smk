@@ -1,7 +1,7 @@
 # One rule per row of the stage table (src/dlpipe/pipeline/table.py): every field comes from it.
 from pathlib import Path
 
-from dlpipe.pipeline import snakemake as adapter
+from dlpipe.pipeline import jobs, snakemake as adapter
 from dlpipe.pipeline.table import STAGES
 
 
@@ -41,9 +41,9 @@ for stage in STAGES:
             adapter.log(stage),
         benchmark:
             adapter.benchmark(stage)
-        threads: PARAMS.resources[stage.name].threads
+        threads: jobs.resources(PARAMS, stage).threads
         resources:
-            mem_mb=PARAMS.resources[stage.name].mem_mb,
-            runtime=PARAMS.resources[stage.name].runtime,
+            mem_mb=jobs.resources(PARAMS, stage).mem_mb,
+            runtime=jobs.resources(PARAMS, stage).runtime,
         shell:
             "{params.command}"

@@ -10,12 +10,14 @@ from typing import Any
 
 from dlpipe.errors import ParamsError
 from dlpipe.params import Params, load_params
+from dlpipe.params.schema import StageResources
 from dlpipe.pipeline.stage import Gather, Output, Section, Stage
 from dlpipe.pipeline.table import BY_NAME, STAGES
 
 PKG = "src/dlpipe"
 ALL = "all"  # the project argument of cross-project stages
 DEFAULT_PARAMS = "params.yaml"
+DEFAULT_RESOURCES = "default"  # the resources of a stage params.yaml gives none of its own
 # Code every stage runs through: a change re-runs every stage.
 COMMON_CODE = ("cli.py", "errors.py", "io.py", "logs.py", "frames.py", "params/__init__.py",
                "params/base.py", "params/schema.py", "params/tasks.py", "params/loading.py",
@@ -24,16 +26,20 @@ Wildcards = dict[str, Any]
 
 
 def load(path: str = "params.yaml") -> Params:
-    """Validated params whose ``resources`` name exactly the stages of the table."""
+    """Validated params whose ``resources`` name stages of the table (and ``default``)."""
     params = load_params(path)
     names = [stage.name for stage in STAGES]
-    if sorted(params.resources) != sorted(names):
-        missing = sorted(set(names) - set(params.resources))
-        extra = sorted(set(params.resources) - set(names))
-        raise ParamsError(f"{params.source}: resources: expected one entry per stage {names}, got "
-                          f"{'missing ' + str(missing) if missing else ''}"
-                          f"{' unknown ' + str(extra) if extra else ''}".rstrip())
+    unknown = sorted(set(params.resources) - set(names) - {DEFAULT_RESOURCES})
+    if unknown or DEFAULT_RESOURCES not in params.resources:
+        got = f"unknown {unknown}" if unknown else f"no {DEFAULT_RESOURCES!r} entry"
+        raise ParamsError(f"{params.source}: resources: expected {DEFAULT_RESOURCES!r} and "
+                          f"entries for stages of {names}, got {got}")
     return params
+
+
+def resources(params: Params, stage: Stage) -> StageResources:
+    """What a job of ``stage`` reserves: its own entry, else ``resources.default``."""
+    return params.resources.get(stage.name, params.resources[DEFAULT_RESOURCES])
 
 
 def instances(stage: Stage, params: Params) -> list[Wildcards]:

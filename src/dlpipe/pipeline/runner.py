@@ -78,7 +78,7 @@ def run(stage: Stage, wildcards: jobs.Wildcards, params: Params) -> None:
 
 def execute(stage: Stage, wildcards: jobs.Wildcards, params: Params, params_file: str) -> None:
     """Run a job as the CLI does: thread pools sized from params, logged and timed."""
-    threads = params.resources[stage.name].threads
+    threads = jobs.resources(params, stage).threads
     command = jobs.command(stage, wildcards, params_file)
     log.info("%s: start (params %s, %d threads)", command, params_file, threads)
     started = time.perf_counter()
