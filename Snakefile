@@ -15,8 +15,10 @@ report: "workflow/report/workflow.rst"
 from dlpipe.errors import ParamsError
 from dlpipe.pipeline import jobs
 
+# `snakemake --configfile other.yaml` runs every job with other.yaml (a whole params file)
+PARAMS_FILE = (workflow.overwrite_configfiles or workflow.configfiles)[-1]
 try:
-    PARAMS = jobs.load(workflow.configfiles[0])
+    PARAMS = jobs.load(str(PARAMS_FILE))
 except ParamsError as exc:
     raise WorkflowError(str(exc)) from None
 

@@ -65,7 +65,10 @@ def artefact(root: Path, stage: str, output: str, project: str, worker: int | No
 
 
 def env() -> dict[str, str]:
+    """The environment of a bench's commands: the mirror, and the venv's tools (python,
+    snakemake, dvc) first on PATH, as `make` puts them."""
     out = dict(os.environ)
+    out["PATH"] = f"{Path(PYTHON).parent}:{out.get('PATH', '')}"
     out["DLPIPE_DATA_MIRROR"] = MIRROR
     out.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     return out

@@ -1,4 +1,4 @@
-"""Helpers shared by the tests: the repo root, the data mirror, tiny params."""
+"""Helpers shared by the tests: the repo root, the data mirror, tiny params, feature params."""
 
 from __future__ import annotations
 
@@ -16,19 +16,28 @@ def repo_params() -> dict:
     return yaml.safe_load((ROOT / "params.yaml").read_text())
 
 
+def feature_params(**overrides):
+    """The repo's default feature params (``defaults.features``) with ``overrides``."""
+    from dlpipe.params import FeatureParams
+
+    return FeatureParams(**{**repo_params()["defaults"]["features"], **overrides})
+
+
 def tiny(raw: dict) -> dict:
     """The repo's params shrunk for tests: few rows, 2 folds, 2 trials, 2 epochs."""
     raw = copy.deepcopy(raw)
     for project in raw["projects"]:
         section = raw[project]
+        # a project states what differs from `defaults:`: the overrides are merged over them
         if project == "mnist":
-            section["split"].update(method="stratified", test_size=0.2, max_rows=400)
+            section.setdefault("split", {}).update(method="stratified", test_size=0.2,
+                                                   max_rows=400)
         elif project == "price":
-            section["split"]["max_rows"] = 400
-        section["cv"]["folds"] = 2
-        section["tune"].update(n_trials=2, max_rows=None, timeout=None)
-        section["model"].update(epochs=2, patience=1, verbose=0)
-        if "tasks" in section:
+            section.setdefault("split", {})["max_rows"] = 400
+        section.setdefault("cv", {})["folds"] = 2
+        section.setdefault("tune", {}).update(n_trials=2, max_rows=None, timeout=None)
+        section.setdefault("model", {}).update(epochs=2, patience=1, verbose=0)
+        if section.get("tasks"):
             section["tasks"] = tiny_study(section["tasks"])
     return raw
 

@@ -52,7 +52,7 @@ def make_repo(where: Path) -> Path:
 def results(repo: Path) -> dict[str, object]:
     """Every metric of the run; wall-clock seconds (they differ run to run) left out."""
     out = {p.relative_to(repo).as_posix(): json.loads(p.read_text())
-           for pattern in ("*/metrics.json", "*/cv.json", "*/*/metrics.json")
+           for pattern in ("*/metrics.json", "*/cv.json", "*/baseline.json", "*/*/metrics.json")
            for p in sorted((repo / "reports").glob(pattern))}
     summary = pd.read_csv(repo / "reports/summary.csv")
     out["summary.csv"] = summary[~summary["metric"].str.endswith("_seconds")].to_csv()
@@ -120,11 +120,31 @@ def test_both_front_ends_give_identical_results(snakemake_repo, dvc_repo):
     assert results(snakemake_repo) == results(dvc_repo)
 
 
+def test_dvc_plots_render_every_declared_plot(dvc_repo):
+    shown = json.loads(subprocess.run(["dvc", "plots", "show", "--json"], cwd=dvc_repo,
+                                      env=_env(), capture_output=True, text=True,
+                                      check=True).stdout)
+    assert not shown.get("errors"), shown["errors"]
+    names = set(shown["data"])
+    assert "reports/iris/plots/accuracy.csv" in names and "reports/mnist/binary/pr.csv" in names
+    assert any(name.endswith("figures/confusion.png") for name in names)
+
+
 def test_snakemake_report_has_the_figures(snakemake_repo):
     sh("snakemake", "--report", "report.html", "--cores", "1", cwd=snakemake_repo)
     html = (snakemake_repo / "report.html").read_text(errors="replace")
     assert "confusion.png" in html and "learning_curves.png" in html
     assert "Optuna optimisation history" in html  # the tune stage's own caption
+
+
+def ran_stages(output: str) -> set[str]:
+    return {line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage")}
+
+
+def back_to_the_committed_run(repo: Path) -> None:
+    """params, dvc.lock and the git-tracked metrics as committed, then the cache."""
+    sh("git", "checkout", "HEAD", "--", ".", cwd=repo)
+    sh("dvc", "checkout", cwd=repo)
 
 
 def test_iris_param_change_reruns_only_iris(dvc_repo):
@@ -133,18 +153,37 @@ def test_iris_param_change_reruns_only_iris(dvc_repo):
     (dvc_repo / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
     assert "iris.tune.n_trials" in sh("dvc", "params", "diff", cwd=dvc_repo)
     out = sh("dvc", "repro", cwd=dvc_repo)
-    ran = {line.split("'")[1] for line in out.splitlines() if line.startswith("Running stage")}
     # report re-runs only if iris's score rows changed; nothing of mnist or price may re-run
-    assert ran - {"report"} == {"tune_worker@iris-0", "tune@iris", "train@iris",
-                                "evaluate@iris"}, out
+    assert ran_stages(out) - {"report"} == {"resolve@iris", "tune_worker@iris", "tune@iris",
+                                            "train@iris", "evaluate@iris", "models@iris"}, out
     diff = json.loads(sh("dvc", "metrics", "diff", "--all", "--json", cwd=dvc_repo))
     assert "reports/iris/metrics.json" in diff
     for path, values in diff.items():
         if "iris" not in path:
             assert all(v.get("diff", 0) in (0, None) for v in values.values()), (path, values)
-    # back to the committed run: params, dvc.lock and the git-tracked metrics, then the cache
-    sh("git", "checkout", "HEAD", "--", ".", cwd=dvc_repo)
-    sh("dvc", "checkout", cwd=dvc_repo)
+    assert "tune.n_trials" in sh("dvc", "params", "diff", cwd=dvc_repo)  # the effective value
+    back_to_the_committed_run(dvc_repo)
+
+
+def test_a_default_change_reruns_exactly_the_projects_that_inherit_it(dvc_repo):
+    raw = yaml.safe_load((dvc_repo / "params.yaml").read_text())
+    default = raw["defaults"]["baseline"]["C"]
+    raw["price"]["baseline"] = {"C": default}  # price states the old value itself
+    raw["defaults"]["baseline"]["C"] = default / 2
+    (dvc_repo / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    ran = ran_stages(sh("dvc", "repro", cwd=dvc_repo))
+    assert {"baseline@mnist", "baseline@iris"} <= ran and "baseline@price" not in ran
+    assert not {stage for stage in ran if stage.startswith(("train@", "tune", "evaluate@"))}
+    assert "defaults.baseline.C" in sh("dvc", "params", "diff", cwd=dvc_repo)
+    back_to_the_committed_run(dvc_repo)
+
+
+def test_dvc_experiment_with_fewer_projects_needs_no_re_render(dvc_repo):
+    out = sh("dvc", "exp", "run", "-S", "projects=[iris]", cwd=dvc_repo)
+    assert ran_stages(out) == {"report"}, out
+    summary = pd.read_csv(dvc_repo / "reports/summary.csv")
+    assert set(summary["project"]) == {"iris"}
+    back_to_the_committed_run(dvc_repo)
 
 
 def test_dvc_push_then_pull_restores_data_and_models(dvc_repo):

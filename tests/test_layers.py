@@ -25,7 +25,7 @@ FLOORS = (
     ("dlpipe.models",),
     ("dlpipe.tasks",),
     ("dlpipe.stages",),
-    ("dlpipe.pipeline",),
+    ("dlpipe.pipeline", "dlpipe.projects"),
     ("dlpipe.cli",),
     ("dlpipe.__main__",),
 )

@@ -30,12 +30,37 @@ def test_matplotlib_draws_off_screen():
 def test_confusion_counts_and_error_rates():
     y_true = np.array([0, 0, 1, 1, 2, 2])
     y_pred = np.array([0, 1, 1, 1, 2, 0])
-    fig = plots.confusion(y_true, y_pred, 3, "three classes")
+    fig = plots.confusion(y_true, y_pred, ["a", "b", "c"], "three classes")
     assert isinstance(fig, Figure) and fig.get_suptitle() == "three classes"
     counts, errors = (ax.images[0].get_array() for ax in fig.axes[:2])
     assert np.asarray(counts).tolist() == [[1, 1, 0], [0, 2, 0], [1, 0, 1]]
     assert np.isnan(np.diag(np.asarray(errors, dtype=float))).all()
     assert np.asarray(errors)[0, 1] == 0.5
+
+
+def ticks(ax, axis: str) -> list[str]:
+    return [t.get_text() for t in getattr(ax, f"get_{axis}ticklabels")()]
+
+
+def test_confusion_axes_name_the_classes_long_names_cut_and_slanted():
+    names = ["Iris setosa (the small one)", "Iris versicolor", "Iris virginica"]
+    fig = plots.confusion(np.array([0, 1, 2]), np.array([0, 2, 2]), names, "iris")
+    for ax in fig.axes[:2]:
+        assert ticks(ax, "y") == ["Iris setosa (the sm…", "Iris versicolor", "Iris virginica"]
+        assert ticks(ax, "x") == ticks(ax, "y")
+        assert {t.get_rotation() for t in ax.get_xticklabels()} == {40.0}
+
+
+def test_confusion_of_ten_digits_keeps_upright_labels_and_writes_every_cell():
+    digits = [str(k) for k in range(10)]
+    y = np.repeat(np.arange(10), 3)
+    fig = plots.confusion(y, np.roll(y, 1), digits, "digits")
+    counts = fig.axes[0]
+    assert ticks(counts, "x") == digits
+    assert {t.get_rotation() for t in counts.get_xticklabels()} == {0.0}
+    assert len(counts.texts) == 100
+    width, height = fig.get_size_inches()
+    assert width > height >= 3.8
 
 
 def test_learning_curves_draw_train_and_validation_per_epoch():

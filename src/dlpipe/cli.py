@@ -1,4 +1,5 @@
 """``python -m dlpipe STAGE PROJECT``: load and validate params, then run one stage's job.
+``python -m dlpipe add NAME --file PATH --target COLUMN`` adds a project from a CSV file.
 
 Known failures (bad params, missing or corrupt data, no network) print one line and exit 2; any
 failure's traceback is kept in the stage's log file.
@@ -20,13 +21,17 @@ EXIT_USAGE = 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dlpipe", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="dlpipe", description=__doc__.splitlines()[0],
+        epilog="dlpipe add NAME --file PATH --target COLUMN: add a project from a CSV file "
+               "(dlpipe add --help)")
     parser.add_argument("stage", choices=[s.name for s in STAGES] + ["dag"],
                         help="stage to run, or 'dag' to write dvc.yaml from the stage table")
     parser.add_argument("project", nargs="?", default=None,
                         help=f"project name from params.yaml ('{jobs.ALL}' for report)")
-    parser.add_argument("--worker", type=int, default=None,
-                        help="tune_worker: this worker's index (0 .. tune.workers-1)")
+    parser.add_argument("--worker", default=None,
+                        help="tune_worker: this worker's index (0 .. tune.workers-1), or 'all' "
+                             "to run every worker of the project at once")
     parser.add_argument("--params", default="params.yaml", help="params file (default params.yaml)")
     parser.add_argument("--check", action="store_true",
                         help="dag: exit 1 if dvc.yaml differs from the table instead of writing")
@@ -34,15 +39,57 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dlpipe add", description="Add a project from a CSV file in the repository: append "
+        "its section (source, target, checksum, feature columns and kinds) to the params file "
+        "and its name to projects.")
+    parser.add_argument("name", help="the project's name (lower case, digits and _)")
+    parser.add_argument("--file", required=True,
+                        help="the CSV file, relative to the repository (e.g. data/external/x.csv)")
+    parser.add_argument("--target", required=True, help="the label column")
+    parser.add_argument("--drop", action="append", default=[], metavar="COL",
+                        help="a column to leave out (repeatable)")
+    parser.add_argument("--sep", default=",", help="the field separator (default ',')")
+    parser.add_argument("--na-values", action="append", default=[], metavar="TEXT",
+                        help="a cell text that means missing (repeatable; default none)")
+    parser.add_argument("--params", default="params.yaml", help="params file (default params.yaml)")
+    return parser
+
+
+def _add(argv: list[str]) -> int:
+    """``dlpipe add``: write the section, print it and the next steps; warnings on stderr."""
+    args = _add_parser().parse_args(argv)
+    from dlpipe.projects import add
+
+    try:
+        added = add(args.name, args.file, args.target, args.drop, args.sep, args.na_values,
+                    args.params)
+    except DlpipeError as exc:
+        print(f"dlpipe: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    for warning in added.warnings:
+        print(f"dlpipe: warning: {warning}", file=sys.stderr)
+    print(f"added project {added.name} to {args.params}:\n\n{added.text}\n"
+          f"next: version the data with `dvc add {added.path}`, then run `make run` or "
+          "`dvc repro`")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["add"]:
+        return _add(argv[1:])
     args = _parser().parse_args(argv)
     from dlpipe import logs
 
     try:
         params = jobs.load(args.params)
         if args.stage == "dag":
-            return _dag(params, args.check)
+            return _dag(args.check)
         stage = BY_NAME[args.stage]
+        if stage.scope == "worker" and args.worker == "all":
+            return _all_workers(stage, args, params)
         wildcards = _wildcards(stage, args, params)
         logs.setup(Path(jobs.log_path(stage, wildcards)), args.verbose)
         from dlpipe.pipeline import runner
@@ -65,25 +112,44 @@ def _wildcards(stage, args: argparse.Namespace, params) -> dict:
             raise ParamsError(f"stage {stage.name} runs across projects: expected "
                               f"'{jobs.ALL}', got {args.project!r}")
         return {"project": jobs.ALL}
-    enabled = jobs.projects_of(stage, params)
-    if args.project not in enabled:
+    if args.project not in params.projects:
         raise ParamsError(f"{params.source}: projects: stage {stage.name} expected one of "
-                          f"{enabled}, got {args.project!r}")
+                          f"{params.projects}, got {args.project!r}")
     if stage.scope != "worker":
         return {"project": args.project}
     workers = params.project(args.project).tune.workers
-    if args.worker is None or not 0 <= args.worker < workers:
+    if args.worker not in [str(k) for k in range(workers)]:
         raise ParamsError(f"{params.source}: {args.project}.tune.workers: expected --worker in "
-                          f"0..{workers - 1}, got {args.worker}")
-    return {"project": args.project, "worker": args.worker}
+                          f"0..{workers - 1} or 'all', got {args.worker}")
+    return {"project": args.project, "worker": int(args.worker)}
 
 
-def _dag(params, check: bool) -> int:
+def _all_workers(stage, args: argparse.Namespace, params) -> int:
+    """Every tuning worker of the project as its own process, at once (how DVC, which runs one
+    stage at a time, uses several cores); fails if any worker fails."""
+    import subprocess
+
+    if args.project not in params.projects:
+        raise ParamsError(f"{params.source}: projects: stage {stage.name} expected one of "
+                          f"{params.projects}, got {args.project!r}")
+    workers = range(params.project(args.project).tune.workers)
+    command = [sys.executable, "-m", "dlpipe", stage.name, args.project, "--params", args.params]
+    running = [subprocess.Popen([*command, "--worker", str(k)]) for k in workers]
+    codes = [process.wait() for process in running]
+    failed = [k for k, code in zip(workers, codes) if code != 0]
+    if failed:
+        print(f"dlpipe: error: {stage.name} {args.project}: workers {failed} failed (see "
+              f"logs/{args.project}/{stage.name}-<k>.log)", file=sys.stderr)
+        return max(codes)
+    return 0
+
+
+def _dag(check: bool) -> int:
     from dlpipe.io import write_text
     from dlpipe.pipeline.dvc import dvc_yaml_text
 
     target = Path("dvc.yaml")
-    text = dvc_yaml_text(params)
+    text = dvc_yaml_text()
     if check:
         same = target.exists() and target.read_text() == text
         print("dvc.yaml is up to date" if same else

@@ -1,48 +1,70 @@
-"""Dataset sources: the download cache, then a mirror directory, then the online source.
+"""Dataset sources: a CSV in the repository, a URL, OpenML, or a scikit-learn loader.
 
-Every loader returns one raw table with stable names and dtypes (features as in the source, the
-label as an integer column ``target``), and :func:`load` verifies the table's content checksum.
+A downloaded file is looked for in the download cache, then in a mirror directory, then fetched
+online. :func:`read_table` gives the table as the source has it; :func:`load` verifies its
+content checksum first, then makes the label a categorical ``target`` (:func:`frames.with_target`).
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import shutil
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 import pandas as pd
 
 from dlpipe.errors import DataError
-from dlpipe.frames import TARGET
-from dlpipe.io import atomic_path, frame_sha256
-from dlpipe.params import DataParams, OpenMLData, SklearnData, UrlData
+from dlpipe.frames import TARGET, with_target
+from dlpipe.io import atomic_path, frame_sha256, read_parquet, write_parquet
+from dlpipe.params import CsvData, DataParams, OpenMLData, SklearnData, UrlData
 
 log = logging.getLogger(__name__)
 MIRROR_ENV = "DLPIPE_DATA_MIRROR"
 EXTERNAL_DIR = "data/external"  # the download cache: a fetched file is kept here
 DOWNLOAD_TIMEOUT_S = 60  # a network call that hangs longer than this is treated as offline
+Read = tuple[pd.DataFrame, str, Optional[list]]  # the table, its origin, class names
+
+
+def read_table(project: str, data: DataParams, root: str | Path = ".") -> pd.DataFrame:
+    """The table exactly as the source gives it: no checksum, no label handling."""
+    return _read(project, data, root)[0]
 
 
 def load(project: str, data: DataParams, root: str | Path = ".") -> pd.DataFrame:
-    """The verified raw table of ``project``."""
-    if isinstance(data, SklearnData):
-        frame, origin = _from_sklearn(data), f"sklearn.datasets.{data.loader}"
-    else:
-        local = _locate(data.file, root)
-        if local is None:
-            local = _download(project, data, Path(root) / EXTERNAL_DIR / data.file)
-        frame, origin = _read_file(local, data), str(local)
+    """The verified raw table of ``project``: checksum first, then the label as ``target``."""
+    frame, origin, names = _read(project, data, root)
     digest = frame_sha256(frame)
     if digest != data.sha256:
         raise DataError(
             f"{project}: checksum mismatch for {origin}: expected {data.sha256}, got {digest} "
             f"({len(frame)} rows). The file is wrong or truncated: delete it and fetch again")
-    log.info("%s: %d rows x %d columns from %s (sha256 ok)", project, *frame.shape, origin)
+    frame = with_target(frame, data.target, origin, names)
+    log.info("%s: %d rows x %d columns, %d classes from %s (sha256 ok)", project, *frame.shape,
+             len(frame[TARGET].cat.categories), origin)
     return frame
+
+
+def _read(project: str, data: DataParams, root: str | Path) -> Read:
+    if isinstance(data, SklearnData):
+        return _from_sklearn(data)
+    if isinstance(data, CsvData):
+        path = Path(root) / data.path
+        if not path.is_file():
+            raise DataError(f"{project}: data file {path} not found (data.path is relative to "
+                            "the working directory)")
+        return _read_csv(path, data), str(path), None
+    local = _locate(data.file, root)
+    if local is None:
+        local = _download(project, data, Path(root) / EXTERNAL_DIR / data.file)
+    if isinstance(data, UrlData):
+        return _read_csv(local, data), str(local), None
+    return _read_openml(local, data), str(local), None
 
 
 def _locate(file: str, root: str | Path) -> Path | None:
@@ -76,53 +98,90 @@ def _download(project: str, data: OpenMLData | UrlData, target: Path) -> Path:
                 tmp.write_bytes(body)
         else:
             _fetch_openml(data, target)
-    except (urllib.error.URLError, OSError, TimeoutError) as exc:
+    except (urllib.error.URLError, OSError, TimeoutError, ValueError) as exc:
+        # ValueError: OpenML does not know the name, version or id
         raise DataError(_offline_message(project, data, f"{type(exc).__name__}: {exc}")) from None
     return target
 
 
 def _fetch_openml(data: OpenMLData, target: Path) -> None:
+    """Download from OpenML into ``target``: the arrays (``.npz``) or the table (``.parquet``)."""
     from sklearn.datasets import fetch_openml
 
-    log.info("fetching OpenML %s version %d", data.name, data.version)
-    bunch = fetch_openml(data.name, version=data.version, as_frame=False, parser="auto",
+    which = {"data_id": data.id} if data.id is not None else {"name": data.name,
+                                                              "version": data.version}
+    as_frame = target.suffix == ".parquet"
+    log.info("fetching OpenML %s", which)
+    bunch = fetch_openml(**which, as_frame=as_frame, parser="auto",
                          data_home=str(target.parent / "openml"))
-    X = np.asarray(bunch.data)
-    # OpenML gives pixels as float or int depending on the parser, and labels as strings
+    if as_frame:
+        write_parquet(target, bunch.frame)
+        return
     with atomic_path(target) as tmp, open(tmp, "wb") as handle:
-        np.savez(handle, X=X.astype(np.uint8), y=np.asarray(bunch.target).astype(np.uint8))
+        np.savez(handle, X=_compact(np.asarray(bunch.data)), y=_compact(np.asarray(bunch.target)))
 
 
-def _read_file(path: Path, data: OpenMLData | UrlData) -> pd.DataFrame:
+def _compact(values: np.ndarray) -> np.ndarray:
+    """uint8 when every value is a whole number in 0..255 (pixels and digit labels, which OpenML
+    gives as floats, integers or strings depending on the parser); text as fixed-width strings
+    (an .npz of Python objects needs pickle to be read); otherwise unchanged."""
     try:
-        if isinstance(data, OpenMLData):
-            with np.load(path) as arrays:
-                X, y = arrays["X"], arrays["y"]
-            columns = [f"{data.feature_prefix}{k}" for k in range(1, X.shape[1] + 1)]
-            frame = pd.DataFrame(X, columns=columns)
-            frame[TARGET] = y.astype(np.int64)
-            return frame
-        frame = pd.read_csv(path)
-    except Exception as exc:  # a corrupt file raises anything from zipfile, numpy or pandas
+        numbers = values if values.dtype.kind in "iu" else values.astype(np.float64)
+    except (TypeError, ValueError):
+        return values.astype(str) if values.dtype == object else values
+    if numbers.size and numbers.min() >= 0 and numbers.max() <= 255 and (
+            numbers.dtype.kind in "iu" or np.array_equal(numbers, np.round(numbers))):
+        return numbers.astype(np.uint8)
+    return values
+
+
+def _read_openml(path: Path, data: OpenMLData) -> pd.DataFrame:
+    """An ``.npz`` as columns ``<feature_prefix>1..n`` and the target, or a ``.parquet`` table."""
+    try:
+        if path.suffix == ".parquet":
+            return read_parquet(path)
+        with np.load(path) as arrays:
+            X, y = arrays["X"], arrays["y"]
+    except Exception as exc:  # a corrupt file raises anything from zipfile, numpy or pyarrow
         raise DataError(f"cannot read {path}: {type(exc).__name__}: {exc}. The file is corrupt or "
                         "truncated: delete it and fetch again") from None
-    if data.target not in frame.columns:
-        raise DataError(f"{path}: expected a target column {data.target!r}, got columns "
-                        f"{list(frame.columns)[:8]}...")
-    return _with_target(frame, data.target)
+    columns = [f"{data.feature_prefix}{k}" for k in range(1, X.shape[1] + 1)]
+    frame = pd.DataFrame(X, columns=columns)
+    frame[data.target] = y
+    return frame
 
 
-def _from_sklearn(data: SklearnData) -> pd.DataFrame:
-    from sklearn import datasets
+def _read_csv(path: Path, data: CsvData | UrlData) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path, sep=data.sep, na_values=data.na_values)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"cannot read {path}: the file is empty") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"cannot read {path}: not UTF-8 text ({exc.reason} at byte {exc.start}): "
+                        "save it as UTF-8") from None
+    except (pd.errors.ParserError, ValueError) as exc:
+        reason = " ".join(str(exc).split())
+        raise DataError(f"cannot read {path} as CSV with sep={data.sep!r}: {reason}") from None
 
-    frame = getattr(datasets, data.loader)(as_frame=True).frame
-    return _with_target(frame, data.target)
 
+def _from_sklearn(data: SklearnData) -> Read:
+    """The table of a ``sklearn.datasets`` loader, and its ``target_names`` when they name the
+    chosen target."""
+    from sklearn import datasets as sk
 
-def _with_target(frame: pd.DataFrame, target: str) -> pd.DataFrame:
-    labels = frame.pop(target)
-    if not pd.api.types.is_integer_dtype(labels):
-        raise DataError(f"target column {target!r}: expected integer class labels, got "
-                        f"{labels.dtype}")
-    frame[TARGET] = labels.astype(np.int64)
-    return frame.reset_index(drop=True)
+    origin = f"sklearn.datasets.{data.loader}"
+    loader = getattr(sk, data.loader, None)
+    if not callable(loader):
+        raise DataError(f"{origin} does not exist (loaders: "
+                        f"{', '.join(n for n in dir(sk) if n.startswith('load_'))})")
+    if "as_frame" not in inspect.signature(loader).parameters:
+        raise DataError(f"{origin} does not give a table (no as_frame option): use a tabular "
+                        "loader such as load_iris, load_wine or load_breast_cancer")
+    bunch = loader(as_frame=True)
+    if not isinstance(bunch.get("frame"), pd.DataFrame):
+        raise DataError(f"{origin}(as_frame=True) gives no table")
+    target = bunch.get("target")
+    names = bunch.get("target_names")
+    if not (isinstance(target, pd.Series) and target.name == data.target):
+        names = None
+    return bunch.frame, origin, (None if names is None else list(names))

@@ -1,30 +1,47 @@
-"""Feature scaling and label encoding, built from params and fitted on training rows only."""
+"""Feature preparation and label encoding, built from params and fitted on training rows only.
+
+:func:`make_transformer` turns the feature params and a table's columns into one unfitted
+scikit-learn pipeline: numeric columns are imputed then scaled, categorical ones imputed then
+one-hot encoded, and the result is float32.
+"""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
 from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import MinMaxScaler, StandardScaler
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, OneHotEncoder, StandardScaler
 
-from dlpipe.frames import TARGET
+from dlpipe.errors import DataError
+from dlpipe.frames import label_codes
 from dlpipe.params import FeatureParams
 
+LABEL_COLUMN = re.compile(r"y(_\d+)?")  # the label columns of a processed table: y or y_0..y_k
 
-class PixelScaler(TransformerMixin, BaseEstimator):
-    """Divide 8-bit pixel intensities by 255 (nothing is learnt, so nothing can leak)."""
+
+class Stateless(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """A transformer that learns nothing but the number of columns, which it keeps one to one."""
 
     def fit(self, X, y=None):
+        self.n_features_in_ = np.shape(X)[1]
         return self
+
+
+class PixelScaler(Stateless):
+    """Divide 8-bit pixel intensities by 255 (nothing is learnt, so nothing can leak)."""
 
     def transform(self, X):
         return np.asarray(X, dtype=np.float32) / np.float32(255.0)
 
 
-class Passthrough(TransformerMixin, BaseEstimator):
-    def fit(self, X, y=None):
-        return self
+class Passthrough(Stateless):
+    """The values as float32."""
 
     def transform(self, X):
         return np.asarray(X, dtype=np.float32)
@@ -34,6 +51,95 @@ def make_scaler(features: FeatureParams) -> TransformerMixin:
     """A fresh, unfitted transformer for ``features.scaler``."""
     return {"standard": StandardScaler, "minmax": MinMaxScaler, "pixel": PixelScaler,
             "none": Passthrough}[features.scaler]()
+
+
+def _is_numeric(column: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+
+
+def _is_categorical(column: pd.Series) -> bool:
+    return (isinstance(column.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(column)
+            or pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column))
+
+
+def column_kinds(features: FeatureParams, X: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """The numeric and the categorical columns of ``X``, each in ``X``'s column order.
+
+    A kind named in params is taken as named; a kind left null is detected among the columns
+    neither dropped nor named: numeric dtypes are numeric, text, boolean and category columns
+    categorical. Raises :class:`DataError` for a named column ``X`` lacks, a named numeric
+    column that holds no numbers, a column of another dtype left to detection, or no feature.
+    """
+    named = [*(features.numeric or []), *(features.categorical or []), *features.drop]
+    missing = [c for c in named if c not in X.columns]
+    if missing:
+        raise DataError(f"features: columns {missing} are named in params but not in the data "
+                        f"(its columns: {list(X.columns)})")
+    free = [c for c in X.columns if c not in set(named)]
+
+    def kind(declared: list[str] | None, detect) -> list[str]:
+        if declared is None:
+            return [c for c in free if detect(X[c])]
+        return [c for c in X.columns if c in set(declared)]
+
+    numeric = kind(features.numeric, _is_numeric)
+    categorical = kind(features.categorical, _is_categorical)
+    not_numbers = [c for c in numeric if not _is_numeric(X[c])]
+    if not_numbers:
+        raise DataError(f"features: numeric columns {not_numbers} do not hold numbers (dtypes "
+                        f"{[str(X[c].dtype) for c in not_numbers]}): name them categorical")
+    if features.numeric is None or features.categorical is None:
+        other = [c for c in free if not (_is_numeric(X[c]) or _is_categorical(X[c]))]
+        if other:
+            raise DataError(f"features: columns {other} are neither numeric nor categorical "
+                            f"(dtypes {[str(X[c].dtype) for c in other]}): add them to drop")
+    if not numeric and not categorical:
+        raise DataError(f"features: no feature column left (columns {list(X.columns)}, "
+                        f"drop {features.drop})")
+    return numeric, categorical
+
+
+def as_text(X) -> np.ndarray:
+    """Categorical values as text (an object array), missing values as NaN."""
+    frame = pd.DataFrame(X)
+    return np.where(frame.isna().to_numpy(), np.nan, frame.astype(str).to_numpy(dtype=object))
+
+
+def make_transformer(features: FeatureParams, X: pd.DataFrame) -> Pipeline:
+    """A fresh, unfitted transformer of ``X``'s feature columns (see :func:`column_kinds`):
+    numeric ones imputed then scaled (``features.scaler``), categorical ones imputed then
+    one-hot encoded (a category unseen in fit becomes all zeros); float32 out, numeric columns
+    under their own names, one-hot columns as ``<column>_<category>``."""
+    numeric, categorical = column_kinds(features, X)
+    impute = features.impute
+    parts = []
+    if numeric:
+        parts.append(("numeric", Pipeline([
+            ("impute", SimpleImputer(strategy=impute.numeric, fill_value=impute.numeric_fill)),
+            ("scale", make_scaler(features))]), numeric))
+    if categorical:
+        parts.append(("categorical", Pipeline([
+            ("text", FunctionTransformer(as_text, feature_names_out="one-to-one")),
+            ("impute", SimpleImputer(strategy=impute.categorical,
+                                     fill_value=impute.categorical_fill)),
+            ("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False))]),
+            categorical))
+    return Pipeline([("columns", ColumnTransformer(parts, verbose_feature_names_out=False)),
+                     ("float32", Passthrough())])
+
+
+def feature_names(transformer: Pipeline) -> list[str]:
+    """The output columns of a fitted :func:`make_transformer` (none may look like a label
+    column)."""
+    try:
+        names = [str(name) for name in transformer.get_feature_names_out()]
+    except ValueError as error:  # two columns of the same name, e.g. a one-hot "a_b" and "a_b"
+        raise DataError(f"features: {error}") from error
+    clash = [name for name in names if LABEL_COLUMN.fullmatch(name)]
+    if clash:
+        raise DataError(f"features: feature columns {clash} would be taken for label columns "
+                        "(y, y_0, y_1 ...): rename them in the data")
+    return names
 
 
 def encode_labels(y: np.ndarray, n_classes: int, encoding: str) -> pd.DataFrame:
@@ -46,7 +152,7 @@ def encode_labels(y: np.ndarray, n_classes: int, encoding: str) -> pd.DataFrame:
 
 def decode_labels(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Split a processed table into float32 features and integer labels (either encoding)."""
-    target_cols = [c for c in frame.columns if c == "y" or c.startswith("y_")]
+    target_cols = [c for c in frame.columns if LABEL_COLUMN.fullmatch(c)]
     X = frame.drop(columns=target_cols).to_numpy(dtype=np.float32)
     y = frame["y"].to_numpy() if "y" in frame else frame[target_cols].to_numpy().argmax(axis=1)
     return X, y.astype(np.int64)
@@ -63,8 +169,8 @@ def subsample_rows(strata: np.ndarray, rows: int | None, seed: int) -> np.ndarra
 
 
 def subsample(frame: pd.DataFrame, max_rows: int | None, seed: int) -> pd.DataFrame:
-    """All rows, or a seeded stratified subsample of ``max_rows`` of them (in their order)."""
+    """All rows, or a seeded subsample of ``max_rows`` of them (in their order), stratified on the
+    class codes."""
     if max_rows is None or max_rows >= len(frame):
         return frame
-    return frame.iloc[subsample_rows(frame[TARGET].to_numpy(), max_rows, seed)].reset_index(
-        drop=True)
+    return frame.iloc[subsample_rows(label_codes(frame), max_rows, seed)].reset_index(drop=True)

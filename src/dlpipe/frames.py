@@ -1,13 +1,132 @@
-"""The tables that flow between stages: features in their own columns, the label in ``target``."""
+"""The tables that flow between stages: features in their own columns, the label in ``target``.
+
+In a raw table the label is a pandas Categorical whose categories are the class names as
+strings; a stage works with its integer codes (:func:`split_xy`) and names them with
+:func:`class_names`. An integer ``target`` (a table built by hand) is taken as codes already.
+"""
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 import pandas as pd
+from pandas.api import types
+
+from dlpipe.errors import DataError
 
 TARGET = "target"
 
 
+def label_codes(frame: pd.DataFrame) -> np.ndarray:
+    """The integer class code of every row (int64)."""
+    labels = frame[TARGET]
+    if isinstance(labels.dtype, pd.CategoricalDtype):
+        return labels.cat.codes.to_numpy(dtype=np.int64)
+    if types.is_integer_dtype(labels.dtype):
+        return labels.to_numpy(dtype=np.int64)
+    raise DataError(f"column {TARGET!r}: expected categorical or integer class labels, got "
+                    f"{labels.dtype}")
+
+
 def split_xy(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    """Features and labels of a raw/interim table."""
-    return frame.drop(columns=[TARGET]), frame[TARGET].to_numpy()
+    """Features and integer class codes of a raw/interim table."""
+    return frame.drop(columns=[TARGET]), label_codes(frame)
+
+
+def class_names(frame: pd.DataFrame) -> list[str]:
+    """The class names, indexed by code ("0".."k-1" for an integer ``target``)."""
+    labels = frame[TARGET]
+    if isinstance(labels.dtype, pd.CategoricalDtype):
+        return [str(name) for name in labels.cat.categories]
+    codes = label_codes(frame)
+    return [str(k) for k in range(int(codes.max()) + 1 if len(codes) else 0)]
+
+
+def check_classes(y_codes: np.ndarray, class_names: Sequence[str], folds: int) -> None:
+    """Refuse labels with a class of fewer than ``folds`` rows (stratified k-fold CV needs one
+    row of every class per fold)."""
+    counts = np.bincount(np.asarray(y_codes, dtype=np.int64), minlength=len(class_names))
+    small = [f"{class_names[k]!r} has {counts[k]} rows" for k in np.flatnonzero(counts < folds)]
+    if small:
+        raise DataError(f"{len(small)} class(es) too small for {folds}-fold CV: "
+                        f"{', '.join(small)}; every class needs at least {folds} rows (lower "
+                        "cv.folds or drop those classes)")
+
+
+def with_target(frame: pd.DataFrame, column: str, origin: str,
+                names: Sequence[object] | None = None) -> pd.DataFrame:
+    """``frame`` with its label ``column`` moved last as a categorical ``target``.
+
+    ``names`` (scikit-learn's ``target_names``) name integer codes in code order; otherwise the
+    distinct values become the class names, sorted (numerically if they are whole numbers).
+    """
+    if column not in frame.columns:
+        raise DataError(f"{origin}: no target column {column!r}; its columns are "
+                        f"{[str(c) for c in frame.columns]}")
+    if column != TARGET and TARGET in frame.columns:
+        raise DataError(f"{origin}: column {TARGET!r} is reserved for the label (here "
+                        f"{column!r}): rename it in the file")
+    labels = frame[column]
+    missing = int(labels.isna().sum())
+    if missing:
+        raise DataError(f"{origin}: target column {column!r} has no label in {missing} of "
+                        f"{len(frame)} rows: fill or remove those rows in the file")
+    where = f"{origin}: target column {column!r}"
+    if names is not None:
+        target = _from_codes(labels, names, where)
+    else:
+        target = _categorical(labels, where)
+    if len(target.categories) < 2:
+        raise DataError(f"{where} has a single class {list(target.categories)}: a classifier "
+                        "needs at least two")
+    out = frame.drop(columns=[column]).reset_index(drop=True)
+    out[TARGET] = target
+    return out
+
+
+def _from_codes(labels: pd.Series, names: Sequence[object], where: str) -> pd.Categorical:
+    codes = _whole_numbers(labels, where)
+    if codes.min() < 0 or codes.max() >= len(names):
+        raise DataError(f"{where}: codes {codes.min()}..{codes.max()} do not index its "
+                        f"{len(names)} class names")
+    categorical = pd.Categorical.from_codes(codes, categories=[str(n) for n in names])
+    return categorical.remove_unused_categories()
+
+
+def _categorical(labels: pd.Series, where: str) -> pd.Categorical:
+    if isinstance(labels.dtype, pd.CategoricalDtype):
+        categories = labels.cat.remove_unused_categories().cat.categories
+        numeric = types.is_numeric_dtype(categories.dtype)
+        labels = labels.astype(categories.dtype if numeric else object)
+    if types.is_numeric_dtype(labels.dtype) and not types.is_bool_dtype(labels.dtype):
+        numbers = pd.Categorical(_whole_numbers(labels, where))  # categories sorted numerically
+        return numbers.rename_categories([str(c) for c in numbers.categories])
+    values = labels.astype(object).map(str)
+    distinct = list(values.unique())
+    return pd.Categorical(values.to_numpy(dtype=object),
+                          categories=sorted(distinct, key=_name_order(distinct)))
+
+
+def _whole_numbers(labels: pd.Series, where: str) -> np.ndarray:
+    """The labels as int64; a fraction is refused (a regression target, not classes)."""
+    if types.is_integer_dtype(labels.dtype):
+        return labels.to_numpy(dtype=np.int64)
+    try:
+        values = labels.to_numpy(dtype=np.float64)
+    except (TypeError, ValueError):
+        raise DataError(f"{where}: expected whole-number class codes, got {labels.dtype}") from None
+    bad = values[~np.isfinite(values) | (values != np.round(values))]
+    if len(bad):
+        raise DataError(f"{where}: {len(bad)} of {len(values)} labels are not whole numbers (e.g. "
+                        f"{float(bad[0])}): a classification target needs class values")
+    return values.astype(np.int64)
+
+
+def _name_order(names: Sequence[str]):
+    """Sort key: numeric when every name is a whole number ('2' before '10'), else text."""
+    try:
+        [int(name) for name in names]
+    except ValueError:
+        return str
+    return int

@@ -90,18 +90,101 @@ def file_sha256(path: str | Path) -> str:
 
 
 def frame_sha256(frame: pd.DataFrame) -> str:
-    """Checksum of a table's content: column names, dtypes and values in order.
+    """Checksum of a table's content, equal on every machine, process and pandas/numpy version.
 
-    Independent of the file format it came from, so the same data fetched from OpenML, a mirror
-    or a cache gets the same digest, and a truncated or altered table gets another.
+    It covers the row count and, per column in order, its name, a canonical kind (``int``,
+    ``uint``, ``float``, ``bool``, ``string``, ``category[<kind of the categories>]``,
+    ``datetime[<tz>]``, ``timedelta``, ``object``) and its values in a fixed layout: numbers as
+    little-endian int64/uint64/float64 (datetimes in UTC nanoseconds) with a bitmap of missing
+    cells, text as UTF-8 with each value's length (-1 marks a missing value), a categorical as
+    its categories plus each value's category as text. The pandas dtype and the file format are
+    not part of it: the same table read from CSV, parquet or arrays gets the same digest.
     """
-    digest = hashlib.sha256()
-    digest.update(str(frame.shape).encode())
-    for name in frame.columns:
-        column = frame[name]
-        digest.update(f"{name}:{column.dtype}".encode())
-        digest.update(np.ascontiguousarray(column.to_numpy()).tobytes())
+    digest = hashlib.sha256(FRAME_DIGEST_FORMAT)
+    _digest_parts(digest, np.array([len(frame), frame.shape[1]], dtype="<i8"))
+    for position, name in enumerate(frame.columns):
+        kind, parts = _canonical(frame.iloc[:, position])
+        _digest_parts(digest, _utf8(name), kind.encode(), *parts)
     return digest.hexdigest()
+
+
+FRAME_DIGEST_FORMAT = b"dlpipe frame_sha256 v1"
+INT64_MAX = np.iinfo(np.int64).max
+
+
+def _digest_parts(digest: Any, *parts: Any) -> None:
+    """Each part (bytes or a contiguous array) with its byte length first: no two sequences of
+    parts give the same stream."""
+    for part in parts:
+        view = memoryview(part).cast("B")
+        digest.update(view.nbytes.to_bytes(8, "little"))
+        digest.update(view)
+
+
+def _utf8(value: Any) -> bytes:
+    return str(value).encode("utf-8", "surrogatepass")
+
+
+def _canonical(column: pd.Series) -> tuple[str, list[Any]]:
+    """The canonical kind of ``column`` and its values as byte parts."""
+    dtype, types = column.dtype, pd.api.types
+    if isinstance(dtype, pd.CategoricalDtype):
+        return _categorical(column)
+    if types.is_bool_dtype(dtype):
+        return "bool", _numbers(column, "|u1")
+    if types.is_unsigned_integer_dtype(dtype) and column.max() > INT64_MAX:
+        return "uint", _numbers(column, "<u8")
+    if types.is_integer_dtype(dtype):
+        return "int", _numbers(column, "<i8")
+    if types.is_float_dtype(dtype):
+        return "float", _numbers(column, "<f8")
+    if types.is_datetime64_any_dtype(dtype):
+        tz = getattr(dtype, "tz", None)
+        if tz is not None:
+            column = column.dt.tz_convert("UTC").dt.tz_localize(None)
+        nanoseconds = column.astype("datetime64[ns]").to_numpy().view(np.int64)
+        return f"datetime[{tz or ''}]", _numbers(pd.Series(nanoseconds), "<i8", column.isna())
+    if types.is_timedelta64_dtype(dtype):
+        nanoseconds = column.astype("timedelta64[ns]").to_numpy().view(np.int64)
+        return "timedelta", _numbers(pd.Series(nanoseconds), "<i8", column.isna())
+    is_text = types.is_string_dtype(dtype) and types.infer_dtype(column) in ("string", "empty")
+    return ("string" if is_text else "object"), _texts(column)
+
+
+def _numbers(column: pd.Series, layout: str, missing: pd.Series | None = None) -> list[Any]:
+    """A bitmap of the missing cells (empty if none) and the values in ``layout``, 0 where
+    missing (so every NaN and NA looks the same)."""
+    missing = (column.isna() if missing is None else missing).to_numpy(dtype=bool)
+    values = np.ascontiguousarray(column.to_numpy(dtype=layout, na_value=0))
+    if not missing.any():
+        return [b"", values]
+    values = values.copy()
+    values[missing] = 0
+    return [np.packbits(missing, bitorder="little"), values]
+
+
+def _texts(column: pd.Series) -> list[Any]:
+    """Each value's UTF-8 length (-1 if missing), then all their bytes."""
+    missing = column.isna().to_numpy(dtype=bool)
+    encoded = [b"" if gone else _utf8(value)
+               for value, gone in zip(column.to_numpy(dtype=object), missing)]
+    lengths = np.fromiter(map(len, encoded), dtype="<i8", count=len(encoded))
+    lengths[missing] = -1
+    return [lengths, b"".join(encoded)]
+
+
+def _categorical(column: pd.Series) -> tuple[str, list[Any]]:
+    categories = column.cat.categories
+    kind, _ = _canonical(pd.Series(categories))
+    names = [_utf8(name) for name in categories]
+    codes = column.cat.codes.to_numpy(dtype=np.int64)
+    present = codes >= 0
+    name_lengths = np.array([len(name) for name in names], dtype="<i8")
+    lengths = np.where(present, name_lengths[np.where(present, codes, 0)] if names else -1, -1)
+    values = b"".join(np.array(names + [b""], dtype=object)[codes[present]])
+    ordered = b"\x01" if column.cat.ordered else b"\x00"
+    return f"category[{kind}]", [ordered, name_lengths, b"".join(names),
+                                 lengths.astype("<i8"), values]
 
 
 def _json_default(value: Any) -> Any:

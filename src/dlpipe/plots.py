@@ -7,6 +7,8 @@ return a :class:`matplotlib.figure.Figure` and write nothing; whoever saves a fi
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -15,27 +17,63 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-__all__ = ["Figure", "confusion", "importances", "learning_curves", "plt", "tuning_history"]
+__all__ = ["Figure", "confusion", "curves", "epoch_series", "importances", "learning_curves",
+           "plt", "tuning_history"]
 
 
-def confusion(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int, title: str) -> Figure:
-    """Counts (left) and row-normalised rates with the diagonal blanked, so errors stand out."""
-    counts = np.zeros((n_classes, n_classes), dtype=int)
-    np.add.at(counts, (y_true, y_pred), 1)
+def curves(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Several curves in one long table for ``dvc plots``: each frame's rows tagged with its name
+    in a ``series`` column (the ``series`` template draws one line per name)."""
+    return pd.concat([frame.assign(series=name) for name, frame in frames.items()],
+                     ignore_index=True)
+
+
+def epoch_series(history: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Accuracy and loss per epoch of a Keras history, training and validation as two series."""
+    return {f"{metric}_curve": curves({
+        "training": history[["epoch", metric]],
+        "validation": history[["epoch", f"val_{metric}"]].rename(
+            columns={f"val_{metric}": metric})}) for metric in ("accuracy", "loss")}
+
+
+MAX_TICK_CHARS = 20  # longer class names are cut on the axes (the CSVs keep them whole)
+
+
+def tick_labels(class_names: Sequence[str]) -> list[str]:
+    """Class names as axis labels: at most MAX_TICK_CHARS characters each."""
+    return [name if len(name) <= MAX_TICK_CHARS else name[:MAX_TICK_CHARS - 1] + "…"
+            for name in map(str, class_names)]
+
+
+def confusion(y_true: np.ndarray, y_pred: np.ndarray, class_names: Sequence[str],
+              title: str) -> Figure:
+    """Counts (left) and row-normalised rates with the diagonal blanked, so errors stand out.
+    ``y_true`` and ``y_pred`` are codes, the axes name the classes (slanted when long)."""
+    labels = tick_labels(class_names)
+    n = len(labels)
+    counts = np.zeros((n, n), dtype=int)
+    np.add.at(counts, (np.asarray(y_true, dtype=int), np.asarray(y_pred, dtype=int)), 1)
     rates = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
     errors = rates.copy()
     np.fill_diagonal(errors, np.nan)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6))
+    longest = max(map(len, labels))
+    cells = max(3.4, 0.38 * n)  # inches
+    slanted = longest * 0.065 > 0.9 * cells / n  # a label wider than its cell is slanted
+    side = cells + 0.07 * longest
+    fig, axes = plt.subplots(1, 2, figsize=(2 * side + 1.4, side + 0.8), layout="constrained")
     for ax, matrix, name, fmt in ((axes[0], counts, "counts", "d"),
                                   (axes[1], errors, "error rate per actual class", ".2f")):
         image = ax.imshow(matrix, cmap="Blues" if fmt == "d" else "Reds")
         fig.colorbar(image, ax=ax, fraction=0.046)
-        ax.set(xlabel="predicted", ylabel="actual", title=name,
-               xticks=range(n_classes), yticks=range(n_classes))
-        if n_classes <= 12:
+        ax.set(xlabel="predicted", ylabel="actual", title=name)
+        ax.set_xticks(range(n), labels, rotation=40 if slanted else 0,
+                      ha="right" if slanted else "center", rotation_mode="anchor", fontsize=8)
+        ax.set_yticks(range(n), labels, fontsize=8)
+        if n <= 12:
             for (i, j), value in np.ndenumerate(matrix):
                 if not np.isnan(value):
-                    ax.text(j, i, format(value, fmt), ha="center", va="center", fontsize=7)
+                    ax.text(j, i, format(value, fmt), ha="center", va="center", fontsize=7,
+                            color="white" if image.norm(value) > 0.6 else "black")
     fig.suptitle(title)
     return fig
 

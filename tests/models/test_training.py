@@ -6,38 +6,72 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dlpipe.params import FeatureParams
+from support import feature_params
 
 training = pytest.importorskip("dlpipe.models.training")
 from test_network import spec  # noqa: E402
 
 
-def test_fold_isolation_scaler_never_sees_the_validation_fold(three_class_frame, monkeypatch):
-    from dlpipe import features
+@pytest.fixture
+def spied(monkeypatch) -> list:
+    """Every transformer cross_validate makes, with the index of the rows each was fitted on."""
+    made: list = []
+    real = training.make_transformer
 
-    seen: list[set[int]] = []
-    real = features.make_scaler
+    def spy(features, X):
+        transformer = real(features, X)
+        fit = transformer.fit
 
-    class Spy:
-        def __init__(self, inner):
-            self.inner = inner
+        def recording_fit(rows, y=None):
+            transformer.fitted_on = set(rows.index)
+            return fit(rows, y)
 
-        def fit(self, X, y=None):
-            seen.append(set(X.index))
-            self.inner.fit(X)
-            return self
+        transformer.fit = recording_fit
+        made.append(transformer)
+        return transformer
 
-        def transform(self, X):
-            return self.inner.transform(X)
+    monkeypatch.setattr(training, "make_transformer", spy)
+    return made
 
-    monkeypatch.setattr(training, "make_scaler", lambda cfg: Spy(real(cfg)))
+
+def cv(X, y, **features):
+    return training.cross_validate(spec(epochs=1), feature_params(**features), X, y, folds=3,
+                                   seed=0, metrics=["accuracy"])
+
+
+def test_fold_isolation_the_transformer_never_sees_the_validation_fold(three_class_frame,
+                                                                       spied):
     X, y = three_class_frame[["a", "b"]], three_class_frame["target"].to_numpy()
-    results = training.cross_validate(spec(epochs=1), FeatureParams(
-        scaler="standard", label_encoding="onehot"), X, y, folds=3, seed=0, metrics=["accuracy"])
-    assert len(seen) == 3
-    for fitted_on, result in zip(seen, results):
-        assert fitted_on.isdisjoint(result.val_rows)
-        assert len(fitted_on) + len(result.val_rows) == 60
+    results = cv(X, y, scaler="standard")
+    assert len(spied) == 3
+    for transformer, result in zip(spied, results):
+        assert transformer.fitted_on.isdisjoint(result.val_rows)
+        assert len(transformer.fitted_on) + len(result.val_rows) == 60
+        scaler = transformer.named_steps["columns"].named_transformers_["numeric"][-1]
+        assert scaler.mean_ == pytest.approx(X.drop(index=result.val_rows).mean().to_numpy())
+
+
+def test_imputation_and_categories_come_from_the_training_fold(three_class_frame, spied):
+    X = three_class_frame[["a", "b"]].assign(colour=["red", "blue"] * 30)
+    X.loc[7, "colour"] = "green"  # one row only: in exactly one validation fold
+    X.loc[11, "a"] = np.nan
+    y = three_class_frame["target"].to_numpy()
+    results = cv(X, y, scaler="standard")
+    for transformer, result in zip(spied, results):
+        train = X.drop(index=result.val_rows)
+        parts = transformer.named_steps["columns"].named_transformers_
+        assert parts["numeric"]["impute"].statistics_ == pytest.approx(
+            train[["a", "b"]].median().to_numpy())
+        categories = parts["categorical"]["onehot"].categories_[0].tolist()
+        assert categories == sorted(set(train["colour"]))
+        if 7 in result.val_rows:
+            assert "green" not in categories
+        if 11 in result.val_rows:  # the NaN is filled with the training fold's median
+            row = transformer.transform(X.loc[[11]])
+            scaler = parts["numeric"]["scale"]
+            median = train["a"].median()
+            assert row[0, 0] == pytest.approx((median - scaler.mean_[0]) / scaler.scale_[0])
+    assert any(7 in r.val_rows for r in results) and any(11 in r.val_rows for r in results)
 
 
 def test_lr_decay_lowers_the_rate_every_epoch(three_class_frame):

@@ -18,6 +18,11 @@ def test_repo_params_are_valid(raw_params):
     assert params.project("iris").cv.folds == 5
 
 
+def section(raw: dict, project: str, key: str) -> dict:
+    """The project's own ``key`` mapping (created empty when the project inherits it all)."""
+    return raw[project].setdefault(key, {})
+
+
 def _message(raw) -> str:
     with pytest.raises(ParamsError) as info:
         parse_params(raw, source="p.yaml")
@@ -25,19 +30,19 @@ def _message(raw) -> str:
 
 
 def test_unknown_key_names_its_path(raw_params):
-    raw_params["iris"]["split"]["test_sise"] = 0.2
+    section(raw_params, "iris", "split")["test_sise"] = 0.2
     message = _message(raw_params)
     assert message.startswith("p.yaml: iris.split.test_sise: expected no such key")
     assert "got 0.2" in message
 
 
 def test_wrong_type(raw_params):
-    raw_params["iris"]["cv"]["folds"] = "five"
+    section(raw_params, "iris", "cv")["folds"] = "five"
     assert _message(raw_params).startswith("p.yaml: iris.cv.folds: expected a valid integer")
 
 
 def test_out_of_range(raw_params):
-    raw_params["iris"]["split"]["test_size"] = 1.5
+    section(raw_params, "iris", "split")["test_size"] = 1.5
     message = _message(raw_params)
     assert "iris.split.test_size" in message and "got 1.5" in message
 
@@ -49,13 +54,13 @@ def test_unknown_project(raw_params):
 
 
 def test_missing_key(raw_params):
-    del raw_params["price"]["tune"]["n_trials"]
+    del raw_params["defaults"]["tune"]["n_trials"]
     assert _message(raw_params) == ("p.yaml: price.tune.n_trials: expected this key (it is "
                                     "required), got nothing")
 
 
 def test_bad_enum_value(raw_params):
-    raw_params["price"]["features"]["scaler"] = "robust"
+    section(raw_params, "price", "features")["scaler"] = "robust"
     message = _message(raw_params)
     assert "price.features.scaler" in message and "'standard'" in message and "'robust'" in message
 
@@ -79,7 +84,7 @@ def test_invalid_yaml(tmp_path):
 
 
 def test_cli_bad_params_one_line_exit_2_no_output(tmp_path, raw_params, write_params):
-    raw_params["iris"]["split"]["test_size"] = -1
+    section(raw_params, "iris", "split")["test_size"] = -1
     path = write_params(raw_params)
     result = subprocess.run([sys.executable, "-m", "dlpipe", "split", "iris", "--params",
                              str(path)], cwd=tmp_path, capture_output=True, text=True)
@@ -97,3 +102,41 @@ def test_cli_disabled_project(tmp_path, raw_params, write_params):
                              str(path)], cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode == 2
     assert "expected one of ['iris'], got 'price'" in result.stderr
+
+
+def test_a_project_states_only_what_differs_from_the_defaults(raw_params):
+    raw_params["defaults"]["cv"]["folds"] = 4
+    section(raw_params, "mnist", "cv")["folds"] = 3
+    params = parse_params(raw_params)
+    assert params.project("price").cv.folds == 4  # inherited
+    assert params.project("mnist").cv.folds == 3  # its own
+    assert params.project("mnist").cv.metrics == raw_params["defaults"]["cv"]["metrics"]
+
+
+def test_a_search_space_is_replaced_whole(raw_params):
+    params = parse_params(raw_params)
+    assert set(params.project("iris").tune.search_space) == {"units", "activation",
+                                                             "learning_rate"}
+    assert "n_layers" in params.project("price").tune.search_space
+
+
+def test_a_bad_default_is_reported_in_defaults(raw_params):
+    raw_params["defaults"]["cv"]["folds"] = 1
+    assert _message(raw_params) == ("p.yaml: defaults.cv.folds: expected greater than "
+                                 "or equal to 2, got 1")
+
+
+def test_a_bad_project_value_is_reported_in_the_project(raw_params):
+    section(raw_params, "price", "cv")["folds"] = 1
+    assert _message(raw_params) == ("p.yaml: price.cv.folds: expected greater than or "
+                                 "equal to 2, got 1")
+
+
+def test_an_unknown_default_key_is_reported_in_defaults(raw_params):
+    raw_params["defaults"]["cv"]["foldz"] = 3
+    assert _message(raw_params).startswith("p.yaml: defaults.cv.foldz: expected no such key")
+
+
+def test_defaults_must_be_a_mapping(raw_params):
+    raw_params["defaults"] = [1]
+    assert _message(raw_params).startswith("p.yaml: defaults: expected a mapping")

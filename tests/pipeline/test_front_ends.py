@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -22,10 +23,26 @@ from support import ROOT
 BIN = Path(sys.executable).parent
 
 
-def as_dvc_declares(deps: list[str]) -> set[str]:
-    """Snakemake's inputs as DVC declares them: every worker's file stands for their directory."""
-    return {d.rsplit("/", 1)[0] if re.fullmatch(r"data/tuning/\w+/workers/\d+\.json", d) else d
-            for d in deps}
+WORKER = re.compile(r"^(python -m dlpipe \w+ \w+) --worker \d+$")
+
+
+def as_dvc_declares(command: str, job: dict) -> tuple[str, dict]:
+    """A Snakemake job as DVC declares it. DVC runs a project's tuning workers as one stage
+    whose output is their directory; gathered score files are their directory; every worker's
+    file stands for that directory."""
+    scores = "reports/scores" if command.endswith("report all") else None
+
+    def dvc_view(path: str) -> str:
+        if re.fullmatch(r"data/tuning/\w+/workers/\d+\.json", path):
+            return path.rsplit("/", 1)[0]
+        if path.startswith("reports/scores/"):
+            return scores or path.rsplit("/", 1)[0]
+        return path
+
+    worker = WORKER.match(command)
+    outs = {o.rsplit("/", 1)[0] for o in job["outs"]} if worker else job["outs"]
+    return (f"{worker.group(1)} --worker all" if worker else command,
+            {"deps": {dvc_view(d) for d in job["deps"]}, "outs": outs})
 
 
 def env(src: Path | None = None) -> dict[str, str]:
@@ -44,13 +61,16 @@ def snakemake_jobs(workdir: Path, src: Path | None = None) -> dict[str, dict]:
         if re.match(r"^(local)?rule \w+:$", line):
             current = {"deps": set(), "outs": set()}
         elif current is not None and line.startswith("    input: "):
-            current["deps"] = as_dvc_declares(line[len("    input: "):].split(", "))
+            current["deps"] = set(line[len("    input: "):].split(", "))
         elif current is not None and line.startswith("    output: "):
             current["outs"] = set(line[len("    output: "):].split(", "))
         elif current is not None and line.startswith("Shell command: "):
             command = line[len("Shell command: "):]
             if command != "None":
-                jobs[command] = current
+                name, job = as_dvc_declares(command, current)
+                seen = jobs.setdefault(name, {"deps": set(), "outs": set()})
+                seen["deps"] |= job["deps"]
+                seen["outs"] |= job["outs"]
             current = None
     return jobs
 
@@ -67,19 +87,29 @@ def dvc_jobs(workdir: Path) -> dict[str, dict]:
 
 
 def test_committed_dvc_yaml_is_rendered_from_the_table(raw_params):
-    assert (ROOT / "dvc.yaml").read_text() == dvc_yaml_text(parse_params(raw_params)), \
+    assert (ROOT / "dvc.yaml").read_text() == dvc_yaml_text(), \
         "dvc.yaml drifted from the stage table: run `python -m dlpipe dag`"
 
 
 def test_dvc_stages_declare_the_table_params(raw_params):
+    """Each stage's params keys: seed from params.yaml, the project's own keys from its
+    effective params file (written by the resolve stage)."""
     params = parse_params(raw_params)
     from dvc.repo import Repo
 
     with Repo(str(ROOT)) as repo:
-        declared = {stage.cmd: sorted(k for d in stage.deps if type(d).__name__ ==
-                                      "ParamsDependency" for k in d.params)
-                    for stage in repo.index.stages}
-    expected = {job["cmd"]: sorted(job["params"]) for job in jobs.jobs(params)}
+        declared = {}
+        for stage in repo.index.stages:
+            keys = []
+            for dep in stage.deps:
+                if type(dep).__name__ == "ParamsDependency":
+                    project = re.fullmatch(r"reports/(\w+)/params\.yaml", str(dep.def_path))
+                    keys += [f"{project.group(1)}.{k}" if project else k for k in dep.params]
+            declared[stage.cmd] = sorted(keys)
+    expected = {}
+    for job in jobs.jobs(params):
+        command = WORKER.sub(r"\1 --worker all", job["cmd"])
+        expected[command] = sorted(job["params"])
     assert declared == expected
 
 
@@ -96,8 +126,8 @@ def front_ends(tmp_path_factory):
 
 def test_snakemake_and_dvc_run_the_same_jobs(front_ends):
     smk, dvc = snakemake_jobs(front_ends), dvc_jobs(front_ends)
-    assert len(dvc) == len(jobs.jobs(parse_params(yaml.safe_load(
-        (front_ends / "params.yaml").read_text()))))
+    params = parse_params(yaml.safe_load((front_ends / "params.yaml").read_text()))
+    assert len(dvc) == len({WORKER.sub(r"\1 --worker all", j["cmd"]) for j in jobs.jobs(params)})
     assert smk.keys() == dvc.keys()
     for command in dvc:
         assert smk[command] == dvc[command], command
@@ -112,6 +142,36 @@ def test_drift_is_detected(front_ends, tmp_path):
     (drifted / "dvc.yaml").write_text(changed)
     smk, dvc = snakemake_jobs(drifted), dvc_jobs(drifted)
     assert any(smk[c] != dvc[c] for c in dvc)
+
+
+def test_changing_projects_or_workers_needs_no_re_render(front_ends, tmp_path):
+    changed = tmp_path / "changed"
+    shutil.copytree(front_ends, changed)
+    raw = yaml.safe_load((changed / "params.yaml").read_text())
+    raw["projects"] = ["iris", "price"]
+    raw["iris"].setdefault("tune", {})["workers"] = 3
+    (changed / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    smk, dvc = snakemake_jobs(changed), dvc_jobs(changed)
+    assert smk == dvc
+    assert not [c for c in dvc if " mnist" in c]
+    workers = [c for c in smk if c.startswith("python -m dlpipe tune_worker iris")]
+    assert workers == ["python -m dlpipe tune_worker iris --worker all"]
+    assert (changed / "dvc.yaml").read_text() == (front_ends / "dvc.yaml").read_text()
+
+
+def test_snakemake_runs_every_job_with_another_params_file(front_ends, tmp_path):
+    other = tmp_path / "other.yaml"
+    raw = yaml.safe_load((front_ends / "params.yaml").read_text())
+    raw["projects"] = ["iris"]
+    other.write_text(yaml.safe_dump(raw, sort_keys=False))
+    result = subprocess.run([str(BIN / "snakemake"), "--forceall", "-n", "-p", "--cores", "1",
+                             "--configfile", str(other)], cwd=front_ends, capture_output=True,
+                            text=True, env=env(), timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    commands = [line.split(": ", 1)[1] for line in result.stdout.splitlines()
+                if line.startswith("Shell command: python")]
+    assert commands and all(c.endswith(f" --params {other}") for c in commands)
+    assert all(" iris " in c or " all " in c for c in commands)
 
 
 NEW_ROW = '''
@@ -134,16 +194,14 @@ def describe(train: pd.DataFrame) -> dict:
 
 @pytest.fixture(scope="module")
 def with_new_stage(front_ends, tmp_path_factory):
-    """The workflow with one stage added the documented way: a row in the table, a module."""
+    """The workflow with one stage added the documented way: a row in the table, a module, and
+    nothing else (its resources are params.yaml's `default`)."""
     work = tmp_path_factory.mktemp("new_stage")
     shutil.copytree(front_ends, work, dirs_exist_ok=True)
     package = work / "src" / "dlpipe"
     with open(package / "pipeline" / "table.py", "a") as table:
         table.write(NEW_ROW)
     (package / "stages" / "describe.py").write_text(NEW_NODE)
-    raw = yaml.safe_load((work / "params.yaml").read_text())
-    raw["resources"]["describe"] = {"threads": 1, "mem_mb": 1000, "runtime": 5}
-    (work / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
     subprocess.run([sys.executable, "-m", "dlpipe", "dag"], cwd=work, env=env(work / "src"),
                    check=True, capture_output=True)
     return work
@@ -163,5 +221,6 @@ def test_a_stage_added_in_the_table_runs(with_new_stage):
                             cwd=with_new_stage, capture_output=True, text=True,
                             env=env(with_new_stage / "src"), timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
-    stats = (with_new_stage / "reports/iris/describe.csv").read_text().splitlines()
-    assert stats[0].startswith("column,count,mean") and len(stats) == 1 + 5  # 4 features, target
+    stats = pd.read_csv(with_new_stage / "reports/iris/describe.csv")
+    assert list(stats.columns[:3]) == ["column", "count", "mean"]
+    assert stats["column"].str.endswith("(cm)").all() and len(stats) == 4  # the iris features

@@ -33,37 +33,58 @@ def test_tune_fans_out_into_workers(raw_params):
         f"data/tuning/iris/workers/{k}.json" for k in range(3)]
 
 
-def test_task_stages_run_only_for_projects_with_tasks(raw_params):
-    params = parse_params(raw_params)
-    task_jobs = {(j["stage"], j["project"]) for j in jobs.jobs(params)
-                 if j["stage"] in ("binary", "multiclass", "multilabel", "denoise", "mlp",
-                                   "models")}
-    assert {project for _, project in task_jobs} == {"mnist"}
+def test_every_project_runs_every_stage(raw_params):
+    """Projects are data: a project without tasks still has the task stages (they write empty
+    results), so DVC's foreach over projects and Snakemake run the same jobs."""
     raw_params["projects"] = ["iris"]
-    assert not [j for j in jobs.jobs(parse_params(raw_params)) if j["stage"] == "binary"]
+    stages = {j["stage"] for j in jobs.jobs(parse_params(raw_params))}
+    assert stages == {stage.name for stage in STAGES}
 
 
 def test_gathering_inputs_collect_the_enabled_results(raw_params):
     params = parse_params(raw_params)
     report = next(j for j in jobs.jobs(params) if j["stage"] == "report")
-    models = next(j for j in jobs.jobs(params) if j["stage"] == "models")
+    models = next(j for j in jobs.jobs(params) if j["stage"] == "models" and
+                  j["project"] == "mnist")
     every_result = {path for j in jobs.jobs(params) for path in j["outs"]
-                    if path.endswith("scores.csv")}
+                    if path.startswith("reports/scores/")}
     assert every_result <= set(report["deps"])
-    assert {p for p in every_result if p.startswith("reports/mnist/")} <= set(models["deps"])
-    assert not any(p.startswith("reports/iris/") for p in models["deps"])
+    assert {p for p in every_result if p.startswith("reports/scores/mnist/")} <= set(
+        models["deps"])
+    assert not any(p.startswith("reports/scores/iris/") for p in models["deps"])
     raw_params["projects"] = ["iris"]
     report = next(j for j in jobs.jobs(parse_params(raw_params)) if j["stage"] == "report")
-    assert [d for d in report["deps"] if d.endswith(".csv")] == ["reports/iris/scores.csv"]
+    assert {d.split("/")[2] for d in report["deps"] if d.startswith("reports/scores/")} == {
+        "iris"}
 
 
-def test_params_values_follow_the_declared_keys(raw_params):
-    split = next(s for s in STAGES if s.name == "split")
-    assert jobs.param_values(split, "iris", raw_params) == {"iris.split": raw_params["iris"]["split"]}
+def test_params_are_passed_by_their_last_key(raw_params):
+    from dlpipe.pipeline.table import BY_NAME
+
+    values = jobs.param_arguments(BY_NAME["tune_worker"], parse_params(raw_params), "iris")
+    assert sorted(values) == ["cv", "features", "model", "seed", "tune"]
+    assert values["tune"].n_trials == 6  # iris's own value over the default
+    assert values["cv"].folds == raw_params["defaults"]["cv"]["folds"]  # inherited
 
 
-def test_resources_must_name_every_stage(raw_params, write_params):
-    del raw_params["resources"]["train"]
-    with pytest.raises(ParamsError, match=r"resources: expected one entry per stage .* missing "
-                                          r"\['train'\]"):
+def test_a_left_out_task_is_passed_as_none(raw_params):
+    from dlpipe.pipeline.table import BY_NAME
+
+    values = jobs.param_arguments(BY_NAME["binary"], parse_params(raw_params), "iris")
+    assert values["binary"] is None
+
+
+def test_resources_name_only_stages_of_the_table(raw_params, write_params):
+    raw_params["resources"]["trian"] = raw_params["resources"]["train"]
+    with pytest.raises(ParamsError, match=r"resources: expected 'default' and entries for "
+                                          r"stages of .*, got unknown \['trian'\]"):
         jobs.load(str(write_params(raw_params)))
+
+
+def test_a_stage_without_resources_of_its_own_gets_the_default(raw_params, write_params):
+    from dlpipe.pipeline.table import BY_NAME
+
+    del raw_params["resources"]["train"]
+    params = jobs.load(str(write_params(raw_params)))
+    assert jobs.resources(params, BY_NAME["train"]) == params.resources["default"]
+    assert jobs.resources(params, BY_NAME["fetch"]) == params.resources["fetch"]

@@ -35,14 +35,8 @@ def test_the_node_gets_its_inputs_declared_params_and_project(workdir, raw_param
     runner.run(probe("count_rows"), {"project": "iris"}, parse_params(raw_params))
     counts = pd.read_csv(workdir / "out/iris/counts.csv")
     assert counts.to_dict("records") == [{"project": "iris", "rows": 60,
-                                          "seed": raw_params["iris"]["split"]["seed"]}]
+                                          "seed": raw_params["defaults"]["split"]["seed"]}]
     assert (workdir / "out/iris/info.json").read_text().count('"target"') == 1
-
-
-def test_params_are_passed_by_their_last_key(raw_params):
-    values = runner.param_arguments(BY_NAME["tune_worker"], parse_params(raw_params), "iris")
-    assert sorted(values) == ["cv", "features", "model", "seed", "tune"]
-    assert values["tune"].n_trials == raw_params["iris"]["tune"]["n_trials"]
 
 
 def test_a_node_that_forgets_an_output_writes_nothing(workdir, raw_params):
@@ -61,7 +55,7 @@ def test_a_known_error_is_one_line(tmp_path):
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         f"dlpipe: error: {params}: projects: missing key (expected top-level keys "
-        "['seed', 'projects', 'resources'] plus one section per project)"]
+        "['seed', 'projects', 'resources', 'defaults'] plus one section per project)"]
 
 
 def test_a_failing_stage_keeps_its_traceback_in_the_log(tmp_path, write_params, raw_params):

@@ -1,39 +1,76 @@
-"""preprocess: scaling fitted on the training part only, label encodings."""
+"""preprocess: one transformer fitted on the training part only, label encodings, class
+names."""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from dlpipe.errors import DataError
 from dlpipe.features import decode_labels
-from dlpipe.params import FeatureParams
 from dlpipe.stages.preprocess import preprocess
+from support import feature_params
+
+NAMES = ["Iris setosa", "Iris versicolor", "Iris virginica"]
 
 
-def test_scaler_sees_only_the_training_part(three_class_frame):
+def named(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its integer labels turned into a Categorical of class names."""
+    return frame.assign(target=pd.Categorical.from_codes(frame["target"], NAMES))
+
+
+def test_the_transformer_sees_only_the_training_part(three_class_frame):
     train, test = three_class_frame.iloc[:45], three_class_frame.iloc[45:].copy()
     test["a"] += 1000.0  # a test-only shift must not move the fitted scaling
-    out = preprocess(train, test, FeatureParams(scaler="standard", label_encoding="integer"))
+    out = preprocess(train, test, feature_params(scaler="standard", label_encoding="integer"))
     processed_train, processed_test, state = out["train"], out["test"], out["transformer"]
-    assert state["scaler"].mean_[0] == pytest.approx(train["a"].mean())
+    scaler = state["transformer"].named_steps["columns"].named_transformers_["numeric"][-1]
+    assert scaler.mean_[0] == pytest.approx(train["a"].mean())
     assert processed_train["a"].mean() == pytest.approx(0.0, abs=1e-6)
     assert processed_test["a"].min() > 100
+    assert state["columns"] == ["a", "b"] and state["classes"] == ["0", "1", "2"]
 
 
-def test_onehot_labels_round_trip(three_class_frame):
-    out = preprocess(three_class_frame, three_class_frame,
-                     FeatureParams(scaler="minmax", label_encoding="onehot"))
+def test_onehot_labels_round_trip_with_class_names(three_class_frame):
+    frame = named(three_class_frame)
+    out = preprocess(frame, frame, feature_params(scaler="minmax", label_encoding="onehot"))
     processed, state = out["train"], out["transformer"]
-    assert [c for c in processed.columns if c.startswith("y_")] == ["y_0", "y_1", "y_2"]
+    assert list(processed.columns) == ["a", "b", "y_0", "y_1", "y_2"]
     X, y = decode_labels(processed)
     assert X.shape == (60, 2) and X.min() == 0.0 and X.max() == 1.0
     assert np.array_equal(y, three_class_frame["target"].to_numpy())
-    assert state["n_classes"] == 3
+    assert state["classes"] == NAMES
 
 
 def test_pixel_scaling_is_fixed(three_class_frame):
     frame = three_class_frame.assign(a=255.0, b=51.0)
-    processed = preprocess(frame, frame, FeatureParams(scaler="pixel",
-                                                       label_encoding="integer"))["train"]
+    processed = preprocess(frame, frame, feature_params(scaler="pixel",
+                                                        label_encoding="integer"))["train"]
     assert processed["a"].unique().tolist() == [1.0]
     assert processed["b"].unique().tolist() == pytest.approx([0.2])
+
+
+def test_imputation_and_categories_come_from_the_training_part(three_class_frame):
+    frame = named(three_class_frame).assign(colour=["red", "blue"] * 30)
+    train, test = frame.iloc[:45].copy(), frame.iloc[45:].copy().reset_index(drop=True)
+    train.loc[3, "a"] = np.nan
+    test.loc[0, "a"] = np.nan
+    test.loc[1, "colour"] = "green"  # a colour only the test part has
+    test.loc[2, "colour"] = None
+    out = preprocess(train, test, feature_params(scaler="none", label_encoding="integer"))
+    processed = out["test"]
+    assert list(processed.columns) == ["a", "b", "colour_blue", "colour_red", "y"]
+    assert processed.loc[0, "a"] == pytest.approx(train["a"].median())
+    assert processed.loc[1, ["colour_blue", "colour_red"]].tolist() == [0.0, 0.0]
+    assert processed.loc[2, ["colour_blue", "colour_red"]].sum() == 1.0  # most frequent
+    assert processed["y"].tolist() == test["target"].cat.codes.tolist()
+
+
+def test_a_row_without_a_class_is_refused(three_class_frame):
+    names = ["setosa", "versicolor", "virginica"]
+    target = pd.Categorical.from_codes(three_class_frame["target"], names)
+    frame = three_class_frame.assign(target=target)
+    frame.loc[3, "target"] = None  # code -1: a row that belongs to no class
+    with pytest.raises(DataError, match=r"labels must be codes 0\.\.2 of the classes"):
+        preprocess(frame, frame, feature_params())

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from dlpipe.errors import DataError
+from dlpipe.frames import class_names, split_xy, with_target
 from dlpipe.params import SplitParams
 from dlpipe.stages.split import split_frame
 
@@ -39,3 +42,15 @@ def test_max_rows_subsamples_stratified(three_class_frame):
 def test_test_size_larger_than_data(three_class_frame):
     with pytest.raises(DataError, match="leaves no train or test rows"):
         split_frame(three_class_frame, _split(test_size=60))
+
+
+def test_categorical_labels_select_the_same_rows_as_their_integer_codes():
+    rng = np.random.default_rng(3)
+    labels = rng.permutation(np.repeat(np.arange(12), 10))  # "10" sorts before "2" as text
+    ints = pd.DataFrame({"a": rng.normal(size=120), "target": labels})
+    named = with_target(ints.rename(columns={"target": "label"}), "label", "test")
+    assert class_names(named)[:3] == ["0", "1", "2"]
+    for params in (_split(), _split(max_rows=60, test_size=0.25)):
+        for by_int, by_name in zip(split_frame(ints, params), split_frame(named, params)):
+            assert by_int["a"].equals(by_name["a"])
+            assert np.array_equal(split_xy(by_name)[1], by_int["target"].to_numpy())

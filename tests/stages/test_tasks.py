@@ -19,7 +19,7 @@ from dlpipe.stages import tasks as nodes
 from support import ROOT, SHARED_DATA, repo_params, tiny
 
 TASK_NODES = ("binary", "multiclass", "multilabel", "denoise", "mlp")
-OUTPUTS = {"metrics", "info", "scores", "plots", "figures"}
+OUTPUTS = {"metrics", "info", "scores", "tables", "figures"}
 SEED = 42
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -55,8 +55,10 @@ def _leaves(tree, path=()):
 
 
 @pytest.mark.parametrize("task", TASK_NODES)
-def test_a_task_node_returns_the_five_outputs(outputs, task):
-    assert set(outputs[task]) == OUTPUTS
+def test_a_task_node_returns_its_declared_outputs(outputs, task):
+    from dlpipe.pipeline.table import BY_NAME
+
+    assert set(outputs[task]) == set(BY_NAME[task].outputs) >= OUTPUTS
 
 
 @pytest.mark.parametrize("task", TASK_NODES)
@@ -85,10 +87,10 @@ def test_scores_are_tidy_rows_with_the_metrics_values(outputs, task):
 
 
 @pytest.mark.parametrize("task", TASK_NODES)
-def test_plots_are_csv_frames_and_figures_render_as_png(outputs, task):
-    plots, figures = outputs[task]["plots"], outputs[task]["figures"]
-    assert plots and all(name.endswith(".csv") and isinstance(frame, pd.DataFrame)
-                         for name, frame in plots.items())
+def test_tables_are_csv_frames_and_figures_render_as_png(outputs, task):
+    tables, figures = outputs[task]["tables"], outputs[task]["figures"]
+    assert all(name.endswith(".csv") and isinstance(frame, pd.DataFrame)
+               for name, frame in tables.items())
     assert figures and all(name.endswith(".png") and isinstance(figure, Figure)
                            for name, figure in figures.items())
     for figure in figures.values():  # drawn as the runner saves them, in memory
@@ -104,11 +106,24 @@ def test_info_keeps_the_settings_and_seconds(outputs):
     assert outputs["mlp"]["info"]["epochs"] >= 1
 
 
-def test_binary_draws_curves_for_every_model(outputs):
+def test_plot_data_are_their_own_outputs(outputs):
     models = {m for m in outputs["binary"]["scores"]["model"]}
-    plots = outputs["binary"]["plots"]
-    assert {f"pr_{m}.csv" for m in models} | {f"roc_{m}.csv" for m in models} <= set(plots)
-    assert "confusion.csv" in plots and "confusion.csv" in outputs["multiclass"]["plots"]
+    assert set(outputs["binary"]["pr"]["series"]) == set(outputs["binary"]["roc"]["series"]) \
+        == models
+    for task in ("binary", "multiclass"):
+        assert list(outputs[task]["confusion"].columns) == ["actual", "predicted"]
+    assert set(outputs["mlp"]["accuracy_curve"]["series"]) == {"training", "validation"}
+
+
+def test_a_task_left_out_writes_empty_outputs(outputs):
+    from dlpipe.tasks import binary
+
+    empty = nodes.binary(train=None, test=None, seed=SEED, binary=None, project="iris")
+    assert set(empty) == set(outputs["binary"])
+    assert empty["metrics"] == {} and empty["scores"].empty
+    assert list(empty["scores"].columns) == ROW_COLUMNS
+    assert all(empty[name].empty for name in binary.PLOTS)
+    assert empty["figures"] == {} and "iris runs no binary task" in empty["tables"]["README.md"]
 
 
 def test_the_models_table_lists_every_model(outputs):

@@ -56,13 +56,18 @@ def test_the_threshold_is_run_information_and_its_precision_a_metric(result, val
 def test_curves_for_every_model_and_the_best_models_confusion(result, cfg, mnist_small):
     best = result.info["best_model"]
     assert best in ("sgd", "random_forest", "svc")
+    curves = {name: result.tables[f"{name}.csv"] for name in ("pr", "roc")}
+    assert set(curves["pr"]["series"]) == set(curves["roc"]["series"]) == set(cfg.binary.models)
     for name in cfg.binary.models:
-        pr, roc = result.plots[f"pr_{name}.csv"], result.plots[f"roc_{name}.csv"]
-        assert list(pr.columns) == ["threshold", "precision", "recall"]
+        pr = curves["pr"][curves["pr"]["series"] == name]
+        roc = curves["roc"][curves["roc"]["series"] == name]
+        assert list(pr.columns) == ["threshold", "precision", "recall", "series"]
         assert pr["threshold"].is_monotonic_increasing
         assert roc["fpr"].is_monotonic_increasing and roc["tpr"].iloc[-1] == 1.0
-    confusion = result.plots["confusion.csv"]
+    confusion = result.tables["confusion.csv"]
     assert list(confusion.columns) == ["actual", "predicted"]
     assert len(confusion) == len(mnist_small[3])
-    recall = confusion[confusion["actual"] == 1]["predicted"].mean()
+    digit = str(cfg.binary.positive_digit)
+    assert set(confusion["actual"]) == {f"not {digit}", digit}
+    recall = (confusion[confusion["actual"] == digit]["predicted"] == digit).mean()
     assert recall == pytest.approx(result.metrics[best]["test"]["recall"])

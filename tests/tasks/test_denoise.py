@@ -31,6 +31,6 @@ def test_denoising_beats_the_noisy_baseline(mnist_small, cfg, value):
     assert cleaned < 0.8 * noisy
     assert value(table, "knn_regressor", "test", "psnr") > value(table, "noisy_input", "test",
                                                                  "psnr")
-    per_image = result.plots["rmse_per_image.csv"]
+    per_image = result.tables["rmse_per_image.csv"]
     assert len(per_image) == len(mnist_small[3])
     assert (per_image["denoised_rmse"] < per_image["noisy_rmse"]).mean() > 0.9

@@ -29,7 +29,7 @@ def test_the_mlp_sits_with_the_multiclass_models(result, value):
 
 
 def test_learning_curves_follow_the_history(result):
-    history = result.plots["history.csv"]
+    history = result.tables["history.csv"]
     assert result.info["epochs"] == len(history) >= 1
     assert {"epoch", "accuracy", "val_accuracy", "loss", "val_loss"} <= set(history.columns)
     assert isinstance(result.figures["learning_curves.png"], Figure)

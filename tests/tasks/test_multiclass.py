@@ -47,7 +47,7 @@ def test_the_knn_is_trained_with_its_tuned_settings(result, value):
     assert tuned["params"]["n_neighbors"] == tuned["tuning"]["best"]["n_neighbors"]
     assert tuned["params"]["weights"] == tuned["tuning"]["best"]["weights"]
     assert value(result.scores, "knn", "train", "tune_seconds") > 0
-    assert len(result.plots["tuning_knn.csv"]) == 4
+    assert len(result.tables["tuning_knn.csv"]) == 4
 
 
 def test_augmentation_trains_on_five_copies_of_each_row(result):
@@ -59,9 +59,11 @@ def test_the_best_models_confusion_and_per_class_scores(result, mnist_small):
     best = result.info["best_model"]
     assert result.metrics[best]["test"]["accuracy"] == max(
         m["test"]["accuracy"] for m in result.metrics.values())
-    confusion = result.plots["confusion.csv"]
+    confusion = result.tables["confusion.csv"]
     assert len(confusion) == len(mnist_small[3])
     assert (confusion["actual"] == confusion["predicted"]).mean() == pytest.approx(
         result.metrics[best]["test"]["accuracy"])
-    assert sorted(result.plots["per_class.csv"]["class"]) == list(range(10))
-    assert [row["class"] for row in result.info["models"]["svc"]["per_class"]] == list(range(10))
+    digits = [str(k) for k in range(10)]
+    assert result.tables["per_class.csv"]["class"].tolist() == digits
+    assert set(confusion["actual"]) == set(digits)
+    assert [row["class"] for row in result.info["models"]["svc"]["per_class"]] == digits

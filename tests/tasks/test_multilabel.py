@@ -20,6 +20,6 @@ def test_both_labels_are_predicted_well(mnist_small, cfg, value):
     assert value(result.scores, "knn", "test", "f1_weighted") > 0.85
     for label in ("large_ge_7", "odd"):
         assert value(result.scores, f"knn:{label}", "test", "f1") > 0.8
-        confusion = result.plots[f"confusion_{label}.csv"]
+        confusion = result.tables[f"confusion_{label}.csv"]
         assert len(confusion) == len(mnist_small[3])
         assert result.info["support"][label] == confusion["actual"].sum()

@@ -1,7 +1,7 @@
 # One rule per row of the stage table (src/dlpipe/pipeline/table.py): every field comes from it.
 from pathlib import Path
 
-from dlpipe.pipeline import snakemake as adapter
+from dlpipe.pipeline import jobs, snakemake as adapter
 from dlpipe.pipeline.table import STAGES
 
 
@@ -35,15 +35,15 @@ for stage in STAGES:
         output:
             [flagged(stage, path, out) for path, out in adapter.outputs(stage)],
         params:
-            values=adapter.param_values(stage, config),
-            command=adapter.command(stage),
+            values=adapter.param_values(stage, PARAMS),
+            command=adapter.command(stage, PARAMS),
         log:
             adapter.log(stage),
         benchmark:
             adapter.benchmark(stage)
-        threads: PARAMS.resources[stage.name].threads
+        threads: jobs.resources(PARAMS, stage).threads
         resources:
-            mem_mb=PARAMS.resources[stage.name].mem_mb,
-            runtime=PARAMS.resources[stage.name].runtime,
+            mem_mb=jobs.resources(PARAMS, stage).mem_mb,
+            runtime=jobs.resources(PARAMS, stage).runtime,
         shell:
             "{params.command}"

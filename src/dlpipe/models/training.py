@@ -12,7 +12,7 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from dlpipe.models import network
 from dlpipe.metrics import score
-from dlpipe.features import make_scaler
+from dlpipe.features import make_transformer
 from dlpipe.params import FeatureParams, KerasModel
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ def cross_validate(spec: KerasModel, features: FeatureParams, X: pd.DataFrame, y
                    folds: int, seed: int, metrics: list[str],
                    on_fold: Callable[[list[FoldResult]], None] | None = None
                    ) -> list[FoldResult]:
-    """Stratified k-fold CV; the scaler is fitted on each training fold only.
+    """Stratified k-fold CV; a fresh feature transformer is fitted on each training fold only.
 
     ``on_fold(results_so_far)`` is called after each fold (Optuna pruning hooks in here and may
     raise to stop early).
@@ -85,9 +85,9 @@ def cross_validate(spec: KerasModel, features: FeatureParams, X: pd.DataFrame, y
     results: list[FoldResult] = []
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for k, (train_rows, val_rows) in enumerate(splitter.split(X, y)):
-        scaler = make_scaler(features).fit(X.iloc[train_rows])
-        X_train = np.asarray(scaler.transform(X.iloc[train_rows]), dtype=np.float32)
-        X_val = np.asarray(scaler.transform(X.iloc[val_rows]), dtype=np.float32)
+        transformer = make_transformer(features, X).fit(X.iloc[train_rows])
+        X_train = transformer.transform(X.iloc[train_rows])
+        X_val = transformer.transform(X.iloc[val_rows])
         fitted = fit(spec, X_train, y[train_rows], n_classes, onehot, seed + k)
         proba = predict_proba(fitted.model, X_val, spec.batch_size)
         scores = {m: score(m, y[val_rows], proba) for m in metrics}

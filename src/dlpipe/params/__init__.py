@@ -2,10 +2,10 @@
 
 from dlpipe.params.base import KerasModel, Strict
 from dlpipe.params.loading import load_params, parse_params
-from dlpipe.params.schema import (SCORERS, CVParams, DataParams, EvaluateParams, FeatureParams,
-                                  OpenMLData, Params, ProjectParams, SklearnData, SplitParams,
-                                  TuneParams, UrlData)
+from dlpipe.params.schema import (SCORERS, CsvData, CVParams, DataParams, EvaluateParams,
+                                  FeatureParams, OpenMLData, Params, ProjectParams, SklearnData,
+                                  SplitParams, TuneParams, UrlData)
 
-__all__ = ["SCORERS", "CVParams", "DataParams", "EvaluateParams", "FeatureParams", "KerasModel",
-           "OpenMLData", "Params", "ProjectParams", "SklearnData", "SplitParams", "Strict",
-           "TuneParams", "UrlData", "load_params", "parse_params"]
+__all__ = ["SCORERS", "CsvData", "CVParams", "DataParams", "EvaluateParams", "FeatureParams",
+           "KerasModel", "OpenMLData", "Params", "ProjectParams", "SklearnData", "SplitParams",
+           "Strict", "TuneParams", "UrlData", "load_params", "parse_params"]

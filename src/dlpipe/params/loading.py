@@ -1,11 +1,14 @@
-"""params.yaml: read, validate and report the first problem in one line.
+"""params.yaml: read, merge each project over ``defaults``, validate, and report the first
+problem in one line.
 
 An unknown key, a wrong type or an out-of-range value raises :class:`ParamsError` naming the file,
-the key path, what was expected and what was found.
+the key path where the value was written (``penguins.cv.folds``, or ``defaults.cv.folds`` when
+the project inherits it), what was expected and what was found.
 """
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +31,22 @@ def load_params(path: str | Path = "params.yaml") -> Params:
     return parse_params(raw, source=str(path))
 
 
+# Mappings whose keys the user names (search dimensions): a project replaces them whole, so that
+# its search space is exactly what it lists.
+WHOLE = {("tune", "search_space")}
+
+
+def merged(defaults: Any, section: Any, path: tuple[str, ...] = ()) -> Any:
+    """``section`` over ``defaults``: mappings merge key by key, anything else is replaced."""
+    if not isinstance(defaults, dict) or not isinstance(section, dict) or path in WHOLE:
+        return copy.deepcopy(section)
+    out = copy.deepcopy(defaults)
+    for key, value in section.items():
+        out[key] = merged(defaults[key], value, (*path, key)) if key in defaults \
+            else copy.deepcopy(value)
+    return out
+
+
 def parse_params(raw: Any, source: str = "params.yaml") -> Params:
     if not isinstance(raw, dict):
         raise ParamsError(f"{source}: top level: expected a mapping, got {type(raw).__name__}")
@@ -38,24 +57,47 @@ def parse_params(raw: Any, source: str = "params.yaml") -> Params:
     projects = raw["projects"]
     if not isinstance(projects, list) or not all(isinstance(p, str) for p in projects):
         raise ParamsError(f"{source}: projects: expected a list of project names, got {projects!r}")
+    defaults = raw["defaults"]
+    if not isinstance(defaults, dict):
+        raise ParamsError(f"{source}: defaults: expected a mapping of section defaults, got "
+                          f"{defaults!r}")
     sections = {k: v for k, v in raw.items() if k not in RESERVED_KEYS}
-    for name in sections:
+    for name, section in sections.items():
         if not PROJECT_NAME.match(str(name)):
             raise ParamsError(f"{source}: {name}: unknown key (expected {list(RESERVED_KEYS)} or a "
                               "project section named like 'iris')")
+        if section is not None and not isinstance(section, dict):
+            raise ParamsError(f"{source}: {name}: expected a mapping (a project section), got "
+                              f"{section!r}")
     for name in projects:
         if name not in sections:
             raise ParamsError(f"{source}: projects: unknown project {name!r} (expected one of "
                               f"{sorted(sections)}, the sections in the file)")
     if len(set(projects)) != len(projects):
         raise ParamsError(f"{source}: projects: expected unique names, got {projects!r}")
+    effective = {name: merged(defaults, section or {}) for name, section in sections.items()}
     try:
         return Params(seed=raw["seed"], projects=projects, resources=raw["resources"],
-                      sections=sections, source=source)
+                      sections=effective, source=source)
     except ValidationError as exc:
-        raise ParamsError(_first_error(exc, source)) from None
+        raise ParamsError(_first_error(exc, source, raw)) from None
 
 
+def written_at(key: str, raw: dict) -> str:
+    """Where the value at ``key`` (``project.section...``) comes from: the project's own section,
+    or ``defaults`` when the project inherits it."""
+    project, *rest = key.split(".")
+    if project not in raw or project in RESERVED_KEYS or not rest:
+        return key
+    for where, node in ((project, raw.get(project)), ("defaults", raw.get("defaults"))):
+        for part in rest:
+            node = node.get(part) if isinstance(node, dict) and part in node else _ABSENT
+        if node is not _ABSENT:
+            return ".".join([where, *rest])
+    return key
+
+
+_ABSENT = object()
 _UNION_FIELDS = {"data": 1, "search_space": 2, "models": 2}  # field -> distance to its tag
 
 
@@ -80,7 +122,7 @@ def _expected(err: dict) -> str:
     return message
 
 
-def _first_error(exc: ValidationError, source: str) -> str:
+def _first_error(exc: ValidationError, source: str, raw: dict) -> str:
     """One line for the most telling problem: an unknown key first (it explains a missing one);
     the alternatives of a union (e.g. a fraction or a row count) joined with 'or'."""
     errors = sorted(exc.errors(include_url=False), key=lambda e: e["type"] != "extra_forbidden")
@@ -92,6 +134,6 @@ def _first_error(exc: ValidationError, source: str) -> str:
     got = "nothing" if err["type"] == "missing" else repr(err.get("input"))
     if len(got) > 80:
         got = got[:77] + "..."
-    others = len({_key(e["loc"]) for e in errors}) - 1
+    others = len({written_at(_key(e["loc"]), raw) for e in errors}) - 1
     more = f" (and {others} more problem(s))" if others else ""
-    return f"{source}: {key or 'top level'}: expected {expected}, got {got}{more}"
+    return f"{source}: {written_at(key, raw) or 'top level'}: expected {expected}, got {got}{more}"

@@ -15,45 +15,79 @@ from dlpipe.errors import ParamsError
 from dlpipe.params.base import Fraction, KerasModel, PosInt, Seed, Strict
 from dlpipe.params.tasks import TasksParams
 
-RESERVED_KEYS = ("seed", "projects", "resources")
+RESERVED_KEYS = ("seed", "projects", "resources", "defaults")
 PROJECT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 SCORERS = ("accuracy", "balanced_accuracy", "f1_macro", "f1_weighted", "precision_macro",
            "recall_macro", "precision_weighted", "recall_weighted", "roc_auc_ovr", "neg_log_loss")
 
 
 # --- data -----------------------------------------------------------------------------------------
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]  # content checksum (io.frame_sha256)
+ColumnNames = list[str]
+
+
 class SklearnData(Strict):
-    """A dataset embedded in scikit-learn (no network), e.g. ``load_iris``."""
+    """A dataset embedded in scikit-learn (no network): any ``sklearn.datasets.load_*``."""
 
     source: Literal["sklearn"]
-    loader: Literal["load_iris", "load_wine", "load_breast_cancer", "load_digits"]
+    loader: str = Field(pattern=r"^load_[a-z0-9_]+$")
     target: str
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    sha256: Sha256
 
 
 class OpenMLData(Strict):
-    """An OpenML dataset; cached/mirrored as ``file`` (an ``.npz`` with ``X`` and ``y``)."""
+    """An OpenML dataset, by ``name`` and ``version`` or by ``id``; cached and mirrored as
+    ``file``: an ``.npz`` of arrays ``X`` and ``y`` (columns ``<feature_prefix>1..n``), or a
+    ``.parquet`` of the table as OpenML gives it."""
 
     source: Literal["openml"]
-    name: str
-    version: PosInt
-    file: str
-    feature_prefix: str
+    name: Union[str, None]
+    version: Union[PosInt, None]
+    id: Union[PosInt, None]
+    file: str = Field(pattern=r"\.(npz|parquet)$")
+    feature_prefix: Union[str, None]
     target: str
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    sha256: Sha256
+
+    @model_validator(mode="after")
+    def _name_or_id(self) -> "OpenMLData":
+        if (self.id is None) == (self.name is None):
+            raise ValueError("name (with version) or id: exactly one of them")
+        if self.name is not None and self.version is None:
+            raise ValueError("name needs a version (an OpenML name has several)")
+        if self.file.endswith(".npz") and self.feature_prefix is None:
+            raise ValueError("an .npz file needs feature_prefix (its arrays have no names)")
+        return self
 
 
-class UrlData(Strict):
-    """A CSV file downloaded from ``url``; cached/mirrored as ``file``."""
+class CsvOptions(Strict):
+    """How a CSV file is parsed (pandas.read_csv's ``sep`` and ``na_values``)."""
+
+    sep: str = Field(min_length=1)
+    na_values: list[str]
+
+
+class UrlData(CsvOptions):
+    """A CSV file downloaded from ``url``; cached and mirrored as ``file``."""
 
     source: Literal["url"]
     url: str = Field(pattern=r"^https?://")
     file: str
     target: str
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    sha256: Sha256
 
 
-DataParams = Annotated[Union[SklearnData, OpenMLData, UrlData], Field(discriminator="source")]
+class CsvData(CsvOptions):
+    """A CSV file in the repository (e.g. ``data/external/x.csv``, versioned with DVC)."""
+
+    source: Literal["csv"]
+    path: str
+    target: str
+    sha256: Sha256
+
+
+DataParams = Annotated[Union[SklearnData, OpenMLData, UrlData, CsvData],
+                       Field(discriminator="source")]
 
 
 # --- split / features / cv ------------------------------------------------------------------------
@@ -64,9 +98,35 @@ class SplitParams(Strict):
     max_rows: Union[PosInt, None]
 
 
+class ImputeParams(Strict):
+    """How missing values are filled, per column kind (``constant`` uses the ``*_fill``)."""
+
+    numeric: Literal["median", "mean", "constant"]
+    categorical: Literal["most_frequent", "constant"]
+    numeric_fill: float
+    categorical_fill: str
+
+
 class FeatureParams(Strict):
+    """The columns a model sees and how they are prepared. ``numeric`` and ``categorical``
+    name the columns of each kind (null: detected from the dtypes); ``drop`` leaves columns out
+    (IDs, index columns). Categorical columns are one-hot encoded, numeric ones scaled."""
+
     scaler: Literal["standard", "minmax", "pixel", "none"]
     label_encoding: Literal["onehot", "integer"]
+    numeric: Union[ColumnNames, None]
+    categorical: Union[ColumnNames, None]
+    drop: ColumnNames
+    impute: ImputeParams
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> "FeatureParams":
+        named = [*(self.numeric or []), *(self.categorical or []), *self.drop]
+        twice = sorted({c for c in named if named.count(c) > 1})
+        if twice:
+            raise ValueError(f"columns {twice} are named in more than one of numeric, "
+                             "categorical and drop")
+        return self
 
 
 class CVParams(Strict):
@@ -76,6 +136,14 @@ class CVParams(Strict):
     folds: Annotated[int, Field(ge=2, le=50, strict=True)]
     max_rows: Union[PosInt, None]
     metrics: list[Literal[SCORERS]] = Field(min_length=1)  # type: ignore[valid-type]
+
+
+class BaselineParams(Strict):
+    """The classical reference every network is shown beside: a logistic regression on the same
+    preprocessing and the same CV folds."""
+
+    C: Annotated[float, Field(gt=0.0)]
+    max_iter: PosInt
 
 
 # --- tuning ---------------------------------------------------------------------------------------
@@ -146,8 +214,8 @@ class ProjectParams(Strict):
     model: KerasModel
     tune: TuneParams
     evaluate: EvaluateParams
-    # the MNIST tasks (binary, multiclass, multilabel, denoise, mlp); absent for other projects
-    tasks: Union[TasksParams, None] = None
+    baseline: BaselineParams
+    tasks: TasksParams  # the MNIST tasks (binary, multiclass, multilabel, denoise, mlp)
 
     @model_validator(mode="after")
     def _search_space_names_model_fields(self) -> "ProjectParams":

@@ -177,8 +177,10 @@ class DenoiseParams(Strict):
 
 
 class TasksParams(Strict):
-    binary: BinaryParams
-    multiclass: MulticlassParams
-    multilabel: MultilabelParams
-    denoise: DenoiseParams
-    mlp: KerasModel  # a Keras MLP on x/255 pixels, built by the same builder as the main model
+    """The tasks a project runs; null leaves a task out (its stage then writes empty results)."""
+
+    binary: Union[BinaryParams, None]
+    multiclass: Union[MulticlassParams, None]
+    multilabel: Union[MultilabelParams, None]
+    denoise: Union[DenoiseParams, None]
+    mlp: Union[KerasModel, None]  # a Keras MLP on x/255 pixels, same builder as the main model

@@ -25,6 +25,10 @@ def read(path: str | Path) -> Any:
         return pd.read_csv(path)
     if suffix == ".json":
         return io.read_json(path)
+    if suffix == ".yaml":
+        import yaml
+
+        return yaml.safe_load(path.read_text())
     if suffix == ".keras":
         from dlpipe.models.network import load_network
 
@@ -46,6 +50,10 @@ def write(path: str | Path, value: Any) -> None:
         io.write_csv(path, value)
     elif path.suffix == ".json":
         io.write_json(path, value)
+    elif path.suffix == ".yaml":
+        import yaml
+
+        io.write_text(path, yaml.safe_dump(value, sort_keys=False))
     elif path.suffix in (".md", ".txt"):
         io.write_text(path, value)
     elif path.suffix == ".png":

@@ -10,11 +10,14 @@ from typing import Any
 
 from dlpipe.errors import ParamsError
 from dlpipe.params import Params, load_params
-from dlpipe.pipeline.stage import Gather, Output, Stage
+from dlpipe.params.schema import StageResources
+from dlpipe.pipeline.stage import Gather, Output, Section, Stage
 from dlpipe.pipeline.table import BY_NAME, STAGES
 
 PKG = "src/dlpipe"
 ALL = "all"  # the project argument of cross-project stages
+DEFAULT_PARAMS = "params.yaml"
+DEFAULT_RESOURCES = "default"  # the resources of a stage params.yaml gives none of its own
 # Code every stage runs through: a change re-runs every stage.
 COMMON_CODE = ("cli.py", "errors.py", "io.py", "logs.py", "frames.py", "params/__init__.py",
                "params/base.py", "params/schema.py", "params/tasks.py", "params/loading.py",
@@ -23,31 +26,31 @@ Wildcards = dict[str, Any]
 
 
 def load(path: str = "params.yaml") -> Params:
-    """Validated params whose ``resources`` name exactly the stages of the table."""
+    """Validated params whose ``resources`` name stages of the table (and ``default``)."""
     params = load_params(path)
     names = [stage.name for stage in STAGES]
-    if sorted(params.resources) != sorted(names):
-        missing = sorted(set(names) - set(params.resources))
-        extra = sorted(set(params.resources) - set(names))
-        raise ParamsError(f"{params.source}: resources: expected one entry per stage {names}, got "
-                          f"{'missing ' + str(missing) if missing else ''}"
-                          f"{' unknown ' + str(extra) if extra else ''}".rstrip())
+    unknown = sorted(set(params.resources) - set(names) - {DEFAULT_RESOURCES})
+    if unknown or DEFAULT_RESOURCES not in params.resources:
+        got = f"unknown {unknown}" if unknown else f"no {DEFAULT_RESOURCES!r} entry"
+        raise ParamsError(f"{params.source}: resources: expected {DEFAULT_RESOURCES!r} and "
+                          f"entries for stages of {names}, got {got}")
     return params
 
 
-def projects_of(stage: Stage, params: Params) -> list[str]:
-    return [p for p in params.projects
-            if stage.requires is None or getattr(params.project(p), stage.requires) is not None]
+def resources(params: Params, stage: Stage) -> StageResources:
+    """What a job of ``stage`` reserves: its own entry, else ``resources.default``."""
+    return params.resources.get(stage.name, params.resources[DEFAULT_RESOURCES])
 
 
 def instances(stage: Stage, params: Params) -> list[Wildcards]:
-    """The wildcard values of every job of ``stage``."""
+    """The wildcard values of every job of ``stage``: one per enabled project (and tuning
+    worker), or one for the whole pipeline."""
     if stage.scope == "all":
         return [{"project": ALL}]
     if stage.scope == "worker":
-        return [{"project": p, "worker": k} for p in projects_of(stage, params)
+        return [{"project": p, "worker": k} for p in params.projects
                 for k in range(params.project(p).tune.workers)]
-    return [{"project": p} for p in projects_of(stage, params)]
+    return [{"project": p} for p in params.projects]
 
 
 def fill(template: str, wildcards: Wildcards) -> str:
@@ -72,6 +75,8 @@ def input_paths(stage: Stage, wildcards: Wildcards, params: Params) -> dict[str,
     """Each node argument's file, or list of files (every worker's output, a gathering)."""
     paths: dict[str, Any] = {}
     for argument, reference in stage.inputs.items():
+        if isinstance(reference, Section):
+            continue  # params, not a file: its keys are the job's params keys
         if isinstance(reference, Gather):
             paths[argument] = [
                 fill(other.outputs[name].path, wc) for other, name in
@@ -104,24 +109,30 @@ def output_paths(stage: Stage, wildcards: Wildcards) -> dict[str, str]:
 
 
 def param_keys(stage: Stage, project: str) -> list[str]:
-    return [key.format(project=project) for key in stage.params]
+    """The params.yaml keys the job depends on: its declared keys, and for a stage that reads
+    the project's whole section, ``defaults`` and the section."""
+    section = ["defaults", project] if any(isinstance(r, Section)
+                                           for r in stage.inputs.values()) else []
+    return [key.format(project=project) for key in stage.params] + section
 
 
-def param_values(stage: Stage, project: str, config: dict[str, Any]) -> dict[str, Any]:
-    """The params.yaml values a stage declares, by key path (a change re-runs the job)."""
-    values = {}
-    for key in param_keys(stage, project):
-        node: Any = config
-        for part in key.split("."):
-            node = node[part]
-        values[key] = node
+def param_arguments(stage: Stage, params: Params, project: str) -> dict[str, Any]:
+    """The declared params keys' validated values, each by its last key component."""
+    values: dict[str, Any] = {}
+    for key in (key.format(project=project) for key in stage.params):
+        parts = key.split(".")
+        node: Any = params.project(parts[0]) if parts[0] == project else getattr(params, parts[0])
+        for part in parts[1:]:
+            node = getattr(node, part)
+        values[parts[-1]] = node
     return values
 
 
-def command(stage: Stage, wildcards: Wildcards) -> str:
+def command(stage: Stage, wildcards: Wildcards, params_file: str = DEFAULT_PARAMS) -> str:
     """The shell command both front ends run (the CLI writes its own log)."""
     worker = f" --worker {wildcards['worker']}" if stage.scope == "worker" else ""
-    return f"python -m dlpipe {stage.name} {wildcards['project']}{worker}"
+    other = f" --params {params_file}" if params_file != DEFAULT_PARAMS else ""
+    return f"python -m dlpipe {stage.name} {wildcards['project']}{worker}{other}"
 
 
 def log_path(stage: Stage, wildcards: Wildcards) -> str:
@@ -131,7 +142,7 @@ def log_path(stage: Stage, wildcards: Wildcards) -> str:
 
 def jobs(params: Params) -> list[dict[str, Any]]:
     """Every job of the pipeline for the enabled projects, resolved."""
-    return [{"stage": stage.name, **wc, "cmd": command(stage, wc),
+    return [{"stage": stage.name, **wc, "cmd": command(stage, wc, params.source),
              "deps": deps(stage, wc, params), "params": param_keys(stage, wc["project"]),
              "outs": list(output_paths(stage, wc).values()), "log": log_path(stage, wc)}
             for stage in STAGES for wc in instances(stage, params)]

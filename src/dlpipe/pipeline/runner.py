@@ -19,7 +19,7 @@ import dlpipe
 from dlpipe import io
 from dlpipe.params import Params
 from dlpipe.pipeline import catalog, jobs
-from dlpipe.pipeline.stage import Stage
+from dlpipe.pipeline.stage import Section, Stage
 
 log = logging.getLogger("dlpipe")
 CONTEXT = ("project", "worker", "journal", "code_digest")  # what a node may ask for by name
@@ -28,18 +28,6 @@ CONTEXT = ("project", "worker", "journal", "code_digest")  # what a node may ask
 def node_of(stage: Stage) -> Callable[..., dict[str, Any]]:
     module, _, function = stage.node.partition(":")
     return getattr(importlib.import_module(module), function)
-
-
-def param_arguments(stage: Stage, params: Params, project: str) -> dict[str, Any]:
-    """The declared params keys' validated values, each by its last key component."""
-    values: dict[str, Any] = {}
-    for key in jobs.param_keys(stage, project):
-        parts = key.split(".")
-        node: Any = params.project(parts[0]) if parts[0] == project else getattr(params, parts[0])
-        for part in parts[1:]:
-            node = getattr(node, part)
-        values[parts[-1]] = node
-    return values
 
 
 def code_digest(stage: Stage) -> str:
@@ -59,9 +47,17 @@ def context(stage: Stage, wildcards: jobs.Wildcards, wanted: set[str]) -> dict[s
 
 
 def read_inputs(stage: Stage, wildcards: jobs.Wildcards, params: Params) -> dict[str, Any]:
-    return {argument: [catalog.read(p) for p in paths] if isinstance(paths, list)
-            else catalog.read(paths)
-            for argument, paths in jobs.input_paths(stage, wildcards, params).items()}
+    """Each input loaded: a file by its suffix, a list of files as a list, the project's params
+    section as the validated, merged section."""
+    values: dict[str, Any] = {argument: params.project(wildcards["project"])
+                              for argument, reference in stage.inputs.items()
+                              if isinstance(reference, Section)}
+    for argument, paths in jobs.input_paths(stage, wildcards, params).items():
+        if isinstance(paths, list):
+            values[argument] = [catalog.read(p) for p in paths]
+        else:
+            values[argument] = catalog.read(paths)
+    return values
 
 
 def run(stage: Stage, wildcards: jobs.Wildcards, params: Params) -> None:
@@ -69,7 +65,7 @@ def run(stage: Stage, wildcards: jobs.Wildcards, params: Params) -> None:
     node = node_of(stage)
     wanted = set(inspect.signature(node).parameters) & set(CONTEXT)
     arguments = {**read_inputs(stage, wildcards, params),
-                 **param_arguments(stage, params, wildcards["project"]),
+                 **jobs.param_arguments(stage, params, wildcards["project"]),
                  **context(stage, wildcards, wanted)}
     produced = node(**arguments)
     expected = set(stage.outputs)
@@ -82,8 +78,8 @@ def run(stage: Stage, wildcards: jobs.Wildcards, params: Params) -> None:
 
 def execute(stage: Stage, wildcards: jobs.Wildcards, params: Params, params_file: str) -> None:
     """Run a job as the CLI does: thread pools sized from params, logged and timed."""
-    threads = params.resources[stage.name].threads
-    command = jobs.command(stage, wildcards)
+    threads = jobs.resources(params, stage).threads
+    command = jobs.command(stage, wildcards, params_file)
     log.info("%s: start (params %s, %d threads)", command, params_file, threads)
     started = time.perf_counter()
     # BLAS/OpenMP pools sized from params, not from the front end's environment (Snakemake

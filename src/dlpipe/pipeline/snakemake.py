@@ -1,5 +1,5 @@
 """The stage table as Snakemake rule fields (``workflow/rules/stages.smk`` makes one rule per
-stage from these): wildcard patterns, input functions, outputs, params, log, benchmark, shell."""
+stage from these): wildcard patterns, input functions, outputs, params, log, benchmark, command."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 from dlpipe.params import Params
 from dlpipe.pipeline import jobs
-from dlpipe.pipeline.stage import Output, Stage
+from dlpipe.pipeline.stage import Output, Section, Stage
 
 
 def patterns(stage: Stage) -> jobs.Wildcards:
@@ -20,24 +20,34 @@ def patterns(stage: Stage) -> jobs.Wildcards:
     return {"project": "{project}"}
 
 
+def _wildcards(wildcards: Any) -> jobs.Wildcards:
+    return {"project": jobs.ALL, **dict(wildcards)}
+
+
 def inputs(stage: Stage, params: Params) -> Callable[[Any], list[str]]:
-    return lambda wildcards: jobs.deps(stage, {"project": jobs.ALL, **dict(wildcards)}, params)
+    return lambda wildcards: jobs.deps(stage, _wildcards(wildcards), params)
 
 
 def outputs(stage: Stage) -> list[tuple[str, Output]]:
     return [(jobs.fill(out.path, patterns(stage)), out) for out in stage.outputs.values()]
 
 
-def param_values(stage: Stage, config: dict[str, Any]) -> Callable[[Any], str]:
-    """A JSON string of the declared params.yaml values: a change re-runs the job."""
-    return lambda wildcards: json.dumps(jobs.param_values(
-        stage, getattr(wildcards, "project", jobs.ALL), config), sort_keys=True)
+def param_values(stage: Stage, params: Params) -> Callable[[Any], str]:
+    """A JSON string of the declared params' effective values: a change re-runs the job."""
+    def values(wildcards: Any) -> str:
+        project = _wildcards(wildcards)["project"]
+        arguments = jobs.param_arguments(stage, params, project)
+        if any(isinstance(reference, Section) for reference in stage.inputs.values()):
+            arguments["section"] = params.project(project)
+        return json.dumps({key: value.model_dump(mode="json") if hasattr(value, "model_dump")
+                           else value for key, value in arguments.items()}, sort_keys=True)
+    return values
 
 
-def command(stage: Stage) -> Callable[[Any], str]:
+def command(stage: Stage, params: Params) -> Callable[[Any], str]:
     """The job's command, as a rule param: Snakemake evaluates a rule's ``shell:`` expression
     when the job runs, after the loop that defines the rules has moved on to the last stage."""
-    return lambda wildcards: jobs.command(stage, {"project": jobs.ALL, **dict(wildcards)})
+    return lambda wildcards: jobs.command(stage, _wildcards(wildcards), params.source)
 
 
 def log(stage: Stage) -> str:

@@ -1,8 +1,8 @@
 """How a stage is declared: one row of the stage table (:mod:`dlpipe.pipeline.table`).
 
 A row names the node (a pure function), what it reads (outputs of other stages), the params keys
-it is given, what it returns (each output with its path and kind) and the ``dvc plots`` drawn from
-its outputs. Everything else (paths, reading, writing, logging, both front ends) follows from it.
+it is given and what it returns (each output with its path and kind, plot data with how to draw
+it). Everything else (paths, reading, writing, logging, both front ends) follows from it.
 """
 
 from __future__ import annotations
@@ -15,11 +15,23 @@ Scope = Literal["project", "worker", "all"]
 
 
 @dataclass(frozen=True)
+class PlotProps:
+    """How ``dvc plots`` draws a plot-data output: ``y`` against ``x``; the ``series`` template
+    (``.dvc/plots/series.json``) draws one line per value of the file's ``series`` column."""
+
+    x: str
+    y: str
+    title: str
+    template: str = "series"
+
+
+@dataclass(frozen=True)
 class Output:
     """One thing a node returns, written to ``path`` (``{project}``, ``{worker}`` filled in).
 
-    The suffix picks the format (``.parquet``, ``.csv``, ``.json``, ``.png``, ``.keras``, ``.md``);
-    a path without one is a directory, returned as a mapping of file name to content.
+    The suffix picks the format (``.parquet``, ``.csv``, ``.json``, ``.yaml``, ``.png``,
+    ``.keras``, ``.md``); a path without one is a directory, returned as a mapping of file name
+    to content.
     """
 
     path: str
@@ -27,6 +39,8 @@ class Output:
     metric: bool = False  # a `dvc metrics` file: metrics only, no settings or seconds
     results: bool = False  # tidy score rows, gathered by the stages that tabulate results
     figure: bool = False  # PNG figure(s): in Snakemake's report and a DVC image plot
+    plot: PlotProps | None = None  # plot data `dvc plots` draws
+    effective_params: bool = False  # the project's params after merging defaults
 
     @property
     def is_directory(self) -> bool:
@@ -39,7 +53,7 @@ def data(path: str) -> Output:
 
 
 def text(path: str) -> Output:
-    """A small text artefact (plot data, a table, run information): kept in git."""
+    """A small text artefact (a table, run information): kept in git."""
     return Output(path, cache=False)
 
 
@@ -55,6 +69,14 @@ def figure(path: str) -> Output:
     return Output(path, figure=True)
 
 
+def plot(path: str, x: str, y: str, title: str, template: str = "series") -> Output:
+    return Output(path, cache=False, plot=PlotProps(x, y, title, template))
+
+
+def effective_params(path: str) -> Output:
+    return Output(path, cache=False, effective_params=True)
+
+
 @dataclass(frozen=True)
 class Gather:
     """An input holding every ``results`` output of the enabled jobs: those of the job's own
@@ -64,25 +86,15 @@ class Gather:
     across_projects: bool = False
 
 
-# "stage.output" (of a per-worker stage: the list of every worker's output), or a gathering
-Input = Union[str, Gather]
-
-
 @dataclass(frozen=True)
-class Plot:
-    """A ``dvc plots`` definition drawn from this stage's outputs.
+class Section:
+    """An input holding the project's params section, merged over ``defaults`` and validated:
+    the stage reads the params file itself (and re-runs when any of it changes)."""
 
-    ``y`` maps an output name (``name/file.csv`` for a file inside a directory output) to the
-    column(s) drawn. With ``foreach``, a key of the stage's params section whose mapping keys
-    each fill ``{item}`` in ``y``'s file names (one curve per model, say).
-    """
 
-    id: str
-    x: str
-    y: Mapping[str, Union[str, tuple[str, ...]]]
-    title: str
-    template: str | None = None
-    foreach: str | None = None
+# "stage.output" (of a per-worker stage: the list of every worker's output), a gathering, or
+# the project's params section
+Input = Union[str, Gather, Section]
 
 
 @dataclass(frozen=True)
@@ -102,9 +114,7 @@ class Stage:
     outputs: Mapping[str, Output]
     inputs: Mapping[str, Input] = field(default_factory=dict)
     params: tuple[str, ...] = ()  # params.yaml key paths; "{project}" is the job's project
-    plots: tuple[Plot, ...] = ()
     scope: Scope = "project"  # per project, per project and tuning worker, or once
-    requires: str | None = None  # a project section the stage needs (e.g. "tasks")
     state: str | None = None  # a file kept across runs, not an output (the Optuna journal)
 
     @property

@@ -7,38 +7,45 @@ stage, add a row here and write its node (see ARCHITECTURE.md).
 
 from __future__ import annotations
 
-from dlpipe.pipeline.stage import Gather, Plot, Stage, data, figure, metrics, results, text
+from dlpipe.pipeline.stage import (Gather, Output, Section, Stage, data, effective_params,
+                                   figure, metrics, plot, results, text)
 
+SCORES = "reports/scores/{project}"  # every stage's tidy score rows, one file per stage
 _TUNING = ("features.py", "models/network.py", "models/training.py", "models/tuning.py",
            "metrics.py")
 _TASKS = ("stages/tasks.py", "tasks/__init__.py", "tasks/common.py", "tasks/augment.py",
-          "metrics.py", "plots.py")
+          "features.py", "metrics.py", "plots.py")
 
 
-def _task(name: str, doc: str, code: tuple[str, ...], plots: tuple[Plot, ...] = ()) -> Stage:
-    """One MNIST task: its own params section, metrics, run information, rows, plots, figures."""
+def _curves(where: str, title: str) -> dict[str, Output]:
+    """Accuracy and loss per epoch, one line per series (training, validation)."""
+    return {f"{y}_curve": plot(f"{where}/{y}.csv", x="epoch", y=y, title=f"{title}: {y}")
+            for y in ("accuracy", "loss")}
+
+
+def _confusion(where: str, title: str) -> Output:
+    return plot(f"{where}/confusion.csv", x="predicted", y="actual", title=title,
+                template="confusion")
+
+
+def _task(name: str, doc: str, code: tuple[str, ...], **plots: Output) -> Stage:
+    """One MNIST task: metrics, run information, rows, tables, figures and its plot data (a
+    project without the task gets empty ones)."""
     where = f"reports/{{project}}/{name}"
     return Stage(
         name, doc, node=f"dlpipe.stages.tasks:{name}", code=(*_TASKS, *code),
         inputs={"train": "split.train", "test": "split.test"},
         params=("seed", f"{{project}}.tasks.{name}"),
         outputs={"metrics": metrics(f"{where}/metrics.json"), "info": text(f"{where}/info.json"),
-                 "scores": results(f"{where}/scores.csv"), "plots": text(f"{where}/plots"),
-                 "figures": figure(f"{where}/figures")},
-        plots=plots, requires="tasks")
-
-
-def _confusion(task: str, title: str) -> Plot:
-    return Plot(f"{task}_confusion", x="predicted", y={"plots/confusion.csv": "actual"},
-                title=title, template="confusion")
-
-
-def _accuracy(output: str, title: str) -> Plot:
-    return Plot("accuracy" if output == "history" else "mlp_accuracy", x="epoch",
-                y={output: ("accuracy", "val_accuracy")}, title=title)
+                 "scores": results(f"{SCORES}/{name}.csv"), "tables": text(f"{where}/tables"),
+                 "figures": figure(f"{where}/figures"), **plots})
 
 
 STAGES: tuple[Stage, ...] = (
+    Stage("resolve", "the project's params: defaults merged, validated, written for DVC",
+          node="dlpipe.stages.resolve:resolve", code=("stages/resolve.py",),
+          inputs={"section": Section()},
+          outputs={"params": effective_params("reports/{project}/params.yaml")}),
     Stage("fetch", "load the dataset (cache, mirror or online), verify its checksum",
           node="dlpipe.stages.fetch:fetch", code=("stages/fetch.py", "datasets.py"),
           params=("{project}.data",),
@@ -48,7 +55,7 @@ STAGES: tuple[Stage, ...] = (
           inputs={"raw": "fetch.raw"}, params=("{project}.split",),
           outputs={"train": data("data/interim/{project}/train.parquet"),
                    "test": data("data/interim/{project}/test.parquet")}),
-    Stage("preprocess", "fit scaling/encoding on train only; transform train and test",
+    Stage("preprocess", "fit imputation, encoding and scaling on train only; transform both parts",
           node="dlpipe.stages.preprocess:preprocess",
           code=("stages/preprocess.py", "features.py"),
           inputs={"train": "split.train", "test": "split.test"}, params=("{project}.features",),
@@ -60,7 +67,7 @@ STAGES: tuple[Stage, ...] = (
           inputs={"train": "split.train"},
           params=("seed", "{project}.features", "{project}.cv", "{project}.model",
                   "{project}.tune"),
-          outputs={"done": text("data/tuning/{project}/workers/{worker}.json")},
+          outputs={"done": data("data/tuning/{project}/workers/{worker}.json")},
           scope="worker", state="data/tuning/{project}/journal.log"),
     Stage("tune", "collect the study: best params, trials table, figures",
           node="dlpipe.stages.tune:collect", code=("stages/tune.py", *_TUNING, "plots.py"),
@@ -79,49 +86,54 @@ STAGES: tuple[Stage, ...] = (
           outputs={"model": data("models/{project}/model.keras"),
                    "cv": metrics("reports/{project}/cv.json"),
                    "fit": text("reports/{project}/fit.json"),
-                   "history": text("reports/{project}/plots/history.csv"),
-                   "learning_curves_png": figure("reports/{project}/figures/learning_curves.png")},
-          plots=(_accuracy("history", "accuracy per epoch (final fit)"),
-                 Plot("loss", x="epoch", y={"history": ("loss", "val_loss")},
-                      title="loss per epoch (final fit)"))),
+                   **_curves("reports/{project}/plots", "final fit"),
+                   "learning_curves_png": figure("reports/{project}/figures/learning_curves.png")}),
     Stage("evaluate", "test-set metrics, per-class scores, confusion matrix, tidy score rows",
           node="dlpipe.stages.evaluate:evaluate",
-          code=("stages/evaluate.py", "metrics.py", "plots.py", "models/network.py",
-                "models/training.py"),
-          inputs={"test": "preprocess.test", "model": "train.model", "cv": "train.cv",
-                  "fit": "train.fit"},
+          code=("stages/evaluate.py", "features.py", "metrics.py", "plots.py",
+                "models/network.py", "models/training.py"),
+          inputs={"test": "split.test", "transformer": "preprocess.transformer",
+                  "model": "train.model", "cv": "train.cv", "fit": "train.fit"},
           params=("{project}.evaluate",),
           outputs={"metrics": metrics("reports/{project}/metrics.json"),
                    "per_class": text("reports/{project}/per_class.csv"),
-                   "confusion": text("reports/{project}/plots/confusion.csv"),
+                   "confusion": _confusion("reports/{project}/plots",
+                                           "confusion matrix of the network (test)"),
                    "confusion_png": figure("reports/{project}/figures/confusion.png"),
-                   "scores": results("reports/{project}/scores.csv")},
-          plots=(Plot("confusion", x="predicted", y={"confusion": "actual"},
-                      title="confusion matrix (test)", template="confusion"),)),
+                   "scores": results(f"{SCORES}/evaluate.csv")}),
+    Stage("baseline", "logistic regression on the same preprocessing and CV folds, then the test",
+          node="dlpipe.stages.baseline:baseline",
+          code=("stages/baseline.py", "features.py", "metrics.py"),
+          inputs={"train": "split.train", "test": "split.test"},
+          params=("seed", "{project}.features", "{project}.cv", "{project}.evaluate",
+                  "{project}.baseline"),
+          outputs={"metrics": metrics("reports/{project}/baseline.json"),
+                   "scores": results(f"{SCORES}/baseline.csv")}),
     _task("binary", "'is it a 5': CV scores, PR/ROC curves, threshold for a target precision",
           ("tasks/binary.py",),
-          plots=(Plot("binary_pr", x="recall", y={"plots/pr_{item}.csv": "precision"},
-                      title="precision-recall curves (CV scores)", foreach="models"),
-                 Plot("binary_roc", x="fpr", y={"plots/roc_{item}.csv": "tpr"},
-                      title="ROC curves (CV scores)", foreach="models"),
-                 _confusion("binary", "binary confusion matrix, best model (test)"))),
+          pr=plot("reports/{project}/binary/pr.csv", x="recall", y="precision",
+                  title="precision-recall curves (CV scores)"),
+          roc=plot("reports/{project}/binary/roc.csv", x="fpr", y="tpr",
+                   title="ROC curves (CV scores)"),
+          confusion=_confusion("reports/{project}/binary",
+                               "binary confusion matrix, best model (test)")),
     _task("multiclass", "SVC, OneVsRest SVC, SGD with/without scaling, tuned KNN",
           ("tasks/multiclass.py", "tasks/knn_search.py", "models/tuning.py"),
-          plots=(_confusion("multiclass", "multiclass confusion matrix, best model (test)"),)),
+          confusion=_confusion("reports/{project}/multiclass",
+                               "multiclass confusion matrix, best model (test)")),
     _task("multilabel", "KNN on [digit >= 7, digit is odd]", ("tasks/multilabel.py",)),
     _task("denoise", "multi-output KNN mapping noisy to clean images", ("tasks/denoise.py",)),
     _task("mlp", "a Keras MLP on x/255 pixels (same builder as the main model)",
           ("tasks/mlp.py", "models/network.py", "models/training.py"),
-          plots=(_accuracy("plots/history.csv", "Keras MLP accuracy per epoch"),)),
+          **_curves("reports/{project}/mlp", "Keras MLP")),
     Stage("models", "every model of the project: its metrics, fit and predict seconds",
           node="dlpipe.stages.tasks:models", code=("stages/tasks.py", "tables.py"),
           inputs={"results": Gather()},
           outputs={"table": text("reports/{project}/models.csv"),
-                   "markdown": text("reports/{project}/models.md")},
-          requires="tasks"),
+                   "markdown": text("reports/{project}/models.md")}),
     Stage("report", "one tidy cross-project table of every result",
           node="dlpipe.stages.report:report", code=("stages/report.py", "tables.py"),
-          inputs={"results": Gather(across_projects=True)},
+          inputs={"results": Gather(across_projects=True)}, params=("projects",),
           outputs={"summary": text("reports/summary.csv"),
                    "markdown": text("reports/summary.md")},
           scope="all"),

@@ -1,43 +1,61 @@
-"""evaluate: test-set metrics, per-class scores, confusion matrix (CSV for DVC, PNG), tidy rows."""
+"""evaluate: test-set metrics, per-class scores, confusion matrix (CSV for DVC, PNG), tidy rows.
+
+The interim test rows go through the transformer preprocess fitted on the training part, so the
+model is scored exactly as it would see new rows.
+"""
 
 from __future__ import annotations
 
 import time
 
+import numpy as np
 import pandas as pd
 
 from dlpipe import plots
-from dlpipe.features import decode_labels
-from dlpipe.metrics import confusion_long, per_class, rows, score
+from dlpipe.errors import DataError
+from dlpipe.frames import split_xy
+from dlpipe.metrics import class_rows, confusion_long, per_class, rows, score
 from dlpipe.params import EvaluateParams
 
 TASK = "multiclass"
 
 
-def evaluate(test: pd.DataFrame, model, cv: dict, fit: dict, evaluate: EvaluateParams,
-             project: str) -> dict:
-    """Score the trained model on the processed test part."""
+def features_of(test: pd.DataFrame, transformer: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The transformed features (float32) and the label codes of raw test rows."""
+    X, y = split_xy(test)
+    missing = [c for c in transformer["columns"] if c not in X.columns]
+    if missing:
+        raise DataError(f"evaluate: the test rows lack the feature columns {missing}")
+    return transformer["transformer"].transform(X[transformer["columns"]]), y
+
+
+def evaluate(test: pd.DataFrame, transformer: dict, model, cv: dict, fit: dict,
+             evaluate: EvaluateParams, project: str) -> dict:
+    """Score the trained model on the interim test part, transformed by the fitted
+    transformer; classes appear by name."""
     from dlpipe.models.training import predict_proba
 
-    X_test, y_test = decode_labels(test)
+    X_test, y_test = features_of(test, transformer)
+    classes = transformer["classes"]
     started = time.perf_counter()
     proba = predict_proba(model, X_test, batch_size=256)
     predict_seconds = time.perf_counter() - started
     y_pred = proba.argmax(axis=1)
-    n_classes = proba.shape[1]
     scores = {name: score(name, y_test, proba) for name in evaluate.metrics}
     name = f"keras_{fit['model']['kind']}"
+    table = per_class(y_test, y_pred, classes)
     summary = cv["summary"]
     cv_means = {m: s["mean"] for m, s in summary.items()}
     cv_stds = {m: s["std"] for m, s in summary.items()}
     return {
         "metrics": {"test": scores},
-        "per_class": per_class(y_test, y_pred, n_classes),
-        "confusion": confusion_long(y_test, y_pred),
-        "confusion_png": plots.confusion(y_test, y_pred, n_classes,
+        "per_class": table,
+        "confusion": confusion_long(y_test, y_pred, classes),
+        "confusion_png": plots.confusion(y_test, y_pred, classes,
                                          f"{project}: {name} on the test set"),
         "scores": pd.concat([
             rows(project, TASK, name, "cv", cv_means, cv_stds),
             rows(project, TASK, name, "train", {"fit_seconds": fit["fit_seconds"]}),
-            rows(project, TASK, name, "test", {**scores, "predict_seconds": predict_seconds})],
+            rows(project, TASK, name, "test", {**scores, "predict_seconds": predict_seconds}),
+            class_rows(project, TASK, name, table)],
             ignore_index=True)}

@@ -9,7 +9,7 @@ from sklearn.model_selection import train_test_split
 
 from dlpipe.errors import DataError
 from dlpipe.features import subsample
-from dlpipe.frames import TARGET
+from dlpipe.frames import label_codes
 from dlpipe.params import SplitParams
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ def split_frame(frame: pd.DataFrame, split: SplitParams) -> tuple[pd.DataFrame, 
         train, test = frame.iloc[:-n_test], frame.iloc[-n_test:]
     else:
         train, test = train_test_split(frame, test_size=n_test, random_state=split.seed,
-                                       stratify=frame[TARGET])
+                                       stratify=label_codes(frame))
     return train.reset_index(drop=True), test.reset_index(drop=True)
 
 

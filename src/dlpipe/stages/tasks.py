@@ -3,12 +3,15 @@ does not retrain the SVC; ``models`` tabulates every model of the project.
 
 Each task node takes the interim train and test tables, the seed, its params section and the
 project, and returns ``metrics`` (numbers that measure a model), ``info`` (settings, tuned values,
-row counts, seconds, confusion matrices), ``scores`` (tidy rows), ``plots`` (CSV file name ->
-frame) and ``figures`` (PNG file name -> figure). The work is in :mod:`dlpipe.tasks`.
+row counts, seconds, confusion matrices), ``scores`` (tidy rows), ``tables`` (CSV file name ->
+frame), ``figures`` (PNG file name -> figure) and the task's plot data (``PLOTS``). A project whose
+params leave a task out (null) gets that task's outputs empty, so every project has the same
+stages under both front ends. The work is in :mod:`dlpipe.tasks`.
 """
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -18,6 +21,7 @@ from dlpipe.frames import split_xy
 from dlpipe.params import KerasModel
 from dlpipe.params.tasks import BinaryParams, DenoiseParams, MulticlassParams, MultilabelParams
 from dlpipe.tables import markdown_table, models_table
+from dlpipe.tasks import TaskResult
 from dlpipe.tasks import binary as binary_task
 from dlpipe.tasks import denoise as denoise_task
 from dlpipe.tasks import mlp as mlp_task
@@ -33,29 +37,38 @@ def images(train: pd.DataFrame, test: pd.DataFrame
     return X_train.to_numpy(np.uint8), y_train, X_test.to_numpy(np.uint8), y_test
 
 
-def binary(train: pd.DataFrame, test: pd.DataFrame, seed: int, binary: BinaryParams,
+def run(task: ModuleType, section: Any, train: pd.DataFrame, test: pd.DataFrame, seed: int,
+        project: str) -> dict[str, Any]:
+    """One task's outputs; empty ones when the project leaves the task out (section null)."""
+    name = task.__name__.rsplit(".", 1)[1]
+    if section is None:
+        return TaskResult.skipped(name, project, task.PLOTS)
+    return task.run_task(*images(train, test), section, seed, project).outputs(task.PLOTS)
+
+
+def binary(train: pd.DataFrame, test: pd.DataFrame, seed: int, binary: BinaryParams | None,
            project: str) -> dict[str, Any]:
-    return binary_task.run_task(*images(train, test), binary, seed, project).outputs()
+    return run(binary_task, binary, train, test, seed, project)
 
 
 def multiclass(train: pd.DataFrame, test: pd.DataFrame, seed: int,
-               multiclass: MulticlassParams, project: str) -> dict[str, Any]:
-    return multiclass_task.run_task(*images(train, test), multiclass, seed, project).outputs()
+               multiclass: MulticlassParams | None, project: str) -> dict[str, Any]:
+    return run(multiclass_task, multiclass, train, test, seed, project)
 
 
 def multilabel(train: pd.DataFrame, test: pd.DataFrame, seed: int,
-               multilabel: MultilabelParams, project: str) -> dict[str, Any]:
-    return multilabel_task.run_task(*images(train, test), multilabel, seed, project).outputs()
+               multilabel: MultilabelParams | None, project: str) -> dict[str, Any]:
+    return run(multilabel_task, multilabel, train, test, seed, project)
 
 
-def denoise(train: pd.DataFrame, test: pd.DataFrame, seed: int, denoise: DenoiseParams,
+def denoise(train: pd.DataFrame, test: pd.DataFrame, seed: int, denoise: DenoiseParams | None,
             project: str) -> dict[str, Any]:
-    return denoise_task.run_task(*images(train, test), denoise, seed, project).outputs()
+    return run(denoise_task, denoise, train, test, seed, project)
 
 
-def mlp(train: pd.DataFrame, test: pd.DataFrame, seed: int, mlp: KerasModel,
+def mlp(train: pd.DataFrame, test: pd.DataFrame, seed: int, mlp: KerasModel | None,
         project: str) -> dict[str, Any]:
-    return mlp_task.run_task(*images(train, test), mlp, seed, project).outputs()
+    return run(mlp_task, mlp, train, test, seed, project)
 
 
 def models(results: list[pd.DataFrame], project: str) -> dict[str, Any]:

@@ -41,6 +41,6 @@ def train(train: pd.DataFrame, processed: pd.DataFrame, best_params: dict, seed:
                 "cv_epochs": [r.epochs for r in folds],
                 "final_fit": {"epochs": fitted.epochs, "rows": len(y_train)},
                 "fit_seconds": fit_seconds},
-        "history": fitted.history,
+        **plots.epoch_series(fitted.history),
         "learning_curves_png": plots.learning_curves(
             fitted.history, f"{project}: final fit ({spec.kind})")}

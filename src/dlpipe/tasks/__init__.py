@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from dlpipe.metrics import ROW_COLUMNS
 from dlpipe.plots import Figure
 
 
@@ -27,17 +28,29 @@ class TaskResult:
              seconds and settings (a ``dvc metrics`` file)
     info     everything else worth keeping: settings, tuned values, thresholds, row counts,
              seconds, confusion matrices, per-class rows
-    plots    CSV file name -> frame for ``dvc plots`` (curves; confusion as ``actual,predicted``)
+    tables   CSV file name -> frame: curves and confusion data (``<name>.csv`` for each of the
+             task's ``PLOTS``, which ``dvc plots`` draws) and other tables
     figures  PNG file name -> figure
     """
 
     scores: pd.DataFrame
     metrics: dict[str, Any]
     info: dict[str, Any]
-    plots: dict[str, pd.DataFrame]
+    tables: dict[str, pd.DataFrame]
     figures: dict[str, Figure] = field(repr=False)
 
-    def outputs(self) -> dict[str, Any]:
-        """The stage outputs, by name."""
+    def outputs(self, plots: tuple[str, ...]) -> dict[str, Any]:
+        """The stage outputs, by name: each of ``plots`` is its own output, the other tables
+        go together."""
         return {"metrics": self.metrics, "info": self.info, "scores": self.scores,
-                "plots": self.plots, "figures": self.figures}
+                "figures": self.figures,
+                "tables": {k: v for k, v in self.tables.items() if k[:-4] not in plots},
+                **{name: self.tables[f"{name}.csv"] for name in plots}}
+
+    @staticmethod
+    def skipped(task: str, project: str, plots: tuple[str, ...]) -> dict[str, Any]:
+        """The outputs of a task the project leaves out (``tasks.<task>: null``): empty."""
+        note = f"{project} runs no {task} task (its params set tasks.{task} to null)\n"
+        return {"metrics": {}, "info": {"ran": False, "why": note.strip()},
+                "scores": pd.DataFrame(columns=ROW_COLUMNS), "figures": {},
+                "tables": {"README.md": note}, **{name: pd.DataFrame() for name in plots}}

@@ -20,13 +20,14 @@ from dlpipe import plots
 from dlpipe.features import subsample_rows
 from dlpipe.metrics import ROW_COLUMNS, confusion_long, rows
 from dlpipe.params.tasks import BinaryParams, DummyModel, ModelSpec
-from dlpipe.plots import Figure, plt
+from dlpipe.plots import Figure, curves, plt
 from dlpipe.tasks import TaskResult
 from dlpipe.tasks.common import (Images, build_estimator, decision_scores, default_cut,
                                  out_of_fold_scores, thin, timed, training_set)
 
 log = logging.getLogger(__name__)
 TASK = "binary"
+PLOTS = ("pr", "roc", "confusion")  # tables drawn by `dvc plots`
 
 
 def threshold_for_precision(y_true: np.ndarray, scores_: np.ndarray, target: float
@@ -141,13 +142,16 @@ def score_rows(project: str, name: str, s: Scored) -> pd.DataFrame:
         ignore_index=True)
 
 
-def curve_frames(name: str, s: Scored) -> dict[str, pd.DataFrame]:
-    """The CV precision-recall (by threshold) and ROC curves, thinned, for ``dvc plots``."""
-    c = s.curves
-    return {f"pr_{name}.csv": thin(pd.DataFrame({"threshold": c["thresholds"],
-                                                 "precision": c["precision"][:-1],
-                                                 "recall": c["recall"][:-1]})),
-            f"roc_{name}.csv": thin(pd.DataFrame({"fpr": c["fpr"], "tpr": c["tpr"]}))}
+def curve_frames(scored: dict[str, Scored]) -> dict[str, pd.DataFrame]:
+    """The CV precision-recall (by threshold) and ROC curves of every model, thinned, one
+    series per model, for ``dvc plots``."""
+    return {
+        "pr.csv": curves({name: thin(pd.DataFrame({
+            "threshold": s.curves["thresholds"], "precision": s.curves["precision"][:-1],
+            "recall": s.curves["recall"][:-1]})) for name, s in scored.items()}),
+        "roc.csv": curves({name: thin(pd.DataFrame({"fpr": s.curves["fpr"],
+                                                    "tpr": s.curves["tpr"]}))
+                           for name, s in scored.items()})}
 
 
 def run_task(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_test: np.ndarray,
@@ -162,9 +166,9 @@ def run_task(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_tes
                  s.test["f1"], s.test["roc_auc"], s.info["cv_seconds"], s.info["fit_seconds"])
     best = max((n for n in scored if scored[n].kind != "dummy"),
                key=lambda n: scored[n].test["f1"], default=next(iter(scored)))
-    plot_data = {k: v for name, s in scored.items() for k, v in curve_frames(name, s).items()}
-    plot_data["confusion.csv"] = confusion_long(yb_test.astype(int),
-                                                scored[best].predicted.astype(int))
+    plot_data = curve_frames(scored)
+    names = [f"not {cfg.positive_digit}", str(cfg.positive_digit)]
+    plot_data["confusion.csv"] = confusion_long(yb_test, scored[best].predicted, names)
     metrics = {name: {"cv": {**s.cv, **s.at_threshold("cv")},
                       "test": {**s.test, **s.at_threshold("test")}}
                for name, s in scored.items()}
@@ -176,8 +180,8 @@ def run_task(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_tes
         "precision_recall_vs_threshold.png": threshold_figure(scored, cfg),
         "roc_curves.png": roc_figure(scored, cfg),
         "confusion.png": plots.confusion(
-            yb_test.astype(int), scored[best].predicted.astype(int), 2,
-            f"is it a {cfg.positive_digit}? {best} on the test set (1 = yes)"),
+            yb_test, scored[best].predicted, names,
+            f"is it a {cfg.positive_digit}? {best} on the test set"),
     }
     table = pd.concat([score_rows(project, n, s) for n, s in scored.items()],
                       ignore_index=True)[ROW_COLUMNS]

@@ -27,6 +27,7 @@ from dlpipe.params.tasks import (DummyModel, ForestModel, KnnModel, ModelSpec, S
 
 MAX_CURVE_POINTS = 1000
 N_CLASSES = 10  # the digits
+DIGITS = [str(digit) for digit in range(N_CLASSES)]  # their class names
 
 
 class Images:

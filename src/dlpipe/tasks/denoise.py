@@ -15,6 +15,7 @@ from dlpipe.tasks import TaskResult
 from dlpipe.tasks.common import build_estimator, timed
 
 TASK = "denoise"
+PLOTS: tuple[str, ...] = ()  # tables drawn by `dvc plots`
 PEAK = 255.0
 
 

@@ -18,6 +18,7 @@ from dlpipe.tasks.common import N_CLASSES, timed
 log = logging.getLogger(__name__)
 TASK = "multiclass"
 MODEL = "keras_mlp"
+PLOTS = ("accuracy_curve", "loss_curve")  # tables drawn by `dvc plots`
 METRICS = ("accuracy", "f1_macro", "precision_macro", "recall_macro", "roc_auc_ovr")
 
 
@@ -41,5 +42,6 @@ def run_task(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_tes
             "predict_seconds": predict_seconds, "spec": spec.model_dump(mode="json")}
     figures = {"learning_curves.png": plots.learning_curves(fitted.history,
                                                             f"{project}: Keras MLP")}
-    return TaskResult(table, {MODEL: {"test": test}}, info, {"history.csv": fitted.history},
-                      figures)
+    tables = {f"{name}.csv": frame for name, frame in plots.epoch_series(fitted.history).items()}
+    return TaskResult(table, {MODEL: {"test": test}}, info,
+                      {"history.csv": fitted.history, **tables}, figures)

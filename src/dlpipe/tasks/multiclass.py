@@ -18,11 +18,13 @@ from dlpipe.metrics import ROW_COLUMNS, confusion_long, per_class, rows
 from dlpipe.params.tasks import KnnModel, ModelSpec, MulticlassParams
 from dlpipe.plots import Figure, plt
 from dlpipe.tasks import TaskResult
-from dlpipe.tasks.common import N_CLASSES, Images, build_estimator, timed, training_set
+from dlpipe.tasks.common import (DIGITS, N_CLASSES, Images, build_estimator, timed,
+                                 training_set)
 from dlpipe.tasks.knn_search import search_knn
 
 log = logging.getLogger(__name__)
 TASK = "multiclass"
+PLOTS: tuple[str, ...] = ("confusion",)  # tables drawn by `dvc plots`
 
 
 def class_scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
@@ -77,7 +79,7 @@ def fit_model(spec: ModelSpec, train: Images, y_train: np.ndarray, test: Images,
     info.update({"params": spec.model_dump(mode="json", exclude={"tune"}),
                  "train_rows": int(len(index)), "fit_rows": int(len(y_fit)),
                  "fit_seconds": fit_seconds, "predict_seconds": predict_seconds,
-                 "per_class": per_class(y_test, y_pred, N_CLASSES).to_dict(orient="records")})
+                 "per_class": per_class(y_test, y_pred, DIGITS).to_dict(orient="records")})
     return Fitted(y_pred, test_m, train_extra, info, trials)
 
 
@@ -101,14 +103,14 @@ def run_task(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_tes
 
     best = max(fitted, key=lambda n: fitted[n].test["accuracy"])
     best_pred = fitted[best].predicted
-    plot_data["confusion.csv"] = confusion_long(y_test, best_pred)
-    plot_data["per_class.csv"] = per_class(y_test, best_pred, N_CLASSES)
+    plot_data["confusion.csv"] = confusion_long(y_test, best_pred, DIGITS)
+    plot_data["per_class.csv"] = per_class(y_test, best_pred, DIGITS)
     metrics = {name: {"test": f.test} for name, f in fitted.items()}
     info = {"n_train": int(len(y_train)), "n_test": int(len(y_test)), "best_model": best,
             "models": {name: f.info for name, f in fitted.items()}}
     figures = {
         "confusion.png": plots.confusion(
-            y_test, best_pred, N_CLASSES,
+            y_test, best_pred, DIGITS,
             f"digits: {best} on the test set (accuracy {np.mean(y_test == best_pred):.4f})"),
         "accuracy_by_model.png": accuracy_bars(fitted),
     }

@@ -15,6 +15,7 @@ from dlpipe.tasks import TaskResult
 from dlpipe.tasks.common import Images, build_estimator, timed, training_set
 
 TASK = "multilabel"
+PLOTS: tuple[str, ...] = ()  # tables drawn by `dvc plots`
 
 
 def labels(y: np.ndarray, large_from: int) -> np.ndarray:
@@ -67,8 +68,7 @@ def run_task(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_tes
         rows(project, TASK, name, "test", {**test_m, "predict_seconds": predict_seconds}),
         *[rows(project, TASK, f"{name}:{label}", "test", per_label[label]) for label in names]],
         ignore_index=True)[ROW_COLUMNS]
-    plot_data = {f"confusion_{label}.csv": confusion_long(Y_test[:, j].astype(int),
-                                                          P[:, j].astype(int))
+    plot_data = {f"confusion_{label}.csv": confusion_long(Y_test[:, j], P[:, j], None)
                  for j, label in enumerate(names)}
     figures = {"confusion.png": confusion_figure(Y_test, P, names)}
     return TaskResult(table, metrics, info, plot_data, figures)

@@ -1,0 +1,203 @@
+"""``dlpipe add``: a new project from a CSV file in the repository, as a minimal params section.
+
+The section states the source, the target, the content checksum and the feature columns found in
+the table with their kinds; everything else comes from ``defaults:``. :func:`new_section` and
+:func:`edited` are pure (a table or a text in, a section or a text out); :func:`add` reads the
+file and :func:`write` alone touches params.yaml.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import yaml
+from pandas.api import types
+
+from dlpipe import datasets
+from dlpipe.errors import DataError, ParamsError
+from dlpipe.frames import TARGET, with_target
+from dlpipe.features import column_kinds
+from dlpipe.io import frame_sha256, write_text
+from dlpipe.params import CsvData, load_params, parse_params
+from dlpipe.params.schema import PROJECT_NAME, RESERVED_KEYS
+
+DRAFT_SHA256 = "0" * 64  # stands in for the checksum until the table has been read
+
+
+@dataclass(frozen=True)
+class Added:
+    """What ``add`` wrote: the section's text (as appended to params.yaml) and the warnings."""
+
+    name: str
+    path: str
+    text: str
+    warnings: list[str]
+
+
+def unusable(X: pd.DataFrame) -> dict[str, str]:
+    """Why each column that cannot help a model cannot: all missing, constant, or a distinct
+    value in every row (text: an ID or free text; an increasing or decreasing integer: a row
+    ID)."""
+    reasons = {}
+    for name in X.columns:
+        column = X[name]
+        present = column.dropna()
+        distinct = len(column) > 1 and len(present) == len(column) and present.is_unique
+        if present.empty:
+            reasons[name] = "is empty (every value is missing)"
+        elif present.nunique() == 1:
+            reasons[name] = f"is constant ({present.iloc[0]!r} in every row that has a value)"
+        elif distinct and (types.is_object_dtype(column) or types.is_string_dtype(column)):
+            reasons[name] = "has a distinct text value in every row (an ID or free text)"
+        elif distinct and types.is_integer_dtype(column) and (
+                column.is_monotonic_increasing or column.is_monotonic_decreasing):
+            reasons[name] = "looks like a row ID (a distinct, ordered integer in every row)"
+    return reasons
+
+
+def new_section(name: str, raw: dict, table: pd.DataFrame, data: CsvData,
+                drop: list[str]) -> tuple[dict, list[str]]:
+    """The section of project ``name`` for ``table`` read with ``data`` (its checksum is
+    computed here), and one warning per unusable column left in. ``raw`` is the params file as
+    read; the section must validate merged over its ``defaults``."""
+    labelled = with_target(table, data.target, data.path)  # the label checks fetch runs
+    X = labelled.drop(columns=[TARGET])
+    for column in drop:
+        if column == data.target:
+            raise DataError(f"--drop {column}: that is the target column")
+        if column not in X.columns:
+            raise DataError(f"--drop {column}: no such column in {data.path} (its columns: "
+                            f"{[str(c) for c in table.columns]})")
+    source = {"source": "csv", "path": data.path, "sep": data.sep, "na_values": data.na_values,
+              "target": data.target, "sha256": frame_sha256(table)}
+    draft = {"data": source, "features": {"drop": drop}}
+    project = parse_params(with_project(raw, name, draft)).project(name)
+    numeric, categorical = column_kinds(project.features, X)
+    reasons = unusable(X[[c for c in X.columns if c in {*numeric, *categorical}]])
+    if len(reasons) == len(numeric) + len(categorical):
+        raise DataError(f"{data.path}: no usable feature column: {list(reasons)} cannot help a "
+                        "model (all missing, constant, or an ID)")
+    section = {"data": source, "features": {"numeric": numeric, "categorical": categorical}}
+    if drop:
+        section["features"]["drop"] = drop
+    warnings = [f"column {column!r} {why}: pass --drop {column} to leave it out"
+                for column, why in reasons.items()]
+    return section, warnings + small_classes(labelled[TARGET], data.target, project.cv.folds)
+
+
+def small_classes(labels: pd.Series, target: str, folds: int) -> list[str]:
+    """A warning if a class has fewer rows than k-fold CV needs (one per fold), else none."""
+    counts = labels.value_counts(sort=False)
+    small = [str(name) for name, count in counts.items() if count < folds]
+    if not small:
+        return []
+    return [f"target {target!r}: {len(small)} of {len(counts)} classes have fewer than {folds} "
+            f"rows (e.g. {small[:3]}) and {folds}-fold CV needs one per fold: merge or drop "
+            "them in the file, or set cv.folds lower in the section"]
+
+
+def with_project(raw: dict, name: str, section: dict) -> dict:
+    """``raw`` with project ``name``: its section added and its name last in ``projects``."""
+    return {**raw, "projects": [*raw["projects"], name], name: section}
+
+
+def _flow(value) -> str:
+    """``value`` as YAML on one line: a list in flow style, a scalar quoted only if needed."""
+    return yaml.safe_dump([value], default_flow_style=True, width=float("inf")).strip()[1:-1]
+
+
+def section_text(name: str, section: dict) -> str:
+    """The section as YAML lines: mappings in block style, each list on one line."""
+    lines = [f"{name}:"]
+    for part, fields in section.items():
+        lines.append(f"  {part}:")
+        lines += [f"    {key}: {_flow(value)}" for key, value in fields.items()]
+    return "\n".join(lines) + "\n"
+
+
+def edited(text: str, name: str, section: str) -> str:
+    """``text`` (a params file) with ``name`` appended to its ``projects`` list (flow style on one
+    line, or block style) and ``section`` appended to the end; comments and layout kept."""
+    lines = text.splitlines(keepends=True)
+    at = next((i for i, line in enumerate(lines) if line.startswith("projects:")), None)
+    if at is None:
+        raise ParamsError("params file: no top-level 'projects:' line to add the project to")
+    value, mark, comment = lines[at][len("projects:"):].rstrip("\n").partition("#")
+    value = value.strip()
+    if value.startswith("[") and value.endswith("]"):
+        items = value[1:-1].strip()
+        entries = f"{items}, {name}" if items else name
+        lines[at] = f"projects: [{entries}]" + (f"  {mark}{comment}" if mark else "") + "\n"
+    else:
+        end = next((i for i in range(at + 1, len(lines)) if lines[i].strip() and not
+                    lines[i].startswith((" ", "\t", "#", "- "))), len(lines))
+        items = [i for i in range(at + 1, end) if lines[i].lstrip().startswith("- ")]
+        if value or not items:
+            raise ParamsError("params file: 'projects:' is neither a [flow] list on one line nor "
+                              "a block of '- name' lines: add the project by hand")
+        last = lines[items[-1]]
+        lines.insert(items[-1] + 1, last[:len(last) - len(last.lstrip())] + f"- {name}\n")
+    body = "".join(lines)
+    return body + ("" if body.endswith("\n") else "\n") + "\n" + section
+
+
+def repo_file(file: str, root: Path) -> str:
+    """``file`` as a path relative to ``root`` (the repository), refused outside it or missing."""
+    full = Path(os.path.normpath(root / file))
+    try:
+        relative = full.relative_to(root)
+    except ValueError:
+        raise ParamsError(f"--file {file}: outside the repository {root} (copy it under "
+                          "data/external/)") from None
+    if not full.is_file():
+        raise ParamsError(f"--file {file}: no such file under {root}")
+    return relative.as_posix()
+
+
+def add(name: str, file: str, target: str, drop: list[str], sep: str = ",",
+        na_values: list[str] | None = None, params: str | Path = "params.yaml") -> Added:
+    """Add project ``name`` to ``params`` from the CSV ``file`` (relative to the repository,
+    the directory of ``params``); raise a DlpipeError, the file untouched, on any refusal."""
+    params = Path(params)
+    load_params(params)  # the file as it is must be valid first
+    text = params.read_text()
+    raw = yaml.safe_load(text)
+    if not PROJECT_NAME.match(name) or name in RESERVED_KEYS:
+        raise ParamsError(f"{name!r}: not a project name (expected lower-case letters, digits "
+                          f"and _, starting with a letter; not one of {list(RESERVED_KEYS)})")
+    if name in raw:
+        raise ParamsError(f"{params}: {name}: the project already has a section")
+    if not sep:
+        raise ParamsError("--sep: expected one or more characters, got ''")
+    root = Path(os.path.abspath(params)).parent
+    data = CsvData(source="csv", path=repo_file(file, root), sep=sep,
+                   na_values=list(na_values or []), target=target, sha256=DRAFT_SHA256)
+    table = datasets.read_table(name, data, root)
+    section, warnings = new_section(name, raw, table, data, list(dict.fromkeys(drop)))
+    block = section_text(name, section)
+    new = edited(text, name, block)
+    if _parsed(new) != with_project(raw, name, section):
+        raise ParamsError(f"{params}: cannot add {name} by editing the text (an unusual layout): "
+                          "add the section and the name in projects by hand")
+    write(params, text, new)
+    return Added(name, data.path, block, warnings)
+
+
+def _parsed(text: str) -> object:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
+
+
+def write(params: Path, old: str, new: str) -> None:
+    """Write ``new`` to ``params`` and validate it; restore ``old`` if it does not validate."""
+    write_text(params, new)
+    try:
+        load_params(params)
+    except ParamsError as exc:
+        write_text(params, old)
+        raise ParamsError(f"{exc} (the section did not validate: {params} restored)") from None

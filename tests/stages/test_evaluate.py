@@ -1,0 +1,104 @@
+"""evaluate: the fitted transformer applied to the raw test rows gives the processed test part's
+scores; classes appear by name in the tables, the figure and the tidy rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dlpipe.errors import DataError
+from dlpipe.features import decode_labels
+from dlpipe.metrics import score
+from dlpipe.params import EvaluateParams
+from dlpipe.plots import Figure, plt
+from dlpipe.stages.evaluate import evaluate
+from dlpipe.stages.preprocess import preprocess
+from support import feature_params
+
+NAMES = ["Iris setosa (the small one)", "Iris versicolor", "Iris virginica"]
+METRICS = ["accuracy", "f1_macro", "neg_log_loss", "roc_auc_ovr"]
+
+
+class Linear:
+    """A fitted model stand-in: softmax of a fixed linear map, predicted like a Keras model."""
+
+    def __init__(self, n_features: int):
+        self.weights = np.random.default_rng(0).normal(0, 0.1, (n_features, 3)).astype(
+            np.float32)
+        self.weights[:2] = [[-3.0, 0.0, 3.0], [3.0, 0.0, -3.0]]  # class k sits at (k, -k)
+
+    def predict(self, X, batch_size, verbose):
+        logits = np.asarray(X, dtype=np.float32) @ self.weights
+        exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return exp / exp.sum(axis=1, keepdims=True)
+
+
+@pytest.fixture
+def parts(three_class_frame):
+    frame = three_class_frame.assign(
+        target=pd.Categorical.from_codes(three_class_frame["target"], NAMES),
+        colour=["red", "blue", "green"] * 20)
+    frame.loc[[4, 50], "a"] = np.nan
+    shuffled = frame.sample(frac=1.0, random_state=1).reset_index(drop=True)
+    return shuffled.iloc[:40].reset_index(drop=True), shuffled.iloc[40:].reset_index(drop=True)
+
+
+@pytest.fixture
+def run(parts):
+    train, test = parts
+    processed = preprocess(train, test, feature_params(label_encoding="integer"))
+    model = Linear(processed["test"].shape[1] - 1)
+    out = evaluate(test, processed["transformer"], model,
+                   cv={"summary": {"accuracy": {"mean": 0.9, "std": 0.05}}},
+                   fit={"model": {"kind": "mlp"}, "fit_seconds": 1.5},
+                   evaluate=EvaluateParams(metrics=METRICS), project="flowers")
+    yield out, processed, model, test
+    plt.close("all")
+
+
+def test_scores_equal_those_of_the_processed_test_part(run):
+    out, processed, model, _ = run
+    X, y = decode_labels(processed["test"])
+    proba = model.predict(X, 256, 0)
+    assert out["metrics"]["test"] == {m: score(m, y, proba) for m in METRICS}
+    assert out["metrics"]["test"]["accuracy"] > 0.6  # the stand-in separates the classes
+
+
+def test_per_class_and_confusion_by_class_name(run):
+    out, processed, model, test = run
+    X, _ = decode_labels(processed["test"])
+    predicted = np.asarray(NAMES)[model.predict(X, 256, 0).argmax(axis=1)]
+    assert out["per_class"]["class"].tolist() == NAMES
+    assert out["per_class"]["support"].tolist() == test["target"].value_counts()[NAMES].tolist()
+    assert out["confusion"]["actual"].tolist() == test["target"].astype(str).tolist()
+    assert out["confusion"]["predicted"].tolist() == predicted.tolist()
+
+
+def test_per_class_rows_in_the_tidy_scores(run):
+    out = run[0]
+    scores = out["scores"]
+    per_class = scores[scores["model"].str.startswith("keras_mlp:")]
+    assert sorted(set(per_class["model"])) == sorted(f"keras_mlp:{n}" for n in NAMES)
+    assert set(per_class["split"]) == {"test"}
+    assert set(per_class["metric"]) == {"precision", "recall", "f1"}
+    recall = per_class.set_index(["model", "metric"])["value"]
+    assert [recall[(f"keras_mlp:{n}", "recall")] for n in NAMES] == pytest.approx(
+        out["per_class"]["recall"].tolist())
+    main = scores[scores["model"] == "keras_mlp"]
+    assert set(main["split"]) == {"cv", "train", "test"}
+
+
+def test_the_confusion_figure_names_the_classes(run):
+    fig = run[0]["confusion_png"]
+    assert isinstance(fig, Figure)
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels == ["Iris setosa (the sm…", "Iris versicolor", "Iris virginica"]
+
+
+def test_test_rows_without_a_feature_column_are_refused(parts):
+    train, test = parts
+    processed = preprocess(train, test, feature_params())
+    with pytest.raises(DataError, match=r"lack the feature columns \['colour'\]"):
+        evaluate(test.drop(columns="colour"), processed["transformer"], None, cv={}, fit={},
+                 evaluate=EvaluateParams(metrics=METRICS), project="flowers")
