@@ -54,6 +54,14 @@ def check_classes(y_codes: np.ndarray, class_names: Sequence[str], folds: int) -
                         "cv.folds or drop those classes)")
 
 
+def cv_xy(frame: pd.DataFrame, folds: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """Features and class codes of the rows a stratified ``folds``-fold CV splits; refuses a
+    class too small to appear in every fold, naming it."""
+    X, y = split_xy(frame)
+    check_classes(y, class_names(frame), folds)
+    return X, y
+
+
 def with_target(frame: pd.DataFrame, column: str, origin: str,
                 names: Sequence[object] | None = None) -> pd.DataFrame:
     """``frame`` with its label ``column`` moved last as a categorical ``target``.

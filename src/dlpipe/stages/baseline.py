@@ -13,7 +13,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline
 
 from dlpipe.features import make_transformer, subsample
-from dlpipe.frames import split_xy
+from dlpipe.frames import cv_xy, split_xy
 from dlpipe.metrics import rows, score
 from dlpipe.params import CVParams, EvaluateParams, FeatureParams
 from dlpipe.params.schema import BaselineParams
@@ -49,7 +49,7 @@ def baseline(train: pd.DataFrame, test: pd.DataFrame, seed: int, features: Featu
              cv: CVParams, evaluate: EvaluateParams, baseline: BaselineParams,
              project: str) -> dict:
     """CV scores on the training part's folds, then a fit on all of it scored on the test part."""
-    X, y = split_xy(subsample(train, cv.max_rows, seed))
+    X, y = cv_xy(subsample(train, cv.max_rows, seed), cv.folds)
     folds = cross_validated(features, cv, baseline, X, y, seed)
     X_train, y_train = split_xy(train)
     X_test, y_test = split_xy(test)

@@ -10,7 +10,7 @@ import pandas as pd
 
 from dlpipe import plots
 from dlpipe.features import decode_labels, subsample
-from dlpipe.frames import split_xy
+from dlpipe.frames import cv_xy
 from dlpipe.params import CVParams, FeatureParams, KerasModel
 
 log = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ def train(train: pd.DataFrame, processed: pd.DataFrame, best_params: dict, seed:
     from dlpipe.models import training
 
     spec = KerasModel.model_validate(best_params["model"])
-    X, y = split_xy(subsample(train, cv.max_rows, seed))
+    X, y = cv_xy(subsample(train, cv.max_rows, seed), cv.folds)
     folds = training.cross_validate(spec, features, X, y, cv.folds, seed, cv.metrics)
 
     X_train, y_train = decode_labels(processed)

@@ -20,7 +20,7 @@ import pandas as pd
 from dlpipe import plots
 from dlpipe.errors import DlpipeError
 from dlpipe.features import subsample
-from dlpipe.frames import split_xy
+from dlpipe.frames import cv_xy
 from dlpipe.models import tuning
 from dlpipe.params import CVParams, FeatureParams, KerasModel, TuneParams
 
@@ -84,7 +84,7 @@ def run_trials(train: pd.DataFrame, seed: int, features: FeatureParams, cv: CVPa
     log.info("study %s (worker %d of %d): %s, %d trials, %d-fold CV on %d rows, metric %s",
              name, worker, tune.workers, tune.mode, budget(tune), cv.folds, len(train),
              tune.metric)
-    X, y = split_xy(train)
+    X, y = cv_xy(train, cv.folds)
     objective = make_objective(model, features, cv.folds, tune.metric, X, y, seed)
     tuning.optimise(study, tune, objective, budget(tune), progress_bar=sys.stderr.isatty())
     return {"done": {"study": name, "worker": worker, "finished_before": before,

@@ -1,0 +1,71 @@
+"""baseline: a logistic regression through the project's preprocessing, on the network's folds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.model_selection import StratifiedKFold
+
+from dlpipe.errors import DataError
+from dlpipe.metrics import ROW_COLUMNS
+from dlpipe.params import CVParams, EvaluateParams
+from dlpipe.params.schema import BaselineParams
+from dlpipe.stages import baseline as stage
+
+from support import feature_params
+
+NAMES = ["setosa", "versicolor", "virginica"]
+
+
+@pytest.fixture
+def labelled(three_class_frame) -> pd.DataFrame:
+    """The three-class frame with named classes, a text column and a missing value."""
+    frame = three_class_frame.assign(
+        target=pd.Categorical.from_codes(three_class_frame["target"], NAMES),
+        colour=np.where(three_class_frame.index % 2, "red", "blue"))
+    frame.loc[4, "a"] = None
+    return frame
+
+
+def run(frame: pd.DataFrame, folds: int = 3) -> dict:
+    return stage.baseline(train=frame.iloc[:45], test=frame.iloc[45:], seed=0,
+                          features=feature_params(),
+                          cv=CVParams(folds=folds, max_rows=None, metrics=["accuracy"]),
+                          evaluate=EvaluateParams(metrics=["accuracy", "f1_macro"]),
+                          baseline=BaselineParams(C=1.0, max_iter=200), project="iris")
+
+
+def test_scores_cv_and_test_as_tidy_rows(labelled):
+    out = run(labelled)
+    assert set(out) == {"metrics", "scores"}
+    assert set(out["metrics"]["test"]) == {"accuracy", "f1_macro"}
+    assert out["metrics"]["cv"]["accuracy"]["mean"] > 0.8  # three separable blobs
+    scores = out["scores"]
+    assert list(scores.columns) == ROW_COLUMNS
+    assert set(scores["model"]) == {"logistic_regression"}
+    assert set(scores["split"]) == {"cv", "train", "test"}
+
+
+def test_the_folds_are_the_networks_folds(labelled, monkeypatch):
+    """The splitter the baseline uses is the one the network's cross_validate uses."""
+    seen = []
+    real = StratifiedKFold.split
+
+    def spy(self, X, y=None, groups=None):
+        for train_rows, val_rows in real(self, X, y, groups):
+            seen.append(tuple(val_rows))
+            yield train_rows, val_rows
+
+    monkeypatch.setattr(StratifiedKFold, "split", spy)
+    run(labelled)
+    train = labelled.iloc[:45]
+    networks = StratifiedKFold(n_splits=3, shuffle=True, random_state=0)  # cross_validate's
+    expected = [tuple(v) for _, v in real(networks, train, train["target"].cat.codes)]
+    assert seen == expected
+
+
+def test_a_class_smaller_than_the_folds_is_refused(labelled):
+    small = labelled[(labelled["target"] != "virginica") | (labelled.index < 42)]
+    with pytest.raises(DataError, match=r"'virginica' has 2 rows.*5-fold CV|5-fold CV.*'virginica' has 2 rows"):
+        run(small.reset_index(drop=True), folds=5)
