@@ -40,6 +40,12 @@ def gathered_dir(stage: Stage, gather: Gather) -> str:
     return common.split("/{project}")[0] if gather.across_projects else common
 
 
+def _as_declared(path: str, stage: Stage) -> str:
+    """An output of ``stage`` as dvc.yaml declares it: a per-worker file is its workers'
+    directory (DVC runs a project's workers as one stage)."""
+    return path.rsplit("/", 1)[0] if stage.scope == "worker" else path
+
+
 def _dependencies(stage: Stage) -> list[str]:
     deps: list[str] = []
     for reference in stage.inputs.values():
@@ -49,8 +55,7 @@ def _dependencies(stage: Stage) -> list[str]:
             deps.append(_path(gathered_dir(stage, reference)))
         else:
             other, output = jobs.source(reference)
-            path = output.path.rsplit("/", 1)[0] if other.scope == "worker" else output.path
-            deps.append(_path(path))
+            deps.append(_path(_as_declared(output.path, other)))
     return deps + jobs.code_paths(stage)
 
 
@@ -59,8 +64,7 @@ def _params(stage: Stage) -> list[Any]:
     stage reading the whole section depends on ``defaults`` and the section in params.yaml."""
     top = [key for key in stage.params if not key.startswith("{project}.")]
     own = [key.split(".", 1)[1] for key in stage.params if key.startswith("{project}.")]
-    section = ["defaults", "${item}"] if any(isinstance(r, Section)
-                                              for r in stage.inputs.values()) else []
+    section = ["defaults", "${item}"] if jobs.reads_section(stage) else []
     return top + section + ([{_path(effective_params_file()): own}] if own else [])
 
 
@@ -68,7 +72,7 @@ def _outputs(stage: Stage) -> dict[str, list[Any]]:
     """outs, metrics and plots of a stage; a per-worker output is its workers' directory."""
     sections: dict[str, list[Any]] = {"outs": [], "metrics": [], "plots": []}
     for out in stage.outputs.values():
-        path = _path(out.path.rsplit("/", 1)[0] if stage.scope == "worker" else out.path)
+        path = _path(_as_declared(out.path, stage))
         props: dict[str, Any] = {} if out.cache else {"cache": False}
         if out.plot is not None:
             props = {"template": out.plot.template, "x": out.plot.x, "y": out.plot.y,

@@ -108,11 +108,15 @@ def output_paths(stage: Stage, wildcards: Wildcards) -> dict[str, str]:
     return {name: fill(out.path, wildcards) for name, out in stage.outputs.items()}
 
 
+def reads_section(stage: Stage) -> bool:
+    """Whether the stage reads the project's whole params section (a ``Section()`` input)."""
+    return any(isinstance(reference, Section) for reference in stage.inputs.values())
+
+
 def param_keys(stage: Stage, project: str) -> list[str]:
     """The params.yaml keys the job depends on: its declared keys, and for a stage that reads
     the project's whole section, ``defaults`` and the section."""
-    section = ["defaults", project] if any(isinstance(r, Section)
-                                           for r in stage.inputs.values()) else []
+    section = ["defaults", project] if reads_section(stage) else []
     return [key.format(project=project) for key in stage.params] + section
 
 

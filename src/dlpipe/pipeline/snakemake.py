@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 from dlpipe.params import Params
 from dlpipe.pipeline import jobs
-from dlpipe.pipeline.stage import Output, Section, Stage
+from dlpipe.pipeline.stage import Output, Stage
 
 
 def patterns(stage: Stage) -> jobs.Wildcards:
@@ -37,7 +37,7 @@ def param_values(stage: Stage, params: Params) -> Callable[[Any], str]:
     def values(wildcards: Any) -> str:
         project = _wildcards(wildcards)["project"]
         arguments = jobs.param_arguments(stage, params, project)
-        if any(isinstance(reference, Section) for reference in stage.inputs.values()):
+        if jobs.reads_section(stage):
             arguments["section"] = params.project(project)
         return json.dumps({key: value.model_dump(mode="json") if hasattr(value, "model_dump")
                            else value for key, value in arguments.items()}, sort_keys=True)
