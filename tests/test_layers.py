@@ -16,6 +16,7 @@ from support import ROOT
 
 PACKAGE = ROOT / "src" / "dlpipe"
 FLOORS = (
+    ("dlpipe.cpu",),
     ("dlpipe", "dlpipe.errors"),
     ("dlpipe.io", "dlpipe.logs", "dlpipe.frames"),
     ("dlpipe.params",),

@@ -7,10 +7,6 @@ from __future__ import annotations
 
 import os
 
-# One oneDNN setting for the whole project: it changes the numbers, and "0" is also the only
-# setting under which TensorFlow imports silently. Forced, not defaulted, so that no shell
-# environment can make two runs of the same params differ.
-os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
 # 3 also hides a harmless C++ "NodeDef mentions attribute use_unbounded_threadpool" line that
 # this TensorFlow/Keras pair prints on every fit; Python-level errors still raise as usual.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

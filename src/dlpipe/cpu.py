@@ -1,0 +1,60 @@
+"""One CPU code path on every x86-64-v3 machine: the run-time kernel choices numbers depend on.
+
+NumPy, OpenBLAS (under NumPy, SciPy and scikit-learn) and oneDNN (inside TensorFlow's matrix
+products, even with ``TF_ENABLE_ONEDNN_OPTS=0``) each pick their kernels when they load, by the
+CPU they find: an AVX-512 machine and an AVX2 machine then sum in different orders and the
+numbers differ in the last bits, which training amplifies. ``pin`` caps every one of them at
+the x86-64-v3 level (AVX2 + FMA: Intel since 2013, AMD since 2015), so those machines all run
+the same kernels. It must run before NumPy or TensorFlow is imported: ``dlpipe/__init__.py``
+calls it, and ``python -m dlpipe`` imports the package before anything else.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+
+# Each variable is read once, when its library loads.
+PINS = {
+    # OpenBLAS: GEMM/LAPACK kernels by core type (SkylakeX on AVX-512, Haswell on AVX2, ...)
+    "OPENBLAS_CORETYPE": "Haswell",
+    # oneDNN: the sgemm under TensorFlow's Eigen contractions dispatches by ISA at run time
+    "ONEDNN_MAX_CPU_ISA": "AVX2",
+}
+# TensorFlow's oneDNN graph rewrites change the numbers (their kernels also dispatch by ISA), and
+# "0" is the only setting under which TensorFlow imports silently: off on every machine.
+ALWAYS = {"TF_ENABLE_ONEDNN_OPTS": "0"}
+# NumPy: float32 exp/tanh/log loops are compiled per SIMD level and chosen at import
+NUMPY_ABOVE_V3 = ("X86_V4", "AVX512_ICL", "AVX512_SPR")
+REQUIRED_FLAGS = {"avx", "avx2", "fma", "f16c", "bmi2"}
+
+
+def cpu_flags(cpuinfo: str = "/proc/cpuinfo") -> set[str]:
+    """The first processor's feature flags (empty when the file cannot be read)."""
+    try:
+        with open(cpuinfo, encoding="utf-8") as lines:
+            for line in lines:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def pinnable(machine: str | None = None, flags: set[str] | None = None) -> bool:
+    """Whether this is an x86-64 CPU with everything the pinned kernels need."""
+    machine = machine or platform.machine()
+    return machine in {"x86_64", "AMD64"} and REQUIRED_FLAGS <= (
+        cpu_flags() if flags is None else flags)
+
+
+def pin(environ=os.environ) -> bool:
+    """Set the pins in ``environ``; False (only ``ALWAYS`` set) below x86-64-v3 or not x86."""
+    environ.update(ALWAYS)
+    if not pinnable():
+        return False
+    environ.update(PINS)
+    disabled = environ.get("NPY_DISABLE_CPU_FEATURES", "").split()
+    disabled += [feature for feature in NUMPY_ABOVE_V3 if feature not in disabled]
+    environ["NPY_DISABLE_CPU_FEATURES"] = " ".join(disabled)
+    return True
