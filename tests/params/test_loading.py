@@ -140,3 +140,15 @@ def test_an_unknown_default_key_is_reported_in_defaults(raw_params):
 def test_defaults_must_be_a_mapping(raw_params):
     raw_params["defaults"] = [1]
     assert _message(raw_params).startswith("p.yaml: defaults: expected a mapping")
+
+
+def test_the_serve_section_is_validated(raw_params):
+    assert parse_params(raw_params).serve.max_rows == raw_params["serve"]["max_rows"]
+    raw_params["serve"]["port"] = 70000
+    assert _message(raw_params) == ("p.yaml: serve.port: expected less than or equal to "
+                                    "65535, got 70000")
+    raw_params["serve"]["port"] = 8080
+    raw_params["serve"]["max_row"] = 10
+    assert _message(raw_params).startswith("p.yaml: serve.max_row: expected no such key")
+    del raw_params["serve"]
+    assert _message(raw_params).startswith("p.yaml: serve: missing key")

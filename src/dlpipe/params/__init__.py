@@ -2,10 +2,11 @@
 
 from dlpipe.params.base import KerasModel, Strict
 from dlpipe.params.loading import load_params, parse_params
+from dlpipe.params.serve import ServeParams
 from dlpipe.params.schema import (SCORERS, CsvData, CVParams, DataParams, EvaluateParams,
                                   FeatureParams, OpenMLData, Params, ProjectParams, SklearnData,
                                   SplitParams, TuneParams, UrlData)
 
 __all__ = ["SCORERS", "CsvData", "CVParams", "DataParams", "EvaluateParams", "FeatureParams",
-           "KerasModel", "OpenMLData", "Params", "ProjectParams", "SklearnData", "SplitParams",
-           "Strict", "TuneParams", "UrlData", "load_params", "parse_params"]
+           "KerasModel", "OpenMLData", "Params", "ProjectParams", "ServeParams", "SklearnData",
+           "SplitParams", "Strict", "TuneParams", "UrlData", "load_params", "parse_params"]

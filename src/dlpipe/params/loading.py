@@ -78,7 +78,7 @@ def parse_params(raw: Any, source: str = "params.yaml") -> Params:
     effective = {name: merged(defaults, section or {}) for name, section in sections.items()}
     try:
         return Params(seed=raw["seed"], projects=projects, resources=raw["resources"],
-                      sections=effective, source=source)
+                      serve=raw["serve"], sections=effective, source=source)
     except ValidationError as exc:
         raise ParamsError(_first_error(exc, source, raw)) from None
 

@@ -13,9 +13,10 @@ from pydantic import Field, model_validator
 
 from dlpipe.errors import ParamsError
 from dlpipe.params.base import Fraction, KerasModel, PosInt, Seed, Strict
+from dlpipe.params.serve import ServeParams
 from dlpipe.params.tasks import TasksParams
 
-RESERVED_KEYS = ("seed", "projects", "resources", "defaults")
+RESERVED_KEYS = ("seed", "projects", "resources", "serve", "defaults")
 PROJECT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 SCORERS = ("accuracy", "balanced_accuracy", "f1_macro", "f1_weighted", "precision_macro",
            "recall_macro", "precision_weighted", "recall_weighted", "roc_auc_ovr", "neg_log_loss")
@@ -230,6 +231,7 @@ class Params(Strict):
     seed: Seed
     projects: list[str] = Field(min_length=1)
     resources: dict[str, StageResources]
+    serve: ServeParams
     sections: dict[str, ProjectParams]
     source: str = "params.yaml"
 
