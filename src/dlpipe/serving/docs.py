@@ -1,0 +1,34 @@
+"""The request bodies as ``/docs`` shows them: the server reads bodies itself (to cap their size
+and name the field at fault), so their schemas are declared here rather than inferred."""
+
+from __future__ import annotations
+
+_TENSOR = {
+    "type": "object", "required": ["name", "shape", "datatype", "data"],
+    "properties": {
+        "name": {"type": "string", "description": "a feature column, or 'input' (images)"},
+        "shape": {"type": "array", "items": {"type": "integer"},
+                  "description": "[n] per column, [n, d] for 'input'"},
+        "datatype": {"type": "string", "enum": ["FP64", "FP32", "INT64", "BOOL", "BYTES"]},
+        "data": {"type": "array", "items": {}, "description": "row-major values; null or NaN: "
+                                                              "missing"}}}
+
+V2_BODY = {"requestBody": {"required": True, "content": {"application/json": {
+    "schema": {"type": "object", "required": ["inputs"], "properties": {
+        "id": {"type": "string", "description": "echoed in the answer"},
+        "inputs": {"type": "array", "items": _TENSOR},
+        "outputs": {"type": "array", "items": {
+            "type": "object", "properties": {"name": {"enum": ["label", "probabilities"]}}}}}},
+    "example": {"id": "1", "inputs": [
+        {"name": "sepal length (cm)", "shape": [1], "datatype": "FP64", "data": [5.1]},
+        {"name": "sepal width (cm)", "shape": [1], "datatype": "FP64", "data": [3.5]},
+        {"name": "petal length (cm)", "shape": [1], "datatype": "FP64", "data": [1.4]},
+        {"name": "petal width (cm)", "shape": [1], "datatype": "FP64", "data": [0.2]}]}}}}}
+
+V1_BODY = {"requestBody": {"required": True, "content": {"application/json": {
+    "schema": {"type": "object", "required": ["instances"], "properties": {
+        "instances": {"type": "array", "items": {
+            "type": "object", "description": "column: value (an image project: a list of "
+                                             "pixels)"}}}},
+    "example": {"instances": [{"sepal length (cm)": 5.1, "sepal width (cm)": 3.5,
+                               "petal length (cm)": 1.4, "petal width (cm)": 0.2}]}}}}}

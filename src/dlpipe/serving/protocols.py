@@ -1,0 +1,226 @@
+"""The two protocols the server speaks, as conversions between JSON bodies and tables.
+
+Open Inference Protocol (KServe V2): one named tensor per feature column (shape ``[n]``), or one
+``[n, d]`` tensor named ``input`` for an image project; the answer holds ``label`` (BYTES) and
+``probabilities`` (FP32 ``[n, k]``). TensorFlow Serving REST: ``{"instances": [{column: value}]}``
+in, ``{"predictions": [{"label", "probabilities": {class: p}}]}`` out. Every refusal is a
+:class:`RequestError` naming the input (or instance) and row at fault.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import orjson
+import pandas as pd
+
+from dlpipe.serving.values import NUMBER_TYPES, Column, RequestError, bad, datatype_of, numbers
+
+IMAGE_INPUT = "input"  # the V2 tensor holding an image project's pixels, one row per image
+OUTPUTS = ("label", "probabilities")
+
+
+def columns(bundle) -> list[Column]:
+    return [Column(c.name, c.kind, datatype_of(c.kind, c.dtype), c.dtype)
+            for c in bundle.schema.columns]
+
+
+def ignored(bundle) -> set[str]:
+    """Columns a row may carry that the model does not read (the label, dropped columns)."""
+    return set(bundle.schema.ignored)
+
+
+def is_image(bundle) -> bool:
+    return bundle.schema.image_shape is not None
+
+
+def parse_json(body: bytes):
+    """The request body as JSON (NaN allowed: it means a missing value)."""
+    if not body.strip():
+        raise bad("empty body: expected a JSON object")
+    try:
+        return orjson.loads(body)  # several times faster on a batch of floats
+    except orjson.JSONDecodeError:
+        pass  # NaN, Infinity, a huge integer, or an error worth Python's message
+    try:
+        return json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise bad("the body is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise bad(f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except (ValueError, RecursionError) as exc:  # 5000-digit integers, 100000 nested lists
+        raise bad(f"malformed JSON: {str(exc).splitlines()[0][:80]}") from None
+
+
+def check_rows(n: int, max_rows: int, where: str) -> None:
+    if n == 0:
+        raise bad(f"{where}: no rows (expected at least 1)")
+    if n > max_rows:
+        raise RequestError(413, f"{where}: {n} rows, at most {max_rows} per request")
+
+
+# --- Open Inference Protocol (V2) -----------------------------------------------------------------
+def v2_metadata(project: str, bundle) -> dict:
+    if is_image(bundle):
+        inputs = [{"name": IMAGE_INPUT, "datatype": "FP32", "shape": [-1, len(columns(bundle))]}]
+    else:
+        inputs = [{"name": c.name, "datatype": c.datatype, "shape": [-1]}
+                  for c in columns(bundle)]
+    return {"name": project, "versions": [], "platform": "tensorflow_keras", "inputs": inputs,
+            "outputs": [{"name": "label", "datatype": "BYTES", "shape": [-1]},
+                        {"name": "probabilities", "datatype": "FP32",
+                         "shape": [-1, len(bundle.classes)]}],
+            "parameters": {"classes": [str(c) for c in bundle.classes]}}
+
+
+def _tensor(index: int, tensor) -> tuple[str, tuple[int, ...], str, list]:
+    """An input tensor's name, shape, datatype and data, each checked for its JSON type."""
+    if not isinstance(tensor, dict):
+        raise bad(f"inputs[{index}]: expected an object {{name, shape, datatype, data}}, got "
+                  f"{type(tensor).__name__}")
+    name = tensor.get("name")
+    if not isinstance(name, str):
+        raise bad(f"inputs[{index}].name: expected a string, got {name!r}")
+    for key in ("shape", "datatype", "data"):
+        if key not in tensor:
+            raise bad(f"input {name!r}: missing {key!r}")
+    shape, datatype = tensor["shape"], tensor["datatype"]
+    if not (isinstance(shape, list) and shape and all(
+            isinstance(d, int) and not isinstance(d, bool) and 0 <= d < 2**31 for d in shape)):
+        raise bad(f"input {name!r}: shape: expected a list of sizes like [n], got {shape!r}")
+    if not isinstance(datatype, str):
+        raise bad(f"input {name!r}: datatype: expected a string like 'FP64', got {datatype!r}")
+    return name, tuple(shape), datatype, tensor["data"]
+
+
+def v2_frame(bundle, body, max_rows: int) -> pd.DataFrame:
+    """The table a V2 inference request describes."""
+    if not isinstance(body, dict):
+        raise bad(f"expected a JSON object with 'inputs', got {type(body).__name__}")
+    inputs = body.get("inputs")
+    if not isinstance(inputs, list) or not inputs:
+        raise bad("inputs: expected a non-empty list of tensors {name, shape, datatype, data}")
+    tensors = [_tensor(i, t) for i, t in enumerate(inputs)]
+    names = [t[0] for t in tensors]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise bad(f"input {twice[0]!r}: given more than once")
+    for name, shape, _, _ in tensors:
+        check_rows(shape[0], max_rows, f"input {name!r}")
+    if is_image(bundle) and IMAGE_INPUT in names:
+        return _image_frame(bundle, *tensors[names.index(IMAGE_INPUT)][1:], names)
+    return _column_frame(bundle, {t[0]: t[1:] for t in tensors})
+
+
+def _image_frame(bundle, shape: tuple[int, ...], datatype: str, data, names: list[str]):
+    where = f"input {IMAGE_INPUT!r}"
+    if len(names) > 1:
+        raise bad(f"input {sorted(set(names) - {IMAGE_INPUT})[0]!r}: unknown input (an image "
+                  f"project takes one tensor, {IMAGE_INPUT!r})")
+    cols = columns(bundle)
+    if math.prod(shape[1:]) != len(cols) or len(shape) < 2:
+        raise bad(f"{where}: expected shape [n, {len(cols)}] (one row of pixels per image), got "
+                  f"{list(shape)}")
+    if datatype not in NUMBER_TYPES:
+        raise bad(f"{where}: expected datatype FP32 or FP64 (pixels), got {datatype!r}")
+    pixels = numbers(data, where, shape, cols[0].dtype).reshape(shape[0], len(cols))
+    return pd.DataFrame(pixels, columns=[c.name for c in cols])
+
+
+def _column_frame(bundle, tensors: dict) -> pd.DataFrame:
+    cols = columns(bundle)
+    expected = [c.name for c in cols]
+    unknown = [name for name in tensors if name not in expected and name not in ignored(bundle)]
+    if unknown:
+        raise bad(f"input {unknown[0]!r}: unknown input (expected {expected})")
+    missing = [name for name in expected if name not in tensors]
+    if missing:
+        raise bad(f"input {missing[0]!r}: missing (every feature column is an input: "
+                  f"{expected})")
+    n = tensors[expected[0]][0][0]
+    frame = {}
+    for column in cols:
+        shape, datatype, data = tensors[column.name]
+        where = f"input {column.name!r}"
+        if shape[0] != n:
+            raise bad(f"{where}: {shape[0]} rows, but input {expected[0]!r} has {n} (every "
+                      "input needs the same number of rows)")
+        if len(shape) > 2 or len(shape) == 2 and shape[1] != 1:
+            raise bad(f"{where}: expected shape [n], got {list(shape)}")
+        if datatype not in column.sendable:
+            raise bad(f"{where}: expected datatype {column.datatype}, got {datatype!r}")
+        frame[column.name] = column.convert(data, where, shape, datatype)
+    return pd.DataFrame(frame)
+
+
+def v2_response(project: str, proba: np.ndarray, classes, body: dict) -> dict:
+    """The V2 answer: ``label`` and ``probabilities``, or those the request's ``outputs`` name;
+    the request's ``id`` echoed."""
+    wanted = body.get("outputs")
+    names = list(OUTPUTS)
+    if wanted is not None:
+        if not isinstance(wanted, list) or not all(
+                isinstance(o, dict) and o.get("name") in OUTPUTS for o in wanted):
+            raise bad(f"outputs: expected a list of {{name}} with names from {list(OUTPUTS)}, got "
+                      f"{json.dumps(wanted)[:80]}")
+        names = [o["name"] for o in wanted]
+    n, k = proba.shape
+    tensors = {"label": {"name": "label", "datatype": "BYTES", "shape": [n],
+                         "data": labels(proba, classes)},
+               "probabilities": {"name": "probabilities", "datatype": "FP32", "shape": [n, k],
+                                 "data": proba.reshape(-1).tolist()}}
+    answer = {"model_name": project, "outputs": [tensors[name] for name in names]}
+    if "id" in body:
+        answer["id"] = body["id"]
+    return answer
+
+
+def request_id(body) -> None:
+    """Refuse an ``id`` the answer could not echo as the protocol says (a string)."""
+    if isinstance(body, dict) and "id" in body and not isinstance(body["id"], str):
+        raise bad(f"id: expected a string, got {json.dumps(body['id'])[:40]}")
+
+
+def labels(proba: np.ndarray, classes) -> list[str]:
+    names = [str(c) for c in classes]
+    return [names[k] for k in proba.argmax(axis=1).tolist()]
+
+
+# --- TensorFlow Serving REST (V1) -----------------------------------------------------------------
+def v1_frame(bundle, body, max_rows: int) -> pd.DataFrame:
+    """The table a ``{"instances": [...]}`` request describes: an object of column values per
+    row, or (an image project) a list of pixels per row."""
+    instances = body.get("instances") if isinstance(body, dict) else None
+    if not isinstance(instances, list):
+        raise bad("instances: expected a list of rows, each an object {column: value}")
+    check_rows(len(instances), max_rows, "instances")
+    cols = columns(bundle)
+    if is_image(bundle) and all(isinstance(row, list) for row in instances):
+        where = "instances"
+        shape = (len(instances), len(cols))
+        pixels = numbers(instances, where, shape, cols[0].dtype)
+        return pd.DataFrame(pixels, columns=[c.name for c in cols])
+    expected, extra = {c.name for c in cols}, ignored(bundle)
+    for index, row in enumerate(instances):
+        if not isinstance(row, dict):
+            raise bad(f"row {index + 1} (instances[{index}]): expected an object "
+                      f"{{column: value}}, got {type(row).__name__}")
+        if row.keys() != expected:
+            unknown = sorted(row.keys() - expected - extra)
+            missing = sorted(expected - row.keys())
+            if unknown or missing:
+                what = f"unknown column {unknown[0]!r}" if unknown else \
+                    f"missing column {missing[0]!r}"
+                raise bad(f"row {index + 1} (instances[{index}]): {what} (expected "
+                          f"{sorted(expected)})")
+    return pd.DataFrame({c.name: c.convert([row[c.name] for row in instances],
+                                           f"column {c.name!r}", (len(instances),))
+                         for c in cols})
+
+
+def v1_response(proba: np.ndarray, classes) -> dict:
+    names = [str(c) for c in classes]
+    return {"predictions": [{"label": label, "probabilities": dict(zip(names, row))}
+                            for label, row in zip(labels(proba, classes), proba.tolist())]}

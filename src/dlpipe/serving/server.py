@@ -1,0 +1,212 @@
+"""The HTTP server: each bundle behind the Open Inference Protocol (KServe V2) and TensorFlow
+Serving's REST predict, with docs at ``/docs``.
+
+A request is read up to ``max_body_bytes`` (413 beyond), parsed and predicted in the threadpool
+(the event loop stays free for health checks while a large batch runs). Anything a request
+causes is a 4xx answer ``{"error": "..."}``; an unexpected failure is logged with its traceback
+and answered 500 without one.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import orjson
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
+
+from dlpipe.errors import DataError, InputError
+from dlpipe.params import ServeParams
+from dlpipe.serving import protocols
+from dlpipe.serving.docs import V1_BODY, V2_BODY
+from dlpipe.serving.values import RequestError
+
+log = logging.getLogger("dlpipe.serve")
+MAX_PROBLEMS = 10  # schema problems listed in one answer; the rest are counted
+router = APIRouter()
+
+
+def load(projects: list[str], root: str | Path = ".") -> dict:
+    """The bundles of ``projects`` under ``root``, or of every project with a bundle under
+    ``root/models`` if none is named; each network called once, so the first request is as
+    fast as the others."""
+    from dlpipe.serving.bundle import load_bundle
+    from dlpipe.serving.store import SCHEMA
+
+    names = projects or sorted(p.parent.name for p in Path(root, "models").glob(f"*/{SCHEMA}"))
+    if not names:
+        raise DataError(f"{Path(root, 'models')}: no model bundle to serve (the train stage "
+                        "writes one per project: `make run`, or `python -m dlpipe train "
+                        "PROJECT`)")
+    bundles = {name: load_bundle(name, root) for name in dict.fromkeys(names)}
+    for bundle in bundles.values():
+        bundle.model(np.zeros((1, bundle.schema.input_width), np.float32), training=False)
+    log.info("serving %s", ", ".join(bundles))
+    return bundles
+
+
+def run(app: FastAPI, host: str, port: int, access_log: bool = False) -> None:
+    """Serve ``app`` until SIGINT or SIGTERM (uvicorn, one process)."""
+    import uvicorn
+
+    uvicorn.run(app, host=host, port=port, workers=1, access_log=access_log,
+                log_level="info")
+
+
+def create_app(bundles: dict, limits: ServeParams) -> FastAPI:
+    """The app serving ``bundles`` (project name -> Bundle) within ``limits``."""
+    app = FastAPI(title="dlpipe", version="1",
+                  description="Predictions of dlpipe's inference bundles: " + ", ".join(bundles))
+    app.state.bundles = dict(bundles)
+    app.state.limits = limits
+    app.include_router(router)
+    app.add_exception_handler(RequestError, _request_error)
+    app.add_exception_handler(InputError, _input_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected)
+    return app
+
+
+# --- answers to failures --------------------------------------------------------------------------
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def _request_error(request: Request, exc: RequestError) -> JSONResponse:
+    return _error(exc.status, exc.message)
+
+
+async def _input_error(request: Request, exc: InputError) -> JSONResponse:
+    problems = list(exc.problems)
+    more = f" (and {len(problems) - MAX_PROBLEMS} more)" if len(problems) > MAX_PROBLEMS else ""
+    return _error(422, "; ".join(problems[:MAX_PROBLEMS]) + more)
+
+
+async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    return JSONResponse({"error": f"{request.method} {request.url.path}: {exc.detail}"},
+                        status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first.get("loc", ()))
+    return _error(422, f"{where}: {first.get('msg', 'invalid')}")
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+    return _error(500, "internal error: the server logged it")
+
+
+def _answer(content: dict) -> Response:
+    """A prediction as JSON (orjson: a batch's probabilities in a fraction of json's time)."""
+    return Response(orjson.dumps(content), media_type="application/json")
+
+
+# --- the pieces of a request ----------------------------------------------------------------------
+def _bundle(request: Request, project: str):
+    bundles = request.app.state.bundles
+    if project not in bundles:
+        raise RequestError(404, f"unknown model {project!r} (serving {sorted(bundles)})")
+    return bundles[project]
+
+
+async def _body(request: Request) -> bytes:
+    """The body, refused (413) as soon as its declared or its actual length passes the cap."""
+    limit = request.app.state.limits.max_body_bytes
+    declared = request.headers.get("content-length")
+    too_large = f"request body larger than {limit} bytes"
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise RequestError(413, too_large)
+    chunks, size = [], 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise RequestError(413, too_large)
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise RequestError(400, "the client closed the connection before the body ended") \
+            from None
+    return b"".join(chunks)
+
+
+def _predict(bundle, frame) -> np.ndarray:
+    """Probabilities (float32 [n, k]); a row the model cannot score is the request's fault."""
+    proba = bundle.predict_proba(frame)
+    bad_rows = np.flatnonzero(~np.isfinite(proba).all(axis=1))
+    if bad_rows.size:
+        raise RequestError(422, f"rows {(bad_rows[:MAX_PROBLEMS] + 1).tolist()}: the model gives "
+                                "no finite probabilities (a missing value it cannot fill?)")
+    return proba
+
+
+def _v2_infer(project: str, bundle, body: bytes, max_rows: int) -> dict:
+    request = protocols.parse_json(body)
+    frame = protocols.v2_frame(bundle, request, max_rows)
+    protocols.request_id(request)
+    return protocols.v2_response(project, _predict(bundle, frame), bundle.classes, request)
+
+
+def _v1_predict(bundle, body: bytes, max_rows: int) -> dict:
+    request = protocols.parse_json(body)
+    frame = protocols.v1_frame(bundle, request, max_rows)
+    return protocols.v1_response(_predict(bundle, frame), bundle.classes)
+
+
+# --- Open Inference Protocol (V2) -----------------------------------------------------------------
+@router.get("/v2", tags=["v2"])
+def server_metadata() -> dict:
+    return {"name": "dlpipe", "version": "1", "extensions": []}
+
+
+@router.get("/v2/health/live", tags=["v2"])
+def live() -> dict:
+    return {"live": True}
+
+
+@router.get("/v2/health/ready", tags=["v2"])
+def ready() -> dict:
+    return {"ready": True}  # the bundles are loaded before the server listens
+
+
+@router.get("/v2/models/{project}", tags=["v2"])
+def model_metadata(request: Request, project: str) -> dict:
+    return protocols.v2_metadata(project, _bundle(request, project))
+
+
+@router.get("/v2/models/{project}/ready", tags=["v2"])
+def model_ready(request: Request, project: str) -> dict:
+    _bundle(request, project)
+    return {"name": project, "ready": True}
+
+
+@router.post("/v2/models/{project}/infer", tags=["v2"], openapi_extra=V2_BODY)
+async def infer(request: Request, project: str) -> Response:
+    bundle = _bundle(request, project)
+    body = await _body(request)
+    return _answer(await run_in_threadpool(_v2_infer, project, bundle, body,
+                                           request.app.state.limits.max_rows))
+
+
+# --- TensorFlow Serving REST (V1) -----------------------------------------------------------------
+@router.get("/v1/models/{project}", tags=["v1"])
+def model_status(request: Request, project: str) -> dict:
+    _bundle(request, project)
+    return {"model_version_status": [{"version": "1", "state": "AVAILABLE",
+                                      "status": {"error_code": "OK", "error_message": ""}}]}
+
+
+@router.post("/v1/models/{project}:predict", tags=["v1"], openapi_extra=V1_BODY)
+async def predict(request: Request, project: str) -> Response:
+    bundle = _bundle(request, project)
+    body = await _body(request)
+    return _answer(await run_in_threadpool(_v1_predict, bundle, body,
+                                           request.app.state.limits.max_rows))

@@ -1,0 +1,186 @@
+"""JSON values to table columns: what a request sends, checked before any of it reaches a model.
+
+Each function names the input and the 1-based row of the first value it refuses. ``null`` and
+``NaN`` mean a missing value (the bundle's schema check decides whether the column may miss
+one); ``Infinity`` and text in a numeric input are refused here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+NUMBER_TYPES = ("FP64", "FP32", "FP16", "INT64", "INT32", "INT16", "INT8", "UINT64", "UINT32",
+                "UINT16", "UINT8")
+
+
+class RequestError(Exception):
+    """A request the server cannot answer: the HTTP status and one line for the client."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def bad(message: str) -> RequestError:
+    return RequestError(400, message)
+
+
+@dataclass(frozen=True)
+class Column:
+    """A feature column as the protocols show it: its name, kind, the V2 datatype it is sent
+    as (FP64, INT64, BOOL or BYTES) and the pandas dtype it had in training."""
+
+    name: str
+    kind: str
+    datatype: str
+    dtype: str
+
+    @property
+    def sendable(self) -> tuple[str, ...]:
+        """The V2 datatypes a request may send it as: any number type for a number; a
+        category that is a number also as text (the encoder compares categories as text)."""
+        if self.datatype not in ("FP64", "INT64"):
+            return (self.datatype,)
+        return NUMBER_TYPES + (("BYTES",) if self.kind == "categorical" else ())
+
+    def convert(self, values, where: str, shape: tuple[int, ...],
+                datatype: str | None = None) -> np.ndarray:
+        """``values`` (nested lists of ``shape``) as this column's values, flat; ``datatype``
+        as sent (default: the column's own)."""
+        datatype = datatype or self.datatype
+        if datatype == "BYTES":
+            return texts(values, where, shape)
+        if datatype == "BOOL":
+            return booleans(values, where, shape)
+        # a category keeps its training dtype (1, not 1.0, is the category "1")
+        dtype = self.dtype if self.kind == "categorical" else "float64"
+        return numbers(values, where, shape, dtype).reshape(-1)
+
+
+def datatype_of(kind: str, dtype: str) -> str:
+    """The V2 datatype a column of ``kind`` and training ``dtype`` is sent as."""
+    try:
+        found = np.dtype(dtype).kind
+    except TypeError:  # a pandas dtype: "category", "string", "Int64", "boolean"
+        found = {"Int": "i", "UIn": "u", "Flo": "f", "boo": "b"}.get(dtype[:3], "O")
+    if found == "b":
+        return "BOOL"
+    if kind == "numeric" or found in "iuf":
+        return "INT64" if found in "iu" else "FP64"
+    return "BYTES"
+
+
+def _row(flat_index: int, shape: tuple[int, ...]) -> int:
+    width = math.prod(shape[1:]) or 1
+    return flat_index // width + 1
+
+
+def _refuse(where: str, index: int, shape: tuple[int, ...], expected: str, value) -> RequestError:
+    text = repr(value) if not isinstance(value, (list, dict)) else type(value).__name__
+    if len(text) > 40:
+        text = text[:37] + "..."
+    return bad(f"{where}, row {_row(index, shape)}: expected {expected}, got {text}")
+
+
+def _array(values, where: str, shape: tuple[int, ...]) -> np.ndarray:
+    """``values`` as an array of ``shape`` (nested lists or flat, row-major)."""
+    if not isinstance(values, list):
+        raise bad(f"{where}: expected a list of values, got {type(values).__name__}")
+    try:
+        array = np.asarray(values)
+    except (ValueError, TypeError, OverflowError, RecursionError):
+        raise bad(f"{where}: the data is ragged (lists of different lengths)") from None
+    if array.size != math.prod(shape):
+        raise bad(f"{where}: shape {list(shape)} holds {math.prod(shape)} values, the data has "
+                  f"{array.size}")
+    return array.reshape(shape)
+
+
+def _leaves(values) -> list:
+    """Nested lists flattened, row-major (the request's own values, not numpy's text of them)."""
+    if not isinstance(values, list):
+        return [values]
+    return [leaf for value in values for leaf in _leaves(value)]
+
+
+def numbers(values, where: str, shape: tuple[int, ...], dtype: str = "float64") -> np.ndarray:
+    """Numbers of ``shape``: float64 with NaN for missing ones, or ``dtype`` when that is an
+    integer dtype and every value is a whole number within its range."""
+    array = _array(values, where, shape)
+    if array.dtype.kind in "iu" and _integer(dtype) and not _has_bool(values):
+        info = np.iinfo(dtype)
+        if array.size == 0 or (array.min() >= info.min and array.max() <= info.max):
+            return array.astype(dtype)
+    if array.dtype.kind in "iuf" and not _has_bool(values):
+        array = array.astype(np.float64)
+    else:
+        array = _slow_numbers(_leaves(values), where, shape).reshape(shape)
+    infinite = np.flatnonzero(np.isinf(array))
+    if infinite.size:
+        raise _refuse(where, int(infinite[0]), shape, "a finite number",
+                      float(array.flat[infinite[0]]))
+    return array
+
+
+def _has_bool(values: list) -> bool:
+    """Whether a true or false hides among numbers (numpy would read it as 1 or 0)."""
+    kinds = set(map(type, values))
+    return bool in kinds or list in kinds and any(_has_bool(v) for v in values
+                                                  if type(v) is list)
+
+
+def _integer(dtype: str) -> bool:
+    try:
+        return np.dtype(dtype).kind in "iu"
+    except TypeError:  # a pandas dtype ("Int64", "category")
+        return False
+
+
+def _slow_numbers(flat: list, where: str, shape: tuple[int, ...]) -> np.ndarray:
+    """Element by element: numbers and null (missing) only; true/false and text refused."""
+    out = np.empty(len(flat), dtype=np.float64)
+    for index, value in enumerate(flat):
+        if value is None:
+            out[index] = np.nan
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            try:
+                out[index] = float(value)
+            except OverflowError:
+                raise _refuse(where, index, shape, "a finite number", value) from None
+        else:
+            raise _refuse(where, index, shape, "a number or null", value)
+    return out
+
+
+def texts(values, where: str, shape: tuple[int, ...]) -> np.ndarray:
+    """Strings of ``shape`` (null: missing), flat, as an object array."""
+    flat = _flat(values, where, shape)
+    for index, value in enumerate(flat):
+        if value is not None and not isinstance(value, str):
+            raise _refuse(where, index, shape, "a string or null", value)
+    return np.array(flat, dtype=object)
+
+
+def booleans(values, where: str, shape: tuple[int, ...]) -> np.ndarray:
+    """true/false of ``shape`` (null: missing), flat, as an object array."""
+    flat = _flat(values, where, shape)
+    for index, value in enumerate(flat):
+        if value is not None and not isinstance(value, bool):
+            raise _refuse(where, index, shape, "true, false or null", value)
+    return np.array(flat, dtype=object)
+
+
+def _flat(values, where: str, shape: tuple[int, ...]) -> list:
+    """``values`` flattened, a 1-d shape's only (``[n]`` or ``[n, 1]``)."""
+    if not isinstance(values, list):
+        raise bad(f"{where}: expected a list of values, got {type(values).__name__}")
+    flat = [v[0] if isinstance(v, list) and len(v) == 1 else v for v in values] \
+        if len(shape) == 2 else values
+    if len(flat) != math.prod(shape):
+        raise bad(f"{where}: shape {list(shape)} holds {math.prod(shape)} values, the data has "
+                  f"{len(flat)}")
+    return flat

@@ -1,0 +1,381 @@
+"""The HTTP server: every endpoint of both protocols, every error path a request can take
+(always a 4xx JSON answer naming the field, never a 500), a fuzz of the infer endpoint, and the
+real server started by its CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dlpipe.params import ServeParams
+from dlpipe.serving.server import create_app
+
+LIMITS = ServeParams(host="127.0.0.1", port=8080, max_body_bytes=20_000, max_rows=50)
+
+
+@pytest.fixture(scope="module")
+def client(bundles):
+    return TestClient(create_app(bundles, LIMITS), raise_server_exceptions=False)
+
+
+def v2_inputs(bundle, frame: pd.DataFrame) -> list[dict]:
+    """One V2 tensor per feature column of ``frame``."""
+    types = {c["name"]: c["datatype"] for c in columns_metadata(bundle)}
+    return [{"name": name, "shape": [len(frame)], "datatype": types[name],
+             "data": [None if pd.isna(v) else v for v in frame[name].tolist()]}
+            for name in types]
+
+
+def columns_metadata(bundle) -> list[dict]:
+    from dlpipe.serving.protocols import v2_metadata
+
+    return v2_metadata("p", bundle)["inputs"]
+
+
+def records(frame: pd.DataFrame) -> list[dict]:
+    return [{k: None if pd.isna(v) else v for k, v in row.items()}
+            for row in frame.to_dict(orient="records")]
+
+
+def expected(bundle, frame: pd.DataFrame) -> tuple[list[str], np.ndarray]:
+    predicted = bundle.predict(frame)
+    proba = predicted[[f"proba_{c}" for c in bundle.classes]].to_numpy(np.float32)
+    return [str(label) for label in predicted["label"]], proba
+
+
+def infer(client, project: str, body) -> tuple[int, dict]:
+    answer = client.post(f"/v2/models/{project}/infer", json=body)
+    return answer.status_code, answer.json()
+
+
+# --- health and metadata --------------------------------------------------------------------------
+def test_health_and_server_metadata(client):
+    assert client.get("/v2/health/live").json() == {"live": True}
+    assert client.get("/v2/health/ready").json() == {"ready": True}
+    assert client.get("/v2").json()["name"] == "dlpipe"
+
+
+def test_model_metadata_lists_every_input_and_both_outputs(client, bundles):
+    meta = client.get("/v2/models/tab").json()
+    schema = bundles["tab"].schema
+    assert [i["name"] for i in meta["inputs"]] == [c.name for c in schema.columns]
+    assert {i["datatype"] for i in meta["inputs"]} <= {"FP64", "INT64", "BYTES"}
+    assert all(i["shape"] == [-1] for i in meta["inputs"])
+    k = len(bundles["tab"].classes)
+    assert meta["outputs"] == [{"name": "label", "datatype": "BYTES", "shape": [-1]},
+                               {"name": "probabilities", "datatype": "FP32", "shape": [-1, k]}]
+    image = client.get("/v2/models/img").json()
+    assert image["inputs"] == [{"name": "input", "datatype": "FP32",
+                                "shape": [-1, len(bundles["img"].schema.columns)]}]
+
+
+def test_model_ready_and_status(client):
+    assert client.get("/v2/models/tab/ready").json() == {"name": "tab", "ready": True}
+    assert client.get("/v1/models/tab").json()["model_version_status"][0]["state"] == \
+        "AVAILABLE"
+
+
+@pytest.mark.parametrize("method, path", [
+    ("get", "/v2/models/nope"), ("get", "/v2/models/nope/ready"), ("get", "/v1/models/nope"),
+    ("post", "/v2/models/nope/infer"), ("post", "/v1/models/nope:predict")])
+def test_an_unknown_project_is_404(client, method, path):
+    answer = getattr(client, method)(path)
+    assert answer.status_code == 404 and "unknown model 'nope'" in answer.json()["error"]
+
+
+def test_unknown_routes_and_methods_answer_json(client):
+    assert client.get("/v3/x").status_code == 404 and "error" in client.get("/v3/x").json()
+    answer = client.delete("/v2/health/live")
+    assert answer.status_code == 405 and "Method Not Allowed" in answer.json()["error"]
+
+
+def test_docs_and_openapi(client):
+    assert client.get("/docs").status_code == 200
+    paths = client.get("/openapi.json").json()["paths"]
+    assert "requestBody" in paths["/v2/models/{project}/infer"]["post"]
+    assert "/v1/models/{project}:predict" in paths
+
+
+# --- predictions ----------------------------------------------------------------------------------
+def test_v2_infer_equals_bundle_predict(client, bundles, tab_rows):
+    bundle = bundles["tab"]
+    status, body = infer(client, "tab", {"id": "r-1", "inputs": v2_inputs(bundle, tab_rows)})
+    assert status == 200, body
+    labels, proba = expected(bundle, tab_rows)
+    assert body["id"] == "r-1" and body["model_name"] == "tab"
+    label, probabilities = body["outputs"]
+    assert label == {"name": "label", "datatype": "BYTES", "shape": [len(tab_rows)],
+                     "data": labels}
+    assert probabilities["shape"] == list(proba.shape)
+    assert np.array_equal(np.float32(probabilities["data"]).reshape(proba.shape), proba)
+
+
+def test_v2_outputs_pick_what_comes_back(client, bundles, tab_rows):
+    request = {"inputs": v2_inputs(bundles["tab"], tab_rows),
+               "outputs": [{"name": "probabilities"}]}
+    status, body = infer(client, "tab", request)
+    assert status == 200 and [o["name"] for o in body["outputs"]] == ["probabilities"]
+    assert "id" not in body
+
+
+def test_v1_predict_equals_bundle_predict(client, bundles, tab_rows):
+    answer = client.post("/v1/models/tab:predict", json={"instances": records(tab_rows)})
+    assert answer.status_code == 200, answer.json()
+    labels, proba = expected(bundles["tab"], tab_rows)
+    predictions = answer.json()["predictions"]
+    assert [p["label"] for p in predictions] == labels
+    got = np.float32([[p["probabilities"][c] for c in bundles["tab"].classes]
+                      for p in predictions])
+    assert np.array_equal(got, proba)
+
+
+def test_v1_ignores_the_label_column(client, bundles, tab_rows):
+    rows = [{**row, "target": "whatever"} for row in records(tab_rows)]
+    assert client.post("/v1/models/tab:predict", json={"instances": rows}).status_code == 200
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_images_as_one_tensor(client, bundles, img_rows, nested):
+    bundle = bundles["img"]
+    pixels = img_rows.to_numpy(np.float64)
+    data = pixels.tolist() if nested else pixels.reshape(-1).tolist()
+    request = {"inputs": [{"name": "input", "shape": list(pixels.shape), "datatype": "FP32",
+                           "data": data}]}
+    status, body = infer(client, "img", request)
+    assert status == 200, body
+    labels, proba = expected(bundle, img_rows)
+    assert body["outputs"][0]["data"] == labels
+    assert np.array_equal(np.float32(body["outputs"][1]["data"]).reshape(proba.shape), proba)
+    v1 = client.post("/v1/models/img:predict", json={"instances": pixels.tolist()})
+    assert [p["label"] for p in v1.json()["predictions"]] == labels
+
+
+# --- refusals -------------------------------------------------------------------------------------
+def tensors(bundle, rows, **changes) -> list[dict]:
+    """The V2 tensors of ``rows`` with ``changes`` (column -> changed tensor fields, or None to
+    leave the tensor out)."""
+    out = []
+    for tensor in v2_inputs(bundle, rows):
+        change = changes.get(tensor["name"], {})
+        if change is not None:
+            out.append({**tensor, **change})
+    return out
+
+
+def refused(client, project: str, body, status: int, *words: str) -> str:
+    answer = client.post(f"/v2/models/{project}/infer", json=body) if not isinstance(
+        body, (bytes, str)) else client.post(f"/v2/models/{project}/infer", content=body)
+    assert answer.status_code == status, answer.json()
+    error = answer.json()["error"]
+    assert set(answer.json()) == {"error"} and "Traceback" not in error
+    for word in words:
+        assert word in error
+    return error
+
+
+def test_a_missing_input_is_named(client, bundles, tab_rows):
+    name = bundles["tab"].schema.columns[0].name
+    refused(client, "tab", {"inputs": tensors(bundles["tab"], tab_rows, **{name: None})}, 400,
+            f"input {name!r}: missing")
+
+
+def test_an_unknown_input_is_named(client, bundles, tab_rows):
+    extra = {"name": "colour", "shape": [len(tab_rows)], "datatype": "FP64",
+             "data": [1.0] * len(tab_rows)}
+    inputs = [*v2_inputs(bundles["tab"], tab_rows), extra]
+    refused(client, "tab", {"inputs": inputs}, 400, "input 'colour': unknown input")
+
+
+def test_a_wrong_datatype_is_named(client, bundles, tab_rows):
+    name = numeric_column(bundles["tab"])
+    refused(client, "tab", {"inputs": tensors(bundles["tab"], tab_rows,
+                                              **{name: {"datatype": "BYTES"}})},
+            400, f"input {name!r}: expected datatype FP64, got 'BYTES'")
+
+
+def numeric_column(bundle) -> str:
+    return next(c.name for c in bundle.schema.columns if c.kind == "numeric")
+
+
+def categorical_column(bundle) -> str:
+    return next(c.name for c in bundle.schema.columns if c.kind == "categorical")
+
+
+@pytest.mark.parametrize("value, words", [
+    ("tall", ["row 2", "expected a number or null, got 'tall'"]),
+    (True, ["row 2", "got True"]),
+    ([1.0], ["ragged"]),
+    ({"a": 1}, ["row 2", "got dict"])])
+def test_a_wrong_type_in_the_data_is_named_with_its_row(client, bundles, tab_rows, value,
+                                                        words):
+    name = numeric_column(bundles["tab"])
+    data = [1.0, value, *[1.0] * (len(tab_rows) - 2)]
+    refused(client, "tab", {"inputs": tensors(bundles["tab"], tab_rows, **{name: {"data": data}})},
+            400, f"input {name!r}", *words)
+
+
+def test_a_number_where_text_is_expected_is_named(client, bundles, tab_rows):
+    name = categorical_column(bundles["tab"])
+    data = ["x", 3, *["x"] * (len(tab_rows) - 2)]
+    refused(client, "tab", {"inputs": tensors(bundles["tab"], tab_rows, **{name: {"data": data}})},
+            400, f"input {name!r}, row 2: expected a string or null, got 3")
+
+
+def test_an_unknown_category_is_422_naming_the_row(client, bundles, tab_rows):
+    name = categorical_column(bundles["tab"])
+    data = ["never-seen", *tab_rows[name].tolist()[1:]]
+    refused(client, "tab", {"inputs": tensors(bundles["tab"], tab_rows, **{name: {"data": data}})},
+            422, "row 1", repr(name), "never-seen")
+
+
+@pytest.mark.parametrize("shape, words", [
+    ([3], ["holds 3 values, the data has"]),
+    ([4, 2], ["expected shape [n]"]),
+    ([], ["shape: expected a list of sizes"]),
+    ("5", ["shape: expected a list of sizes"]),
+    ([-1], ["shape: expected a list of sizes"])])
+def test_a_wrong_shape_is_named(client, bundles, tab_rows, shape, words):
+    name = numeric_column(bundles["tab"])
+    refused(client, "tab", {"inputs": tensors(bundles["tab"], tab_rows,
+                                              **{name: {"shape": shape}})},
+            400, f"input {name!r}", *words)
+
+
+def test_inputs_of_different_lengths_are_refused(client, bundles, tab_rows):
+    name = numeric_column(bundles["tab"])
+    short = {"shape": [2], "data": tab_rows[name].tolist()[:2]}
+    refused(client, "tab", {"inputs": tensors(bundles["tab"], tab_rows, **{name: short})}, 400,
+            f"input {name!r} has 2", "the same number of rows")
+
+
+@pytest.mark.parametrize("shape", [[2, 3], [3, 5], [3]])
+def test_an_image_of_the_wrong_size_is_refused(client, shape):
+    data = np.zeros(shape).tolist()
+    refused(client, "img", {"inputs": [{"name": "input", "shape": shape, "datatype": "FP32",
+                                        "data": data}]}, 400, "input 'input': expected shape")
+
+
+def test_ragged_data_is_refused(client, bundles):
+    width = len(bundles["img"].schema.columns)
+    data = [[0.0] * width, [0.0] * (width - 1)]
+    refused(client, "img", {"inputs": [{"name": "input", "shape": [2, width],
+                                        "datatype": "FP32", "data": data}]}, 400, "ragged")
+
+
+def test_nan_where_training_had_none_is_422_naming_the_cell(client, bundles, tab_rows):
+    name = numeric_column(bundles["tab"])
+    body = json.dumps({"inputs": tensors(bundles["tab"], tab_rows)})
+    body = body.replace(json.dumps(tab_rows[name].tolist())[:-1],
+                        json.dumps([float("nan"), *tab_rows[name].tolist()[1:]])[:-1])
+    assert "NaN" in body
+    refused(client, "tab", body, 422, "row 1", repr(name), "missing")
+
+
+def test_infinity_is_refused_naming_the_cell(client, bundles, tab_rows):
+    name = numeric_column(bundles["tab"])
+    rows = records(tab_rows)
+    rows[2][name] = float("inf")
+    answer = client.post("/v1/models/tab:predict", content=json.dumps({"instances": rows}))
+    assert answer.status_code == 400
+    assert answer.json()["error"] == f"column {name!r}, row 3: expected a finite number, got inf"
+
+
+@pytest.mark.parametrize("body, words", [
+    (b"", ["empty body"]), (b"  \n", ["empty body"]),
+    (b'{"inputs": [', ["malformed JSON", "line 1 column 13"]),
+    (b"\xff\xfe", ["not UTF-8"]), (b"[" * 100_00 + b"]" * 100_00, []),
+    (b"[1, 2]", ["expected a JSON object with 'inputs', got list"]),
+    (b'{"inputs": []}', ["inputs: expected a non-empty list"]),
+    (b'{"inputs": [7]}', ["inputs[0]: expected an object"]),
+    (b'{"inputs": [{"name": 1}]}', ["inputs[0].name: expected a string"]),
+    (b'{"inputs": [{"name": "x"}]}', ["input 'x': missing 'shape'"]),
+    (b'{"id": 5, "inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP32", '
+     b'"data": [0, 0, 0, 0]}]}', ["id: expected a string"])])
+def test_malformed_bodies_are_400(client, body, words):
+    refused(client, "img", body, 400, *words)
+
+
+def test_v1_refusals_name_the_row_and_column(client, bundles, tab_rows):
+    rows = records(tab_rows)
+    name = numeric_column(bundles["tab"])
+    del rows[1][name]
+    for body, words in [
+            ({"instances": rows}, ["row 2 (instances[1]): missing column", repr(name)]),
+            ({"instances": [{**records(tab_rows)[0], "colour": 1}]}, ["unknown column 'colour'"]),
+            ({"instances": [3]}, ["row 1 (instances[0]): expected an object"]),
+            ({"instances": []}, ["no rows"]), ({"rows": []}, ["instances: expected a list"])]:
+        answer = client.post("/v1/models/tab:predict", json=body)
+        assert answer.status_code == 400 and all(w in answer.json()["error"] for w in words), \
+            answer.json()
+
+
+def test_too_many_rows_is_413(client, bundles, tab_rows):
+    rows = records(tab_rows.iloc[[0] * (LIMITS.max_rows + 1)])
+    answer = client.post("/v1/models/tab:predict", json={"instances": rows})
+    assert answer.status_code == 413 and "at most 50 per request" in answer.json()["error"]
+    n = LIMITS.max_rows + 1
+    body = {"inputs": [{"name": "input", "shape": [n, 4], "datatype": "FP32", "data": []}]}
+    refused(client, "img", body, 413, "51 rows, at most 50")
+
+
+def test_an_oversized_body_is_413_by_its_length_and_by_its_bytes(client):
+    big = b'{"inputs": [' + b" " * LIMITS.max_body_bytes + b"]}"
+    refused(client, "img", big, 413, "larger than 20000 bytes")
+    chunks = iter([big[:1000], big[1000:]])  # no Content-Length: counted as it arrives
+    answer = client.post("/v2/models/img/infer", content=chunks)
+    assert answer.status_code == 413
+
+
+def test_the_server_keeps_serving_after_an_unexpected_failure(bundles, tab_rows):
+    class Broken:
+        schema, classes = bundles["tab"].schema, bundles["tab"].classes
+
+        def predict_proba(self, frame):
+            raise RuntimeError("a bug, not the request's fault")
+
+    app = create_app({"broken": Broken(), "tab": bundles["tab"]}, LIMITS)
+    client = TestClient(app, raise_server_exceptions=False)
+    body = {"inputs": v2_inputs(bundles["tab"], tab_rows)}
+    answer = client.post("/v2/models/broken/infer", json=body)
+    assert answer.status_code == 500
+    assert answer.json() == {"error": "internal error: the server logged it"}
+    assert client.post("/v2/models/tab/infer", json=body).status_code == 200
+
+
+# --- fuzz -----------------------------------------------------------------------------------------
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=6) | st.dictionaries(st.text(max_size=8), inner,
+                                                                max_size=6),
+    max_leaves=40)
+
+
+def fuzz_tensor(names: list[str]):
+    size = st.integers(min_value=-1, max_value=6)
+    return st.fixed_dictionaries({}, optional={
+        "name": st.sampled_from([*names, "input", "x"]) | JSON,
+        "shape": st.lists(size, max_size=3) | JSON,
+        "datatype": st.sampled_from(["FP64", "FP32", "INT64", "BYTES", "BOOL", "X"]) | JSON,
+        "data": st.lists(st.floats() | st.integers() | st.text(max_size=3) | st.none()
+                         | st.lists(st.floats(), max_size=4), max_size=8) | JSON,
+    })
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_fuzz_infer_never_answers_5xx(client, bundles, data):
+    project = data.draw(st.sampled_from(["tab", "img"]))
+    names = [c.name for c in bundles[project].schema.columns][:6]
+    body = data.draw(JSON | st.fixed_dictionaries(
+        {"inputs": st.lists(fuzz_tensor(names), max_size=len(names) + 1)},
+        optional={"id": JSON, "outputs": JSON}))
+    for url in (f"/v2/models/{project}/infer", f"/v1/models/{project}:predict"):
+        answer = client.post(url, content=json.dumps(body))
+        assert answer.status_code < 500, (body, answer.json())
+        assert answer.status_code == 200 or set(answer.json()) == {"error"}
