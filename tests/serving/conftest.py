@@ -1,90 +1,55 @@
-"""Bundles for the server tests: small stand-ins with the Bundle interface (schema, classes,
-predict_proba raising InputError, predict)."""
+"""The tiny project "pets" (pets.py) trained by the real preprocess and train nodes and written
+as its bundle by the real catalog."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
-from dlpipe.errors import InputError
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    kind: str
-    dtype: str
-    nan: bool = False
-    categories: list | None = None
+from dlpipe.frames import with_target
+from pets import CLASSES, PROJECT, TARGET, raw_rows
+from support import feature_params, repo_params
 
 
 @dataclass
-class Schema:
-    columns: list
-    classes: list
-    input_width: int
-    image_shape: list | None = None
-    ignored: list = field(default_factory=lambda: ["target"])
+class Trained:
+    root: Path  # holds models/pets/
+    model: object  # as fitted, before saving
+    transformer: object
+    train: pd.DataFrame  # the interim training part (label in "target")
+    test: pd.DataFrame
 
 
-class StandIn:
-    """A bundle whose 'model' is a fixed function of the numeric columns' sum."""
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory) -> Trained:
+    from dlpipe.params import CVParams, KerasModel
+    from dlpipe.pipeline import catalog
+    from dlpipe.serving import store
+    from dlpipe.stages.preprocess import preprocess
+    from dlpipe.stages.train import train
 
-    def __init__(self, schema: Schema):
-        self.schema = schema
-        self.classes = list(schema.classes)
-
-    def check(self, frame: pd.DataFrame) -> list[str]:
-        problems = []
-        for column in self.schema.columns:
-            values = frame[column.name]
-            if not column.nan:
-                problems += [f"row {row}, column {column.name!r}: missing value (training had "
-                             "none)" for row in np.flatnonzero(values.isna().to_numpy()) + 1]
-            if column.kind == "categorical":
-                problems += [f"row {row}, column {column.name!r}: unknown category {value!r}"
-                             for row, value in enumerate(values.tolist(), 1)
-                             if isinstance(value, str) and value not in column.categories]
-        return problems
-
-    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
-        problems = self.check(frame)
-        if problems:
-            raise InputError(problems)
-        numeric = [c.name for c in self.schema.columns if c.kind == "numeric"]
-        x = frame[numeric].fillna(0).to_numpy(np.float64).sum(axis=1)
-        logits = np.stack([np.sin(x * (k + 1)) for k in range(len(self.classes))], axis=1)
-        return (np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)).astype(np.float32)
-
-    def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
-        proba = self.predict_proba(frame)
-        out = pd.DataFrame({"label": np.asarray(self.classes, dtype=object)[proba.argmax(1)]})
-        for k, name in enumerate(self.classes):
-            out[f"proba_{name}"] = proba[:, k]
-        return out
-
-
-@pytest.fixture(scope="module")
-def bundles():
-    tab = StandIn(Schema([Column("a", "numeric", "float64"),
-                          Column("b", "numeric", "int64", nan=True),
-                          Column("c", "categorical", "object", categories=["x", "y"])],
-                         ["p", "q", "r"], 3))
-    img = StandIn(Schema([Column(f"pixel{i}", "numeric", "uint8") for i in range(1, 5)],
-                         ["0", "1"], 4, image_shape=[2, 2, 1]))
-    return {"tab": tab, "img": img}
+    table = with_target(raw_rows(), TARGET, "pets.csv")
+    train_part, test_part = table.iloc[:72].reset_index(drop=True), table.iloc[72:].reset_index(
+        drop=True)
+    features = feature_params(drop=["id"])
+    prepared = preprocess(train_part, test_part, features)
+    spec = {**repo_params()["defaults"]["model"], "units": 8, "epochs": 5, "patience": 2,
+            "learning_rate": 0.05}
+    out = train(train_part, prepared["train"], prepared["transformer"], prepared["names"],
+                {"model": KerasModel.model_validate(spec).model_dump()}, seed=0,
+                features=features, cv=CVParams(folds=2, max_rows=None, metrics=["accuracy"]),
+                target=TARGET, project=PROJECT)
+    root = tmp_path_factory.mktemp("repo")
+    catalog.write(root / "models" / PROJECT, out["bundle"])
+    return Trained(root, out["bundle"][store.MODEL], out["bundle"][store.TRANSFORMER],
+                   train_part, test_part)
 
 
 @pytest.fixture
-def tab_rows():
-    return pd.DataFrame({"a": [0.1, 0.5, 2.0, 3.0], "b": [1.0, np.nan, 3.0, 4.0],
-                         "c": ["x", "y", "x", "y"]})
-
-
-@pytest.fixture
-def img_rows():
-    return pd.DataFrame(np.arange(12).reshape(3, 4) * 20.0,
-                        columns=[f"pixel{i}" for i in range(1, 5)])
+def rows() -> pd.DataFrame:
+    """Fresh rows in the user's layout (ID and label columns included), none of them bad."""
+    frame = raw_rows(12, seed=7)
+    return frame.assign(size=frame["size"].fillna(1.0), colour=frame["colour"].fillna("red"))
