@@ -1,6 +1,7 @@
 """``python -m dlpipe STAGE PROJECT``: load and validate params, then run one stage's job.
 ``python -m dlpipe add NAME --file PATH --target COLUMN`` adds a project from a CSV file.
 ``python -m dlpipe predict PROJECT --input ROWS --output FILE`` predicts with a project's bundle.
+``python -m dlpipe serve [PROJECT ...]`` serves the projects' bundles over HTTP.
 
 Known failures (bad params, missing or corrupt data, no network) print one line and exit 2; any
 failure's traceback is kept in the stage's log file.
@@ -27,7 +28,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="dlpipe", description=__doc__.splitlines()[0],
         epilog="dlpipe add NAME --file PATH --target COLUMN: add a project from a CSV file "
                "(dlpipe add --help); dlpipe predict PROJECT --input ROWS --output FILE: predict "
-               "with the project's trained bundle (dlpipe predict --help)")
+               "with the project's trained bundle (dlpipe predict --help); dlpipe serve "
+               "[PROJECT ...]: serve bundles over HTTP (dlpipe serve --help)")
     parser.add_argument("stage", choices=[s.name for s in STAGES] + ["dag"],
                         help="stage to run, or 'dag' to write dvc.yaml from the stage table")
     parser.add_argument("project", nargs="?", default=None,
@@ -149,6 +151,10 @@ def main(argv: list[str] | None = None) -> int:
         return _add(argv[1:])
     if argv[:1] == ["predict"]:
         return _predict(argv[1:])
+    if argv[:1] == ["serve"]:
+        from dlpipe.serving.command import serve
+
+        return serve(argv[1:])
     args = _parser().parse_args(argv)
     from dlpipe import logs
 

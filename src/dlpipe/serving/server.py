@@ -10,7 +10,6 @@ and answered 500 without one.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import numpy as np
 import orjson
@@ -21,7 +20,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
-from dlpipe.errors import DataError, InputError
+from dlpipe.errors import InputError
 from dlpipe.params import ServeParams
 from dlpipe.serving import protocols
 from dlpipe.serving.docs import V1_BODY, V2_BODY
@@ -30,33 +29,6 @@ from dlpipe.serving.values import RequestError
 log = logging.getLogger("dlpipe.serve")
 MAX_PROBLEMS = 10  # schema problems listed in one answer; the rest are counted
 router = APIRouter()
-
-
-def load(projects: list[str], root: str | Path = ".") -> dict:
-    """The bundles of ``projects`` under ``root``, or of every project with a bundle under
-    ``root/models`` if none is named; each network called once, so the first request is as
-    fast as the others."""
-    from dlpipe.serving.bundle import load_bundle
-    from dlpipe.serving.store import SCHEMA
-
-    names = projects or sorted(p.parent.name for p in Path(root, "models").glob(f"*/{SCHEMA}"))
-    if not names:
-        raise DataError(f"{Path(root, 'models')}: no model bundle to serve (the train stage "
-                        "writes one per project: `make run`, or `python -m dlpipe train "
-                        "PROJECT`)")
-    bundles = {name: load_bundle(name, root) for name in dict.fromkeys(names)}
-    for bundle in bundles.values():
-        bundle.model(np.zeros((1, bundle.schema.input_width), np.float32), training=False)
-    log.info("serving %s", ", ".join(bundles))
-    return bundles
-
-
-def run(app: FastAPI, host: str, port: int, access_log: bool = False) -> None:
-    """Serve ``app`` until SIGINT or SIGTERM (uvicorn, one process)."""
-    import uvicorn
-
-    uvicorn.run(app, host=host, port=port, workers=1, access_log=access_log,
-                log_level="info")
 
 
 def create_app(bundles: dict, limits: ServeParams) -> FastAPI:
@@ -80,7 +52,10 @@ def _error(status: int, message: str) -> JSONResponse:
 
 
 async def _request_error(request: Request, exc: RequestError) -> JSONResponse:
-    return _error(exc.status, exc.message)
+    answer = _error(exc.status, exc.message)
+    if exc.close:  # else the server would wait for the rest of a body nobody reads
+        answer.headers["Connection"] = "close"
+    return answer
 
 
 async def _input_error(request: Request, exc: InputError) -> JSONResponse:
@@ -124,13 +99,13 @@ async def _body(request: Request) -> bytes:
     declared = request.headers.get("content-length")
     too_large = f"request body larger than {limit} bytes"
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise RequestError(413, too_large)
+        raise RequestError(413, too_large, close=True)
     chunks, size = [], 0
     try:
         async for chunk in request.stream():
             size += len(chunk)
             if size > limit:
-                raise RequestError(413, too_large)
+                raise RequestError(413, too_large, close=True)
             chunks.append(chunk)
     except ClientDisconnect:
         raise RequestError(400, "the client closed the connection before the body ended") \

@@ -17,12 +17,14 @@ NUMBER_TYPES = ("FP64", "FP32", "FP16", "INT64", "INT32", "INT16", "INT8", "UINT
 
 
 class RequestError(Exception):
-    """A request the server cannot answer: the HTTP status and one line for the client."""
+    """A request the server cannot answer: the HTTP status and one line for the client;
+    ``close`` when the connection cannot carry another request (a body left unread)."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, close: bool = False):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.close = close
 
 
 def bad(message: str) -> RequestError:

@@ -1,0 +1,76 @@
+"""``python -m dlpipe serve [PROJECT ...]``: load the bundles, then serve them with uvicorn (one
+process) until SIGINT or SIGTERM. Bad params or a missing bundle print one line and exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from dlpipe.errors import DataError, DlpipeError, ParamsError
+from dlpipe.params import load_params
+
+log = logging.getLogger("dlpipe.serve")
+EXIT_USAGE = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dlpipe serve", description="Serve the projects' inference bundles over HTTP: the "
+        "Open Inference Protocol (/v2/...), TensorFlow Serving's REST predict (/v1/...) and "
+        "docs at /docs. Stop it with Ctrl-C or SIGTERM.")
+    parser.add_argument("projects", nargs="*", metavar="PROJECT",
+                        help="projects to serve (default: every project with a bundle under "
+                             "models/)")
+    parser.add_argument("--host", default=None, help="address to listen on (default serve.host)")
+    parser.add_argument("--port", type=int, default=None, help="port (default serve.port)")
+    parser.add_argument("--params", default="params.yaml",
+                        help="params file: its serve section (default params.yaml)")
+    parser.add_argument("--root", default=".", help="the repository holding models/ (default .)")
+    parser.add_argument("--access-log", action="store_true", help="log every request")
+    return parser
+
+
+def serve(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        limits = load_params(args.params).serve
+        port = limits.port if args.port is None else args.port
+        if not 0 < port < 65536:
+            raise ParamsError(f"--port: expected a port 1..65535, got {port}")
+        from dlpipe.serving.server import create_app
+
+        app = create_app(load(args.projects, args.root), limits)
+    except DlpipeError as exc:
+        print(f"dlpipe: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    import uvicorn
+
+    uvicorn.run(app, host=args.host or limits.host, port=port, workers=1,
+                access_log=args.access_log, log_level="info")
+    return 0
+
+
+def load(projects: list[str], root: str | Path = ".") -> dict:
+    """The bundles of ``projects`` under ``root``, or of every project with a bundle under
+    ``root/models`` if none is named; each network called once, so that the first request is
+    as fast as the others."""
+    from dlpipe.serving.bundle import BUNDLE_DIR, load_bundle
+    from dlpipe.serving.store import SCHEMA
+
+    found = sorted(p.parent.name for p in Path(root).glob(BUNDLE_DIR.format(project="*") +
+                                                          f"/{SCHEMA}"))
+    names = list(dict.fromkeys(projects)) or found
+    if not names:
+        raise DataError(f"{Path(root) / BUNDLE_DIR.format(project='*')}: no model bundle to "
+                        "serve (the train stage writes one per project: `make run`, or "
+                        "`python -m dlpipe train PROJECT`)")
+    bundles = {name: load_bundle(name, root) for name in names}
+    for bundle in bundles.values():
+        bundle.model(np.zeros((1, bundle.schema.input_width), np.float32), training=False)
+    log.info("serving %s", ", ".join(bundles))
+    return bundles
