@@ -5,7 +5,15 @@ real server started by its CLI."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
 
+import httpx
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,10 +21,66 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dlpipe.frames import with_target
 from dlpipe.params import ServeParams
+from dlpipe.serving.bundle import load_bundle
 from dlpipe.serving.server import create_app
+from pets import PROJECT
+from support import ROOT, feature_params, repo_params
 
 LIMITS = ServeParams(host="127.0.0.1", port=8080, max_body_bytes=20_000, max_rows=50)
+PIXELS = [f"pixel{i}" for i in range(1, 17)]  # "digits": 4x4 images of 3 classes
+
+
+def pixel_rows(n: int, seed: int) -> pd.DataFrame:
+    """Images whose class is the brightest quarter of the top rows (0, 1) or none (2)."""
+    rng = np.random.default_rng(seed)
+    kind = np.arange(n) % 3
+    images = rng.integers(0, 60, (n, 4, 4))
+    images[kind == 0, :2, :2] += 180
+    images[kind == 1, :2, 2:] += 180
+    frame = pd.DataFrame(images.reshape(n, 16).astype(np.uint8), columns=PIXELS)
+    return frame.assign(digit=np.array(["zero", "one", "two"])[kind])
+
+
+@pytest.fixture(scope="module")
+def digits_root(tmp_path_factory, trained):
+    """The pets bundle and an image project's bundle, trained by the real nodes, in one
+    repository."""
+    from dlpipe.params import CVParams, KerasModel
+    from dlpipe.pipeline import catalog
+    from dlpipe.stages.preprocess import preprocess
+    from dlpipe.stages.train import train
+
+    table = with_target(pixel_rows(90, seed=0), "digit", "digits.csv")
+    train_part, test_part = table.iloc[:72], table.iloc[72:].reset_index(drop=True)
+    features = feature_params(scaler="pixel")
+    prepared = preprocess(train_part, test_part, features)
+    spec = {**repo_params()["defaults"]["model"], "units": 8, "epochs": 5, "patience": 2,
+            "learning_rate": 0.05, "image_shape": [4, 4, 1]}
+    out = train(train_part, prepared["train"], prepared["transformer"], prepared["names"],
+                {"model": KerasModel.model_validate(spec).model_dump()}, seed=0,
+                features=features, cv=CVParams(folds=2, max_rows=None, metrics=["accuracy"]),
+                target="digit", project="digits")
+    root = tmp_path_factory.mktemp("served")
+    catalog.write(root / "models" / "digits", out["bundle"])
+    shutil.copytree(trained.root / "models" / PROJECT, root / "models" / PROJECT)
+    return root
+
+
+@pytest.fixture(scope="module")
+def bundles(digits_root):
+    return {name: load_bundle(name, digits_root) for name in (PROJECT, "digits")}
+
+
+@pytest.fixture
+def tab_rows(rows):
+    return rows.head(6)
+
+
+@pytest.fixture
+def img_rows():
+    return pixel_rows(5, seed=3).drop(columns="digit")
 
 
 @pytest.fixture(scope="module")
@@ -62,22 +126,22 @@ def test_health_and_server_metadata(client):
 
 
 def test_model_metadata_lists_every_input_and_both_outputs(client, bundles):
-    meta = client.get("/v2/models/tab").json()
-    schema = bundles["tab"].schema
+    meta = client.get("/v2/models/pets").json()
+    schema = bundles["pets"].schema
     assert [i["name"] for i in meta["inputs"]] == [c.name for c in schema.columns]
     assert {i["datatype"] for i in meta["inputs"]} <= {"FP64", "INT64", "BYTES"}
     assert all(i["shape"] == [-1] for i in meta["inputs"])
-    k = len(bundles["tab"].classes)
+    k = len(bundles["pets"].classes)
     assert meta["outputs"] == [{"name": "label", "datatype": "BYTES", "shape": [-1]},
                                {"name": "probabilities", "datatype": "FP32", "shape": [-1, k]}]
-    image = client.get("/v2/models/img").json()
+    image = client.get("/v2/models/digits").json()
     assert image["inputs"] == [{"name": "input", "datatype": "FP32",
-                                "shape": [-1, len(bundles["img"].schema.columns)]}]
+                                "shape": [-1, len(bundles["digits"].schema.columns)]}]
 
 
 def test_model_ready_and_status(client):
-    assert client.get("/v2/models/tab/ready").json() == {"name": "tab", "ready": True}
-    assert client.get("/v1/models/tab").json()["model_version_status"][0]["state"] == \
+    assert client.get("/v2/models/pets/ready").json() == {"name": "pets", "ready": True}
+    assert client.get("/v1/models/pets").json()["model_version_status"][0]["state"] == \
         "AVAILABLE"
 
 
@@ -104,11 +168,11 @@ def test_docs_and_openapi(client):
 
 # --- predictions ----------------------------------------------------------------------------------
 def test_v2_infer_equals_bundle_predict(client, bundles, tab_rows):
-    bundle = bundles["tab"]
-    status, body = infer(client, "tab", {"id": "r-1", "inputs": v2_inputs(bundle, tab_rows)})
+    bundle = bundles["pets"]
+    status, body = infer(client, "pets", {"id": "r-1", "inputs": v2_inputs(bundle, tab_rows)})
     assert status == 200, body
     labels, proba = expected(bundle, tab_rows)
-    assert body["id"] == "r-1" and body["model_name"] == "tab"
+    assert body["id"] == "r-1" and body["model_name"] == "pets"
     label, probabilities = body["outputs"]
     assert label == {"name": "label", "datatype": "BYTES", "shape": [len(tab_rows)],
                      "data": labels}
@@ -117,42 +181,42 @@ def test_v2_infer_equals_bundle_predict(client, bundles, tab_rows):
 
 
 def test_v2_outputs_pick_what_comes_back(client, bundles, tab_rows):
-    request = {"inputs": v2_inputs(bundles["tab"], tab_rows),
+    request = {"inputs": v2_inputs(bundles["pets"], tab_rows),
                "outputs": [{"name": "probabilities"}]}
-    status, body = infer(client, "tab", request)
+    status, body = infer(client, "pets", request)
     assert status == 200 and [o["name"] for o in body["outputs"]] == ["probabilities"]
     assert "id" not in body
 
 
 def test_v1_predict_equals_bundle_predict(client, bundles, tab_rows):
-    answer = client.post("/v1/models/tab:predict", json={"instances": records(tab_rows)})
+    answer = client.post("/v1/models/pets:predict", json={"instances": records(tab_rows)})
     assert answer.status_code == 200, answer.json()
-    labels, proba = expected(bundles["tab"], tab_rows)
+    labels, proba = expected(bundles["pets"], tab_rows)
     predictions = answer.json()["predictions"]
     assert [p["label"] for p in predictions] == labels
-    got = np.float32([[p["probabilities"][c] for c in bundles["tab"].classes]
+    got = np.float32([[p["probabilities"][c] for c in bundles["pets"].classes]
                       for p in predictions])
     assert np.array_equal(got, proba)
 
 
 def test_v1_ignores_the_label_column(client, bundles, tab_rows):
     rows = [{**row, "target": "whatever"} for row in records(tab_rows)]
-    assert client.post("/v1/models/tab:predict", json={"instances": rows}).status_code == 200
+    assert client.post("/v1/models/pets:predict", json={"instances": rows}).status_code == 200
 
 
 @pytest.mark.parametrize("nested", [False, True])
 def test_images_as_one_tensor(client, bundles, img_rows, nested):
-    bundle = bundles["img"]
+    bundle = bundles["digits"]
     pixels = img_rows.to_numpy(np.float64)
     data = pixels.tolist() if nested else pixels.reshape(-1).tolist()
     request = {"inputs": [{"name": "input", "shape": list(pixels.shape), "datatype": "FP32",
                            "data": data}]}
-    status, body = infer(client, "img", request)
+    status, body = infer(client, "digits", request)
     assert status == 200, body
     labels, proba = expected(bundle, img_rows)
     assert body["outputs"][0]["data"] == labels
     assert np.array_equal(np.float32(body["outputs"][1]["data"]).reshape(proba.shape), proba)
-    v1 = client.post("/v1/models/img:predict", json={"instances": pixels.tolist()})
+    v1 = client.post("/v1/models/digits:predict", json={"instances": pixels.tolist()})
     assert [p["label"] for p in v1.json()["predictions"]] == labels
 
 
@@ -180,27 +244,29 @@ def refused(client, project: str, body, status: int, *words: str) -> str:
 
 
 def test_a_missing_input_is_named(client, bundles, tab_rows):
-    name = bundles["tab"].schema.columns[0].name
-    refused(client, "tab", {"inputs": tensors(bundles["tab"], tab_rows, **{name: None})}, 400,
+    name = bundles["pets"].schema.columns[0].name
+    refused(client, "pets", {"inputs": tensors(bundles["pets"], tab_rows, **{name: None})}, 400,
             f"input {name!r}: missing")
 
 
 def test_an_unknown_input_is_named(client, bundles, tab_rows):
-    extra = {"name": "colour", "shape": [len(tab_rows)], "datatype": "FP64",
+    extra = {"name": "weight", "shape": [len(tab_rows)], "datatype": "FP64",
              "data": [1.0] * len(tab_rows)}
-    inputs = [*v2_inputs(bundles["tab"], tab_rows), extra]
-    refused(client, "tab", {"inputs": inputs}, 400, "input 'colour': unknown input")
+    inputs = [*v2_inputs(bundles["pets"], tab_rows), extra]
+    refused(client, "pets", {"inputs": inputs}, 400, "input 'weight': unknown input")
 
 
 def test_a_wrong_datatype_is_named(client, bundles, tab_rows):
-    name = numeric_column(bundles["tab"])
-    refused(client, "tab", {"inputs": tensors(bundles["tab"], tab_rows,
-                                              **{name: {"datatype": "BYTES"}})},
-            400, f"input {name!r}: expected datatype FP64, got 'BYTES'")
+    name = numeric_column(bundles["pets"])
+    datatype = {c["name"]: c["datatype"] for c in columns_metadata(bundles["pets"])}[name]
+    refused(client, "pets", {"inputs": tensors(bundles["pets"], tab_rows,
+                                               **{name: {"datatype": "BYTES"}})},
+            400, f"input {name!r}: expected datatype {datatype}, got 'BYTES'")
 
 
 def numeric_column(bundle) -> str:
-    return next(c.name for c in bundle.schema.columns if c.kind == "numeric")
+    """A numeric column training never missed a value of."""
+    return next(c.name for c in bundle.schema.columns if c.kind == "numeric" and not c.nan)
 
 
 def categorical_column(bundle) -> str:
@@ -214,74 +280,78 @@ def categorical_column(bundle) -> str:
     ({"a": 1}, ["row 2", "got dict"])])
 def test_a_wrong_type_in_the_data_is_named_with_its_row(client, bundles, tab_rows, value,
                                                         words):
-    name = numeric_column(bundles["tab"])
+    name = numeric_column(bundles["pets"])
     data = [1.0, value, *[1.0] * (len(tab_rows) - 2)]
-    refused(client, "tab", {"inputs": tensors(bundles["tab"], tab_rows, **{name: {"data": data}})},
+    refused(client, "pets", {"inputs": tensors(bundles["pets"], tab_rows,
+                                               **{name: {"data": data}})},
             400, f"input {name!r}", *words)
 
 
 def test_a_number_where_text_is_expected_is_named(client, bundles, tab_rows):
-    name = categorical_column(bundles["tab"])
+    name = categorical_column(bundles["pets"])
     data = ["x", 3, *["x"] * (len(tab_rows) - 2)]
-    refused(client, "tab", {"inputs": tensors(bundles["tab"], tab_rows, **{name: {"data": data}})},
+    refused(client, "pets", {"inputs": tensors(bundles["pets"], tab_rows,
+                                               **{name: {"data": data}})},
             400, f"input {name!r}, row 2: expected a string or null, got 3")
 
 
 def test_an_unknown_category_is_422_naming_the_row(client, bundles, tab_rows):
-    name = categorical_column(bundles["tab"])
+    name = categorical_column(bundles["pets"])
     data = ["never-seen", *tab_rows[name].tolist()[1:]]
-    refused(client, "tab", {"inputs": tensors(bundles["tab"], tab_rows, **{name: {"data": data}})},
+    refused(client, "pets", {"inputs": tensors(bundles["pets"], tab_rows,
+                                               **{name: {"data": data}})},
             422, "row 1", repr(name), "never-seen")
 
 
-@pytest.mark.parametrize("shape, words", [
-    ([3], ["holds 3 values, the data has"]),
-    ([4, 2], ["expected shape [n]"]),
-    ([], ["shape: expected a list of sizes"]),
-    ("5", ["shape: expected a list of sizes"]),
-    ([-1], ["shape: expected a list of sizes"])])
-def test_a_wrong_shape_is_named(client, bundles, tab_rows, shape, words):
-    name = numeric_column(bundles["tab"])
-    refused(client, "tab", {"inputs": tensors(bundles["tab"], tab_rows,
-                                              **{name: {"shape": shape}})},
+@pytest.mark.parametrize("change, words", [
+    (lambda n, data: {"data": data[:-1]}, ["holds 6 values, the data has 5"]),
+    (lambda n, data: {"shape": [n, 2], "data": data * 2}, ["expected shape [n], got [6, 2]"]),
+    (lambda n, data: {"shape": []}, ["shape: expected a list of sizes"]),
+    (lambda n, data: {"shape": "5"}, ["shape: expected a list of sizes"]),
+    (lambda n, data: {"shape": [-1]}, ["shape: expected a list of sizes"])])
+def test_a_wrong_shape_is_named(client, bundles, tab_rows, change, words):
+    name = numeric_column(bundles["pets"])
+    data = tab_rows[name].tolist()
+    refused(client, "pets", {"inputs": tensors(bundles["pets"], tab_rows,
+                                               **{name: change(len(data), data)})},
             400, f"input {name!r}", *words)
 
 
 def test_inputs_of_different_lengths_are_refused(client, bundles, tab_rows):
-    name = numeric_column(bundles["tab"])
+    name = numeric_column(bundles["pets"])
     short = {"shape": [2], "data": tab_rows[name].tolist()[:2]}
-    refused(client, "tab", {"inputs": tensors(bundles["tab"], tab_rows, **{name: short})}, 400,
-            f"input {name!r} has 2", "the same number of rows")
+    refused(client, "pets", {"inputs": tensors(bundles["pets"], tab_rows, **{name: short})}, 400,
+            f"input {name!r}: 2 rows", "the same number of rows")
 
 
-@pytest.mark.parametrize("shape", [[2, 3], [3, 5], [3]])
+@pytest.mark.parametrize("shape", [[2, 3], [3, 17], [3]])
 def test_an_image_of_the_wrong_size_is_refused(client, shape):
     data = np.zeros(shape).tolist()
-    refused(client, "img", {"inputs": [{"name": "input", "shape": shape, "datatype": "FP32",
+    refused(client, "digits", {"inputs": [{"name": "input", "shape": shape, "datatype": "FP32",
                                         "data": data}]}, 400, "input 'input': expected shape")
 
 
 def test_ragged_data_is_refused(client, bundles):
-    width = len(bundles["img"].schema.columns)
+    width = len(bundles["digits"].schema.columns)
     data = [[0.0] * width, [0.0] * (width - 1)]
-    refused(client, "img", {"inputs": [{"name": "input", "shape": [2, width],
+    refused(client, "digits", {"inputs": [{"name": "input", "shape": [2, width],
                                         "datatype": "FP32", "data": data}]}, 400, "ragged")
 
 
 def test_nan_where_training_had_none_is_422_naming_the_cell(client, bundles, tab_rows):
-    name = numeric_column(bundles["tab"])
-    body = json.dumps({"inputs": tensors(bundles["tab"], tab_rows)})
+    name = numeric_column(bundles["pets"])
+    body = json.dumps({"inputs": tensors(bundles["pets"], tab_rows)})
     body = body.replace(json.dumps(tab_rows[name].tolist())[:-1],
                         json.dumps([float("nan"), *tab_rows[name].tolist()[1:]])[:-1])
     assert "NaN" in body
-    refused(client, "tab", body, 422, "row 1", repr(name), "missing")
+    refused(client, "pets", body, 422, "row 1", repr(name), "missing")
 
 
 def test_infinity_is_refused_naming_the_cell(client, bundles, tab_rows):
-    name = numeric_column(bundles["tab"])
+    name = numeric_column(bundles["pets"])
     rows = records(tab_rows)
     rows[2][name] = float("inf")
-    answer = client.post("/v1/models/tab:predict", content=json.dumps({"instances": rows}))
+    answer = client.post("/v1/models/pets:predict", content=json.dumps({"instances": rows}))
     assert answer.status_code == 400
     assert answer.json()["error"] == f"column {name!r}, row 3: expected a finite number, got inf"
 
@@ -295,57 +365,57 @@ def test_infinity_is_refused_naming_the_cell(client, bundles, tab_rows):
     (b'{"inputs": [7]}', ["inputs[0]: expected an object"]),
     (b'{"inputs": [{"name": 1}]}', ["inputs[0].name: expected a string"]),
     (b'{"inputs": [{"name": "x"}]}', ["input 'x': missing 'shape'"]),
-    (b'{"id": 5, "inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP32", '
-     b'"data": [0, 0, 0, 0]}]}', ["id: expected a string"])])
+    (b'{"id": 5, "inputs": [{"name": "input", "shape": [1, 16], "datatype": "FP32", '
+     b'"data": [' + b"0, " * 15 + b'0]}]}', ["id: expected a string"])])
 def test_malformed_bodies_are_400(client, body, words):
-    refused(client, "img", body, 400, *words)
+    refused(client, "digits", body, 400, *words)
 
 
 def test_v1_refusals_name_the_row_and_column(client, bundles, tab_rows):
     rows = records(tab_rows)
-    name = numeric_column(bundles["tab"])
+    name = numeric_column(bundles["pets"])
     del rows[1][name]
     for body, words in [
             ({"instances": rows}, ["row 2 (instances[1]): missing column", repr(name)]),
-            ({"instances": [{**records(tab_rows)[0], "colour": 1}]}, ["unknown column 'colour'"]),
+            ({"instances": [{**records(tab_rows)[0], "weight": 1}]}, ["unknown column 'weight'"]),
             ({"instances": [3]}, ["row 1 (instances[0]): expected an object"]),
             ({"instances": []}, ["no rows"]), ({"rows": []}, ["instances: expected a list"])]:
-        answer = client.post("/v1/models/tab:predict", json=body)
+        answer = client.post("/v1/models/pets:predict", json=body)
         assert answer.status_code == 400 and all(w in answer.json()["error"] for w in words), \
             answer.json()
 
 
 def test_too_many_rows_is_413(client, bundles, tab_rows):
     rows = records(tab_rows.iloc[[0] * (LIMITS.max_rows + 1)])
-    answer = client.post("/v1/models/tab:predict", json={"instances": rows})
+    answer = client.post("/v1/models/pets:predict", json={"instances": rows})
     assert answer.status_code == 413 and "at most 50 per request" in answer.json()["error"]
     n = LIMITS.max_rows + 1
-    body = {"inputs": [{"name": "input", "shape": [n, 4], "datatype": "FP32", "data": []}]}
-    refused(client, "img", body, 413, "51 rows, at most 50")
+    body = {"inputs": [{"name": "input", "shape": [n, 16], "datatype": "FP32", "data": []}]}
+    refused(client, "digits", body, 413, "51 rows, at most 50")
 
 
 def test_an_oversized_body_is_413_by_its_length_and_by_its_bytes(client):
     big = b'{"inputs": [' + b" " * LIMITS.max_body_bytes + b"]}"
-    refused(client, "img", big, 413, "larger than 20000 bytes")
+    refused(client, "digits", big, 413, "larger than 20000 bytes")
     chunks = iter([big[:1000], big[1000:]])  # no Content-Length: counted as it arrives
-    answer = client.post("/v2/models/img/infer", content=chunks)
+    answer = client.post("/v2/models/digits/infer", content=chunks)
     assert answer.status_code == 413
 
 
 def test_the_server_keeps_serving_after_an_unexpected_failure(bundles, tab_rows):
     class Broken:
-        schema, classes = bundles["tab"].schema, bundles["tab"].classes
+        schema, classes = bundles["pets"].schema, bundles["pets"].classes
 
         def predict_proba(self, frame):
             raise RuntimeError("a bug, not the request's fault")
 
-    app = create_app({"broken": Broken(), "tab": bundles["tab"]}, LIMITS)
+    app = create_app({"broken": Broken(), "pets": bundles["pets"]}, LIMITS)
     client = TestClient(app, raise_server_exceptions=False)
-    body = {"inputs": v2_inputs(bundles["tab"], tab_rows)}
+    body = {"inputs": v2_inputs(bundles["pets"], tab_rows)}
     answer = client.post("/v2/models/broken/infer", json=body)
     assert answer.status_code == 500
     assert answer.json() == {"error": "internal error: the server logged it"}
-    assert client.post("/v2/models/tab/infer", json=body).status_code == 200
+    assert client.post("/v2/models/pets/infer", json=body).status_code == 200
 
 
 # --- fuzz -----------------------------------------------------------------------------------------
@@ -370,7 +440,7 @@ def fuzz_tensor(names: list[str]):
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_fuzz_infer_never_answers_5xx(client, bundles, data):
-    project = data.draw(st.sampled_from(["tab", "img"]))
+    project = data.draw(st.sampled_from(["pets", "digits"]))
     names = [c.name for c in bundles[project].schema.columns][:6]
     body = data.draw(JSON | st.fixed_dictionaries(
         {"inputs": st.lists(fuzz_tensor(names), max_size=len(names) + 1)},
@@ -379,3 +449,74 @@ def test_fuzz_infer_never_answers_5xx(client, bundles, data):
         answer = client.post(url, content=json.dumps(body))
         assert answer.status_code < 500, (body, answer.json())
         assert answer.status_code == 200 or set(answer.json()) == {"error"}
+
+
+# --- the command ----------------------------------------------------------------------------------
+def test_serve_refuses_a_missing_bundle_in_one_line(tmp_path, capsys):
+    from dlpipe.cli import main
+
+    params = str(ROOT / "params.yaml")
+    assert main(["serve", "--root", str(tmp_path), "--params", params]) == 2
+    assert "no model bundle to serve" in capsys.readouterr().err
+    assert main(["serve", "koala", "--root", str(tmp_path), "--params", params]) == 2
+    assert "no model bundle for project 'koala'" in capsys.readouterr().err
+    assert main(["serve", "--port", "0", "--root", str(tmp_path), "--params", params]) == 2
+    assert "--port: expected a port 1..65535, got 0" in capsys.readouterr().err
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served(digits_root):
+    """``python -m dlpipe serve`` (every bundle under the root) on a free port; its URL."""
+    port = free_port()
+    command = [sys.executable, "-m", "dlpipe", "serve", "--host", "127.0.0.1", "--port",
+               str(port), "--params", str(ROOT / "params.yaml"), "--root", str(digits_root)]
+    log = (digits_root / "serve.log").open("w")
+    server = subprocess.Popen(command, cwd=digits_root, stdout=log, stderr=subprocess.STDOUT,
+                              env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while not _ready(url):
+            assert server.poll() is None, (digits_root / "serve.log").read_text()
+            assert time.monotonic() < deadline, "not ready within 120 s"
+            time.sleep(0.25)
+        yield url
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+def _ready(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/v2/health/ready", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def test_the_real_server_predicts_what_the_bundle_predicts(served, bundles, tab_rows):
+    bundle = bundles[PROJECT]
+    labels, proba = expected(bundle, tab_rows)
+    with httpx.Client(base_url=served, timeout=30) as http:
+        assert http.get("/v2/models/digits/ready").json()["ready"] is True
+        answer = http.post(f"/v2/models/{PROJECT}/infer",
+                           json={"inputs": v2_inputs(bundle, tab_rows)}).json()
+        assert answer["outputs"][0]["data"] == labels
+        assert np.array_equal(np.float32(answer["outputs"][1]["data"]).reshape(proba.shape),
+                              proba)
+        v1 = http.post(f"/v1/models/{PROJECT}:predict",
+                       json={"instances": records(tab_rows)}).json()["predictions"]
+        assert [p["label"] for p in v1] == labels
+        bad = http.post(f"/v2/models/{PROJECT}/infer", content=b'{"inputs": [')
+        assert bad.status_code == 400 and "malformed JSON" in bad.json()["error"]
+        assert http.get("/v2/health/live").json() == {"live": True}
