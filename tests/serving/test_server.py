@@ -4,6 +4,7 @@ real server started by its CLI."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -504,10 +505,16 @@ def _ready(url: str) -> bool:
         return False
 
 
-def test_the_real_server_predicts_what_the_bundle_predicts(served, bundles, tab_rows):
+def test_the_real_server_predicts_what_the_bundle_predicts(served, bundles, tab_rows, img_rows):
     bundle = bundles[PROJECT]
     labels, proba = expected(bundle, tab_rows)
     with httpx.Client(base_url=served, timeout=30) as http:
+        pixels = img_rows.to_numpy().tolist()
+        images = http.post("/v2/models/digits/infer", json={"inputs": [
+            {"name": "input", "shape": [len(pixels), 16], "datatype": "FP32", "data": pixels}]})
+        image_proba = expected(bundles["digits"], img_rows)[1]
+        assert np.array_equal(np.float32(images.json()["outputs"][1]["data"]).reshape(
+            image_proba.shape), image_proba)
         assert http.get("/v2/models/digits/ready").json()["ready"] is True
         answer = http.post(f"/v2/models/{PROJECT}/infer",
                            json={"inputs": v2_inputs(bundle, tab_rows)}).json()
@@ -520,3 +527,30 @@ def test_the_real_server_predicts_what_the_bundle_predicts(served, bundles, tab_
         bad = http.post(f"/v2/models/{PROJECT}/infer", content=b'{"inputs": [')
         assert bad.status_code == 400 and "malformed JSON" in bad.json()["error"]
         assert http.get("/v2/health/live").json() == {"live": True}
+
+
+def test_a_served_network_runs_as_a_graph_with_the_same_numbers(bundles, tab_rows, img_rows):
+    from dlpipe.serving.command import Graph, as_graph
+
+    for bundle, rows in ((bundles[PROJECT], tab_rows), (bundles["digits"], img_rows)):
+        served = as_graph(bundle)
+        assert isinstance(served.model, Graph)
+        assert served.model.input_shape == bundle.model.input_shape
+        pd.testing.assert_frame_equal(served.predict(rows), bundle.predict(rows))
+
+
+def test_a_graph_that_differs_from_the_eager_network_is_not_served(bundles):
+    import tensorflow as tf
+
+    class Drifts:
+        """Eager and traced calls that disagree in the last bit."""
+
+        input_shape = bundles[PROJECT].model.input_shape
+
+        def __call__(self, x, training=False):
+            return x[:, :3] * (1.0 if tf.executing_eagerly() else 1.0 + 2.0**-20)
+
+    drifting = dataclasses.replace(bundles[PROJECT], model=Drifts())
+    from dlpipe.serving.command import as_graph
+
+    assert as_graph(drifting).model is drifting.model
