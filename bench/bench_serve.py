@@ -1,0 +1,289 @@
+"""The model server over real HTTP: single-row latency, throughput under 8 clients, one MNIST
+batch of 1000 images, and a load run with bad requests mixed in.
+
+Run it on a finished pipeline (``--root``, default the repository): the server is started by
+its CLI (``python -m dlpipe serve``, one process) on the bundles under ``<root>/models/``, on
+a free port of 127.0.0.1, and stopped by its pid at the end. Request rows are the projects'
+test rows (``<root>/data/interim/<project>/test.parquet``); inputs are named as the server's
+model metadata says. Prints each figure next to its target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import math
+import signal
+import socket
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from _common import PYTHON, REPO, env
+
+HOST = "127.0.0.1"
+TARGETS = {"p50": 5.0, "p99": 20.0, "rps": 300.0, "mnist": 0.5}  # ms, ms, req/s, s
+
+
+class Client:
+    """One keep-alive connection; reconnects after the server closes it."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.connection = http.client.HTTPConnection(HOST, port, timeout=30)
+
+    def call(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
+        try:
+            self.connection.request(method, path, body=body,
+                                    headers={"Content-Type": "application/json"})
+            answer = self.connection.getresponse()
+            data = answer.read()
+            if answer.getheader("connection", "").lower() == "close":
+                self.reconnect()
+            return answer.status, data
+        except (OSError, http.client.HTTPException):
+            self.reconnect()
+            raise
+
+    def reconnect(self) -> None:
+        self.connection.close()
+        self.connection = http.client.HTTPConnection(HOST, self.port, timeout=30)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def start(root: Path, projects: list[str], port: int, log: Path) -> subprocess.Popen:
+    command = [PYTHON, "-m", "dlpipe", "serve", *projects, "--host", HOST, "--port", str(port),
+               "--params", str(root / "params.yaml"), "--root", str(root)]
+    server = subprocess.Popen(command, cwd=root, env=env(), stdout=log.open("w"),
+                              stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the server exited ({server.returncode}):\n{log.read_text()}")
+        try:
+            if Client(port).call("GET", "/v2/health/ready")[0] == 200:
+                return server
+        except OSError:
+            time.sleep(0.2)
+    stop(server)
+    raise SystemExit(f"the server was not ready within 120 s:\n{log.read_text()}")
+
+
+def stop(server: subprocess.Popen) -> None:
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def rows(root: Path, project: str, n: int) -> pd.DataFrame:
+    return pd.read_parquet(root / "data" / "interim" / project / "test.parquet").head(n)
+
+
+def v2_body(metadata: dict, frame: pd.DataFrame) -> bytes:
+    """A V2 request for ``frame``'s rows: one tensor per input (or the image tensor)."""
+    inputs = metadata["inputs"]
+    if [i["name"] for i in inputs] == ["input"]:
+        pixels = frame.drop(columns=["target"], errors="ignore").to_numpy().tolist()
+        tensors = [{"name": "input", "shape": [len(frame), len(pixels[0])], "datatype": "FP32",
+                    "data": pixels}]
+    else:
+        tensors = [{"name": i["name"], "shape": [len(frame)], "datatype": i["datatype"],
+                    "data": [None if pd.isna(v) else (str(v) if i["datatype"] == "BYTES" else v)
+                             for v in frame[i["name"]].tolist()]} for i in inputs]
+    return json.dumps({"inputs": tensors}).encode()
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1)]
+
+
+def latency(port: int, project: str, body: bytes, warmup: int, n: int) -> tuple[float, float]:
+    """p50 and p99 milliseconds of ``n`` single-row requests after ``warmup`` others."""
+    client, seconds = Client(port), []
+    path = f"/v2/models/{project}/infer"
+    for k in range(warmup + n):
+        started = time.perf_counter()
+        status, answer = client.call("POST", path, body)
+        if status != 200:
+            raise SystemExit(f"{project}: {status} {answer[:200]!r}")
+        if k >= warmup:
+            seconds.append(time.perf_counter() - started)
+    return percentile(seconds, 0.5) * 1e3, percentile(seconds, 0.99) * 1e3
+
+
+def run_clients(port: int, work, clients: int, seconds: float) -> list[dict]:
+    """``work(client, index, counts)`` repeatedly in ``clients`` threads for ``seconds``."""
+    stop_at = time.monotonic() + seconds
+    results = [dict() for _ in range(clients)]
+
+    def loop(k: int) -> None:
+        client, index = Client(port), 0
+        while time.monotonic() < stop_at:
+            work(client, index, results[k])
+            index += 1
+
+    threads = [threading.Thread(target=loop, args=(k,)) for k in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def count(counts: dict, key: str) -> None:
+    counts[key] = counts.get(key, 0) + 1
+
+
+def throughput(port: int, bodies: dict[str, bytes], clients: int, seconds: float) -> float:
+    paths = [(f"/v2/models/{p}/infer", body) for p, body in bodies.items()]
+
+    def work(client: Client, index: int, counts: dict) -> None:
+        path, body = paths[index % len(paths)]
+        count(counts, "ok" if client.call("POST", path, body)[0] == 200 else "failed")
+
+    started = time.perf_counter()
+    results = run_clients(port, work, clients, seconds)
+    elapsed = time.perf_counter() - started
+    failed = sum(r.get("failed", 0) for r in results)
+    if failed:
+        raise SystemExit(f"throughput: {failed} requests failed")
+    return sum(r.get("ok", 0) for r in results) / elapsed
+
+
+def bad_requests(project: str, metadata: dict, good: bytes, limit: int, max_rows: int) -> list:
+    """(path, body, headers) of requests the server must refuse with a 4xx and survive."""
+    path = f"/v2/models/{project}/infer"
+    request = json.loads(good)
+    first = request["inputs"][0]
+    text = {**request, "inputs": [{**first, "data": ["tall"]}, *request["inputs"][1:]]}
+    nan = {**request, "inputs": [{**first, "data": [float("nan")]}, *request["inputs"][1:]]}
+    many = {"inputs": [{**first, "shape": [max_rows + 1], "data": []}]}
+    return [(path, b'{"inputs": [', {}), (path, json.dumps(text).encode(), {}),
+            (path, json.dumps(nan).encode(), {}), ("/v2/models/nope/infer", good, {}),
+            (path, json.dumps(many).encode(), {}),
+            (path, good, {"Content-Length": str(limit + 1)})]  # declared too large
+
+
+def load_run(port: int, goods: list[tuple[str, bytes]], bads: list, clients: int,
+             seconds: float) -> dict:
+    """Requests from ``clients`` threads for ``seconds``, every fifth one bad; the counts."""
+
+    def work(client: Client, index: int, counts: dict) -> None:
+        if index % 5 == 4:
+            path, body, headers = bads[(index // 5) % len(bads)]
+            try:
+                client.connection.request("POST", path, body=body, headers={
+                    "Content-Type": "application/json", **headers})
+                answer = client.connection.getresponse()
+                answer.read()
+                count(counts, "bad 4xx" if 400 <= answer.status < 500 else f"bad {answer.status}")
+            except (OSError, http.client.HTTPException):
+                count(counts, "bad: connection closed by the server")
+            if headers:  # the server closes a connection whose body it did not read
+                client.reconnect()
+            return
+        path, body = goods[index % len(goods)]
+        count(counts, "good sent")
+        try:
+            ok = client.call("POST", path, body)[0] == 200
+        except (OSError, http.client.HTTPException):
+            ok = False
+        count(counts, "good answered" if ok else "good lost")
+
+    totals: dict = {}
+    for result in run_clients(port, work, clients, seconds):
+        for key, value in result.items():
+            totals[key] = totals.get(key, 0) + value
+    return totals
+
+
+def mnist_batch(port: int, body: bytes, repeat: int) -> list[float]:
+    client, seconds = Client(port), []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        status, answer = client.call("POST", "/v2/models/mnist/infer", body)
+        seconds.append(time.perf_counter() - started)
+        if status != 200 or len(json.loads(answer)["outputs"][0]["data"]) != 1000:
+            raise SystemExit(f"mnist batch: {status} {answer[:200]!r}")
+    return seconds
+
+
+def verdict(value: float, target: float, higher: bool = False) -> str:
+    met = value >= target if higher else value <= target
+    return f"(target {'>=' if higher else '<='} {target:g}: {'met' if met else 'MISSED'})"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", default=str(REPO), help="a finished pipeline (models/, data/)")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--warmup", type=int, default=50)
+    parser.add_argument("--throughput-seconds", type=float, default=10.0)
+    parser.add_argument("--load-seconds", type=float, default=20.0)
+    args = parser.parse_args()
+    root = Path(args.root).resolve()
+    projects = [p for p in ("iris", "price", "mnist")
+                if (root / "models" / p / "schema.json").is_file()]
+    if not {"iris", "price"} <= set(projects):
+        raise SystemExit(f"{root}/models: needs the iris and price bundles (found {projects}): "
+                         "run the pipeline there first (make run, or the stages up to train)")
+    import yaml
+
+    serve = yaml.safe_load((root / "params.yaml").read_text())["serve"]
+    port, log = free_port(), Path(tempfile.mkdtemp(prefix="dlpipe_serve_", dir="/tmp")) / "log"
+    server = start(root, projects, port, log)
+    try:
+        report(args, root, projects, port, serve)
+    finally:
+        stop(server)
+    print(f"server stopped (exit {server.returncode}); its log: {log}")
+    return 0
+
+
+def report(args, root: Path, projects: list[str], port: int, serve: dict) -> None:
+    client = Client(port)
+    meta = {p: json.loads(client.call("GET", f"/v2/models/{p}")[1]) for p in projects}
+    single = {p: v2_body(meta[p], rows(root, p, 1)) for p in ("iris", "price")}
+    print(f"server: 1 process on {HOST}:{port}, serving {', '.join(projects)}")
+    for project, body in single.items():
+        p50, p99 = latency(port, project, body, args.warmup, args.requests)
+        print(f"{project:5s} single row, {args.requests} requests: p50 {p50:6.2f} ms "
+              f"{verdict(p50, TARGETS['p50'])}   p99 {p99:6.2f} ms {verdict(p99, TARGETS['p99'])}")
+    rps = throughput(port, single, args.clients, args.throughput_seconds)
+    print(f"throughput, {args.clients} clients (keep-alive, iris and price rows): {rps:6.0f} "
+          f"requests/s {verdict(rps, TARGETS['rps'], higher=True)}")
+    if "mnist" in projects:
+        seconds = mnist_batch(port, v2_body(meta["mnist"], rows(root, "mnist", 1000)), 3)
+        print(f"mnist 1000 images in one request: {statistics.median(seconds):.3f} s median of 3 "
+              f"(first {seconds[0]:.3f} s) {verdict(statistics.median(seconds), 0.5)}")
+    else:
+        print("mnist 1000 images: skipped (no mnist bundle)")
+    bads = bad_requests("iris", meta["iris"], single["iris"], serve["max_body_bytes"],
+                        serve["max_rows"])
+    goods = [(f"/v2/models/{p}/infer", body) for p, body in single.items()]
+    counts = load_run(port, goods, bads, args.clients, args.load_seconds)
+    healthy = Client(port).call("GET", "/v2/health/ready")[0] == 200 and \
+        Client(port).call("POST", goods[0][0], goods[0][1])[0] == 200
+    print(f"load run, {args.load_seconds:g} s, {args.clients} clients, 1 request in 5 bad: "
+          f"{dict(sorted(counts.items()))}; good requests lost: {counts.get('good lost', 0)} "
+          f"(target 0); healthy at the end: {healthy}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
