@@ -195,3 +195,21 @@ def test_dvc_push_then_pull_restores_data_and_models(dvc_repo):
     assert (dvc_repo / "models/iris/model.keras").exists()
     assert (dvc_repo / "data/raw/mnist.parquet").exists()
     assert "up to date" in sh("dvc", "status", cwd=dvc_repo)
+
+
+def test_predict_with_the_bundles_of_the_run(snakemake_repo, tmp_path):
+    """Each bundle predicts its project's test part as given (label column included) as the
+    evaluate stage scored it; MNIST's schema marks its columns as 28x28 images."""
+    for project in ("mnist", "iris", "price"):
+        output = tmp_path / f"{project}.csv"
+        sh(sys.executable, "-m", "dlpipe", "predict", project, "--input",
+           f"data/interim/{project}/test.parquet", "--output", str(output), cwd=snakemake_repo)
+        predicted = pd.read_csv(output, dtype={"label": str})
+        truth = pd.read_parquet(snakemake_repo / f"data/interim/{project}/test.parquet")["target"]
+        assert len(predicted) == len(truth)
+        accuracy = (predicted["label"] == truth.astype(str).to_numpy()).mean()
+        metrics = json.loads((snakemake_repo / f"reports/{project}/metrics.json").read_text())
+        assert accuracy == pytest.approx(metrics["test"]["accuracy"], abs=1 / len(truth))
+    schema = json.loads((snakemake_repo / "models/mnist/schema.json").read_text())
+    assert schema["image_shape"] == [28, 28, 1] and schema["input_width"] == 784
+    assert [c["name"] for c in schema["columns"]] == [f"pixel{k}" for k in range(1, 785)]

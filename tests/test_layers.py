@@ -24,7 +24,7 @@ FLOORS = (
     ("dlpipe.metrics",),
     ("dlpipe.plots", "dlpipe.tables"),
     ("dlpipe.models",),
-    ("dlpipe.tasks",),
+    ("dlpipe.tasks", "dlpipe.serving"),
     ("dlpipe.stages",),
     ("dlpipe.pipeline", "dlpipe.projects"),
     ("dlpipe.cli",),

@@ -95,7 +95,7 @@ def test_failed_submission_names_the_reason(cluster_runs):
     assert failed.returncode != 0
     assert "Memory specification can not be satisfied" in output, output[-4000:]
     assert "rule train" in output or "Error in rule train" in output
-    assert (repo / "models/iris/best_params.json").exists()  # work before train is kept
+    assert (repo / "data/tuning/iris/best_params.json").exists()  # work before train is kept
 
 
 def test_resubmission_runs_only_whats_missing(cluster_runs):

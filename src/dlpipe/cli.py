@@ -1,5 +1,6 @@
 """``python -m dlpipe STAGE PROJECT``: load and validate params, then run one stage's job.
 ``python -m dlpipe add NAME --file PATH --target COLUMN`` adds a project from a CSV file.
+``python -m dlpipe predict PROJECT --input ROWS --output FILE`` predicts with a project's bundle.
 
 Known failures (bad params, missing or corrupt data, no network) print one line and exit 2; any
 failure's traceback is kept in the stage's log file.
@@ -19,13 +20,15 @@ from dlpipe.pipeline.table import BY_NAME, STAGES
 
 log = logging.getLogger("dlpipe")
 EXIT_USAGE = 2
+MAX_PROBLEMS = 20  # problem lines printed for bad input rows before "and N more"
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dlpipe", description=__doc__.splitlines()[0],
         epilog="dlpipe add NAME --file PATH --target COLUMN: add a project from a CSV file "
-               "(dlpipe add --help)")
+               "(dlpipe add --help); dlpipe predict PROJECT --input ROWS --output FILE: predict "
+               "with the project's trained bundle (dlpipe predict --help)")
     parser.add_argument("stage", choices=[s.name for s in STAGES] + ["dag"],
                         help="stage to run, or 'dag' to write dvc.yaml from the stage table")
     parser.add_argument("project", nargs="?", default=None,
@@ -77,10 +80,76 @@ def _add(argv: list[str]) -> int:
     return 0
 
 
+def _predict_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dlpipe predict", description="Predict the class of every input row with the "
+        "project's bundle models/PROJECT/ (the train stage writes it). Rows that do not fit "
+        "the bundle's schema are refused, one line per problem, and nothing is written.")
+    parser.add_argument("project", help="the project whose bundle predicts")
+    parser.add_argument("--input", required=True,
+                        help="a .csv or .parquet file of rows with the project's feature "
+                             "columns; its label column and dropped columns are ignored")
+    parser.add_argument("--output", required=True,
+                        help="the predictions (.csv or .parquet): label, then proba_<class> "
+                             "for every class, one row per input row in the input's order")
+    parser.add_argument("--params", default="params.yaml",
+                        help="params file: a CSV input is read with the project's data.sep and "
+                             "data.na_values, as its data file is (default params.yaml; "
+                             "pandas' defaults if that is absent or lacks the project)")
+    return parser
+
+
+def _predict(argv: list[str]) -> int:
+    """``dlpipe predict``: problems with the rows on stderr, one line each (capped)."""
+    args = _predict_parser().parse_args(argv)
+    from dlpipe import io
+    from dlpipe.errors import InputError
+
+    writers = {".csv": io.write_csv, ".parquet": io.write_parquet}
+    try:
+        write = writers.get(Path(args.output).suffix)
+        if write is None:
+            raise DlpipeError(f"{args.output}: the output must be a .csv or .parquet file")
+        sep, na_values = _csv_options(args.project, args.params)
+        from dlpipe.serving.bundle import load_bundle, read_rows
+
+        bundle = load_bundle(args.project)
+        predictions = bundle.predict(read_rows(args.input, bundle.schema, sep, na_values))
+    except InputError as exc:
+        lines = exc.problems[:MAX_PROBLEMS]
+        if len(exc.problems) > MAX_PROBLEMS:
+            lines.append(f"and {len(exc.problems) - MAX_PROBLEMS} more problems")
+        for line in lines:
+            print(f"dlpipe: error: {args.input}: {line}", file=sys.stderr)
+        print(f"dlpipe: error: {args.input}: {len(exc.problems)} problem(s) with the rows; "
+              f"nothing written", file=sys.stderr)
+        return EXIT_USAGE
+    except DlpipeError as exc:
+        print(f"dlpipe: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    write(args.output, predictions)
+    print(f"wrote {len(predictions)} predictions to {args.output}")
+    return 0
+
+
+def _csv_options(project: str, params_file: str) -> tuple[str, list[str]]:
+    """How the project's own CSV data is parsed (separator, missing-value markers), or
+    pandas' defaults (no params file at the default place, not a project of it, not a CSV)."""
+    if params_file == jobs.DEFAULT_PARAMS and not Path(params_file).exists():
+        return ",", []
+    params = jobs.load(params_file)
+    if project not in params.projects:
+        return ",", []
+    data = params.project(project).data
+    return getattr(data, "sep", ","), list(getattr(data, "na_values", []))
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["add"]:
         return _add(argv[1:])
+    if argv[:1] == ["predict"]:
+        return _predict(argv[1:])
     args = _parser().parse_args(argv)
     from dlpipe import logs
 

@@ -11,3 +11,14 @@ class ParamsError(DlpipeError):
 
 class DataError(DlpipeError):
     """A dataset is missing, corrupt, or does not match its checksum."""
+
+
+class InputError(DlpipeError):
+    """Rows given for prediction do not fit the model's schema; ``problems`` holds one line per
+    problem (the column and, for a cell, its 1-based data row)."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        shown = "; ".join(self.problems[:3])
+        more = f" (and {len(self.problems) - 3} more)" if len(self.problems) > 3 else ""
+        super().__init__(f"{len(self.problems)} problem(s) with the input rows: {shown}{more}")

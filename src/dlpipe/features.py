@@ -128,6 +128,14 @@ def make_transformer(features: FeatureParams, X: pd.DataFrame) -> Pipeline:
                      ("float32", Passthrough())])
 
 
+def fitted_columns(transformer: Pipeline) -> tuple[list[str], list[str]]:
+    """The numeric and the categorical columns a fitted :func:`make_transformer` reads."""
+    parts = {name: [str(c) for c in columns]
+             for name, _, columns in transformer.named_steps["columns"].transformers_
+             if name in ("numeric", "categorical")}
+    return parts.get("numeric", []), parts.get("categorical", [])
+
+
 def feature_names(transformer: Pipeline) -> list[str]:
     """The output columns of a fitted :func:`make_transformer` (none may look like a label
     column)."""

@@ -47,3 +47,20 @@ def test_a_figure_is_saved_as_png(tmp_path):
     axes.plot([0, 1], [1, 0])
     catalog.write(tmp_path / "f.png", figure)
     assert (tmp_path / "f.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_directory_reads_back_as_its_mapping(tmp_path, three_class_frame):
+    catalog.write(tmp_path / "bundle", {"t.csv": three_class_frame, "m.json": {"n": 3}})
+    read = catalog.read(tmp_path / "bundle")
+    assert sorted(read) == ["m.json", "t.csv"] and read["m.json"] == {"n": 3}
+    pd.testing.assert_frame_equal(read["t.csv"], three_class_frame)
+
+
+def test_a_feature_transformer_round_trips_as_skops(tmp_path, three_class_frame):
+    from dlpipe.features import make_transformer
+    from support import feature_params
+
+    X = three_class_frame.drop(columns="target")
+    transformer = make_transformer(feature_params(), X).fit(X)
+    catalog.write(tmp_path / "t.skops", transformer)
+    assert (catalog.read(tmp_path / "t.skops").transform(X) == transformer.transform(X)).all()

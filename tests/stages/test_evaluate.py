@@ -10,11 +10,13 @@ import pytest
 from dlpipe.errors import DataError
 from dlpipe.features import decode_labels
 from dlpipe.metrics import score
-from dlpipe.params import EvaluateParams
+from dlpipe.params import EvaluateParams, KerasModel
 from dlpipe.plots import Figure, plt
+from dlpipe.serving import store
 from dlpipe.stages.evaluate import evaluate
 from dlpipe.stages.preprocess import preprocess
-from support import feature_params
+from dlpipe.stages.train import schema_of
+from support import feature_params, repo_params
 
 NAMES = ["Iris setosa (the small one)", "Iris versicolor", "Iris virginica"]
 METRICS = ["accuracy", "f1_macro", "neg_log_loss", "roc_auc_ovr"]
@@ -44,12 +46,21 @@ def parts(three_class_frame):
     return shuffled.iloc[:40].reset_index(drop=True), shuffled.iloc[40:].reset_index(drop=True)
 
 
+def bundle(train: pd.DataFrame, processed: dict, model) -> dict:
+    """The bundle train would write, as the runner reads it back."""
+    spec = KerasModel.model_validate(repo_params()["defaults"]["model"])
+    schema = schema_of("flowers", train, processed["transformer"], processed["names"]["classes"],
+                       "species", processed["test"].shape[1] - 1, spec)
+    return {store.MODEL: model, store.TRANSFORMER: processed["transformer"],
+            store.SCHEMA: schema.to_dict()}
+
+
 @pytest.fixture
 def run(parts):
     train, test = parts
     processed = preprocess(train, test, feature_params(label_encoding="integer"))
     model = Linear(processed["test"].shape[1] - 1)
-    out = evaluate(test, processed["transformer"], model,
+    out = evaluate(test, bundle(train, processed, model),
                    cv={"summary": {"accuracy": {"mean": 0.9, "std": 0.05}}},
                    fit={"model": {"kind": "mlp"}, "fit_seconds": 1.5},
                    evaluate=EvaluateParams(metrics=METRICS), project="flowers")
@@ -100,5 +111,5 @@ def test_test_rows_without_a_feature_column_are_refused(parts):
     train, test = parts
     processed = preprocess(train, test, feature_params())
     with pytest.raises(DataError, match=r"lack the feature columns \['colour'\]"):
-        evaluate(test.drop(columns="colour"), processed["transformer"], None, cv={}, fit={},
+        evaluate(test.drop(columns="colour"), bundle(train, processed, None), cv={}, fit={},
                  evaluate=EvaluateParams(metrics=METRICS), project="flowers")

@@ -24,23 +24,23 @@ def test_the_transformer_sees_only_the_training_part(three_class_frame):
     train, test = three_class_frame.iloc[:45], three_class_frame.iloc[45:].copy()
     test["a"] += 1000.0  # a test-only shift must not move the fitted scaling
     out = preprocess(train, test, feature_params(scaler="standard", label_encoding="integer"))
-    processed_train, processed_test, state = out["train"], out["test"], out["transformer"]
-    scaler = state["transformer"].named_steps["columns"].named_transformers_["numeric"][-1]
+    processed_train, processed_test, names = out["train"], out["test"], out["names"]
+    scaler = out["transformer"].named_steps["columns"].named_transformers_["numeric"][-1]
     assert scaler.mean_[0] == pytest.approx(train["a"].mean())
     assert processed_train["a"].mean() == pytest.approx(0.0, abs=1e-6)
     assert processed_test["a"].min() > 100
-    assert state["columns"] == ["a", "b"] and state["classes"] == ["0", "1", "2"]
+    assert names == {"columns": ["a", "b"], "classes": ["0", "1", "2"]}
 
 
 def test_onehot_labels_round_trip_with_class_names(three_class_frame):
     frame = named(three_class_frame)
     out = preprocess(frame, frame, feature_params(scaler="minmax", label_encoding="onehot"))
-    processed, state = out["train"], out["transformer"]
+    processed, names = out["train"], out["names"]
     assert list(processed.columns) == ["a", "b", "y_0", "y_1", "y_2"]
     X, y = decode_labels(processed)
     assert X.shape == (60, 2) and X.min() == 0.0 and X.max() == 1.0
     assert np.array_equal(y, three_class_frame["target"].to_numpy())
-    assert state["classes"] == NAMES
+    assert names["classes"] == NAMES
 
 
 def test_pixel_scaling_is_fixed(three_class_frame):

@@ -84,4 +84,6 @@ def build_network(spec: KerasModel, n_features: int, n_classes: int, onehot: boo
 
 
 def load_network(path: str) -> keras.Model:
-    return keras.models.load_model(path)
+    """A saved network; safe mode refuses a file whose layers would run arbitrary code (a
+    Lambda layer's pickled function)."""
+    return keras.saving.load_model(path, safe_mode=True)

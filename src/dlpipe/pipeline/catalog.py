@@ -1,7 +1,8 @@
 """Reading and writing artefacts, chosen by the path's suffix; every write is atomic.
 
 A path without a suffix is a directory output: the node returns a mapping of file name to
-content, written into a fresh directory that replaces the old one in one rename.
+content, written into a fresh directory that replaces the old one in one rename, and read back
+as the same mapping (each file by its suffix).
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from dlpipe import io
 def read(path: str | Path) -> Any:
     path = Path(path)
     suffix = path.suffix
+    if not suffix and path.is_dir():
+        return {child.name: read(child) for child in sorted(path.iterdir())
+                if not child.name.startswith(".")}
     if suffix == ".parquet":
         return io.read_parquet(path)
     if suffix == ".csv":
@@ -33,10 +37,10 @@ def read(path: str | Path) -> Any:
         from dlpipe.models.network import load_network
 
         return load_network(str(path))
-    if suffix == ".joblib":
-        import joblib
+    if suffix == ".skops":
+        from dlpipe.serving.store import load_transformer
 
-        return joblib.load(path)
+        return load_transformer(path)
     raise ValueError(f"{path}: no reader for {suffix or 'a directory'}")
 
 
@@ -58,7 +62,7 @@ def write(path: str | Path, value: Any) -> None:
         io.write_text(path, value)
     elif path.suffix == ".png":
         io.save_figure(path, value)
-    elif path.suffix in (".keras", ".joblib"):
+    elif path.suffix in (".keras", ".skops"):
         with io.atomic_path(path) as tmp:
             _save_object(tmp, value)
     else:
@@ -69,9 +73,9 @@ def _save_object(tmp: Path, value: Any) -> None:
     if tmp.suffix == ".keras":
         value.save(tmp)
     else:
-        import joblib
+        from dlpipe.serving.store import dump_transformer
 
-        joblib.dump(value, tmp)
+        dump_transformer(tmp, value)
 
 
 def _write_directory(path: Path, files: Mapping[str, Any]) -> None:

@@ -1,7 +1,9 @@
 """evaluate: test-set metrics, per-class scores, confusion matrix (CSV for DVC, PNG), tidy rows.
 
-The interim test rows go through the transformer preprocess fitted on the training part, so the
-model is scored exactly as it would see new rows.
+The interim test rows go through the project's bundle (the transformer preprocess fitted on the
+training part, the network train fitted), so the model is scored exactly as it would see new
+rows. Test rows are not held to the schema's check: a category or a missing value training never
+saw is the transformer's to handle, and part of the score.
 """
 
 from __future__ import annotations
@@ -16,29 +18,33 @@ from dlpipe.errors import DataError
 from dlpipe.frames import split_xy
 from dlpipe.metrics import class_rows, confusion_long, per_class, rows, score
 from dlpipe.params import EvaluateParams
+from dlpipe.serving import store
+from dlpipe.serving.schema import Schema
 
 TASK = "multiclass"
 
 
-def features_of(test: pd.DataFrame, transformer: dict) -> tuple[np.ndarray, np.ndarray]:
+def features_of(test: pd.DataFrame, transformer, schema: Schema
+                ) -> tuple[np.ndarray, np.ndarray]:
     """The transformed features (float32) and the label codes of raw test rows."""
     X, y = split_xy(test)
-    missing = [c for c in transformer["columns"] if c not in X.columns]
+    missing = [c for c in schema.names if c not in X.columns]
     if missing:
         raise DataError(f"evaluate: the test rows lack the feature columns {missing}")
-    return transformer["transformer"].transform(X[transformer["columns"]]), y
+    return transformer.transform(X[schema.names]), y
 
 
-def evaluate(test: pd.DataFrame, transformer: dict, model, cv: dict, fit: dict,
-             evaluate: EvaluateParams, project: str) -> dict:
-    """Score the trained model on the interim test part, transformed by the fitted
+def evaluate(test: pd.DataFrame, bundle: dict, cv: dict, fit: dict, evaluate: EvaluateParams,
+             project: str) -> dict:
+    """Score the bundle's model on the interim test part, transformed by the bundle's
     transformer; classes appear by name."""
     from dlpipe.models.training import predict_proba
 
-    X_test, y_test = features_of(test, transformer)
-    classes = transformer["classes"]
+    schema = Schema.from_dict(bundle[store.SCHEMA])
+    X_test, y_test = features_of(test, bundle[store.TRANSFORMER], schema)
+    classes = schema.classes
     started = time.perf_counter()
-    proba = predict_proba(model, X_test, batch_size=256)
+    proba = predict_proba(bundle[store.MODEL], X_test, batch_size=256)
     predict_seconds = time.perf_counter() - started
     y_pred = proba.argmax(axis=1)
     scores = {name: score(name, y_test, proba) for name in evaluate.metrics}

@@ -1,5 +1,5 @@
 """preprocess: fit the feature transformer on the training part only, transform both parts, keep
-the transformer with the class names.
+the transformer and, beside it, the class names and feature columns.
 
 The tune and train stages refit the same transformer inside every CV fold; this stage's fit on
 the whole training part is the one the final model and the test evaluation use.
@@ -17,9 +17,9 @@ from dlpipe.params import FeatureParams
 
 
 def preprocess(train: pd.DataFrame, test: pd.DataFrame, features: FeatureParams) -> dict:
-    """Processed train and test tables (transformed features, then the label columns) and
-    ``transformer``: {"transformer": the fitted transformer, "classes": the class names in
-    code order, "columns": the feature columns it reads}. The transformer only sees ``train``."""
+    """Processed train and test tables (transformed features, then the label columns), the
+    fitted ``transformer`` and ``names``: {"classes": the class names in code order,
+    "columns": the feature columns of the data}. The transformer only sees ``train``."""
     X_train, y_train = split_xy(train)
     X_test, y_test = split_xy(test)
     classes = class_names(pd.concat([train[[TARGET]], test[[TARGET]]], ignore_index=True))
@@ -36,5 +36,5 @@ def preprocess(train: pd.DataFrame, test: pd.DataFrame, features: FeatureParams)
         return pd.concat([frame, encode_labels(y, len(classes), features.label_encoding)], axis=1)
 
     return {"train": processed(X_train, y_train), "test": processed(X_test, y_test),
-            "transformer": {"transformer": transformer, "classes": classes,
-                            "columns": list(X_train.columns)}}
+            "transformer": transformer,
+            "names": {"classes": classes, "columns": [str(c) for c in X_train.columns]}}

@@ -1,25 +1,31 @@
 """train: k-fold CV of the tuned model (per-fold scores kept), then the final fit on all
-training data."""
+training data, written as the project's inference bundle (network, feature transformer, input
+schema)."""
 
 from __future__ import annotations
 
 import logging
+import math
 import time
 
 import pandas as pd
 
 from dlpipe import plots
-from dlpipe.features import decode_labels, subsample
+from dlpipe.features import decode_labels, fitted_columns, subsample
 from dlpipe.frames import cv_xy
 from dlpipe.params import CVParams, FeatureParams, KerasModel
+from dlpipe.serving import store
+from dlpipe.serving.schema import Schema
 
 log = logging.getLogger(__name__)
 
 
-def train(train: pd.DataFrame, processed: pd.DataFrame, best_params: dict, seed: int,
-          features: FeatureParams, cv: CVParams, project: str) -> dict:
+def train(train: pd.DataFrame, processed: pd.DataFrame, transformer, names: dict,
+          best_params: dict, seed: int, features: FeatureParams, cv: CVParams, target: str,
+          project: str) -> dict:
     """CV scores of the tuned spec (transformers refitted in every fold), the final model fitted
-    on the processed training part, its history and learning curves."""
+    on the processed training part, its history and learning curves, and the bundle: the
+    model, the transformer preprocess fitted, and the schema of the rows they accept."""
     from dlpipe.models import training
 
     spec = KerasModel.model_validate(best_params["model"])
@@ -33,8 +39,11 @@ def train(train: pd.DataFrame, processed: pd.DataFrame, best_params: dict, seed:
     fit_seconds = time.perf_counter() - started
     log.info("final fit: %d epochs in %.0f s, best val_loss %.4f", fitted.epochs, fit_seconds,
              fitted.history["val_loss"].min())
+    schema = schema_of(project, train, transformer, names["classes"], target, X_train.shape[1],
+                       spec)
     return {
-        "model": fitted.model,
+        "bundle": {store.MODEL: fitted.model, store.TRANSFORMER: transformer,
+                   store.SCHEMA: schema.to_dict()},
         "cv": {"summary": training.summarise(folds),
                "folds": {str(r.fold + 1): r.scores for r in folds}},
         "fit": {"model": spec.model_dump(), "cv_rows": len(y),
@@ -44,3 +53,14 @@ def train(train: pd.DataFrame, processed: pd.DataFrame, best_params: dict, seed:
         **plots.epoch_series(fitted.history),
         "learning_curves_png": plots.learning_curves(
             fitted.history, f"{project}: final fit ({spec.kind})")}
+
+
+def schema_of(project: str, train: pd.DataFrame, transformer, classes: list[str], target: str,
+              width: int, spec: KerasModel) -> Schema:
+    """The input schema of the model fitted on ``train``: images (``image_shape``) when the
+    network sees its inputs as pixels of that shape and nothing else."""
+    numeric, categorical = fitted_columns(transformer)
+    images = (spec.image_shape is not None and not categorical
+              and math.prod(spec.image_shape) == width)
+    return Schema.from_frame(project, train, numeric, categorical, classes, target, width,
+                             spec.image_shape if images else None)
