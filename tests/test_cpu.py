@@ -64,3 +64,32 @@ def test_pinned_numbers_are_bit_identical_on_this_machine_and_an_avx2_one():
         free_here, free_avx2 = workload("free", {}), workload("free", AVX2_MACHINE)
         assert free_here["sklearn"] != free_avx2["sklearn"]
         assert free_here["keras"] != free_avx2["keras"]
+
+
+def test_limit_threads_sizes_every_pool():
+    environ = {"OMP_NUM_THREADS": "1"}
+    cpu.limit_threads(3, environ)
+    assert environ == {variable: "3" for variable in cpu.THREAD_VARIABLES}
+
+
+def test_the_cli_sizes_the_pools_before_numpy_loads(tmp_path):
+    # OpenBLAS keeps the summation order of the thread count it started with, so the job's
+    # threads must be in the environment before anything imports NumPy: Snakemake's
+    # OMP_NUM_THREADS=1 (its --cores 1 cap) must not reach a job whose params say 2.
+    script = """
+import sys
+from dlpipe import cli
+from dlpipe.pipeline import jobs
+params = jobs.load(sys.argv[1])
+assert "numpy" not in sys.modules, "NumPy loaded before the CLI sizes the thread pools"
+from dlpipe import cpu
+cpu.limit_threads(2)
+from threadpoolctl import threadpool_info
+import numpy
+print(sorted({i["num_threads"] for i in threadpool_info() if i["internal_api"] == "openblas"}))
+"""
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, "-c", script, str(ROOT / "params.yaml")], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[2]"

@@ -14,6 +14,7 @@ import logging
 import sys
 from pathlib import Path
 
+from dlpipe import cpu
 from dlpipe.errors import DlpipeError, ParamsError
 from dlpipe.pipeline import jobs
 from dlpipe.pipeline.table import BY_NAME, STAGES
@@ -167,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
             return _all_workers(stage, args, params)
         wildcards = _wildcards(stage, args, params)
         logs.setup(Path(jobs.log_path(stage, wildcards)), args.verbose)
+        cpu.limit_threads(jobs.resources(params, stage).threads)  # before NumPy loads
         from dlpipe.pipeline import runner
 
         runner.execute(stage, wildcards, params, args.params)

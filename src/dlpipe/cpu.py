@@ -58,3 +58,20 @@ def pin(environ=os.environ) -> bool:
     disabled += [feature for feature in NUMPY_ABOVE_V3 if feature not in disabled]
     environ["NPY_DISABLE_CPU_FEATURES"] = " ".join(disabled)
     return True
+
+
+# The thread pools of OpenMP, OpenBLAS, MKL and TensorFlow, each sized when its library loads.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                    "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
+
+
+def limit_threads(threads: int, environ=os.environ) -> None:
+    """Size every pool to ``threads`` for the libraries loaded from now on.
+
+    A reduction split over 1 or 2 threads differs in the last digits, so a job's pools come
+    from params, never from the front end's environment (Snakemake sets OMP_NUM_THREADS to its
+    own cap, DVC sets nothing); OpenBLAS started with 1 thread keeps 1 thread's summation order
+    even when raised later, so this must run before NumPy loads.
+    """
+    for variable in THREAD_VARIABLES:
+        environ[variable] = str(threads)

@@ -10,13 +10,12 @@ import hashlib
 import importlib
 import inspect
 import logging
-import os
 import time
 from pathlib import Path
 from typing import Any, Callable
 
 import dlpipe
-from dlpipe import io
+from dlpipe import cpu, io
 from dlpipe.params import Params
 from dlpipe.pipeline import catalog, jobs
 from dlpipe.pipeline.stage import Section, Stage
@@ -82,12 +81,10 @@ def execute(stage: Stage, wildcards: jobs.Wildcards, params: Params, params_file
     command = jobs.command(stage, wildcards, params_file)
     log.info("%s: start (params %s, %d threads)", command, params_file, threads)
     started = time.perf_counter()
-    # BLAS/OpenMP pools sized from params, not from the front end's environment (Snakemake
-    # sets OMP_NUM_THREADS, DVC does not): reductions over 1 or 2 threads differ in the last
-    # digits, and both front ends must give the same numbers. TensorFlow's own pools likewise
-    # (read when TF starts, i.e. inside the node): two tuning workers on two cores must not
-    # each spread over both.
-    os.environ["TF_NUM_INTRAOP_THREADS"] = os.environ["TF_NUM_INTEROP_THREADS"] = str(threads)
+    # Pools sized from params (see cpu.limit_threads; the CLI calls it before NumPy loads);
+    # threadpool_limits covers libraries a caller has loaded already. Two tuning workers on
+    # two cores must not each spread over both, either.
+    cpu.limit_threads(threads)
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=threads):
