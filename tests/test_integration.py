@@ -52,7 +52,8 @@ def make_repo(where: Path) -> Path:
 def results(repo: Path) -> dict[str, object]:
     """Every metric of the run; wall-clock seconds (they differ run to run) left out."""
     out = {p.relative_to(repo).as_posix(): json.loads(p.read_text())
-           for pattern in ("*/metrics.json", "*/cv.json", "*/baseline.json", "*/*/metrics.json")
+           for pattern in ("*/metrics.json", "*/cv.json", "*/baseline.json", "*/export.json",
+                           "*/*/metrics.json")
            for p in sorted((repo / "reports").glob(pattern))}
     summary = pd.read_csv(repo / "reports/summary.csv")
     out["summary.csv"] = summary[~summary["metric"].str.endswith("_seconds")].to_csv()
@@ -155,7 +156,8 @@ def test_iris_param_change_reruns_only_iris(dvc_repo):
     out = sh("dvc", "repro", cwd=dvc_repo)
     # report re-runs only if iris's score rows changed; nothing of mnist or price may re-run
     assert ran_stages(out) - {"report"} == {"resolve@iris", "tune_worker@iris", "tune@iris",
-                                            "train@iris", "evaluate@iris", "models@iris"}, out
+                                            "train@iris", "evaluate@iris", "export@iris",
+                                            "models@iris"}, out
     diff = json.loads(sh("dvc", "metrics", "diff", "--all", "--json", cwd=dvc_repo))
     assert "reports/iris/metrics.json" in diff
     for path, values in diff.items():

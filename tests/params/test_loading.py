@@ -152,3 +152,21 @@ def test_the_serve_section_is_validated(raw_params):
     assert _message(raw_params).startswith("p.yaml: serve.max_row: expected no such key")
     del raw_params["serve"]
     assert _message(raw_params).startswith("p.yaml: serve: missing key")
+
+
+def test_an_unknown_export_format_is_one_line(raw_params):
+    section(raw_params, "iris", "export")["formats"] = ["float32", "float16"]
+    assert _message(raw_params) == ("p.yaml: iris.export.formats.1: expected 'float32' or "
+                                    "'int8', got 'float16'")
+
+
+def test_an_export_format_is_asked_for_once(raw_params):
+    raw_params["defaults"]["export"]["formats"] = ["int8", "int8"]
+    assert _message(raw_params).startswith(
+        "p.yaml: defaults.export: expected each format once, got ['int8', 'int8']")
+
+
+def test_export_needs_calibration_rows(raw_params):
+    section(raw_params, "mnist", "export")["calibration_rows"] = 0
+    assert _message(raw_params).startswith("p.yaml: mnist.export.calibration_rows: expected "
+                                           "greater than 0, got 0")

@@ -64,3 +64,9 @@ def test_a_feature_transformer_round_trips_as_skops(tmp_path, three_class_frame)
     transformer = make_transformer(feature_params(), X).fit(X)
     catalog.write(tmp_path / "t.skops", transformer)
     assert (catalog.read(tmp_path / "t.skops").transform(X) == transformer.transform(X)).all()
+
+
+def test_a_litert_file_round_trips_as_bytes(tmp_path):
+    content = bytes(range(256)) * 3
+    catalog.write(tmp_path / "export", {"model_int8.tflite": content})
+    assert catalog.read(tmp_path / "export") == {"model_int8.tflite": content}

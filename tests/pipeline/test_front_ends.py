@@ -113,6 +113,15 @@ def test_dvc_stages_declare_the_table_params(raw_params):
     assert declared == expected
 
 
+def test_dvc_declares_the_export_outputs():
+    """The LiteRT files in the DVC cache; sizes and scores a metric; latencies (they depend on
+    the machine) beside them, not a metric."""
+    body = yaml.safe_load(dvc_yaml_text())["stages"]["export"]["do"]
+    assert "models/${item}-litert" in body["outs"]
+    assert {"reports/${item}/export_info.json": {"cache": False}} in body["outs"]
+    assert body["metrics"] == [{"reports/${item}/export.json": {"cache": False}}]
+
+
 @pytest.fixture(scope="module")
 def front_ends(tmp_path_factory):
     """A copy of the workflow files, so a test can make one front end drift."""
@@ -131,6 +140,15 @@ def test_snakemake_and_dvc_run_the_same_jobs(front_ends):
     assert smk.keys() == dvc.keys()
     for command in dvc:
         assert smk[command] == dvc[command], command
+
+
+def test_both_front_ends_run_the_export_stage(front_ends):
+    smk, dvc = snakemake_jobs(front_ends), dvc_jobs(front_ends)
+    for project in ("mnist", "iris", "price"):
+        command = f"python -m dlpipe export {project}"
+        assert smk[command] == dvc[command]
+        assert f"models/{project}" in dvc[command]["deps"]
+        assert f"models/{project}-litert" in dvc[command]["outs"]
 
 
 def test_drift_is_detected(front_ends, tmp_path):

@@ -88,3 +88,23 @@ def test_a_stage_without_resources_of_its_own_gets_the_default(raw_params, write
     params = jobs.load(str(write_params(raw_params)))
     assert jobs.resources(params, BY_NAME["train"]) == params.resources["default"]
     assert jobs.resources(params, BY_NAME["fetch"]) == params.resources["fetch"]
+
+
+def test_export_reads_the_model_and_both_processed_parts(raw_params):
+    """Every project's network is exported: the bundle, the processed training part (int8
+    calibration) and test part in; the files (beside the bundle), metrics, run information and
+    tidy rows out; exactly the seed, evaluate and export params."""
+    params = parse_params(raw_params)
+    exports = {j["project"]: j for j in jobs.jobs(params) if j["stage"] == "export"}
+    assert sorted(exports) == sorted(params.projects)
+    job = exports["mnist"]
+    assert job["cmd"] == "python -m dlpipe export mnist"
+    assert job["deps"][:3] == ["models/mnist", "data/processed/mnist/train.parquet",
+                               "data/processed/mnist/test.parquet"]
+    assert "src/dlpipe/models/litert.py" in job["deps"]
+    assert job["outs"] == ["models/mnist-litert", "reports/mnist/export.json",
+                           "reports/mnist/export_info.json", "reports/scores/mnist/export.csv"]
+    assert job["params"] == ["seed", "mnist.evaluate", "mnist.export"]
+    models = next(j for j in jobs.jobs(params) if j["stage"] == "models" and
+                  j["project"] == "mnist")
+    assert "reports/scores/mnist/export.csv" in models["deps"]

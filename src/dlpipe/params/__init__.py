@@ -1,12 +1,14 @@
 """params.yaml: the single source of every knob, loaded and validated in one place."""
 
 from dlpipe.params.base import KerasModel, Strict
+from dlpipe.params.export import ExportParams
 from dlpipe.params.loading import load_params, parse_params
 from dlpipe.params.serve import ServeParams
 from dlpipe.params.schema import (SCORERS, CsvData, CVParams, DataParams, EvaluateParams,
                                   FeatureParams, OpenMLData, Params, ProjectParams, SklearnData,
                                   SplitParams, TuneParams, UrlData)
 
-__all__ = ["SCORERS", "CsvData", "CVParams", "DataParams", "EvaluateParams", "FeatureParams",
-           "KerasModel", "OpenMLData", "Params", "ProjectParams", "ServeParams", "SklearnData",
+__all__ = ["SCORERS", "CsvData", "CVParams", "DataParams", "EvaluateParams", "ExportParams",
+           "FeatureParams", "KerasModel", "OpenMLData", "Params", "ProjectParams", "ServeParams",
+           "SklearnData",
            "SplitParams", "Strict", "TuneParams", "UrlData", "load_params", "parse_params"]

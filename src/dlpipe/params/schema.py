@@ -13,6 +13,7 @@ from pydantic import Field, model_validator
 
 from dlpipe.errors import ParamsError
 from dlpipe.params.base import Fraction, KerasModel, PosInt, Seed, Strict
+from dlpipe.params.export import ExportParams
 from dlpipe.params.serve import ServeParams
 from dlpipe.params.tasks import TasksParams
 
@@ -216,6 +217,7 @@ class ProjectParams(Strict):
     tune: TuneParams
     evaluate: EvaluateParams
     baseline: BaselineParams
+    export: ExportParams
     tasks: TasksParams  # the MNIST tasks (binary, multiclass, multilabel, denoise, mlp)
 
     @model_validator(mode="after")

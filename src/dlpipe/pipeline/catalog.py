@@ -41,6 +41,8 @@ def read(path: str | Path) -> Any:
         from dlpipe.serving.store import load_transformer
 
         return load_transformer(path)
+    if suffix == ".tflite":
+        return path.read_bytes()
     raise ValueError(f"{path}: no reader for {suffix or 'a directory'}")
 
 
@@ -62,7 +64,7 @@ def write(path: str | Path, value: Any) -> None:
         io.write_text(path, value)
     elif path.suffix == ".png":
         io.save_figure(path, value)
-    elif path.suffix in (".keras", ".skops"):
+    elif path.suffix in (".keras", ".skops", ".tflite"):
         with io.atomic_path(path) as tmp:
             _save_object(tmp, value)
     else:
@@ -72,6 +74,8 @@ def write(path: str | Path, value: Any) -> None:
 def _save_object(tmp: Path, value: Any) -> None:
     if tmp.suffix == ".keras":
         value.save(tmp)
+    elif tmp.suffix == ".tflite":  # a LiteRT file, as the converter returns it
+        tmp.write_bytes(value)
     else:
         from dlpipe.serving.store import dump_transformer
 

@@ -30,8 +30,8 @@ class Output:
     """One thing a node returns, written to ``path`` (``{project}``, ``{worker}`` filled in).
 
     The suffix picks the format (``.parquet``, ``.csv``, ``.json``, ``.yaml``, ``.png``,
-    ``.keras``, ``.skops``, ``.md``); a path without one is a directory, returned as a mapping
-    of file name to content (and read back as one).
+    ``.keras``, ``.skops``, ``.tflite``, ``.md``); a path without one is a directory,
+    returned as a mapping of file name to content (and read back as one).
     """
 
     path: str
