@@ -26,7 +26,7 @@ from support import ROOT, SHARED_DATA, tiny
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
 STAGES = ("resolve@mnist", "fetch@mnist", "split@mnist")
-TARGETS = ("reports/mnist/params.yaml", "data/interim/mnist/train.parquet",
+TARGETS = ("reports/mnist/params.json", "data/interim/mnist/train.parquet",
            "data/interim/mnist/test.parquet")
 RAW = "data/raw/mnist.parquet"
 LARGE = 1_000_000  # Snakemake's default max-checksum-file-size
