@@ -92,8 +92,8 @@ def test_committed_dvc_yaml_is_rendered_from_the_table(raw_params):
 
 
 def test_dvc_stages_declare_the_table_params(raw_params):
-    """Each stage's params keys: seed from params.yaml, the project's own keys from its
-    effective params file (written by the resolve stage)."""
+    """Each stage's params keys: the project's own keys and seed from its effective params file
+    (written by the resolve stage, which reads params.yaml, as the report stage does)."""
     params = parse_params(raw_params)
     from dvc.repo import Repo
 
@@ -103,8 +103,9 @@ def test_dvc_stages_declare_the_table_params(raw_params):
             keys = []
             for dep in stage.deps:
                 if type(dep).__name__ == "ParamsDependency":
-                    project = re.fullmatch(r"reports/(\w+)/params\.yaml", str(dep.def_path))
-                    keys += [f"{project.group(1)}.{k}" if project else k for k in dep.params]
+                    project = re.fullmatch(r"reports/(\w+)/params\.json", str(dep.def_path))
+                    keys += [f"{project.group(1)}.{k}" if project and k != "seed" else k
+                             for k in dep.params]
             declared[stage.cmd] = sorted(keys)
     expected = {}
     for job in jobs.jobs(params):
@@ -126,7 +127,7 @@ def test_dvc_declares_the_export_outputs():
 def front_ends(tmp_path_factory):
     """A copy of the workflow files, so a test can make one front end drift."""
     work = tmp_path_factory.mktemp("dag")
-    for name in ("Snakefile", "dvc.yaml", "params.yaml", ".dvc", "workflow", "src"):
+    for name in ("dvc.yaml", "params.yaml", ".dvc", "workflow", "src"):
         source = ROOT / name
         (shutil.copytree if source.is_dir() else shutil.copy)(source, work / name)
     subprocess.run(["git", "init", "-q"], cwd=work, check=True)

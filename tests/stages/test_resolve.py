@@ -9,7 +9,8 @@ from dlpipe.stages.resolve import resolve
 def test_the_effective_params_hold_inherited_and_stated_values(raw_params):
     raw_params["defaults"]["cv"]["folds"] = 4
     params = parse_params(raw_params)
-    written = resolve(section=params.project("iris"))["params"]
+    written = resolve(section=params.project("iris"), seed=params.seed)["params"]
+    assert written.pop("seed") == raw_params["seed"]  # a top-level key the stages read
     assert written["cv"]["folds"] == 4  # inherited from defaults
     assert written["tune"]["n_trials"] == raw_params["iris"]["tune"]["n_trials"]  # its own
     assert written["tasks"]["binary"] is None  # a key DVC can read although the task is off

@@ -3,8 +3,10 @@
 Every per-project stage is ``foreach: ${projects}``, so DVC follows ``params.yaml``: changing
 ``projects`` or ``tune.workers`` needs no re-render (``python -m dlpipe dag`` is needed only when
 the table itself changes, and a test checks that). A stage's params keys are read from the
-project's effective params (``reports/<p>/params.yaml``, written by ``resolve``), so a stage
+project's effective params (``reports/<p>/params.json``, written by ``resolve``), so a stage
 re-runs when a value it reads changes, stated by the project or inherited from ``defaults``.
+DVC reads a params file once per stage that names it: a small JSON file per project, rather than
+params.yaml parsed again for every stage, keeps a no-op ``dvc status`` / ``dvc repro`` cheap.
 DVC runs one stage at a time: a project's tuning workers run as one stage of parallel processes.
 """
 
@@ -59,13 +61,27 @@ def _dependencies(stage: Stage) -> list[str]:
     return deps + jobs.code_paths(stage)
 
 
+def _writer() -> Stage:
+    """The stage that writes the effective params file."""
+    return next(stage for stage in STAGES
+                if any(out.effective_params for out in stage.outputs.values()))
+
+
 def _params(stage: Stage) -> list[Any]:
-    """``seed`` from params.yaml; every ``{project}.<key>`` from the effective params file; a
-    stage reading the whole section depends on ``defaults`` and the section in params.yaml."""
-    top = [key for key in stage.params if not key.startswith("{project}.")]
-    own = [key.split(".", 1)[1] for key in stage.params if key.startswith("{project}.")]
+    """The writer of the effective params file and a once-only stage read params.yaml (a stage
+    reading the whole section: ``defaults`` and the section). Every other stage reads all its
+    keys from its project's effective params file: ``{project}.<key>`` as ``<key>``, a top-level
+    key (``seed``) as itself, which the writer copies there."""
     section = ["defaults", "${item}"] if jobs.reads_section(stage) else []
-    return top + section + ([{_path(effective_params_file()): own}] if own else [])
+    if stage.scope == "all" or stage is _writer():
+        return [*stage.params, *section]
+    keys = [key.split(".", 1)[1] if key.startswith("{project}.") else key for key in stage.params]
+    missing = [key for key in stage.params if not key.startswith("{project}.")
+               and key not in _writer().params]
+    if missing:
+        raise ValueError(f"{stage.name} reads {missing}, which {_writer().name} does not copy "
+                         "into the effective params file: add them to its params")
+    return [{_path(effective_params_file()): keys}] if keys else []
 
 
 def _outputs(stage: Stage) -> dict[str, list[Any]]:

@@ -45,8 +45,8 @@ def _task(name: str, doc: str, code: tuple[str, ...], **plots: Output) -> Stage:
 STAGES: tuple[Stage, ...] = (
     Stage("resolve", "the project's params: defaults merged, validated, written for DVC",
           node="dlpipe.stages.resolve:resolve", code=("stages/resolve.py",),
-          inputs={"section": Section()},
-          outputs={"params": effective_params("reports/{project}/params.yaml")}),
+          inputs={"section": Section()}, params=("seed",),
+          outputs={"params": effective_params("reports/{project}/params.json")}),
     Stage("fetch", "load the dataset (cache, mirror or online), verify its checksum",
           node="dlpipe.stages.fetch:fetch", code=("stages/fetch.py", "datasets.py"),
           params=("{project}.data",),

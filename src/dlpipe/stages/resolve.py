@@ -1,7 +1,9 @@
 """resolve: the project's params section, merged over ``defaults`` and validated, as a file.
 
 DVC tracks each stage's params keys in this file, so a stage re-runs exactly when a value it
-reads changes, whether the project states it or inherits it from ``defaults``.
+reads changes, whether the project states it or inherits it from ``defaults``. The top-level
+keys the project's stages read (``seed``) are copied in too, so DVC needs no other params file
+for them.
 """
 
 from __future__ import annotations
@@ -9,5 +11,5 @@ from __future__ import annotations
 from dlpipe.params import ProjectParams
 
 
-def resolve(section: ProjectParams) -> dict:
-    return {"params": section.model_dump(mode="json")}
+def resolve(section: ProjectParams, seed: int) -> dict:
+    return {"params": {"seed": seed, **section.model_dump(mode="json")}}

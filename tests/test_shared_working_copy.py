@@ -1,0 +1,88 @@
+"""One working copy shared by both front ends: DVC may rewrite what Snakemake made.
+
+`dvc commit -f`, `dvc checkout` and `dvc pull` write outputs out of DVC's cache, with new
+mtimes. A plain `snakemake -n` afterwards must plan nothing: Snakemake compares the checksums it
+recorded when the jobs ran, for files up to the profile's `max-checksum-file-size`. MNIST's raw
+table (~21 MB) is over Snakemake's own 1 MB default, so this fails whenever a plain `snakemake`
+runs without workflow/profiles/default.
+
+The real workflow, for MNIST's first stages only (resolve, fetch, split on 400 rows), in a
+temporary git + DVC repository.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from support import ROOT, SHARED_DATA, tiny
+
+pytestmark = pytest.mark.slow
+BIN = Path(sys.executable).parent
+STAGES = ("resolve@mnist", "fetch@mnist", "split@mnist")
+TARGETS = ("reports/mnist/params.json", "data/interim/mnist/train.parquet",
+           "data/interim/mnist/test.parquet")
+RAW = "data/raw/mnist.parquet"
+LARGE = 1_000_000  # Snakemake's default max-checksum-file-size
+
+
+def sh(*args: str, cwd: Path) -> str:
+    # SLURM_CONF=/dev/null: everything here runs locally, and the SLURM executor plugin's
+    # start-up probe (`scontrol show config`) waits ~10 s for a controller that may be down
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}",
+           "DLPIPE_DATA_MIRROR": str(SHARED_DATA), "SLURM_CONF": "/dev/null"}
+    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, f"{args} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result.stdout + result.stderr
+
+
+def nothing_to_do(repo: Path) -> None:
+    out = sh("snakemake", "-n", *TARGETS, cwd=repo)
+    assert "Nothing to be done" in out, out[-3000:]
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory) -> Path:
+    """The workflow's tracked files with MNIST alone on tiny params, after a plain `snakemake`."""
+    if not (SHARED_DATA / "mnist_784.npz").exists():
+        pytest.skip(f"no dataset mirror at {SHARED_DATA}")
+    where = tmp_path_factory.mktemp("shared")
+    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                           cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    for name in filter(None, files.split("\0")):
+        # results of the real run stay behind: this run makes its own
+        if (ROOT / name).is_file() and not name.startswith("reports/") and name != "dvc.lock":
+            (where / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, where / name)
+    raw = tiny(yaml.safe_load((ROOT / "params.yaml").read_text()))
+    raw["projects"] = ["mnist"]
+    (where / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    sh("git", "init", "-q", cwd=where)
+    sh("git", "-c", "user.name=t", "-c", "user.email=t@t", "add", "-A", cwd=where)
+    sh("git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "tiny", cwd=where)
+    sh("snakemake", "--cores", "2", *TARGETS, cwd=where)
+    assert (where / RAW).stat().st_size > LARGE
+    nothing_to_do(where)
+    return where
+
+
+def test_dvc_commit_leaves_snakemake_nothing_to_do(repo):
+    before = (repo / RAW).stat().st_mtime_ns
+    sh("dvc", "commit", "-f", *STAGES, cwd=repo)
+    assert (repo / RAW).stat().st_mtime_ns > before  # DVC did rewrite it
+    nothing_to_do(repo)
+
+
+def test_dvc_checkout_leaves_snakemake_nothing_to_do(repo):
+    sh("dvc", "commit", "-f", *STAGES, cwd=repo)
+    for path in (RAW, *TARGETS[1:]):
+        (repo / path).unlink()
+    sh("dvc", "checkout", "--force", *STAGES, cwd=repo)
+    assert (repo / RAW).stat().st_size > LARGE
+    nothing_to_do(repo)
