@@ -11,8 +11,8 @@ from dlpipe.pipeline.stage import (Gather, Output, Section, Stage, data, effecti
                                    figure, metrics, plot, results, text)
 
 SCORES = "reports/scores/{project}"  # every stage's tidy score rows, one file per stage
-_TUNING = ("features.py", "models/network.py", "models/training.py", "models/tuning.py",
-           "metrics.py")
+_TUNING = ("features.py", "models/network.py", "models/training.py", "models/loop.py",
+           "models/tuning.py", "metrics.py")
 _TASKS = ("stages/tasks.py", "tasks/__init__.py", "tasks/common.py", "tasks/augment.py",
           "features.py", "metrics.py", "plots.py")
 
@@ -91,7 +91,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("evaluate", "test-set metrics, per-class scores, confusion matrix, tidy score rows",
           node="dlpipe.stages.evaluate:evaluate",
           code=("stages/evaluate.py", "features.py", "metrics.py", "plots.py",
-                "models/network.py", "models/training.py"),
+                "models/network.py", "models/training.py", "models/loop.py"),
           inputs={"test": "split.test", "transformer": "preprocess.transformer",
                   "model": "train.model", "cv": "train.cv", "fit": "train.fit"},
           params=("{project}.evaluate",),
@@ -124,7 +124,7 @@ STAGES: tuple[Stage, ...] = (
     _task("multilabel", "KNN on [digit >= 7, digit is odd]", ("tasks/multilabel.py",)),
     _task("denoise", "multi-output KNN mapping noisy to clean images", ("tasks/denoise.py",)),
     _task("mlp", "a Keras MLP on x/255 pixels (same builder as the main model)",
-          ("tasks/mlp.py", "models/network.py", "models/training.py"),
+          ("tasks/mlp.py", "models/network.py", "models/training.py", "models/loop.py"),
           **_curves("reports/{project}/mlp", "Keras MLP")),
     Stage("models", "every model of the project: its metrics, fit and predict seconds",
           node="dlpipe.stages.tasks:models", code=("stages/tasks.py", "tables.py"),
