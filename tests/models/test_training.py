@@ -4,6 +4,7 @@ determinism (tiny data, a few epochs)."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from support import feature_params
@@ -106,3 +107,64 @@ def test_same_seed_same_numbers(three_class_frame):
         assert np.array_equal(a, b)
     assert first.history.equals(second.history)
     assert not np.array_equal(first.model.get_weights()[0], other.model.get_weights()[0])
+
+
+def test_a_reused_model_fits_like_a_new_one(three_class_frame):
+    # CV folds share one model (reset between folds) so its functions are traced once; the
+    # reset must leave nothing of the previous fit behind: weights, batch-norm statistics,
+    # dropout seeds, optimizer moments and step, learning rate
+    X = three_class_frame[["a", "b"]].to_numpy(dtype=np.float32)
+    y = three_class_frame["target"].to_numpy()
+    model = spec(dropout=0.2, batch_norm=True, lr_decay=0.5, epochs=4, patience=5)
+    new = training.fit(model, X, y, 3, True, seed=8)
+    first = training.fit(model, X, y, 3, True, seed=7)
+    reused = training.fit(model, X, y, 3, True, seed=8, reuse=first.model)
+    assert reused.model is first.model
+    for a, b in zip(new.model.get_weights(), reused.model.get_weights()):
+        assert np.array_equal(a, b)
+    assert new.history.equals(reused.history)
+
+
+def test_a_model_of_another_layout_is_not_reused(three_class_frame):
+    X = three_class_frame[["a", "b"]].to_numpy(dtype=np.float32)
+    y = three_class_frame["target"].to_numpy()
+    first = training.fit(spec(), X, y, 3, True, seed=7)
+    wider = training.fit(spec(), np.column_stack([X, X[:, :1]]), y, 3, True, seed=7,
+                         reuse=first.model)
+    assert wider.model is not first.model and wider.model.input_shape == (None, 3)
+
+
+def keras_fit(model, parts):
+    """What the epoch loop replaces: Keras' fit with EarlyStopping and the LR schedule."""
+    keras = training.network.keras
+    return parts.model.fit(parts.train, validation_data=parts.val, epochs=model.epochs,
+                           verbose=0, shuffle=False, callbacks=[
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=model.patience,
+                                      restore_best_weights=True),
+        keras.callbacks.LearningRateScheduler(
+            lambda epoch, _rate: model.learning_rate * model.lr_decay**epoch)])
+
+
+def test_the_epoch_loop_gives_the_numbers_of_keras_fit(three_class_frame):
+    X = three_class_frame[["a", "b"]].to_numpy(dtype=np.float32)
+    y = three_class_frame["target"].to_numpy()
+    model = spec(epochs=60, patience=3, learning_rate=0.05, lr_decay=0.95, dropout=0.2,
+                 batch_norm=True)
+    ours = training.fit(model, X, y, 3, True, seed=7)
+    parts = training.setup(model, X, y, 3, True, seed=7)
+    theirs = pd.DataFrame(keras_fit(model, parts).history)
+    assert ours.epochs < 60  # EarlyStopping ended both, at the same epoch
+    assert ours.history.drop(columns="epoch").equals(theirs)
+    for a, b in zip(ours.model.get_weights(), parts.model.get_weights()):
+        assert np.array_equal(a, b)  # the best epoch's weights, restored
+
+
+def test_progress_is_one_line_per_epoch_when_verbose(three_class_frame, capsys):
+    X = three_class_frame[["a", "b"]].to_numpy(dtype=np.float32)
+    y = three_class_frame["target"].to_numpy()
+    training.fit(spec(epochs=2, patience=5, verbose=2), X, y, 3, True, seed=7)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(" - ")[0] for line in lines] == ["Epoch 1/2", "Epoch 2/2"]
+    assert "val_loss: " in lines[0] and "learning_rate: 0.0100" in lines[0]
+    training.fit(spec(epochs=2, patience=5), X, y, 3, True, seed=7)
+    assert capsys.readouterr().out == ""

@@ -83,6 +83,22 @@ def build_network(spec: KerasModel, n_features: int, n_classes: int, onehot: boo
     return model
 
 
+def reset_network(model: keras.Model, fresh: keras.Model) -> None:
+    """Put ``model`` (fitted before) in the state of ``fresh``, a new build of the same spec.
+
+    Every variable is copied (weights, batch-norm statistics, the dropout and augmentation seed
+    states) and the optimizer starts over (step 0, zero moments, the fresh learning rate), so
+    the next fit of ``model`` gives the numbers a fit of ``fresh`` would, bit for bit, while
+    reusing the training functions ``model`` has traced already (tracing costs more than
+    fitting a small table).
+    """
+    for mine, new in zip(model.variables, fresh.variables, strict=True):
+        mine.assign(new)
+    for variable in model.optimizer.variables:
+        variable.assign(keras.ops.zeros(variable.shape, variable.dtype))
+    model.optimizer.learning_rate = float(fresh.optimizer.learning_rate)
+
+
 def load_network(path: str) -> keras.Model:
     """A saved network; safe mode refuses a file whose layers would run arbitrary code (a
     Lambda layer's pickled function)."""

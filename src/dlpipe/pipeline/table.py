@@ -11,8 +11,8 @@ from dlpipe.pipeline.stage import (Gather, Output, Section, Stage, data, effecti
                                    figure, metrics, plot, results, text)
 
 SCORES = "reports/scores/{project}"  # every stage's tidy score rows, one file per stage
-_TUNING = ("features.py", "models/network.py", "models/training.py", "models/tuning.py",
-           "metrics.py")
+_TUNING = ("features.py", "models/network.py", "models/training.py", "models/loop.py",
+           "models/tuning.py", "metrics.py")
 _STORE = ("serving/store.py",)  # how .skops files are read and written
 _TASKS = ("stages/tasks.py", "tasks/__init__.py", "tasks/common.py", "tasks/augment.py",
           "features.py", "metrics.py", "plots.py")
@@ -96,7 +96,8 @@ STAGES: tuple[Stage, ...] = (
     Stage("evaluate", "test-set metrics, per-class scores, confusion matrix, tidy score rows",
           node="dlpipe.stages.evaluate:evaluate",
           code=("stages/evaluate.py", "features.py", "metrics.py", "plots.py",
-                "models/network.py", "models/training.py", *_STORE, "serving/schema.py"),
+                "models/network.py", "models/training.py", "models/loop.py", *_STORE,
+                "serving/schema.py"),
           inputs={"test": "split.test", "bundle": "train.bundle", "cv": "train.cv",
                   "fit": "train.fit"},
           params=("{project}.evaluate",),
@@ -109,7 +110,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("export", "LiteRT files of the network (float32, int8), scored through LiteRT",
           node="dlpipe.stages.export:export",
           code=("stages/export.py", "features.py", "metrics.py", "models/network.py",
-                "models/training.py", "models/litert.py", *_STORE),
+                "models/training.py", "models/loop.py", "models/litert.py", *_STORE),
           inputs={"bundle": "train.bundle", "train": "preprocess.train",
                   "test": "preprocess.test"},
           params=("seed", "{project}.evaluate", "{project}.export"),
@@ -141,7 +142,7 @@ STAGES: tuple[Stage, ...] = (
     _task("multilabel", "KNN on [digit >= 7, digit is odd]", ("tasks/multilabel.py",)),
     _task("denoise", "multi-output KNN mapping noisy to clean images", ("tasks/denoise.py",)),
     _task("mlp", "a Keras MLP on x/255 pixels (same builder as the main model)",
-          ("tasks/mlp.py", "models/network.py", "models/training.py"),
+          ("tasks/mlp.py", "models/network.py", "models/training.py", "models/loop.py"),
           **_curves("reports/{project}/mlp", "Keras MLP")),
     Stage("models", "every model of the project: its metrics, fit and predict seconds",
           node="dlpipe.stages.tasks:models", code=("stages/tasks.py", "tables.py"),
