@@ -141,7 +141,7 @@ def test_study_killed_mid_way_resumes_to_the_same_count(tmp_path, tiny_raw):
             TrialState.FAIL]
         assert any(t.params == interrupted[0].params and t.state == TrialState.COMPLETE
                    for t in resumed.trials)
-    assert (tmp_path / "models/iris/best_params.json").exists()
+    assert (tmp_path / "data/tuning/iris/best_params.json").exists()
 
 
 def test_editing_a_stage_s_code_changes_its_digest(tmp_path, monkeypatch):
