@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import yaml
@@ -53,3 +55,14 @@ def tiny_study(tasks: dict) -> dict:
                 spec["tune"].update(n_trials=2, rows=200, folds=2)
     tasks["mlp"].update(epochs=2, patience=1, verbose=0)
     return tasks
+
+
+def copy_tracked_files(where: Path) -> None:
+    """Copy the repository's tracked (and untracked, not ignored) files to ``where``; the
+    results of the real run (reports/, dvc.lock) stay behind: a run there makes its own."""
+    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                           cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    for name in filter(None, files.split("\0")):
+        if (ROOT / name).is_file() and not name.startswith("reports/") and name != "dvc.lock":
+            (where / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, where / name)

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from support import ROOT, SHARED_DATA, tiny
+from support import ROOT, SHARED_DATA, copy_tracked_files, tiny
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
@@ -33,13 +33,7 @@ def sh(*args: str, cwd: Path, timeout: int = 900) -> str:
 
 def make_repo(where: Path) -> Path:
     """A git repo holding the tracked files of this project and the tiny params."""
-    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                           cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    for name in filter(None, files.split("\0")):
-        # results of the real run (reports/, dvc.lock) stay behind: the tiny run makes its own
-        if (ROOT / name).is_file() and not name.startswith("reports/") and name != "dvc.lock":
-            (where / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, where / name)
+    copy_tracked_files(where)
     raw = tiny(yaml.safe_load((ROOT / "params.yaml").read_text()))
     (where / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
     sh(sys.executable, "-m", "dlpipe", "dag", cwd=where)

@@ -13,7 +13,6 @@ temporary git + DVC repository.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from support import ROOT, SHARED_DATA, tiny
+from support import ROOT, SHARED_DATA, copy_tracked_files, tiny
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
@@ -53,13 +52,7 @@ def repo(tmp_path_factory) -> Path:
     if not (SHARED_DATA / "mnist_784.npz").exists():
         pytest.skip(f"no dataset mirror at {SHARED_DATA}")
     where = tmp_path_factory.mktemp("shared")
-    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                           cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    for name in filter(None, files.split("\0")):
-        # results of the real run stay behind: this run makes its own
-        if (ROOT / name).is_file() and not name.startswith("reports/") and name != "dvc.lock":
-            (where / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, where / name)
+    copy_tracked_files(where)
     raw = tiny(yaml.safe_load((ROOT / "params.yaml").read_text()))
     raw["projects"] = ["mnist"]
     (where / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
