@@ -23,7 +23,7 @@ FLOORS = (
     ("dlpipe.datasets", "dlpipe.features"),
     ("dlpipe.metrics",),
     ("dlpipe.plots", "dlpipe.tables"),
-    ("dlpipe.models",),
+    ("dlpipe.models", "dlpipe.insight"),
     ("dlpipe.tasks", "dlpipe.serving"),
     ("dlpipe.stages",),
     ("dlpipe.pipeline", "dlpipe.projects"),

@@ -2,13 +2,14 @@
 
 from dlpipe.params.base import KerasModel, Strict
 from dlpipe.params.export import ExportParams
+from dlpipe.params.insight import AuditParams, DriftParams, ExplainParams
 from dlpipe.params.loading import load_params, parse_params
 from dlpipe.params.serve import ServeParams
 from dlpipe.params.schema import (SCORERS, CsvData, CVParams, DataParams, EvaluateParams,
                                   FeatureParams, OpenMLData, Params, ProjectParams, SklearnData,
                                   SplitParams, TuneParams, UrlData)
 
-__all__ = ["SCORERS", "CsvData", "CVParams", "DataParams", "EvaluateParams", "ExportParams",
+__all__ = ["SCORERS", "AuditParams", "CsvData", "DriftParams", "ExplainParams", "CVParams", "DataParams", "EvaluateParams", "ExportParams",
            "FeatureParams", "KerasModel", "OpenMLData", "Params", "ProjectParams", "ServeParams",
            "SklearnData",
            "SplitParams", "Strict", "TuneParams", "UrlData", "load_params", "parse_params"]

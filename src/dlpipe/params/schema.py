@@ -14,6 +14,7 @@ from pydantic import Field, model_validator
 from dlpipe.errors import ParamsError
 from dlpipe.params.base import Fraction, KerasModel, PosInt, Seed, Strict
 from dlpipe.params.export import ExportParams
+from dlpipe.params.insight import AuditParams, DriftParams, ExplainParams
 from dlpipe.params.serve import ServeParams
 from dlpipe.params.tasks import TasksParams
 
@@ -218,6 +219,9 @@ class ProjectParams(Strict):
     evaluate: EvaluateParams
     baseline: BaselineParams
     export: ExportParams
+    explain: ExplainParams
+    audit: AuditParams
+    drift: DriftParams
     tasks: TasksParams  # the MNIST tasks (binary, multiclass, multilabel, denoise, mlp)
 
     @model_validator(mode="after")

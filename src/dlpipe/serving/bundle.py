@@ -45,15 +45,30 @@ class Bundle:
         return np.asarray(self.transformer.transform(conform(self.schema, frame)),
                           dtype=np.float32)
 
+    @classmethod
+    def from_outputs(cls, project: str, outputs: dict) -> "Bundle":
+        """The bundle a stage receives as its ``train.bundle`` input (file name -> object)."""
+        return cls(project, outputs[store.MODEL], outputs[store.TRANSFORMER],
+                   Schema.from_dict(outputs[store.SCHEMA]))
+
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         """Class probabilities, float32 [rows, classes] in :attr:`classes` order; raises
         :class:`InputError` with every problem if the rows do not fit the schema."""
         problems = self.check(frame)
         if problems:
             raise InputError(problems)
+        return self.probabilities(frame)
+
+    def probabilities(self, frame: pd.DataFrame) -> np.ndarray:
+        """:meth:`predict_proba` without the check: for rows of the pipeline's own test part,
+        where a category or a missing value training never saw is the transformer's to
+        handle."""
         if len(frame) == 0:
             return np.zeros((0, len(self.classes)), dtype=np.float32)
-        X = self.features(frame)
+        return self.network_proba(self.features(frame))
+
+    def network_proba(self, X: np.ndarray) -> np.ndarray:
+        """The network's probabilities for transformed features ``X`` (float32)."""
         # a direct call, not model.predict: predict builds a dataset and a step function per
         # call (~44 ms), a call runs the layers at once (~1.4 ms for a few rows)
         parts = [np.asarray(self.model(X[start:start + BATCH_ROWS], training=False))
