@@ -14,6 +14,9 @@ SCORES = "reports/scores/{project}"  # every stage's tidy score rows, one file p
 _TUNING = ("features.py", "models/network.py", "models/training.py", "models/loop.py",
            "models/tuning.py", "metrics.py")
 _STORE = ("serving/store.py",)  # how .skops files are read and written
+# what scores raw rows through a bundle: the transformer, the network, the schema
+_SCORING = ("features.py", "models/network.py", "models/training.py", "models/loop.py",
+            *_STORE, "serving/schema.py", "serving/bundle.py")
 _TASKS = ("stages/tasks.py", "tasks/__init__.py", "tasks/common.py", "tasks/augment.py",
           "features.py", "metrics.py", "plots.py")
 
@@ -119,6 +122,39 @@ STAGES: tuple[Stage, ...] = (
                    "metrics": metrics("reports/{project}/export.json"),
                    "info": text("reports/{project}/export_info.json"),
                    "scores": results(f"{SCORES}/export.csv")}),
+    Stage("explain", "which inputs drive the model: permutation importance and SHAP (tables), "
+          "occlusion maps (images)",
+          node="dlpipe.stages.explain:explain",
+          code=("stages/explain.py", "insight/__init__.py", "insight/importance.py",
+                "insight/occlusion.py", "plots.py", "metrics.py", *_SCORING),
+          inputs={"train": "split.train", "test": "split.test", "bundle": "train.bundle"},
+          params=("seed", "{project}.explain", "{project}.tune.metric"),
+          outputs={"importance": plot("reports/{project}/explain/importance.csv", x="mean",
+                                      y="feature", title="feature importance (test)",
+                                      template="importance"),
+                   "per_class": text("reports/{project}/explain/per_class.csv"),
+                   "info": text("reports/{project}/explain/info.json"),
+                   "figures": figure("reports/{project}/explain/figures"),
+                   "scores": results(f"{SCORES}/explain.csv")}),
+    Stage("audit", "accuracy per slice of the test part (class, category, quartile of the most "
+          "important numbers) with bootstrap intervals; weak slices flagged",
+          node="dlpipe.stages.audit:audit",
+          code=("stages/audit.py", "insight/__init__.py", "insight/slices.py", "plots.py",
+                "metrics.py", *_SCORING),
+          inputs={"test": "split.test", "bundle": "train.bundle",
+                  "importance": "explain.importance"},
+          params=("seed", "{project}.audit"),
+          outputs={"table": text("reports/{project}/audit.csv"),
+                   "figure": figure("reports/{project}/figures/audit.png"),
+                   "scores": results(f"{SCORES}/audit.csv")}),
+    Stage("reference", "what drift checks compare new rows with: a seeded sample of the "
+          "training part, the model's confidence on the test part",
+          node="dlpipe.stages.reference:reference",
+          code=("stages/reference.py", "serving/drift.py", *_SCORING),
+          inputs={"train": "split.train", "test": "split.test", "bundle": "train.bundle"},
+          params=("seed", "{project}.drift"),
+          # beside the bundle: serve and `dlpipe drift` load it with the bundle
+          outputs={"reference": data("models/{project}-reference")}),
     Stage("baseline", "logistic regression on the same preprocessing and CV folds, then the test",
           node="dlpipe.stages.baseline:baseline",
           code=("stages/baseline.py", "features.py", "metrics.py"),
