@@ -40,3 +40,25 @@ def test_models_table_has_one_row_per_model():
     table = tables.models_table(frame)
     assert table[["task", "model"]].values.tolist() == [["binary", "svc"], ["multiclass", "knn"]]
     assert table.loc[0, "f1"] == 0.9 and table.loc[0, "fit_seconds"] == 2.0
+
+
+def test_insight_rows_stay_out_of_the_headline_and_models_tables_and_get_sections():
+    frame = tables.summary([
+        rows("price", "multiclass", "keras_mlp", "test", {"accuracy": 0.95}),
+        rows("price", "explain", "permutation", "test", {"ram": 0.6, "px_width": 0.1},
+             {"ram": 0.02, "px_width": 0.01}),
+        rows("price", "audit", "keras_mlp", "test",
+             {"accuracy": 0.95, "accuracy_low": 0.93, "accuracy_high": 0.97, "flagged": 0.0}),
+        rows("price", "audit", "keras_mlp", "test[ram: q1 [256, 1000)]",
+             {"accuracy": 0.7, "accuracy_low": 0.6, "accuracy_high": 0.8, "flagged": 1.0}),
+        rows("price", "audit", "keras_mlp", "test[class: 1]",
+             {"accuracy": 0.94, "accuracy_low": 0.9, "accuracy_high": 0.98, "flagged": 0.0})])
+    assert tables.headline(frame)["task"].tolist() == ["multiclass"]
+    assert tables.models_table(frame)["task"].tolist() == ["multiclass"]
+    top = tables.top_features(frame)
+    assert top.to_dict("records") == [{"project": "price", "method": "permutation",
+                                       "features": "ram (0.600 ± 0.020), "
+                                                   "px_width (0.100 ± 0.010)"}]
+    flagged = tables.flagged_slices(frame)
+    assert flagged[["slice", "accuracy", "interval", "overall"]].values.tolist() == [
+        ["test[ram: q1 [256, 1000)]", 0.7, "[0.600, 0.800]", 0.95]]

@@ -11,6 +11,10 @@ import pandas as pd
 from dlpipe.metrics import ROW_COLUMNS
 
 KEYS = ["project", "task", "model", "split", "metric"]
+# rows about a model rather than of one: feature importances (model = the method, metric = the
+# feature) and slices of the test part (split = "test[<feature>: <slice>]"); the headline and
+# models tables leave them out, summary.md lists them in sections of their own
+EXPLAIN, AUDIT = "explain", "audit"
 # The columns summary.md shows; every other metric is in summary.csv.
 HEADLINE = ("accuracy", "f1", "f1_macro", "precision", "recall", "roc_auc", "roc_auc_ovr",
             "root_mean_squared_error", "psnr", "fit_seconds", "predict_seconds")
@@ -37,7 +41,7 @@ def summary(tables: list[pd.DataFrame]) -> pd.DataFrame:
 def headline(frame: pd.DataFrame) -> pd.DataFrame:
     """One line per (project, task, model, split), one column per headline metric:
     'value ± std' (std only where there is one, i.e. CV rows)."""
-    frame = frame[frame["metric"].isin(HEADLINE)]
+    frame = frame[frame["metric"].isin(HEADLINE) & ~frame["task"].isin([EXPLAIN, AUDIT])]
     cells = frame.assign(cell=[f"{v:.4f}" if pd.isna(s) else f"{v:.4f} ± {s:.4f}"
                                for v, s in zip(frame["value"], frame["std"])])
     wide = cells.pivot_table(index=KEYS[:4], columns="metric", values="cell",
@@ -47,8 +51,37 @@ def headline(frame: pd.DataFrame) -> pd.DataFrame:
 
 def models_table(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per (task, model): its test metrics and its fit and predict seconds."""
-    frame = frame[ROW_COLUMNS]
+    frame = frame.loc[~frame["task"].isin([EXPLAIN, AUDIT]), ROW_COLUMNS]
     keep = frame[(frame["split"] == "test") | (frame["metric"].str.endswith("_seconds"))]
     wide = keep.pivot_table(index=["task", "model"], columns="metric", values="value",
                             aggfunc="first")
     return wide[[c for c in MODEL_COLUMNS if c in wide.columns]].reset_index()
+
+
+def top_features(frame: pd.DataFrame) -> pd.DataFrame:
+    """One line per (project, method): its features, most important first, as
+    'feature (mean ± std)'."""
+    rows = frame[frame["task"] == EXPLAIN].sort_values(["project", "model", "value"],
+                                                       ascending=[True, True, False])
+    return pd.DataFrame(
+        [{"project": project, "method": method,
+          "features": ", ".join(f"{r.metric} ({r.value:.3f} ± {r.std:.3f})"
+                                for r in part.itertuples())}
+         for (project, method), part in rows.groupby(["project", "model"], sort=False)],
+        columns=["project", "method", "features"])
+
+
+def flagged_slices(frame: pd.DataFrame) -> pd.DataFrame:
+    """The audit's flagged slices: project, slice, accuracy and its interval, the overall."""
+    audit = frame[frame["task"] == AUDIT]
+    wide = audit.pivot_table(index=["project", "model", "split"], columns="metric",
+                             values="value", aggfunc="first").reset_index()
+    if "flagged" not in wide.columns:
+        return pd.DataFrame(columns=["project", "slice", "accuracy", "interval", "overall"])
+    overall = wide[wide["split"] == "test"].set_index("project")["accuracy"]
+    hits = wide[wide["flagged"] == 1.0]
+    return pd.DataFrame({
+        "project": hits["project"], "slice": hits["split"], "accuracy": hits["accuracy"],
+        "interval": [f"[{lo:.3f}, {hi:.3f}]" for lo, hi in
+                     zip(hits["accuracy_low"], hits["accuracy_high"])],
+        "overall": hits["project"].map(overall)}).reset_index(drop=True)

@@ -1,0 +1,111 @@
+"""Which input columns drive a model: permutation importance and SHAP values, both on the raw
+columns, so a categorical column is one feature however many one-hot columns it becomes.
+
+``predict`` maps raw rows (a DataFrame of the schema's columns) to class probabilities; the
+transformer inside it sees every permuted or masked row exactly as it would see new data.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from dlpipe.metrics import score
+
+Predict = Callable[[pd.DataFrame], np.ndarray]
+COLUMNS = ["feature", "method", "mean", "std"]  # importance.csv
+
+
+class _Scored:
+    """What ``permutation_importance`` calls: an estimator whose score is ``metric`` of the
+    rows' probabilities (higher is better for every metric dlpipe names)."""
+
+    def __init__(self, predict: Predict, metric: str):
+        self.predict_proba, self.metric = predict, metric
+
+    def fit(self, *_):  # scikit-learn's estimator protocol; the model is already trained
+        return self
+
+    def __call__(self, _, X: pd.DataFrame, y: np.ndarray) -> float:
+        return score(self.metric, y, self.predict_proba(X))
+
+
+def permutation(predict: Predict, X: pd.DataFrame, y: np.ndarray, metric: str, repeats: int,
+                seed: int) -> pd.DataFrame:
+    """The drop in ``metric`` when one column's values are shuffled among the rows: mean and
+    std over ``repeats`` seeded shuffles, one row per column."""
+    from sklearn.inspection import permutation_importance
+
+    scorer = _Scored(predict, metric)
+    result = permutation_importance(scorer, X, y, scoring=scorer, n_repeats=repeats,
+                                    random_state=seed, n_jobs=1)
+    return pd.DataFrame({"feature": list(X.columns), "method": "permutation",
+                         "mean": result.importances_mean, "std": result.importances_std})
+
+
+class Coded:
+    """Raw rows as a float matrix SHAP can mask: numbers as they are, each categorical column
+    as the index of its value in that column's list of values (missing stays NaN)."""
+
+    def __init__(self, frames: Sequence[pd.DataFrame], categorical: Sequence[str]):
+        self.columns = list(frames[0].columns)
+        self.values = {c: sorted({str(v) for f in frames for v in f[c].dropna()})
+                       for c in categorical}
+
+    def encode(self, frame: pd.DataFrame) -> np.ndarray:
+        out = np.empty((len(frame), len(self.columns)), dtype=np.float64)
+        for j, column in enumerate(self.columns):
+            if column in self.values:
+                index = {v: float(i) for i, v in enumerate(self.values[column])}
+                out[:, j] = [np.nan if pd.isna(v) else index[str(v)] for v in frame[column]]
+            else:
+                out[:, j] = pd.to_numeric(frame[column], errors="coerce")
+        return out
+
+    def decode(self, matrix: np.ndarray) -> pd.DataFrame:
+        frame = pd.DataFrame(matrix, columns=self.columns)
+        for column, values in self.values.items():
+            lookup = np.asarray(values + [None], dtype=object)
+            codes = frame[column].to_numpy()
+            frame[column] = lookup[np.where(np.isnan(codes), len(values), codes).astype(int)]
+        return frame
+
+
+def shap_values(predict: Predict, background: pd.DataFrame, rows: pd.DataFrame,
+                categorical: Sequence[str], evals: int, seed: int) -> np.ndarray:
+    """SHAP values [rows, features, classes] of each row's class probabilities, from shap's
+    PermutationExplainer: hidden features take the values of the ``background`` rows."""
+    import shap
+
+    coded = Coded([background, rows], categorical)
+    masker = shap.maskers.Independent(coded.encode(background), max_samples=len(background))
+    explainer = shap.explainers.Permutation(lambda m: predict(coded.decode(m)), masker,
+                                            seed=seed)
+    # at least one forward and one backward pass over the features
+    evals = max(evals, 2 * len(coded.columns) + 1)
+    # one model call per explained row (all its masked rows at once): the transformer costs
+    # milliseconds per call whatever its size
+    return np.asarray(explainer(coded.encode(rows), max_evals=evals, batch_size=evals,
+                                silent=True).values)
+
+
+def shap_summary(values: np.ndarray, features: Sequence[str], classes: Sequence[str]
+                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Global rows (mean |SHAP| over rows and classes, std over rows) and one row per feature
+    and class (mean |SHAP| of that class's probability)."""
+    magnitude = np.abs(values)  # [rows, features, classes]
+    per_row = magnitude.mean(axis=2)
+    overall = pd.DataFrame({"feature": list(features), "method": "shap",
+                            "mean": per_row.mean(axis=0), "std": per_row.std(axis=0)})
+    per_class = pd.DataFrame(
+        [{"feature": f, "class": c, "method": "shap", "mean": float(magnitude[:, j, k].mean())}
+         for j, f in enumerate(features) for k, c in enumerate(classes)])
+    return overall, per_class
+
+
+def ranked(table: pd.DataFrame, method: str) -> pd.DataFrame:
+    """``method``'s rows, most important first (ties by name, so the order is stable)."""
+    rows = table[table["method"] == method]
+    return rows.sort_values(["mean", "feature"], ascending=[False, True]).reset_index(drop=True)
