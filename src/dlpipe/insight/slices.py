@@ -1,0 +1,198 @@
+"""Accuracy per slice of the test part, with bootstrap intervals, and the slices that fall short.
+
+A slicing cuts every test row into one slice: by true class, by category of a categorical
+feature, by quartile of an important numeric feature (for images: of each image's ink, its mean
+pixel intensity). Intervals come from fairlearn's ``MetricFrame`` bootstrap: seeded resamples of
+the whole test part, so a slice's size varies between resamples as it would between test sets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from dlpipe.errors import DataError
+from dlpipe.features import as_text
+from dlpipe.plots import Figure, plt
+
+COLUMNS = ["group", "feature", "slice", "rows", "accuracy", "low", "high", "gap", "flagged"]
+IMPORTANCE_COLUMNS = ("feature", "method", "mean")
+RANKING = "permutation"  # the importance method that ranks numeric features
+QUARTILES = (0.0, 0.25, 0.5, 0.75, 1.0)
+FEW_VALUES = 4  # a numeric feature with this many distinct values or fewer: one slice per value
+MISSING = "missing"
+INK = "ink"
+LABEL_CHARS = 40  # longer slice labels are cut on the figure (the table keeps them whole)
+
+
+@dataclass(frozen=True)
+class Slicing:
+    """One way to cut the test rows: each row's slice label, and the slices in display order."""
+
+    group: str  # class | category | quartile
+    feature: str
+    labels: np.ndarray  # object array, one label per test row
+    order: list[str]
+
+
+def _name(value: object) -> str:
+    """A class or category as a label: commas become semicolons so a split stays one field."""
+    return str(value).replace(",", ";")
+
+
+def by_class(codes: np.ndarray, classes: Sequence[str]) -> Slicing:
+    names = np.asarray([_name(c) for c in classes], dtype=object)
+    present = np.unique(codes)
+    return Slicing("class", "class", names[codes], [names[k] for k in present])
+
+
+def by_category(values: pd.Series, feature: str) -> Slicing:
+    text = as_text(values.to_frame())[:, 0]
+    labels = np.asarray([MISSING if isinstance(v, float) else _name(v) for v in text],
+                        dtype=object)
+    order = sorted(set(labels) - {MISSING}) + ([MISSING] if MISSING in set(labels) else [])
+    return Slicing("category", feature, labels, order)
+
+
+def _number(value: float) -> str:
+    if float(value).is_integer():
+        return f"{value:.0f}"
+    digits = len(str(int(abs(value))))  # keep every digit before the point, and one after
+    return f"{value:.{max(3, digits + 1)}g}"
+
+
+def by_quartile(values: pd.Series, feature: str) -> Slicing | None:
+    """Quartiles of ``values`` with edges from these rows; tied edges merge bins, and a feature
+    with few distinct values gets one slice per value. None when one slice would hold every
+    row (it would repeat the overall)."""
+    x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
+    finite = np.isfinite(x)
+    distinct = np.unique(x[finite])
+    if len(distinct) <= FEW_VALUES:
+        names = [_number(v) for v in distinct]
+        codes = np.searchsorted(distinct, np.where(finite, x, distinct[0] if len(distinct)
+                                                   else 0.0))
+    else:
+        edges = np.unique(np.quantile(x[finite], QUARTILES))
+        bins = len(edges) - 1
+        # left-closed bins, the last one closed on both ends so the maximum belongs to it
+        names = [f"q{k + 1} [{_number(edges[k])}, {_number(edges[k + 1])}"
+                 f"{')' if k < bins - 1 else ']'}" for k in range(bins)]
+        codes = np.clip(np.searchsorted(edges, np.where(finite, x, edges[0]), side="right") - 1,
+                        0, bins - 1)
+    labels = np.where(finite, np.asarray(names, dtype=object)[codes] if names else MISSING,
+                      MISSING).astype(object)
+    present = set(labels)
+    order = [n for n in names if n in present] + ([MISSING] if MISSING in present else [])
+    return Slicing("quartile", feature, labels, order) if len(order) > 1 else None
+
+
+def ink(pixels: pd.DataFrame) -> pd.Series:
+    """Each image's mean pixel intensity (missing pixels left out)."""
+    return pd.Series(np.nanmean(pixels.to_numpy(dtype=np.float64), axis=1), name=INK)
+
+
+def top_numeric(importance: pd.DataFrame, kinds: Mapping[str, str], count: int) -> list[str]:
+    """The ``count`` numeric features of highest permutation importance (ties by name); a
+    DataError if ``importance`` lacks a column or names a feature ``kinds`` lacks."""
+    missing = [c for c in IMPORTANCE_COLUMNS if c not in importance.columns]
+    if missing:
+        raise DataError(f"audit: the importance table lacks the columns {missing}")
+    ranked = importance[importance["method"] == RANKING].assign(
+        feature=lambda t: t["feature"].astype(str))
+    unknown = sorted(set(ranked["feature"]) - set(kinds))
+    if unknown:
+        raise DataError(f"audit: the importance table names features the model does not read: "
+                        f"{unknown} (is it another project's, or from an older model?)")
+    numeric = [name for name, kind in kinds.items() if kind == "numeric"]
+    if count and numeric and ranked.empty:
+        raise DataError(f"audit: the importance table has no {RANKING!r} rows to rank the "
+                        "numeric features by (run the explain stage)")
+    ranked = ranked[ranked["feature"].isin(numeric)]
+    ranked = ranked.sort_values(["mean", "feature"], ascending=[False, True])
+    return list(ranked["feature"].head(count))
+
+
+def slicings(features: pd.DataFrame, codes: np.ndarray, classes: Sequence[str],
+             kinds: Mapping[str, str], importance: pd.DataFrame, count: int,
+             image: bool) -> list[Slicing]:
+    """Every slicing of the test rows: by class first, then by category of each categorical
+    feature, then by quartile of the ``count`` most important numeric features (for images:
+    of the ink)."""
+    cuts = [by_class(codes, classes)]
+    if image:
+        quartiles = [by_quartile(ink(features[list(kinds)]), INK)]
+    else:
+        cuts += [by_category(features[name], name) for name, kind in kinds.items()
+                 if kind == "categorical"]
+        quartiles = [by_quartile(features[name], name)
+                     for name in top_numeric(importance, kinds, count)]
+    return cuts + [cut for cut in quartiles if cut is not None]
+
+
+def accuracies(y_true: np.ndarray, y_pred: np.ndarray, cuts: Sequence[Slicing],
+               bootstrap: int, confidence: float, seed: int) -> pd.DataFrame:
+    """Rows, accuracy and its ``confidence`` bootstrap interval overall (first row) and for
+    every slice; columns group, feature, slice, rows, accuracy, low, high."""
+    from fairlearn.metrics import MetricFrame
+    from sklearn.metrics import accuracy_score
+
+    quantiles = [(1.0 - confidence) / 2.0, (1.0 + confidence) / 2.0]
+    found = []
+    for cut in cuts:
+        frame = MetricFrame(metrics=accuracy_score, y_true=y_true, y_pred=y_pred,
+                            sensitive_features=pd.Series(cut.labels, name=cut.feature),
+                            n_boot=bootstrap, ci_quantiles=quantiles, random_state=seed)
+        if not found:
+            low, high = frame.overall_ci
+            found.append(("overall", "", "all", len(y_true), frame.overall, low, high))
+        counts = pd.Series(cut.labels).value_counts()
+        low, high = frame.by_group_ci
+        found += [(cut.group, cut.feature, name, int(counts[name]), frame.by_group[name],
+                   low[name], high[name]) for name in cut.order]
+    table = pd.DataFrame(found, columns=COLUMNS[:7])
+    return table.astype({"accuracy": float, "low": float, "high": float})
+
+
+def flag(table: pd.DataFrame, gap: float, min_rows: int) -> pd.DataFrame:
+    """``table`` with ``gap`` (overall minus slice accuracy) and ``flagged``: more than ``gap``
+    below the overall, the interval's upper end below it too, and at least ``min_rows`` rows."""
+    overall = float(table.loc[table["group"] == "overall", "accuracy"].iloc[0])
+    out = table.assign(gap=overall - table["accuracy"])
+    out["flagged"] = ((out["group"] != "overall") & (out["gap"] > gap)
+                      & (out["high"] < overall) & (out["rows"] >= min_rows))
+    return out[COLUMNS]
+
+
+def _label(row: pd.Series) -> str:
+    text = "overall" if row["group"] == "overall" else f"{row['feature']}: {row['slice']}"
+    text = text if len(text) <= LABEL_CHARS else text[:LABEL_CHARS - 1] + "…"
+    return f"{text}  (n={row['rows']})"
+
+
+def forest(table: pd.DataFrame, gap: float, confidence: float, title: str) -> Figure:
+    """Each slice's accuracy and interval, top to bottom in table order, with lines at the
+    overall accuracy and at ``gap`` below it; flagged slices in red."""
+    overall = float(table["accuracy"].iloc[0])
+    y = np.arange(len(table))[::-1]
+    colour = np.where(table["flagged"], "tab:red",
+                      np.where(table["group"] == "overall", "black", "tab:blue"))
+    fig, ax = plt.subplots(figsize=(8, 1.4 + 0.26 * len(table)), layout="constrained")
+    ax.hlines(y, table["low"], table["high"], colors=colour, linewidth=2)
+    ax.scatter(table["accuracy"], y, c=colour, s=24, zorder=3)
+    ax.axvline(overall, color="black", linewidth=1, label=f"overall {overall:.3f}")
+    ax.axvline(overall - gap, color="tab:red", linestyle="--", linewidth=1,
+               label=f"overall - {gap:g}")
+    # a faint line between slicings, so each feature's slices read as one block
+    for k in np.flatnonzero(table["feature"].to_numpy()[1:] != table["feature"].to_numpy()[:-1]):
+        ax.axhline(y[k] - 0.5, color="0.85", linewidth=0.8)
+    ax.scatter([], [], c="tab:red", s=24, label="flagged")
+    ax.set_yticks(y, [_label(row) for _, row in table.iterrows()], fontsize=8)
+    ax.set_ylim(-0.7, len(table) - 0.3)
+    ax.set(xlabel=f"accuracy ({confidence:.0%} bootstrap interval)", title=title)
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(loc="best", fontsize=8)
+    return fig

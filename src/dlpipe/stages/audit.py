@@ -1,0 +1,68 @@
+"""audit: on which groups of test rows the model fails. Accuracy per slice (true class, category
+of each categorical feature, quartile of the most important numeric features or, for images, of
+the ink) with bootstrap intervals; a slice well below the overall accuracy, with enough rows
+and an interval that excludes the overall, is flagged.
+
+The raw test rows go through the bundle as evaluate sends them, so the slices are scored on the
+model's real predictions.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from dlpipe.errors import DataError
+from dlpipe.frames import split_xy
+from dlpipe.insight import slices
+from dlpipe.metrics import rows
+from dlpipe.params import AuditParams
+from dlpipe.serving.bundle import Bundle
+
+log = logging.getLogger(__name__)
+TASK = "audit"
+
+
+def predicted(test: pd.DataFrame, model: Bundle) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The feature columns, label codes and predicted codes of raw test rows."""
+    X, y = split_xy(test)
+    missing = [c for c in model.schema.names if c not in X.columns]
+    if missing:
+        raise DataError(f"audit: the test rows lack the feature columns {missing}")
+    X = X[model.schema.names]
+    return X, y, model.probabilities(X).argmax(axis=1)
+
+
+def split_of(row: pd.Series) -> str:
+    """The tidy rows' split: ``test`` overall, ``test[<feature>: <slice>]`` for a slice."""
+    return "test" if row["group"] == "overall" else f"test[{row['feature']}: {row['slice']}]"
+
+
+def score_rows(table: pd.DataFrame, project: str, model: str) -> pd.DataFrame:
+    """One tidy row per slice and metric: accuracy, its interval, flagged (1.0 or 0.0)."""
+    return pd.concat([rows(project, TASK, model, split_of(row), {
+        "accuracy": row["accuracy"], "accuracy_low": row["low"], "accuracy_high": row["high"],
+        "flagged": float(row["flagged"])}) for _, row in table.iterrows()], ignore_index=True)
+
+
+def audit(test: pd.DataFrame, bundle: dict, importance: pd.DataFrame, seed: int,
+          audit: AuditParams, project: str) -> dict:
+    """The slice table (``audit.csv``), its forest plot and tidy rows (model ``keras_<kind>``
+    as evaluate names it)."""
+    model = Bundle.from_outputs(project, bundle)
+    X, y, y_pred = predicted(test, model)
+    schema = model.schema
+    cuts = slices.slicings(X, y, schema.classes, {c.name: c.kind for c in schema.columns},
+                           importance, audit.numeric_features, schema.image_shape is not None)
+    table = slices.flag(slices.accuracies(y, y_pred, cuts, audit.bootstrap, audit.confidence,
+                                          seed), audit.gap, audit.min_rows)
+    name = f"keras_{model.model.name}"
+    weak = table[table["flagged"]]
+    log.info("%d slices, %d flagged%s", len(table) - 1, len(weak),
+             "".join(f"; {split_of(row)} {row['accuracy']:.3f}" for _, row in weak.iterrows()))
+    title = f"{project}: {name} accuracy per slice of the test set"
+    return {"table": table,
+            "figure": slices.forest(table, audit.gap, audit.confidence, title),
+            "scores": score_rows(table, project, name)}
