@@ -73,10 +73,13 @@ def drift(argv: list[str]) -> int:
 def _report(args: argparse.Namespace) -> dict:
     """The report of the input rows; raises what the user can fix."""
     from dlpipe.serving.bundle import load_bundle, read_rows
+    from dlpipe.serving.command import as_graph
     from dlpipe.serving.drift import drift_report, load_reference, too_few
 
     params, sep, na_values = settings(args.params, args.project)
-    bundle = load_bundle(args.project, args.root)
+    # the model's outputs on every row are most of a check's time; the graph gives the eager
+    # network's numbers several times faster on a large batch (MNIST: 10 000 images)
+    bundle = as_graph(load_bundle(args.project, args.root))
     reference = load_reference(args.project, args.root)
     frame = read_rows(args.input, bundle.schema, sep, na_values)
     problems = bundle.check(frame)
