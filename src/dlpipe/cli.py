@@ -2,6 +2,7 @@
 ``python -m dlpipe add NAME --file PATH --target COLUMN`` adds a project from a CSV file.
 ``python -m dlpipe predict PROJECT --input ROWS --output FILE`` predicts with a project's bundle.
 ``python -m dlpipe serve [PROJECT ...]`` serves the projects' bundles over HTTP.
+``python -m dlpipe drift PROJECT --input ROWS`` checks new rows for drift from the training data.
 
 Known failures (bad params, missing or corrupt data, no network) print one line and exit 2; any
 failure's traceback is kept in the stage's log file.
@@ -30,7 +31,8 @@ def _parser() -> argparse.ArgumentParser:
         epilog="dlpipe add NAME --file PATH --target COLUMN: add a project from a CSV file "
                "(dlpipe add --help); dlpipe predict PROJECT --input ROWS --output FILE: predict "
                "with the project's trained bundle (dlpipe predict --help); dlpipe serve "
-               "[PROJECT ...]: serve bundles over HTTP (dlpipe serve --help)")
+               "[PROJECT ...]: serve bundles over HTTP (dlpipe serve --help); dlpipe drift PROJECT "
+               "--input ROWS: check new rows for drift (dlpipe drift --help)")
     parser.add_argument("stage", choices=[s.name for s in STAGES] + ["dag"],
                         help="stage to run, or 'dag' to write dvc.yaml from the stage table")
     parser.add_argument("project", nargs="?", default=None,
@@ -156,6 +158,10 @@ def main(argv: list[str] | None = None) -> int:
         from dlpipe.serving.command import serve
 
         return serve(argv[1:])
+    if argv[:1] == ["drift"]:
+        from dlpipe.serving.drift_command import drift
+
+        return drift(argv[1:])
     args = _parser().parse_args(argv)
     from dlpipe import logs
 

@@ -23,8 +23,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dlpipe.frames import with_target
-from dlpipe.params import ServeParams
+from dlpipe.params import DriftParams, ServeParams
 from dlpipe.serving.bundle import load_bundle
+from dlpipe.serving.drift import build_reference
 from dlpipe.serving.server import create_app
 from pets import PROJECT
 from support import ROOT, feature_params, repo_params
@@ -66,6 +67,10 @@ def digits_root(tmp_path_factory, trained):
     root = tmp_path_factory.mktemp("served")
     catalog.write(root / "models" / "digits", out["bundle"])
     shutil.copytree(trained.root / "models" / PROJECT, root / "models" / PROJECT)
+    # a drift reference for pets only: digits is served without one
+    drift = DriftParams.model_validate(repo_params()["defaults"]["drift"])
+    catalog.write(root / "models" / f"{PROJECT}-reference", build_reference(
+        load_bundle(PROJECT, root), trained.train, trained.test, 0, drift))
     return root
 
 
@@ -526,6 +531,11 @@ def test_the_real_server_predicts_what_the_bundle_predicts(served, bundles, tab_
         assert [p["label"] for p in v1] == labels
         bad = http.post(f"/v2/models/{PROJECT}/infer", content=b'{"inputs": [')
         assert bad.status_code == 400 and "malformed JSON" in bad.json()["error"]
+        drift = http.get(f"/v2/models/{PROJECT}/drift")  # the 12 rows answered above
+        assert drift.status_code == 200
+        assert drift.json()["drift"] is None and drift.json()["rows"] == 2 * len(tab_rows)
+        missing = http.get("/v2/models/digits/drift")
+        assert missing.status_code == 503 and "reference stage" in missing.json()["error"]
         assert http.get("/v2/health/live").json() == {"live": True}
 
 

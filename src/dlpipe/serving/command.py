@@ -1,5 +1,5 @@
-"""``python -m dlpipe serve [PROJECT ...]``: load the bundles, then serve them with uvicorn (one
-process) until SIGINT or SIGTERM. Bad params or a missing bundle print one line and exit 2."""
+"""``python -m dlpipe serve [PROJECT ...]``: load the bundles (and their drift references), then
+serve them with uvicorn (one process) until SIGINT or SIGTERM. Bad params or a missing bundle print one line and exit 2."""
 
 from __future__ import annotations
 
@@ -21,15 +21,17 @@ EXIT_USAGE = 2
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dlpipe serve", description="Serve the projects' inference bundles over HTTP: the "
-        "Open Inference Protocol (/v2/...), TensorFlow Serving's REST predict (/v1/...) and "
-        "docs at /docs. Stop it with Ctrl-C or SIGTERM.")
+        "Open Inference Protocol (/v2/...), TensorFlow Serving's REST predict (/v1/...), "
+        "a drift check of the rows served (/v2/models/PROJECT/drift) and docs at /docs. Stop "
+        "it with Ctrl-C or SIGTERM.")
     parser.add_argument("projects", nargs="*", metavar="PROJECT",
                         help="projects to serve (default: every project with a bundle under "
                              "models/)")
     parser.add_argument("--host", default=None, help="address to listen on (default serve.host)")
     parser.add_argument("--port", type=int, default=None, help="port (default serve.port)")
     parser.add_argument("--params", default="params.yaml",
-                        help="params file: its serve section (default params.yaml)")
+                        help="params file: its serve section and each project's drift "
+                             "section (default params.yaml)")
     parser.add_argument("--root", default=".", help="the repository holding models/ (default .)")
     parser.add_argument("--access-log", action="store_true", help="log every request")
     return parser
@@ -43,9 +45,13 @@ def serve(argv: list[str]) -> int:
         port = limits.port if args.port is None else args.port
         if not 0 < port < 65536:
             raise ParamsError(f"--port: expected a port 1..65535, got {port}")
+        from dlpipe.serving.drift_command import drift_params
         from dlpipe.serving.server import create_app
+        from dlpipe.serving.window import watches
 
-        app = create_app(load(args.projects, args.root), limits)
+        bundles = load(args.projects, args.root)
+        checks = watches(bundles, drift_params(args.params, list(bundles)), args.root)
+        app = create_app(bundles, limits, checks)
     except DlpipeError as exc:
         print(f"dlpipe: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -1,5 +1,6 @@
 """The HTTP server: each bundle behind the Open Inference Protocol (KServe V2) and TensorFlow
-Serving's REST predict, with docs at ``/docs``.
+Serving's REST predict, with docs at ``/docs``; ``GET /v2/models/<p>/drift`` checks the latest
+rows served for drift (:mod:`dlpipe.serving.window`).
 
 A request is read up to ``max_body_bytes`` (413 beyond), parsed and predicted in the threadpool
 (the event loop stays free for health checks while a large batch runs). Anything a request
@@ -31,12 +32,15 @@ MAX_PROBLEMS = 10  # schema problems listed in one answer; the rest are counted
 router = APIRouter()
 
 
-def create_app(bundles: dict, limits: ServeParams) -> FastAPI:
-    """The app serving ``bundles`` (project name -> Bundle) within ``limits``."""
+def create_app(bundles: dict, limits: ServeParams, watches: dict | None = None) -> FastAPI:
+    """The app serving ``bundles`` (project name -> Bundle) within ``limits``; ``watches``
+    (project name -> :class:`~dlpipe.serving.window.Watch`) keep the rows served for the drift
+    endpoint (none: the endpoint answers 503)."""
     app = FastAPI(title="dlpipe", version="1",
                   description="Predictions of dlpipe's inference bundles: " + ", ".join(bundles))
     app.state.bundles = dict(bundles)
     app.state.limits = limits
+    app.state.watches = dict(watches or {})
     app.include_router(router)
     app.add_exception_handler(RequestError, _request_error)
     app.add_exception_handler(InputError, _input_error)
@@ -123,17 +127,38 @@ def _predict(bundle, frame) -> np.ndarray:
     return proba
 
 
-def _v2_infer(project: str, bundle, body: bytes, max_rows: int) -> dict:
+def _v2_infer(project: str, bundle, body: bytes, max_rows: int, watch) -> dict:
     request = protocols.parse_json(body)
     frame = protocols.v2_frame(bundle, request, max_rows)
     protocols.request_id(request)
-    return protocols.v2_response(project, _predict(bundle, frame), bundle.classes, request)
+    answer = protocols.v2_response(project, _predict(bundle, frame), bundle.classes, request)
+    _keep(watch, frame)
+    return answer
 
 
-def _v1_predict(bundle, body: bytes, max_rows: int) -> dict:
+def _v1_predict(bundle, body: bytes, max_rows: int, watch) -> dict:
     request = protocols.parse_json(body)
     frame = protocols.v1_frame(bundle, request, max_rows)
-    return protocols.v1_response(_predict(bundle, frame), bundle.classes)
+    answer = protocols.v1_response(_predict(bundle, frame), bundle.classes)
+    _keep(watch, frame)
+    return answer
+
+
+def _keep(watch, frame) -> None:
+    """Rows answered successfully join the project's drift window."""
+    if watch is not None:
+        watch.add(frame)
+
+
+def _watch(request: Request, project: str):
+    """The project's drift check; 503 if the server has none or its reference is missing."""
+    watch = request.app.state.watches.get(project)
+    if watch is None:
+        raise RequestError(503, f"no drift check for {project!r}: the server was started "
+                                "without drift references")
+    if watch.problem is not None:
+        raise RequestError(503, watch.problem)
+    return watch
 
 
 # --- Open Inference Protocol (V2) -----------------------------------------------------------------
@@ -168,7 +193,16 @@ async def infer(request: Request, project: str) -> Response:
     bundle = _bundle(request, project)
     body = await _body(request)
     return _answer(await run_in_threadpool(_v2_infer, project, bundle, body,
-                                           request.app.state.limits.max_rows))
+                                           request.app.state.limits.max_rows,
+                                           request.app.state.watches.get(project)))
+
+
+@router.get("/v2/models/{project}/drift", tags=["v2"])
+async def drift(request: Request, project: str) -> Response:
+    """The drift report of the latest rows served (``drift.window_rows``) against the
+    reference; ``"drift": null`` and the reason with fewer than ``drift.min_rows`` rows."""
+    _bundle(request, project)
+    return _answer(await run_in_threadpool(_watch(request, project).report))
 
 
 # --- TensorFlow Serving REST (V1) -----------------------------------------------------------------
@@ -184,4 +218,5 @@ async def predict(request: Request, project: str) -> Response:
     bundle = _bundle(request, project)
     body = await _body(request)
     return _answer(await run_in_threadpool(_v1_predict, bundle, body,
-                                           request.app.state.limits.max_rows))
+                                           request.app.state.limits.max_rows,
+                                           request.app.state.watches.get(project)))
