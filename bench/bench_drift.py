@@ -45,7 +45,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from dlpipe.serving.bundle import load_bundle  # noqa: E402
-from dlpipe.serving.command import as_graph  # noqa: E402
+from dlpipe.serving.bundle import as_graph  # noqa: E402
 from dlpipe.serving.drift import SUMMARY, build_reference, drift_report  # noqa: E402
 from dlpipe.serving.drift_command import drift_params  # noqa: E402
 

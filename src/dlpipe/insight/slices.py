@@ -2,8 +2,11 @@
 
 A slicing cuts every test row into one slice: by true class, by category of a categorical
 feature, by quartile of an important numeric feature (for images: of each image's ink, its mean
-pixel intensity). Intervals come from fairlearn's ``MetricFrame`` bootstrap: seeded resamples of
-the whole test part, so a slice's size varies between resamples as it would between test sets.
+pixel intensity). Intervals are percentile bootstrap intervals: seeded resamples of the whole
+test part, so a slice's size varies between resamples as it would between test sets. The
+resamples are drawn once and shared by every slicing, counted with one ``bincount`` per
+resample (fairlearn's ``MetricFrame(n_boot=...)`` computes the same intervals with a pandas
+group-by per resample: 47 s on MNIST's 10000 test rows, against well under a second here).
 """
 
 from __future__ import annotations
@@ -137,22 +140,24 @@ def accuracies(y_true: np.ndarray, y_pred: np.ndarray, cuts: Sequence[Slicing],
                bootstrap: int, confidence: float, seed: int) -> pd.DataFrame:
     """Rows, accuracy and its ``confidence`` bootstrap interval overall (first row) and for
     every slice; columns group, feature, slice, rows, accuracy, low, high."""
-    from fairlearn.metrics import MetricFrame
-    from sklearn.metrics import accuracy_score
-
+    correct = (np.asarray(y_true) == np.asarray(y_pred)).astype(np.float64)
+    n = len(correct)
+    draws = np.random.default_rng(seed).integers(0, n, size=(bootstrap, n))
     quantiles = [(1.0 - confidence) / 2.0, (1.0 + confidence) / 2.0]
-    found = []
+    low, high = np.quantile(correct[draws].mean(axis=1), quantiles)
+    found = [("overall", "", "all", n, float(correct.mean()), low, high)]
     for cut in cuts:
-        frame = MetricFrame(metrics=accuracy_score, y_true=y_true, y_pred=y_pred,
-                            sensitive_features=pd.Series(cut.labels, name=cut.feature),
-                            n_boot=bootstrap, ci_quantiles=quantiles, random_state=seed)
-        if not found:
-            low, high = frame.overall_ci
-            found.append(("overall", "", "all", len(y_true), frame.overall, low, high))
-        counts = pd.Series(cut.labels).value_counts()
-        low, high = frame.by_group_ci
-        found += [(cut.group, cut.feature, name, int(counts[name]), frame.by_group[name],
-                   low[name], high[name]) for name in cut.order]
+        codes = pd.Categorical(cut.labels, categories=cut.order).codes  # every row has a slice
+        k = len(cut.order)
+        hits = np.stack([np.bincount(codes[d], weights=correct[d], minlength=k) for d in draws])
+        sizes = np.stack([np.bincount(codes[d], minlength=k) for d in draws])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            resampled = hits / sizes  # NaN where a resample drew no row of the slice
+        lows, highs = np.nanquantile(resampled, quantiles, axis=0)
+        for j, name in enumerate(cut.order):
+            mine = codes == j
+            found.append((cut.group, cut.feature, name, int(mine.sum()),
+                          float(correct[mine].mean()), lows[j], highs[j]))
     table = pd.DataFrame(found, columns=COLUMNS[:7])
     return table.astype({"accuracy": float, "low": float, "high": float})
 

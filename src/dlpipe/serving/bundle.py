@@ -7,7 +7,9 @@ safe loaders only (Keras safe mode, skops with an allow-list).
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -19,6 +21,7 @@ from dlpipe.errors import DataError, InputError
 from dlpipe.serving import store
 from dlpipe.serving.schema import Schema, check, conform
 
+log = logging.getLogger(__name__)
 BUNDLE_DIR = "models/{project}"  # the train stage's bundle output, relative to the repository
 BATCH_ROWS = 1024  # rows per network call: small enough for memory, large enough for speed
 
@@ -84,6 +87,44 @@ class Bundle:
         for k, name in enumerate(self.classes):
             out[f"proba_{name}"] = proba[:, k]
         return out
+
+
+class Graph:
+    """A network's inference pass traced once into a TensorFlow graph. An eager call runs every
+    layer from Python (iris ~4 ms, the price network ~14 ms for one row); the graph runs the
+    same kernels in a fraction of that, so a request's time goes to the request."""
+
+    def __init__(self, model):
+        import tensorflow as tf
+
+        self.model = model
+        spec = tf.TensorSpec([None, model.input_shape[-1]], tf.float32)
+        self._call = tf.function(lambda x: model(x, training=False), input_signature=[spec])
+
+    def __call__(self, x, training: bool = False):
+        if training:
+            raise ValueError("a served network only predicts (training=False)")
+        return self._call(x)
+
+    def __getattr__(self, name: str):  # input_shape, output_shape, ... of the network
+        return getattr(self.model, name)
+
+
+def as_graph(bundle):
+    """``bundle`` predicting through :class:`Graph`, if the graph gives the eager call's numbers
+    bit for bit on a few random batches (else as it is, with a warning); either way its network
+    has run once, so the first request is as fast as the others."""
+    graph = Graph(bundle.model)
+    rows = np.random.default_rng(0).normal(size=(9, bundle.schema.input_width)).astype(
+        np.float32)
+    batches = [rows[:1], rows[1:4], rows]
+    same = all(np.array_equal(np.asarray(graph(x)), np.asarray(bundle.model(x, training=False)))
+               for x in batches)
+    if not same:
+        log.warning("%s: the graph's numbers differ from the eager network's: serving the "
+                    "eager network", bundle.project)
+        return bundle
+    return dataclasses.replace(bundle, model=graph)
 
 
 def bundle_dir(project: str, root: str | Path = ".") -> Path:

@@ -4,12 +4,9 @@ serve them with uvicorn (one process) until SIGINT or SIGTERM. Bad params or a m
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 import sys
 from pathlib import Path
-
-import numpy as np
 
 from dlpipe.errors import DataError, DlpipeError, ParamsError
 from dlpipe.params import load_params
@@ -64,8 +61,8 @@ def serve(argv: list[str]) -> int:
 
 def load(projects: list[str], root: str | Path = ".") -> dict:
     """The bundles of ``projects`` under ``root``, or of every project with a bundle under
-    ``root/models`` if none is named, each with its network as a graph (:class:`Graph`)."""
-    from dlpipe.serving.bundle import BUNDLE_DIR, load_bundle
+    ``root/models`` if none is named, each with its network as a graph (:class:`dlpipe.serving.bundle.Graph`)."""
+    from dlpipe.serving.bundle import BUNDLE_DIR, as_graph, load_bundle
     from dlpipe.serving.store import SCHEMA
 
     found = sorted(p.parent.name for p in Path(root).glob(BUNDLE_DIR.format(project="*") +
@@ -78,41 +75,3 @@ def load(projects: list[str], root: str | Path = ".") -> dict:
     bundles = {name: as_graph(load_bundle(name, root)) for name in names}
     log.info("serving %s", ", ".join(bundles))
     return bundles
-
-
-class Graph:
-    """A network's inference pass traced once into a TensorFlow graph. An eager call runs every
-    layer from Python (iris ~4 ms, the price network ~14 ms for one row); the graph runs the
-    same kernels in a fraction of that, so a request's time goes to the request."""
-
-    def __init__(self, model):
-        import tensorflow as tf
-
-        self.model = model
-        spec = tf.TensorSpec([None, model.input_shape[-1]], tf.float32)
-        self._call = tf.function(lambda x: model(x, training=False), input_signature=[spec])
-
-    def __call__(self, x, training: bool = False):
-        if training:
-            raise ValueError("a served network only predicts (training=False)")
-        return self._call(x)
-
-    def __getattr__(self, name: str):  # input_shape, output_shape, ... of the network
-        return getattr(self.model, name)
-
-
-def as_graph(bundle):
-    """``bundle`` predicting through :class:`Graph`, if the graph gives the eager call's numbers
-    bit for bit on a few random batches (else as it is, with a warning); either way its network
-    has run once, so the first request is as fast as the others."""
-    graph = Graph(bundle.model)
-    rows = np.random.default_rng(0).normal(size=(9, bundle.schema.input_width)).astype(
-        np.float32)
-    batches = [rows[:1], rows[1:4], rows]
-    same = all(np.array_equal(np.asarray(graph(x)), np.asarray(bundle.model(x, training=False)))
-               for x in batches)
-    if not same:
-        log.warning("%s: the graph's numbers differ from the eager network's: serving the "
-                    "eager network", bundle.project)
-        return bundle
-    return dataclasses.replace(bundle, model=graph)

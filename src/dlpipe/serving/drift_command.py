@@ -73,7 +73,7 @@ def drift(argv: list[str]) -> int:
 def _report(args: argparse.Namespace) -> dict:
     """The report of the input rows; raises what the user can fix."""
     from dlpipe.serving.bundle import load_bundle, read_rows
-    from dlpipe.serving.command import as_graph
+    from dlpipe.serving.bundle import as_graph
     from dlpipe.serving.drift import drift_report, load_reference, too_few
 
     params, sep, na_values = settings(args.params, args.project)

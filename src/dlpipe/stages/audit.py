@@ -19,7 +19,7 @@ from dlpipe.frames import split_xy
 from dlpipe.insight import slices
 from dlpipe.metrics import rows
 from dlpipe.params import AuditParams
-from dlpipe.serving.bundle import Bundle
+from dlpipe.serving.bundle import Bundle, as_graph
 
 log = logging.getLogger(__name__)
 TASK = "audit"
@@ -51,7 +51,7 @@ def audit(test: pd.DataFrame, bundle: dict, importance: pd.DataFrame, seed: int,
           audit: AuditParams, project: str) -> dict:
     """The slice table (``audit.csv``), its forest plot and tidy rows (model ``keras_<kind>``
     as evaluate names it)."""
-    model = Bundle.from_outputs(project, bundle)
+    model = as_graph(Bundle.from_outputs(project, bundle))
     X, y, y_pred = predicted(test, model)
     schema = model.schema
     cuts = slices.slicings(X, y, schema.classes, {c.name: c.kind for c in schema.columns},

@@ -22,7 +22,7 @@ from dlpipe.frames import split_xy
 from dlpipe.insight import figures, importance, occlusion
 from dlpipe.metrics import rows, score
 from dlpipe.params import ExplainParams
-from dlpipe.serving.bundle import Bundle
+from dlpipe.serving.bundle import Bundle, as_graph
 
 log = logging.getLogger(__name__)
 TASK = "explain"
@@ -117,7 +117,7 @@ def explain(train: pd.DataFrame, test: pd.DataFrame, bundle: dict, seed: int,
     """The importance table, per-class table, figures, run info and tidy rows of the ``top``
     features of each method (task ``explain``, model = the method, metric = the feature,
     value = mean, std = std)."""
-    model = Bundle.from_outputs(project, bundle)
+    model = as_graph(Bundle.from_outputs(project, bundle))
     if model.schema.image_shape:
         table, per_class, pictures, info = images(model, test, seed, explain)
     else:

@@ -10,7 +10,7 @@ import logging
 import pandas as pd
 
 from dlpipe.params import DriftParams
-from dlpipe.serving.bundle import Bundle
+from dlpipe.serving.bundle import Bundle, as_graph
 from dlpipe.serving.drift import OUTPUTS, ROWS, build_reference
 
 log = logging.getLogger(__name__)
@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 def reference(train: pd.DataFrame, test: pd.DataFrame, bundle: dict, seed: int,
               drift: DriftParams, project: str) -> dict:
     """The reference directory's files (name -> content)."""
-    files = build_reference(Bundle.from_outputs(project, bundle), train, test, seed, drift)
+    model = as_graph(Bundle.from_outputs(project, bundle))
+    files = build_reference(model, train, test, seed, drift)
     log.info("%s: %d of %d training rows, outputs on %d test rows", project, len(files[ROWS]),
              len(train), len(files[OUTPUTS]))
     return {"reference": files}
