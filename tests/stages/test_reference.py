@@ -22,18 +22,16 @@ NAMES = ["low", "mid", "high"]
 PARAMS = DriftParams(alpha=0.05, reference_rows=1500, bins=10, window_rows=1000, min_rows=30)
 
 
-class Softmax:
-    """A fitted network stand-in, called like a Keras model: the class follows the first
-    feature (``a`` scaled); the others weigh nothing."""
+def softmax(width: int):
+    """A fitted network stand-in, a real Keras model (the stage traces it): the class follows
+    the first feature (``a`` scaled); the others weigh nothing."""
+    import keras
 
-    def __init__(self, width: int):
-        self.weights = np.zeros((width, 3), dtype=np.float32)
-        self.weights[0] = [-4.0, 0.0, 4.0]
-
-    def __call__(self, X, training=False):
-        logits = np.asarray(X, dtype=np.float32) @ self.weights
-        exp = np.exp(logits - logits.max(axis=1, keepdims=True))
-        return exp / exp.sum(axis=1, keepdims=True)
+    model = keras.Sequential([keras.Input((width,)), keras.layers.Dense(3, activation="softmax")])
+    weights = np.zeros((width, 3), dtype=np.float32)
+    weights[0] = [-4.0, 0.0, 4.0]
+    model.layers[0].set_weights([weights, np.zeros(3, dtype=np.float32)])
+    return model
 
 
 def rows(n: int, seed: int) -> pd.DataFrame:
@@ -54,7 +52,7 @@ def made():
     width = processed["test"].shape[1] - 1
     spec = KerasModel.model_validate(repo_params()["defaults"]["model"])
     schema = schema_of("toy", train, processed["transformer"], NAMES, "target", width, spec)
-    bundle = {store.MODEL: Softmax(width), store.TRANSFORMER: processed["transformer"],
+    bundle = {store.MODEL: softmax(width), store.TRANSFORMER: processed["transformer"],
               store.SCHEMA: schema.to_dict()}
     out = reference(train, test, bundle, seed=3, drift=PARAMS, project="toy")
     return out["reference"], Bundle.from_outputs("toy", bundle), train, test
