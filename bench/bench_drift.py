@@ -44,8 +44,7 @@ import dlpipe  # noqa: E402,F401  (pins the CPU kernels before NumPy loads)
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from dlpipe.serving.bundle import load_bundle  # noqa: E402
-from dlpipe.serving.bundle import as_graph  # noqa: E402
+from dlpipe.serving.bundle import as_graph, load_bundle  # noqa: E402
 from dlpipe.serving.drift import SUMMARY, build_reference, drift_report  # noqa: E402
 from dlpipe.serving.drift_command import drift_params  # noqa: E402
 

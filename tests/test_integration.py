@@ -151,6 +151,7 @@ def test_iris_param_change_reruns_only_iris(dvc_repo):
     # report re-runs only if iris's score rows changed; nothing of mnist or price may re-run
     assert ran_stages(out) - {"report"} == {"resolve@iris", "tune_worker@iris", "tune@iris",
                                             "train@iris", "evaluate@iris", "export@iris",
+                                            "explain@iris", "audit@iris", "reference@iris",
                                             "models@iris"}, out
     diff = json.loads(sh("dvc", "metrics", "diff", "--all", "--json", cwd=dvc_repo))
     assert "reports/iris/metrics.json" in diff

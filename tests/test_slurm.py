@@ -103,7 +103,8 @@ def test_resubmission_runs_only_whats_missing(cluster_runs):
     output = fixed.stdout + fixed.stderr
     assert fixed.returncode == 0, output[-4000:]
     ran = set(re.findall(r"^rule (\w+):", output, flags=re.M)) - {"all"}
-    assert ran == {"train", "evaluate", "export", "models", "report"}, ran
+    assert ran == {"train", "evaluate", "export", "explain", "audit", "reference", "models",
+                   "report"}, ran
 
 
 def test_every_job_went_through_slurm_and_matches_local(cluster_runs, local_run):
