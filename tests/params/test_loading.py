@@ -170,3 +170,20 @@ def test_export_needs_calibration_rows(raw_params):
     section(raw_params, "mnist", "export")["calibration_rows"] = 0
     assert _message(raw_params).startswith("p.yaml: mnist.export.calibration_rows: expected "
                                            "greater than 0, got 0")
+
+
+def test_explain_stride_must_not_skip_pixels(raw_params):
+    section(raw_params, "mnist", "explain")["stride"] = 5  # the patch is 4
+    assert _message(raw_params).startswith("p.yaml: mnist.explain: expected stride (5) <= "
+                                           "patch (4), got {")
+
+
+def test_drift_alpha_is_a_probability(raw_params):
+    raw_params["defaults"]["drift"]["alpha"] = 1.5
+    assert _message(raw_params).startswith("p.yaml: defaults.drift.alpha: expected less than 1")
+
+
+def test_audit_needs_enough_resamples_for_an_interval(raw_params):
+    section(raw_params, "price", "audit")["bootstrap"] = 5
+    assert _message(raw_params).startswith("p.yaml: price.audit.bootstrap: expected greater "
+                                           "than or equal to 20, got 5")

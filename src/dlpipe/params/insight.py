@@ -29,8 +29,8 @@ class ExplainParams(Strict):
     @model_validator(mode="after")
     def _stride_within_patch(self) -> "ExplainParams":
         if self.stride > self.patch:
-            raise ValueError(f"stride {self.stride} leaves pixels between patches of "
-                             f"{self.patch}: expected stride <= patch")
+            # a larger step leaves pixels no patch hides
+            raise ValueError(f"stride ({self.stride}) <= patch ({self.patch})")
         return self
 
 
