@@ -120,13 +120,7 @@ def _predict(argv: list[str]) -> int:
         bundle = load_bundle(args.project)
         predictions = bundle.predict(read_rows(args.input, bundle.schema, sep, na_values))
     except InputError as exc:
-        lines = exc.problems[:MAX_PROBLEMS]
-        if len(exc.problems) > MAX_PROBLEMS:
-            lines.append(f"and {len(exc.problems) - MAX_PROBLEMS} more problems")
-        for line in lines:
-            print(f"dlpipe: error: {args.input}: {line}", file=sys.stderr)
-        print(f"dlpipe: error: {args.input}: {len(exc.problems)} problem(s) with the rows; "
-              f"nothing written", file=sys.stderr)
+        print(exc.report(args.input, MAX_PROBLEMS), file=sys.stderr)
         return EXIT_USAGE
     except DlpipeError as exc:
         print(f"dlpipe: error: {exc}", file=sys.stderr)

@@ -22,3 +22,12 @@ class InputError(DlpipeError):
         shown = "; ".join(self.problems[:3])
         more = f" (and {len(self.problems) - 3} more)" if len(self.problems) > 3 else ""
         super().__init__(f"{len(self.problems)} problem(s) with the input rows: {shown}{more}")
+
+    def report(self, source: str, shown: int = 20) -> str:
+        """What a command prints: one line per problem (the first ``shown``, then how many
+        more), each naming ``source``, and that nothing was written."""
+        lines = self.problems[:shown]
+        if len(self.problems) > shown:
+            lines.append(f"and {len(self.problems) - shown} more problems")
+        lines.append(f"{len(self.problems)} problem(s) with the rows; nothing written")
+        return "\n".join(f"dlpipe: error: {source}: {line}" for line in lines)

@@ -54,13 +54,7 @@ def drift(argv: list[str]) -> int:
                 raise DlpipeError(f"{path}: expected a {suffix} file")
         report = _report(args)
     except InputError as exc:
-        lines = exc.problems[:MAX_PROBLEMS]
-        if len(exc.problems) > MAX_PROBLEMS:
-            lines.append(f"and {len(exc.problems) - MAX_PROBLEMS} more problems")
-        for line in lines:
-            print(f"dlpipe: error: {args.input}: {line}", file=sys.stderr)
-        print(f"dlpipe: error: {args.input}: {len(exc.problems)} problem(s) with the rows; "
-              "nothing written", file=sys.stderr)
+        print(exc.report(args.input, MAX_PROBLEMS), file=sys.stderr)
         return EXIT_USAGE
     except DlpipeError as exc:
         print(f"dlpipe: error: {exc}", file=sys.stderr)
@@ -72,8 +66,7 @@ def drift(argv: list[str]) -> int:
 
 def _report(args: argparse.Namespace) -> dict:
     """The report of the input rows; raises what the user can fix."""
-    from dlpipe.serving.bundle import load_bundle, read_rows
-    from dlpipe.serving.bundle import as_graph
+    from dlpipe.serving.bundle import as_graph, load_bundle, read_rows
     from dlpipe.serving.drift import drift_report, load_reference, too_few
 
     params, sep, na_values = settings(args.params, args.project)
