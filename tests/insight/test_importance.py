@@ -39,7 +39,7 @@ def test_permutation_ranks_the_column_the_model_reads_and_zeroes_the_others():
 
 def test_shap_gives_every_unread_column_zero_and_sums_to_the_prediction_gap():
     X, _ = rows()
-    values = importance.shap_values(predict, X.iloc[:20], X.iloc[20:30], ["colour"], 100, 0)
+    values = importance.shap_values(predict, X.iloc[:20], X.iloc[20:30], ["colour"], 10, 0)
     assert values.shape == (10, 3, 2)
     np.testing.assert_allclose(values[:, 1:, :], 0, atol=1e-12)
     # efficiency: the values of a row add up to its prediction minus the background mean

@@ -74,19 +74,19 @@ class Coded:
 
 
 def shap_values(predict: Predict, background: pd.DataFrame, rows: pd.DataFrame,
-                categorical: Sequence[str], evals: int, seed: int) -> np.ndarray:
+                categorical: Sequence[str], permutations: int, seed: int) -> np.ndarray:
     """SHAP values [rows, features, classes] of each row's class probabilities, from shap's
-    PermutationExplainer: hidden features take the values of the ``background`` rows."""
+    PermutationExplainer: hidden features take the values of the ``background`` rows, and each
+    row's values average ``permutations`` feature orders."""
     import shap
 
     coded = Coded([background, rows], categorical)
     masker = shap.maskers.Independent(coded.encode(background), max_samples=len(background))
     explainer = shap.explainers.Permutation(lambda m: predict(coded.decode(m)), masker,
                                             seed=seed)
-    # at least one forward and one backward pass over the features
-    evals = max(evals, 2 * len(coded.columns) + 1)
-    # one model call per explained row (all its masked rows at once): the transformer costs
-    # milliseconds per call whatever its size
+    # a permutation is a forward and a backward pass over the features (2F + 1 masked rows),
+    # evaluated in one model call: the transformer costs milliseconds per call whatever its size
+    evals = permutations * (2 * len(coded.columns) + 1)
     return np.asarray(explainer(coded.encode(rows), max_evals=evals, batch_size=evals,
                                 silent=True).values)
 

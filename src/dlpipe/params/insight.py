@@ -19,7 +19,7 @@ class ExplainParams(Strict):
     repeats: Annotated[int, Field(ge=2, strict=True)]  # shuffles per feature: mean and std
     shap_rows: PosInt  # seeded test rows SHAP explains
     background_rows: PosInt  # seeded training rows SHAP fills hidden features from
-    shap_evals: PosInt  # model evaluations per explained row (shap's max_evals)
+    shap_permutations: PosInt  # feature orders each explained row's SHAP values average
     top: PosInt  # features per method in the tidy rows (summary.csv, summary.md)
     image_rows: PosInt  # images: test images per class each class map averages
     patch: PosInt  # images: side of the occluded square, in pixels

@@ -45,12 +45,12 @@ def tabular(bundle: Bundle, train: pd.DataFrame, test: pd.DataFrame, seed: int,
     categorical = [c.name for c in schema.columns if c.kind == "categorical"]
     started = time.perf_counter()
     values = importance.shap_values(bundle.probabilities, background, explained, categorical,
-                                    explain.shap_evals, seed)
+                                    explain.shap_permutations, seed)
     shap_seconds = time.perf_counter() - started
     overall, per_class = importance.shap_summary(values, schema.names, bundle.classes)
     info = {"metric": metric, "baseline": score(metric, y, bundle.probabilities(X)),
             "rows": len(X), "repeats": explain.repeats, "shap_rows": len(explained),
-            "background_rows": len(background), "shap_evals": explain.shap_evals,
+            "background_rows": len(background), "shap_permutations": explain.shap_permutations,
             "seconds": {"permutation": permutation_seconds, "shap": shap_seconds}}
     return pd.concat([permuted, overall], ignore_index=True), per_class, info
 
