@@ -21,8 +21,8 @@ DEFAULT_RESOURCES = "default"  # the resources of a stage params.yaml gives none
 # Code every stage runs through: a change re-runs every stage.
 COMMON_CODE = ("__init__.py", "cpu.py", "cli.py", "errors.py", "io.py", "logs.py", "frames.py",
                "params/__init__.py", "params/base.py", "params/schema.py", "params/tasks.py",
-               "params/export.py", "params/loading.py", "pipeline/stage.py",
-               "pipeline/runner.py", "pipeline/catalog.py")
+               "params/export.py", "params/insight.py", "params/serve.py", "params/loading.py",
+               "pipeline/stage.py", "pipeline/runner.py", "pipeline/catalog.py")
 Wildcards = dict[str, Any]
 
 
