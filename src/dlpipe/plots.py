@@ -39,9 +39,9 @@ def epoch_series(history: pd.DataFrame) -> dict[str, pd.DataFrame]:
 MAX_TICK_CHARS = 20  # longer class names are cut on the axes (the CSVs keep them whole)
 
 
-def tick_labels(class_names: Sequence[str]) -> list[str]:
-    """Class names as axis labels: at most MAX_TICK_CHARS characters each."""
-    return [name if len(name) <= MAX_TICK_CHARS else name[:MAX_TICK_CHARS - 1] + "…"
+def tick_labels(class_names: Sequence[str], limit: int = MAX_TICK_CHARS) -> list[str]:
+    """Class (or feature) names as axis labels: at most ``limit`` characters each."""
+    return [name if len(name) <= limit else name[:limit - 1] + "…"
             for name in map(str, class_names)]
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 from dlpipe.plots import Figure, plt, tick_labels
 
 SHOWN = 15  # features a bar chart shows (importance.csv has them all)
+FEATURE_CHARS = 32  # longer feature names are cut on the axes (the CSV files keep them whole)
 LABELS = {"permutation": "drop in {metric} when shuffled (mean ± std)",
           "shap": "mean |SHAP value| (class probability)",
           "occlusion": "drop in the true class's probability when occluded"}
@@ -27,7 +28,7 @@ def importance_bars(table: pd.DataFrame, metric: str, title: str) -> Figure:
                              sharey=True, squeeze=False, layout="constrained")
     for ax, method in zip(axes[0], methods):
         rows = table[table["method"] == method].set_index("feature").loc[order]
-        ax.barh(tick_labels(order), rows["mean"], xerr=rows["std"], color="tab:blue",
+        ax.barh(tick_labels(order, FEATURE_CHARS), rows["mean"], xerr=rows["std"], color="tab:blue",
                 ecolor="grey", capsize=2)
         ax.axvline(0, color="black", linewidth=0.8)
         ax.set(xlabel=LABELS[method].format(metric=metric), title=method)
@@ -45,7 +46,7 @@ def shap_per_class(per_class: pd.DataFrame, title: str) -> Figure:
     fig.colorbar(image, ax=ax, label="mean |SHAP|")
     ax.set_xticks(range(wide.shape[1]), tick_labels([str(c) for c in wide.columns]),
                   rotation=30, ha="right")
-    ax.set_yticks(range(len(wide)), tick_labels(list(wide.index)))
+    ax.set_yticks(range(len(wide)), tick_labels(list(wide.index), FEATURE_CHARS))
     ax.set(xlabel="class", title=title)
     return fig
 

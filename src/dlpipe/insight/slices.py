@@ -19,7 +19,7 @@ import pandas as pd
 
 from dlpipe.errors import DataError
 from dlpipe.features import as_text
-from dlpipe.plots import Figure, plt
+from dlpipe.plots import Figure, plt, tick_labels
 
 COLUMNS = ["group", "feature", "slice", "rows", "accuracy", "low", "high", "gap", "flagged"]
 IMPORTANCE_COLUMNS = ("feature", "method", "mean")
@@ -174,8 +174,7 @@ def flag(table: pd.DataFrame, gap: float, min_rows: int) -> pd.DataFrame:
 
 def _label(row: pd.Series) -> str:
     text = "overall" if row["group"] == "overall" else f"{row['feature']}: {row['slice']}"
-    text = text if len(text) <= LABEL_CHARS else text[:LABEL_CHARS - 1] + "…"
-    return f"{text}  (n={row['rows']})"
+    return f"{tick_labels([text], LABEL_CHARS)[0]}  (n={row['rows']})"
 
 
 def forest(table: pd.DataFrame, gap: float, confidence: float, title: str) -> Figure:
