@@ -135,7 +135,11 @@ def _csv_options(project: str, params_file: str) -> tuple[str, list[str]]:
     pandas' defaults (no params file at the default place, not a project of it, not a CSV)."""
     if params_file == jobs.DEFAULT_PARAMS and not Path(params_file).exists():
         return ",", []
-    return jobs.load(params_file).csv_options(project)
+    params = jobs.load(params_file)
+    if project not in params.projects:
+        return ",", []
+    data = params.project(project).data
+    return getattr(data, "sep", ","), list(getattr(data, "na_values", []))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -241,13 +241,6 @@ class Params(Strict):
     sections: dict[str, ProjectParams]
     source: str = "params.yaml"
 
-    def csv_options(self, name: str) -> tuple[str, list[str]]:
-        """How a CSV file of ``name``'s rows is parsed: its data file's separator and
-        missing-value markers, or pandas' defaults (no section, not a CSV source)."""
-        section = self.sections.get(name)
-        data = section.data if section is not None else None
-        return getattr(data, "sep", ","), list(getattr(data, "na_values", []))
-
     def project(self, name: str) -> ProjectParams:
         if name not in self.projects:
             raise ParamsError(f"{self.source}: projects: expected one of {self.projects}, got {name!r}")

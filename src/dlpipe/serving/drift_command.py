@@ -98,7 +98,12 @@ def _write(report: dict, output: str | None, rows: str | None) -> None:
 def settings(path: str | Path, project: str) -> tuple[DriftParams, str, list[str]]:
     """The project's drift params and how its CSV data is parsed (separator, missing-value
     markers; pandas' defaults for a project without a section or a CSV source)."""
-    return (drift_params(path, [project])[project], *load_params(path).csv_options(project))
+    params = load_params(path)
+    section = params.sections.get(project)
+    if section is None:
+        return drift_params(path, [project])[project], ",", []
+    data = section.data
+    return section.drift, getattr(data, "sep", ","), list(getattr(data, "na_values", []))
 
 
 def drift_params(path: str | Path, projects: list[str]) -> dict[str, DriftParams]:
