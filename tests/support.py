@@ -26,7 +26,8 @@ def feature_params(**overrides):
 
 
 def tiny(raw: dict) -> dict:
-    """The repo's params shrunk for tests: few rows, 2 folds, 2 trials, 2 epochs."""
+    """The repo's params shrunk for tests: few rows, 2 folds, 2 trials, 2 epochs, small
+    explanations and audits."""
     raw = copy.deepcopy(raw)
     for project in raw["projects"]:
         section = raw[project]
@@ -39,6 +40,9 @@ def tiny(raw: dict) -> dict:
         section.setdefault("cv", {})["folds"] = 2
         section.setdefault("tune", {}).update(n_trials=2, max_rows=None, timeout=None)
         section.setdefault("model", {}).update(epochs=2, patience=1, verbose=0)
+        section.setdefault("explain", {}).update(repeats=2, shap_rows=5, background_rows=10,
+                                                 shap_permutations=2, image_rows=2, examples=2)
+        section.setdefault("audit", {})["bootstrap"] = 20
         if section.get("tasks"):
             section["tasks"] = tiny_study(section["tasks"])
     return raw
