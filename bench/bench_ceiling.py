@@ -1,6 +1,6 @@
-"""How high can any model go on iris and price? Classical references against the #3 targets.
+"""How high can any model go on iris and price? Classical references against the Keras targets.
 
-The Keras targets of issue #3 (iris 5-fold CV mean >= 0.973, price test >= 0.98) are compared with
+The Keras targets (iris 5-fold CV mean >= 0.973, price test >= 0.98) are compared with
 what well-understood linear and kernel models reach on exactly the data the pipeline uses: the
 real fetch and split stages run in a throw-away directory (data from the offline mirror), then
 each reference model is scored

@@ -1,4 +1,4 @@
-"""Full-data bench of the scikit-learn MNIST tasks (issue #4): every task on all 60000/10000 rows.
+"""Full-data bench of the scikit-learn MNIST tasks: every task on all 60000/10000 rows.
 
     .venv/bin/python bench/bench_mnist_study.py [--params params.yaml] [--tasks binary multiclass]
                                                 [--out /tmp/mnist_study_bench] [--seed SEED]

@@ -1,4 +1,4 @@
-"""Resume (issue #3): a tune study SIGKILLed mid-way and restarted ends like an uninterrupted one.
+"""Resume: a tune study SIGKILLed mid-way and restarted ends like an uninterrupted one.
 
 In two temporary working directories, with a tiny budget (``--n-trials``, ``--epochs``):
 

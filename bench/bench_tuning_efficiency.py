@@ -1,4 +1,4 @@
-"""Tuning efficiency (issue #3): pruned TPE vs the exhaustive grid on the same search space.
+"""Tuning efficiency: pruned TPE vs the exhaustive grid on the same search space.
 
 Runs the real tune stage twice on the project's training part, in two working directories:
 

@@ -1,6 +1,6 @@
 """MNIST targets from the pipeline's own outputs (run `make run` first, on a quiet machine).
 
-Prints every figure of issue #4 next to its target: best classical multi-class accuracy, the
+Prints every figure of the MNIST study next to its target: best classical multi-class accuracy, the
 binary 5-detector's best F1 and ROC AUC, multi-label F1 macro, Keras MLP and CNN accuracy, the
 MNIST wall time (sum of the MNIST stages' wall times from benchmarks/, an upper bound when stages
 overlap) and peak memory (largest max_rss of any MNIST job).
