@@ -1,4 +1,4 @@
-"""Issue #3 accuracy targets, measured on the real pipeline with a given params file.
+"""The Keras accuracy targets, measured on the real pipeline with a given params file.
 
 For each project, in a temporary working directory (data from the offline mirror):
 ``python -m dlpipe fetch|split|preprocess|tune_worker|tune|train|evaluate <project>`` (the
