@@ -25,6 +25,13 @@ def feature_params(**overrides):
     return FeatureParams(**{**repo_params()["defaults"]["features"], **overrides})
 
 
+def decision_params(**overrides):
+    """The repo's default two-class decision (``defaults.decision``) with ``overrides``."""
+    from dlpipe.params import DecisionParams
+
+    return DecisionParams(**{**repo_params()["defaults"]["decision"], **overrides})
+
+
 def tiny(raw: dict) -> dict:
     """The repo's params shrunk for tests: few rows, 2 folds, 2 trials, 2 epochs, small
     explanations and audits."""

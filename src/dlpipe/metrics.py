@@ -6,19 +6,65 @@ A tidy row is (project, task, model, split, metric, value, std): one number per 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
+from dlpipe.errors import DataError
+from dlpipe.params import BINARY_SCORERS
+
 ROW_COLUMNS = ["project", "task", "model", "split", "metric", "value", "std"]
 
 
-def score(name: str, y_true: np.ndarray, proba: np.ndarray) -> float:
-    """Scorer ``name`` from class probabilities (n_rows x n_classes)."""
+@dataclass(frozen=True)
+class Decision:
+    """How class probabilities become a predicted class: the most probable one, or, for a
+    two-class project, the ``positive`` class (its code) whenever its probability reaches
+    ``threshold``."""
+
+    positive: int | None = None
+    threshold: float = 0.5
+
+    def labels(self, proba: np.ndarray) -> np.ndarray:
+        """The predicted class code of every row of ``proba`` (n_rows x n_classes)."""
+        proba = np.asarray(proba)
+        if self.positive is None or proba.shape[1] != 2:
+            return proba.argmax(axis=1)
+        return np.where(proba[:, self.positive] >= self.threshold, self.positive,
+                        1 - self.positive)
+
+
+ARGMAX = Decision()
+
+
+def decision_for(classes: Sequence[str], positive_class: str | None, threshold: float
+                 ) -> Decision:
+    """The decision of a project with ``classes`` (in code order): two classes predict the
+    positive one (named, else the second) at ``threshold``; more predict the most probable."""
+    if len(classes) != 2:
+        if positive_class is not None:
+            raise DataError(f"decision.positive_class {positive_class!r} is for a two-class "
+                            f"project; this one has {len(classes)} classes: set it to null")
+        return ARGMAX
+    if positive_class is None:
+        return Decision(1, threshold)
+    if str(positive_class) not in classes:
+        raise DataError(f"decision.positive_class: expected one of the classes "
+                        f"{list(classes)}, got {positive_class!r}")
+    return Decision(list(classes).index(str(positive_class)), threshold)
+
+
+def score(name: str, y_true: np.ndarray, proba: np.ndarray, decision: Decision = ARGMAX
+          ) -> float:
+    """Scorer ``name`` from class probabilities (n_rows x n_classes); class labels come from
+    ``decision``. The two-class scorers (:data:`BINARY_SCORERS`) are about the positive class."""
     labels = np.arange(proba.shape[1])
-    y_pred = proba.argmax(axis=1)
+    y_pred = decision.labels(proba)
+    if name in BINARY_SCORERS:
+        return _binary(name, y_true, proba, y_pred, decision)
     if name == "accuracy":
         return float(skm.accuracy_score(y_true, y_pred))
     if name == "balanced_accuracy":
@@ -26,10 +72,35 @@ def score(name: str, y_true: np.ndarray, proba: np.ndarray) -> float:
     if name == "neg_log_loss":
         return -float(skm.log_loss(y_true, proba, labels=labels))
     if name == "roc_auc_ovr":
+        if proba.shape[1] == 2:  # one-vs-rest of two classes is the plain AUC of either
+            return float(skm.roc_auc_score(y_true == 1, proba[:, 1]))
         return float(skm.roc_auc_score(y_true, proba, multi_class="ovr", labels=labels))
     kind, average = name.rsplit("_", 1)
     func = {"f1": skm.f1_score, "precision": skm.precision_score, "recall": skm.recall_score}[kind]
     return float(func(y_true, y_pred, average=average, labels=labels, zero_division=0))
+
+
+def _binary(name: str, y_true: np.ndarray, proba: np.ndarray, y_pred: np.ndarray,
+            decision: Decision) -> float:
+    if decision.positive is None or proba.shape[1] != 2:
+        raise DataError(f"metric {name!r} scores the positive class of a two-class project; "
+                        f"this one has {proba.shape[1]} classes (use {name}_macro or "
+                        "roc_auc_ovr)")
+    positive = decision.positive
+    is_positive = np.asarray(y_true) == positive
+    if name == "roc_auc":
+        return float(skm.roc_auc_score(is_positive, proba[:, positive]))
+    if name == "average_precision":
+        return float(skm.average_precision_score(is_positive, proba[:, positive]))
+    func = {"f1": skm.f1_score, "precision": skm.precision_score, "recall": skm.recall_score}[name]
+    return float(func(is_positive, y_pred == positive, zero_division=0))
+
+
+def scores(names: Sequence[str], binary_names: Sequence[str], y_true: np.ndarray,
+           proba: np.ndarray, decision: Decision) -> dict[str, float]:
+    """Every scorer of ``names``, then, for a two-class project, those of ``binary_names``."""
+    wanted = [*names, *(binary_names if proba.shape[1] == 2 else ())]
+    return {name: score(name, y_true, proba, decision) for name in dict.fromkeys(wanted)}
 
 
 def per_class(y_true: np.ndarray, y_pred: np.ndarray, class_names: Sequence[str]
@@ -59,6 +130,22 @@ def class_rows(project: str, task: str, model: str, table: pd.DataFrame) -> pd.D
     return pd.concat([rows(project, task, f"{model}:{row['class']}", "test",
                            {m: row[m] for m in ("precision", "recall", "f1")})
                       for _, row in table.iterrows()], ignore_index=True)
+
+
+def task_of(classes: Sequence[str]) -> str:
+    """The task column of a project's network and its references: ``binary`` for two
+    classes, else ``multiclass``."""
+    return "binary" if len(classes) == 2 else "multiclass"
+
+
+def decision_rows(project: str, task: str, model: str, classes: Sequence[str],
+                  decision: Decision) -> pd.DataFrame | None:
+    """A two-class model's decision as a tidy row: its threshold under the model name
+    ``<model>:<positive class>`` (None for more classes)."""
+    if decision.positive is None:
+        return None
+    return rows(project, task, f"{model}:{classes[decision.positive]}", "test",
+                {"threshold": decision.threshold})
 
 
 def rows(project: str, task: str, model: str, split: str, values: dict[str, float],

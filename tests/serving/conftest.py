@@ -11,7 +11,7 @@ import pytest
 
 from dlpipe.frames import with_target
 from pets import CLASSES, PROJECT, TARGET, raw_rows
-from support import feature_params, repo_params
+from support import decision_params, feature_params, repo_params
 
 
 @dataclass
@@ -41,7 +41,7 @@ def trained(tmp_path_factory) -> Trained:
     out = train(train_part, prepared["train"], prepared["transformer"], prepared["names"],
                 {"model": KerasModel.model_validate(spec).model_dump()}, seed=0,
                 features=features, cv=CVParams(folds=2, max_rows=None, metrics=["accuracy"]),
-                target=TARGET, project=PROJECT)
+                decision=decision_params(), target=TARGET, project=PROJECT)
     root = tmp_path_factory.mktemp("repo")
     catalog.write(root / "models" / PROJECT, out["bundle"])
     return Trained(root, out["bundle"][store.MODEL], out["bundle"][store.TRANSFORMER],

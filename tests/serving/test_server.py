@@ -28,7 +28,7 @@ from dlpipe.serving.bundle import load_bundle
 from dlpipe.serving.drift import build_reference
 from dlpipe.serving.server import create_app
 from pets import PROJECT
-from support import ROOT, feature_params, repo_params
+from support import ROOT, decision_params, feature_params, repo_params
 
 LIMITS = ServeParams(host="127.0.0.1", port=8080, max_body_bytes=20_000, max_rows=50)
 PIXELS = [f"pixel{i}" for i in range(1, 17)]  # "digits": 4x4 images of 3 classes
@@ -63,7 +63,7 @@ def digits_root(tmp_path_factory, trained):
     out = train(train_part, prepared["train"], prepared["transformer"], prepared["names"],
                 {"model": KerasModel.model_validate(spec).model_dump()}, seed=0,
                 features=features, cv=CVParams(folds=2, max_rows=None, metrics=["accuracy"]),
-                target="digit", project="digits")
+                decision=decision_params(), target="digit", project="digits")
     root = tmp_path_factory.mktemp("served")
     catalog.write(root / "models" / "digits", out["bundle"])
     shutil.copytree(trained.root / "models" / PROJECT, root / "models" / PROJECT)

@@ -15,7 +15,7 @@ from dlpipe.insight.slices import COLUMNS
 from dlpipe.metrics import ROW_COLUMNS
 from dlpipe.params import AuditParams
 from dlpipe.plots import Figure, plt
-from support import feature_params, repo_params
+from support import decision_params, feature_params, repo_params
 
 pytest.importorskip("dlpipe.models.network")
 from dlpipe.stages.audit import audit  # noqa: E402
@@ -50,7 +50,7 @@ def trained():
     out = train(train_part, prepared["train"], prepared["transformer"], prepared["names"],
                 {"model": KerasModel.model_validate(spec).model_dump()}, seed=0,
                 features=features, cv=CVParams(folds=2, max_rows=None, metrics=["accuracy"]),
-                target="kind", project="sites")
+                decision=decision_params(), target="kind", project="sites")
     return out["bundle"], test_part
 
 

@@ -9,7 +9,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from dlpipe.errors import DataError
 from dlpipe.metrics import ROW_COLUMNS
-from dlpipe.params import CVParams, EvaluateParams
+from dlpipe.params import CVParams, DecisionParams, EvaluateParams
 from dlpipe.params.schema import BaselineParams
 from dlpipe.stages import baseline as stage
 
@@ -32,7 +32,9 @@ def run(frame: pd.DataFrame, folds: int = 3) -> dict:
     return stage.baseline(train=frame.iloc[:45], test=frame.iloc[45:], seed=0,
                           features=feature_params(),
                           cv=CVParams(folds=folds, max_rows=None, metrics=["accuracy"]),
-                          evaluate=EvaluateParams(metrics=["accuracy", "f1_macro"]),
+                          evaluate=EvaluateParams(metrics=["accuracy", "f1_macro"],
+                                                  binary_metrics=["f1"]),
+                          decision=DecisionParams(positive_class=None, threshold=0.5),
                           baseline=BaselineParams(C=1.0, max_iter=200), project="iris")
 
 

@@ -63,7 +63,8 @@ def run(parts):
     out = evaluate(test, bundle(train, processed, model),
                    cv={"summary": {"accuracy": {"mean": 0.9, "std": 0.05}}},
                    fit={"model": {"kind": "mlp"}, "fit_seconds": 1.5},
-                   evaluate=EvaluateParams(metrics=METRICS), project="flowers")
+                   evaluate=EvaluateParams(metrics=METRICS,
+                                           binary_metrics=["f1", "roc_auc"]), project="flowers")
     yield out, processed, model, test
     plt.close("all")
 
@@ -112,4 +113,5 @@ def test_test_rows_without_a_feature_column_are_refused(parts):
     processed = preprocess(train, test, feature_params())
     with pytest.raises(DataError, match=r"lack the feature columns \['colour'\]"):
         evaluate(test.drop(columns="colour"), bundle(train, processed, None), cv={}, fit={},
-                 evaluate=EvaluateParams(metrics=METRICS), project="flowers")
+                 evaluate=EvaluateParams(metrics=METRICS,
+                                           binary_metrics=["f1", "roc_auc"]), project="flowers")

@@ -10,7 +10,7 @@ import pytest
 
 from dlpipe.frames import with_target
 from dlpipe.insight.importance import COLUMNS, ranked
-from support import feature_params, repo_params
+from support import decision_params, feature_params, repo_params
 
 SEED = 0
 
@@ -38,7 +38,7 @@ def trained(table: pd.DataFrame, project: str, features, **spec) -> tuple[dict, 
     out = train(train_part, prepared["train"], prepared["transformer"], prepared["names"],
                 {"model": KerasModel.model_validate(model).model_dump()}, seed=SEED,
                 features=features, cv=CVParams(folds=2, max_rows=None, metrics=["accuracy"]),
-                target="label", project=project)
+                decision=decision_params(), target="label", project=project)
     return out["bundle"], train_part, test_part
 
 

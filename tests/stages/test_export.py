@@ -12,12 +12,15 @@ import pytest
 from dlpipe.metrics import ROW_COLUMNS
 from dlpipe.params import EvaluateParams, ExportParams, KerasModel
 from dlpipe.serving import store
+from dlpipe.serving.schema import Schema
 
 network = pytest.importorskip("dlpipe.models.network")
 from dlpipe.models import litert  # noqa: E402
 from dlpipe.stages.export import calibration_rows, export  # noqa: E402
 
 METRICS = ["accuracy", "f1_macro", "roc_auc_ovr"]
+# what export reads of the bundle's schema: the class names (three classes: no threshold)
+SCHEMA = Schema("blobs", ["0", "1", "2"], "y", columns=[], input_width=4).to_dict()
 
 
 def spec(**kw) -> KerasModel:
@@ -55,9 +58,10 @@ def trained():
 def run(trained):
     X_train, y_train = blobs(600, seed=1)
     X_test, y_test = blobs(150, seed=2)
-    out = export({store.MODEL: trained}, processed(X_train, y_train), processed(X_test, y_test),
+    out = export({store.MODEL: trained, store.SCHEMA: SCHEMA}, processed(X_train, y_train), processed(X_test, y_test),
                  seed=0,
-                 evaluate=EvaluateParams(metrics=METRICS),
+                 evaluate=EvaluateParams(metrics=METRICS,
+                                           binary_metrics=["f1", "roc_auc"]),
                  export=ExportParams(calibration_rows=200, latency_runs=20,
                                      formats=["float32", "int8"]),
                  project="blobs")
@@ -104,8 +108,8 @@ def test_tidy_rows_beside_evaluate_rows(run):
 
 def test_only_the_formats_asked_for(trained):
     X, y = blobs(60, seed=3)
-    out = export({store.MODEL: trained}, processed(X, y), processed(X, y), seed=0,
-                 evaluate=EvaluateParams(metrics=["f1_macro"]),
+    out = export({store.MODEL: trained, store.SCHEMA: SCHEMA}, processed(X, y), processed(X, y), seed=0,
+                 evaluate=EvaluateParams(metrics=["f1_macro"], binary_metrics=["f1"]),
                  export=ExportParams(calibration_rows=10, latency_runs=2, formats=["float32"]),
                  project="blobs")
     assert list(out["files"]) == ["model_float32.tflite"] and list(out["metrics"]) == ["float32"]

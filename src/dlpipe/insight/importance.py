@@ -12,7 +12,7 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from dlpipe.metrics import score
+from dlpipe.metrics import ARGMAX, Decision, score
 
 Predict = Callable[[pd.DataFrame], np.ndarray]
 COLUMNS = ["feature", "method", "mean", "std"]  # importance.csv
@@ -22,23 +22,23 @@ class _Scored:
     """What ``permutation_importance`` calls: an estimator whose score is ``metric`` of the
     rows' probabilities (higher is better for every metric dlpipe names)."""
 
-    def __init__(self, predict: Predict, metric: str):
-        self.predict_proba, self.metric = predict, metric
+    def __init__(self, predict: Predict, metric: str, decision: Decision):
+        self.predict_proba, self.metric, self.decision = predict, metric, decision
 
     def fit(self, *_):  # scikit-learn's estimator protocol; the model is already trained
         return self
 
     def __call__(self, _, X: pd.DataFrame, y: np.ndarray) -> float:
-        return score(self.metric, y, self.predict_proba(X))
+        return score(self.metric, y, self.predict_proba(X), self.decision)
 
 
 def permutation(predict: Predict, X: pd.DataFrame, y: np.ndarray, metric: str, repeats: int,
-                seed: int) -> pd.DataFrame:
+                seed: int, decision: Decision = ARGMAX) -> pd.DataFrame:
     """The drop in ``metric`` when one column's values are shuffled among the rows: mean and
     std over ``repeats`` seeded shuffles, one row per column."""
     from sklearn.inspection import permutation_importance
 
-    scorer = _Scored(predict, metric)
+    scorer = _Scored(predict, metric, decision)
     result = permutation_importance(scorer, X, y, scoring=scorer, n_repeats=repeats,
                                     random_state=seed, n_jobs=1)
     return pd.DataFrame({"feature": list(X.columns), "method": "permutation",

@@ -11,7 +11,7 @@ import pandas as pd
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from dlpipe.models import loop, network
-from dlpipe.metrics import score
+from dlpipe.metrics import ARGMAX, Decision, score
 from dlpipe.features import make_transformer
 from dlpipe.params import FeatureParams, KerasModel
 
@@ -118,8 +118,8 @@ def predict_proba(model, X: np.ndarray, batch_size: int) -> np.ndarray:
 
 def cross_validate(spec: KerasModel, features: FeatureParams, X: pd.DataFrame, y: np.ndarray,
                    folds: int, seed: int, metrics: list[str],
-                   on_fold: Callable[[list[FoldResult]], None] | None = None
-                   ) -> list[FoldResult]:
+                   on_fold: Callable[[list[FoldResult]], None] | None = None,
+                   decision: Decision = ARGMAX) -> list[FoldResult]:
     """Stratified k-fold CV; a fresh feature transformer is fitted on each training fold only.
 
     ``on_fold(results_so_far)`` is called after each fold (Optuna pruning hooks in here and may
@@ -139,7 +139,7 @@ def cross_validate(spec: KerasModel, features: FeatureParams, X: pd.DataFrame, y
         fitted = train(spec, fold, reuse=model)
         model = fitted.model
         proba = predict_proba(fitted.model, X_val, spec.batch_size)
-        scores = {m: score(m, y[val_rows], proba) for m in metrics}
+        scores = {m: score(m, y[val_rows], proba, decision) for m in metrics}
         results.append(FoldResult(k, scores, fitted.epochs, val_rows.tolist()))
         log.info("fold %d/%d: %s (%d epochs)", k + 1, folds,
                  ", ".join(f"{m}={v:.4f}" for m, v in scores.items()), fitted.epochs)

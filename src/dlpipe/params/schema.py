@@ -15,13 +15,12 @@ from dlpipe.errors import ParamsError
 from dlpipe.params.base import Fraction, KerasModel, PosInt, Seed, Strict
 from dlpipe.params.export import ExportParams
 from dlpipe.params.insight import AuditParams, DriftParams, ExplainParams
+from dlpipe.params.scoring import SCORERS, DecisionParams, EvaluateParams
 from dlpipe.params.serve import ServeParams
 from dlpipe.params.tasks import TasksParams
 
 RESERVED_KEYS = ("seed", "projects", "resources", "serve", "defaults")
 PROJECT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-SCORERS = ("accuracy", "balanced_accuracy", "f1_macro", "f1_weighted", "precision_macro",
-           "recall_macro", "precision_weighted", "recall_weighted", "roc_auc_ovr", "neg_log_loss")
 
 
 # --- data -----------------------------------------------------------------------------------------
@@ -197,10 +196,6 @@ class TuneParams(Strict):
         return self
 
 
-class EvaluateParams(Strict):
-    metrics: list[Literal[SCORERS]] = Field(min_length=1)  # type: ignore[valid-type]
-
-
 class StageResources(Strict):
     """What Snakemake (and SLURM through it) reserves for each job of a stage."""
 
@@ -217,6 +212,7 @@ class ProjectParams(Strict):
     model: KerasModel
     tune: TuneParams
     evaluate: EvaluateParams
+    decision: DecisionParams
     baseline: BaselineParams
     export: ExportParams
     explain: ExplainParams

@@ -89,7 +89,8 @@ STAGES: tuple[Stage, ...] = (
           inputs={"train": "split.train", "processed": "preprocess.train",
                   "transformer": "preprocess.transformer", "names": "preprocess.names",
                   "best_params": "tune.best_params"},
-          params=("seed", "{project}.features", "{project}.cv", "{project}.data.target"),
+          params=("seed", "{project}.features", "{project}.cv", "{project}.data.target",
+                  "{project}.decision"),
           # the inference bundle: model.keras, preprocess.skops, schema.json (dlpipe.serving)
           outputs={"bundle": data("models/{project}"),
                    "cv": metrics("reports/{project}/cv.json"),
@@ -160,7 +161,7 @@ STAGES: tuple[Stage, ...] = (
           code=("stages/baseline.py", "features.py", "metrics.py"),
           inputs={"train": "split.train", "test": "split.test"},
           params=("seed", "{project}.features", "{project}.cv", "{project}.evaluate",
-                  "{project}.baseline"),
+                  "{project}.decision", "{project}.baseline"),
           outputs={"metrics": metrics("reports/{project}/baseline.json"),
                    "scores": results(f"{SCORES}/baseline.csv")}),
     _task("binary", "'is it a 5': CV scores, PR/ROC curves, threshold for a target precision",

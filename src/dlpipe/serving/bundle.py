@@ -39,6 +39,11 @@ class Bundle:
     def classes(self) -> list[str]:
         return list(self.schema.classes)
 
+    def label_names(self, proba: np.ndarray) -> np.ndarray:
+        """The predicted class name of every row of ``proba``, as the schema's decision has it
+        (the positive class at its threshold, or the most probable class)."""
+        return np.asarray(self.classes, dtype=object)[self.schema.decision.labels(proba)]
+
     def check(self, frame: pd.DataFrame) -> list[str]:
         """One line per problem of ``frame`` (see :func:`dlpipe.serving.schema.check`)."""
         return check(self.schema, frame)
@@ -79,11 +84,10 @@ class Bundle:
         return np.concatenate(parts).astype(np.float32, copy=False)
 
     def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """``label`` (the most probable class's name) and ``proba_<class>`` per class, one row
-        per input row, with the input's index."""
+        """``label`` (the predicted class's name, see :meth:`label_names`) and
+        ``proba_<class>`` per class, one row per input row, with the input's index."""
         proba = self.predict_proba(frame)
-        out = pd.DataFrame({"label": np.asarray(self.classes, dtype=object)[proba.argmax(axis=1)]},
-                           index=frame.index)
+        out = pd.DataFrame({"label": self.label_names(proba)}, index=frame.index)
         for k, name in enumerate(self.classes):
             out[f"proba_{name}"] = proba[:, k]
         return out

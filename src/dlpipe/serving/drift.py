@@ -43,7 +43,7 @@ def build_reference(bundle, train: pd.DataFrame, test: pd.DataFrame, seed: int,
     proba = bundle.probabilities(test)
     outputs = pd.DataFrame({
         "confidence": proba.max(axis=1).astype(np.float64),
-        "predicted": np.asarray(bundle.classes, dtype=object)[proba.argmax(axis=1)]})
+        "predicted": bundle.label_names(proba)})
     summary = {"project": bundle.project, "seed": seed, "train_rows": len(train),
                "test_rows": len(test), "rows": count, "std": _std(schema, train)}
     return {ROWS: stored_rows(schema, train.iloc[picked]), OUTPUTS: outputs, SUMMARY: summary}
@@ -150,7 +150,7 @@ def output_tests(bundle, reference: pd.DataFrame, frame: pd.DataFrame) -> list[d
     """The model's confidence (largest probability) and predicted classes on ``frame`` against
     its outputs on the test part."""
     proba = bundle.probabilities(frame)
-    predicted = np.asarray(bundle.classes, dtype=object)[proba.argmax(axis=1)]
+    predicted = bundle.label_names(proba)
     confidence = numeric_test(CONFIDENCE, reference["confidence"].to_numpy(),
                               proba.max(axis=1), 0.0, test="ks_confidence")
     return [confidence, counts_test(PREDICTED, category_counts(reference["predicted"]),

@@ -155,7 +155,7 @@ def _column_frame(bundle, tensors: dict) -> pd.DataFrame:
     return pd.DataFrame(frame)
 
 
-def v2_response(project: str, proba: np.ndarray, classes, body: dict) -> dict:
+def v2_response(project: str, proba: np.ndarray, bundle, body: dict) -> dict:
     """The V2 answer: ``label`` and ``probabilities``, or those the request's ``outputs`` name;
     the request's ``id`` echoed."""
     wanted = body.get("outputs")
@@ -168,7 +168,7 @@ def v2_response(project: str, proba: np.ndarray, classes, body: dict) -> dict:
         names = [o["name"] for o in wanted]
     n, k = proba.shape
     tensors = {"label": {"name": "label", "datatype": "BYTES", "shape": [n],
-                         "data": labels(proba, classes)},
+                         "data": labels(proba, bundle)},
                "probabilities": {"name": "probabilities", "datatype": "FP32", "shape": [n, k],
                                  "data": proba.reshape(-1).tolist()}}
     answer = {"model_name": project, "outputs": [tensors[name] for name in names]}
@@ -183,9 +183,8 @@ def request_id(body) -> None:
         raise bad(f"id: expected a string, got {json.dumps(body['id'])[:40]}")
 
 
-def labels(proba: np.ndarray, classes) -> list[str]:
-    names = [str(c) for c in classes]
-    return [names[k] for k in proba.argmax(axis=1).tolist()]
+def labels(proba: np.ndarray, bundle) -> list[str]:
+    return [str(name) for name in bundle.label_names(proba)]
 
 
 # --- TensorFlow Serving REST (V1) -----------------------------------------------------------------
@@ -220,7 +219,7 @@ def v1_frame(bundle, body, max_rows: int) -> pd.DataFrame:
                          for c in cols})
 
 
-def v1_response(proba: np.ndarray, classes) -> dict:
-    names = [str(c) for c in classes]
+def v1_response(proba: np.ndarray, bundle) -> dict:
+    names = [str(c) for c in bundle.classes]
     return {"predictions": [{"label": label, "probabilities": dict(zip(names, row))}
-                            for label, row in zip(labels(proba, classes), proba.tolist())]}
+                            for label, row in zip(labels(proba, bundle), proba.tolist())]}

@@ -15,8 +15,9 @@ import pandas as pd
 
 from dlpipe.features import as_text
 from dlpipe.frames import TARGET
+from dlpipe.metrics import Decision
 
-VERSION = 1
+VERSION = 2
 SHOWN_CATEGORIES = 10  # categories a message lists before "..."
 Kind = Literal["numeric", "categorical"]
 
@@ -54,7 +55,9 @@ class Schema:
     """What a project's model reads and says: its input columns, class names (in code order)
     and input width. ``image_shape`` (e.g. [28, 28, 1]) marks flattened images: the columns are
     the pixels in row-major order. ``ignored`` columns are accepted and left out: the label
-    (``target`` as the data names it, or ``"target"``) and the columns params drop."""
+    (``target`` as the data names it, or ``"target"``) and the columns params drop. A
+    two-class model names its ``positive_class`` and the ``threshold`` its probability must
+    reach to be predicted (None for more classes: the most probable one is)."""
 
     project: str
     classes: list[str]
@@ -63,6 +66,15 @@ class Schema:
     input_width: int
     image_shape: list[int] | None = None
     ignored: list[str] = field(default_factory=list)
+    positive_class: str | None = None
+    threshold: float | None = None
+
+    @property
+    def decision(self) -> Decision:
+        """How the model's probabilities become a predicted class code."""
+        if self.positive_class is None:
+            return Decision()
+        return Decision(self.classes.index(self.positive_class), float(self.threshold))
 
     @property
     def names(self) -> list[str]:
@@ -71,7 +83,8 @@ class Schema:
     @classmethod
     def from_frame(cls, project: str, frame: pd.DataFrame, numeric: Sequence[str],
                    categorical: Sequence[str], classes: Sequence[str], target: str,
-                   input_width: int, image_shape: Sequence[int] | None = None) -> "Schema":
+                   input_width: int, image_shape: Sequence[int] | None = None,
+                   decision: Decision = Decision()) -> "Schema":
         """The schema of a model fitted on ``frame`` (the training part; its other columns,
         the label among them, become ``ignored``)."""
         kinds = {**{c: "numeric" for c in numeric}, **{c: "categorical" for c in categorical}}
@@ -81,12 +94,16 @@ class Schema:
         return cls(project=project, classes=[str(c) for c in classes], target=target,
                    columns=columns, input_width=int(input_width),
                    image_shape=None if image_shape is None else [int(n) for n in image_shape],
-                   ignored=list(dict.fromkeys([*ignored, target, TARGET])))
+                   ignored=list(dict.fromkeys([*ignored, target, TARGET])),
+                   positive_class=None if decision.positive is None
+                   else str(classes[decision.positive]),
+                   threshold=None if decision.positive is None else decision.threshold)
 
     def to_dict(self) -> dict[str, Any]:
         return {"version": VERSION, "project": self.project, "classes": self.classes,
                 "target": self.target, "input_width": self.input_width,
                 "image_shape": self.image_shape, "ignored": self.ignored,
+                "positive_class": self.positive_class, "threshold": self.threshold,
                 "columns": [column.to_dict() for column in self.columns]}
 
     @classmethod
@@ -99,7 +116,8 @@ class Schema:
                    target=str(data["target"]),
                    columns=[Column.from_dict(c) for c in data["columns"]],
                    input_width=int(data["input_width"]), image_shape=data["image_shape"],
-                   ignored=[str(c) for c in data["ignored"]])
+                   ignored=[str(c) for c in data["ignored"]],
+                   positive_class=data["positive_class"], threshold=data["threshold"])
 
 
 def _is_number(dtype: Any) -> bool:

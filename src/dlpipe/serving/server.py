@@ -131,7 +131,7 @@ def _v2_infer(project: str, bundle, body: bytes, max_rows: int, watch) -> dict:
     request = protocols.parse_json(body)
     frame = protocols.v2_frame(bundle, request, max_rows)
     protocols.request_id(request)
-    answer = protocols.v2_response(project, _predict(bundle, frame), bundle.classes, request)
+    answer = protocols.v2_response(project, _predict(bundle, frame), bundle, request)
     _keep(watch, frame)
     return answer
 
@@ -139,7 +139,7 @@ def _v2_infer(project: str, bundle, body: bytes, max_rows: int, watch) -> dict:
 def _v1_predict(bundle, body: bytes, max_rows: int, watch) -> dict:
     request = protocols.parse_json(body)
     frame = protocols.v1_frame(bundle, request, max_rows)
-    answer = protocols.v1_response(_predict(bundle, frame), bundle.classes)
+    answer = protocols.v1_response(_predict(bundle, frame), bundle)
     _keep(watch, frame)
     return answer
 

@@ -32,7 +32,7 @@ def predicted(test: pd.DataFrame, model: Bundle) -> tuple[pd.DataFrame, np.ndarr
     if missing:
         raise DataError(f"audit: the test rows lack the feature columns {missing}")
     X = X[model.schema.names]
-    return X, y, model.probabilities(X).argmax(axis=1)
+    return X, y, model.schema.decision.labels(model.probabilities(X))
 
 
 def split_of(row: pd.Series) -> str:

@@ -13,13 +13,12 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline
 
 from dlpipe.features import make_transformer, subsample
-from dlpipe.frames import cv_xy, split_xy
-from dlpipe.metrics import rows, score
-from dlpipe.params import CVParams, EvaluateParams, FeatureParams
+from dlpipe.frames import class_names, cv_xy, split_xy
+from dlpipe.metrics import Decision, decision_for, decision_rows, rows, score, scores, task_of
+from dlpipe.params import CVParams, DecisionParams, EvaluateParams, FeatureParams
 from dlpipe.params.schema import BaselineParams
 
 log = logging.getLogger(__name__)
-TASK = "multiclass"
 MODEL = "logistic_regression"
 
 
@@ -32,25 +31,29 @@ def classifier(features: FeatureParams, X: pd.DataFrame, baseline: BaselineParam
 
 
 def cross_validated(features: FeatureParams, cv: CVParams, baseline: BaselineParams,
-                    X: pd.DataFrame, y: np.ndarray, seed: int) -> dict[str, list[float]]:
+                    X: pd.DataFrame, y: np.ndarray, seed: int, decision: Decision
+                    ) -> dict[str, list[float]]:
     """Per-fold scores on the folds the network's CV uses (same splitter, seed and rows); the
     preprocessing is fitted on each training fold only."""
     folds = StratifiedKFold(n_splits=cv.folds, shuffle=True, random_state=seed)
-    scores: dict[str, list[float]] = {m: [] for m in cv.metrics}
+    per_fold: dict[str, list[float]] = {m: [] for m in cv.metrics}
     for train_rows, val_rows in folds.split(X, y):
         model = classifier(features, X, baseline, seed).fit(X.iloc[train_rows], y[train_rows])
         proba = model.predict_proba(X.iloc[val_rows])
         for metric in cv.metrics:
-            scores[metric].append(score(metric, y[val_rows], proba))
-    return scores
+            per_fold[metric].append(score(metric, y[val_rows], proba, decision))
+    return per_fold
 
 
 def baseline(train: pd.DataFrame, test: pd.DataFrame, seed: int, features: FeatureParams,
-             cv: CVParams, evaluate: EvaluateParams, baseline: BaselineParams,
-             project: str) -> dict:
-    """CV scores on the training part's folds, then a fit on all of it scored on the test part."""
+             cv: CVParams, evaluate: EvaluateParams, decision: DecisionParams,
+             baseline: BaselineParams, project: str) -> dict:
+    """CV scores on the training part's folds, then a fit on all of it scored on the test part
+    (a two-class project's positive class and threshold as the network's)."""
+    classes = class_names(train)
+    decided = decision_for(classes, decision.positive_class, decision.threshold)
     X, y = cv_xy(subsample(train, cv.max_rows, seed), cv.folds)
-    folds = cross_validated(features, cv, baseline, X, y, seed)
+    folds = cross_validated(features, cv, baseline, X, y, seed, decided)
     X_train, y_train = split_xy(train)
     X_test, y_test = split_xy(test)
     started = time.perf_counter()
@@ -59,16 +62,18 @@ def baseline(train: pd.DataFrame, test: pd.DataFrame, seed: int, features: Featu
     started = time.perf_counter()
     proba = model.predict_proba(X_test)
     predict_seconds = time.perf_counter() - started
-    test_scores = {m: score(m, y_test, proba) for m in evaluate.metrics}
+    test_scores = scores(evaluate.metrics, evaluate.binary_metrics, y_test, proba, decided)
     cv_means = {m: float(np.mean(v)) for m, v in folds.items()}
     cv_stds = {m: float(np.std(v)) for m, v in folds.items()}
     log.info("%s: CV %s, test %s", MODEL, cv_means, test_scores)
+    task = task_of(classes)
     return {
         "metrics": {"cv": {m: {"mean": cv_means[m], "std": cv_stds[m]} for m in cv_means},
                     "test": test_scores},
         "scores": pd.concat([
-            rows(project, TASK, MODEL, "cv", cv_means, cv_stds),
-            rows(project, TASK, MODEL, "train", {"fit_seconds": fit_seconds}),
-            rows(project, TASK, MODEL, "test", {**test_scores,
-                                                "predict_seconds": predict_seconds})],
+            rows(project, task, MODEL, "cv", cv_means, cv_stds),
+            rows(project, task, MODEL, "train", {"fit_seconds": fit_seconds}),
+            rows(project, task, MODEL, "test", {**test_scores,
+                                                "predict_seconds": predict_seconds}),
+            decision_rows(project, task, MODEL, classes, decided)],
             ignore_index=True)}

@@ -16,12 +16,12 @@ import pandas as pd
 from dlpipe import plots
 from dlpipe.errors import DataError
 from dlpipe.frames import split_xy
-from dlpipe.metrics import class_rows, confusion_long, per_class, rows, score
+from dlpipe.metrics import class_rows, confusion_long, decision_rows, per_class, rows, scores, \
+    task_of
 from dlpipe.params import EvaluateParams
 from dlpipe.serving import store
 from dlpipe.serving.schema import Schema
 
-TASK = "multiclass"
 
 
 def features_of(test: pd.DataFrame, transformer, schema: Schema
@@ -37,7 +37,8 @@ def features_of(test: pd.DataFrame, transformer, schema: Schema
 def evaluate(test: pd.DataFrame, bundle: dict, cv: dict, fit: dict, evaluate: EvaluateParams,
              project: str) -> dict:
     """Score the bundle's model on the interim test part, transformed by the bundle's
-    transformer; classes appear by name."""
+    transformer; classes appear by name. A two-class model is also scored on its positive
+    class at the bundle's threshold, and a row states both."""
     from dlpipe.models.training import predict_proba
 
     schema = Schema.from_dict(bundle[store.SCHEMA])
@@ -46,22 +47,24 @@ def evaluate(test: pd.DataFrame, bundle: dict, cv: dict, fit: dict, evaluate: Ev
     started = time.perf_counter()
     proba = predict_proba(bundle[store.MODEL], X_test, batch_size=256)
     predict_seconds = time.perf_counter() - started
-    y_pred = proba.argmax(axis=1)
-    scores = {name: score(name, y_test, proba) for name in evaluate.metrics}
-    name = f"keras_{fit['model']['kind']}"
+    decision = schema.decision
+    y_pred = decision.labels(proba)
+    test_scores = scores(evaluate.metrics, evaluate.binary_metrics, y_test, proba, decision)
+    name, task = f"keras_{fit['model']['kind']}", task_of(classes)
     table = per_class(y_test, y_pred, classes)
     summary = cv["summary"]
     cv_means = {m: s["mean"] for m, s in summary.items()}
     cv_stds = {m: s["std"] for m, s in summary.items()}
     return {
-        "metrics": {"test": scores},
+        "metrics": {"test": test_scores},
         "per_class": table,
         "confusion": confusion_long(y_test, y_pred, classes),
         "confusion_png": plots.confusion(y_test, y_pred, classes,
                                          f"{project}: {name} on the test set"),
         "scores": pd.concat([
-            rows(project, TASK, name, "cv", cv_means, cv_stds),
-            rows(project, TASK, name, "train", {"fit_seconds": fit["fit_seconds"]}),
-            rows(project, TASK, name, "test", {**scores, "predict_seconds": predict_seconds}),
-            class_rows(project, TASK, name, table)],
+            rows(project, task, name, "cv", cv_means, cv_stds),
+            rows(project, task, name, "train", {"fit_seconds": fit["fit_seconds"]}),
+            rows(project, task, name, "test", {**test_scores, "predict_seconds": predict_seconds}),
+            class_rows(project, task, name, table),
+            decision_rows(project, task, name, classes, decision)],
             ignore_index=True)}

@@ -36,7 +36,8 @@ def tabular(bundle: Bundle, train: pd.DataFrame, test: pd.DataFrame, seed: int,
     keep = subsample_rows(y, explain.rows, seed)
     X, y = X[schema.names].iloc[keep].reset_index(drop=True), y[keep]
     started = time.perf_counter()
-    permuted = importance.permutation(bundle.probabilities, X, y, metric, explain.repeats, seed)
+    permuted = importance.permutation(bundle.probabilities, X, y, metric, explain.repeats, seed,
+                                      bundle.schema.decision)
     permutation_seconds = time.perf_counter() - started
     X_train, y_train = split_xy(train)
     background = X_train[schema.names].iloc[
@@ -48,7 +49,8 @@ def tabular(bundle: Bundle, train: pd.DataFrame, test: pd.DataFrame, seed: int,
                                     explain.shap_permutations, seed)
     shap_seconds = time.perf_counter() - started
     overall, per_class = importance.shap_summary(values, schema.names, bundle.classes)
-    info = {"metric": metric, "baseline": score(metric, y, bundle.probabilities(X)),
+    info = {"metric": metric,
+            "baseline": score(metric, y, bundle.probabilities(X), bundle.schema.decision),
             "rows": len(X), "repeats": explain.repeats, "shap_rows": len(explained),
             "background_rows": len(background), "shap_permutations": explain.shap_permutations,
             "seconds": {"permutation": permutation_seconds, "shap": shap_seconds}}
@@ -92,7 +94,7 @@ def _examples(bundle: Bundle, X_raw: pd.DataFrame, y: np.ndarray, pixels: np.nda
     if explain.examples == 0:
         return None
     proba = bundle.probabilities(X_raw)
-    predicted = proba.argmax(axis=1)
+    predicted = bundle.schema.decision.labels(proba)
     rng = np.random.default_rng(seed)
     wrong = np.flatnonzero(predicted != y)
     errors = rng.choice(wrong, min(len(wrong), explain.examples // 2), replace=False)

@@ -19,12 +19,12 @@ import numpy as np
 import pandas as pd
 
 from dlpipe.features import decode_labels
-from dlpipe.metrics import rows, score
+from dlpipe.metrics import Decision, rows, scores, task_of
 from dlpipe.params import EvaluateParams, ExportParams
 from dlpipe.serving import store
+from dlpipe.serving.schema import Schema
 
 log = logging.getLogger(__name__)
-TASK = "multiclass"
 
 
 def calibration_rows(X: np.ndarray, count: int, seed: int) -> np.ndarray:
@@ -47,18 +47,20 @@ def exported(model, fmt: str, calibration: np.ndarray) -> tuple[bytes, list[str]
 
 
 def measured(content: bytes, X: np.ndarray, y: np.ndarray, keras_proba: np.ndarray,
-             metrics: list[str], runs: int) -> tuple[dict, dict]:
-    """A file's metrics (size, test scores, agreement with the Keras labels) and its run
-    information (latencies, largest probability difference from Keras)."""
+             evaluate: EvaluateParams, decision: Decision, runs: int) -> tuple[dict, dict]:
+    """A file's metrics (size, accuracy and the evaluate stage's scores, agreement with the
+    Keras labels) and its run information (latencies, largest probability difference from
+    Keras); labels come from the bundle's ``decision``."""
     from dlpipe.models import litert
 
     proba = litert.predict_proba(content, X)
     # int8 probabilities come in steps of 1/256 and their sum can miss 1 by a few steps, which
     # the probability scores (ROC AUC, log loss) refuse; renormalising keeps every label
-    scores = {m: score(m, y, proba / proba.sum(axis=1, keepdims=True)) for m in metrics}
-    agreement = float(np.mean(proba.argmax(axis=1) == keras_proba.argmax(axis=1)))
+    scored = scores(["accuracy", *evaluate.metrics], evaluate.binary_metrics, y,
+                    proba / proba.sum(axis=1, keepdims=True), decision)
+    agreement = float(np.mean(decision.labels(proba) == decision.labels(keras_proba)))
     latency = litert.latencies_ms(content, X, runs)
-    return ({"size_bytes": len(content), **scores, "agreement": agreement},
+    return ({"size_bytes": len(content), **scored, "agreement": agreement},
             {"latency_p50_ms": float(np.percentile(latency, 50)),
              "latency_p90_ms": float(np.percentile(latency, 90)),
              "max_abs_probability_difference": float(np.abs(proba - keras_proba).max())})
@@ -76,21 +78,22 @@ def export(bundle: dict, train: pd.DataFrame, test: pd.DataFrame, seed: int,
     X_test, y_test = decode_labels(test)
     calibration = calibration_rows(X_train, export.calibration_rows, seed)
     keras_proba = training.predict_proba(model, X_test, batch_size=256)
-    metrics = list(dict.fromkeys(["accuracy", *evaluate.metrics]))
-    files, scores, info, tidy = {}, {}, {}, []
+    schema = Schema.from_dict(bundle[store.SCHEMA])
+    task = task_of(schema.classes)
+    files, scored, info, tidy = {}, {}, {}, []
     for fmt in export.formats:
         content, folded = exported(model, fmt, calibration)
-        scores[fmt], info[fmt] = measured(content, X_test, y_test, keras_proba, metrics,
-                                          export.latency_runs)
+        scored[fmt], info[fmt] = measured(content, X_test, y_test, keras_proba, evaluate,
+                                          schema.decision, export.latency_runs)
         info[fmt]["folded_batch_norm"] = folded
         files[f"model_{fmt}.tflite"] = content
         log.info("%s: %d bytes, accuracy %.4f, agreement %.4f, p50 %.3f ms", fmt,
-                 len(content), scores[fmt]["accuracy"], scores[fmt]["agreement"],
+                 len(content), scored[fmt]["accuracy"], scored[fmt]["agreement"],
                  info[fmt]["latency_p50_ms"])
-        tidy.append(rows(project, TASK, f"keras_{model.name}_litert_{fmt}", "test", {
-            **scores[fmt], "latency_p50_seconds": info[fmt]["latency_p50_ms"] / 1e3}))
+        tidy.append(rows(project, task, f"keras_{model.name}_litert_{fmt}", "test", {
+            **scored[fmt], "latency_p50_seconds": info[fmt]["latency_p50_ms"] / 1e3}))
     return {
-        "files": files, "metrics": scores, "scores": pd.concat(tidy, ignore_index=True),
+        "files": files, "metrics": scored, "scores": pd.concat(tidy, ignore_index=True),
         "info": {"input": {"features": X_test.shape[1], "dtype": "float32"},
                  "calibration_rows": len(calibration), "test_rows": len(X_test),
                  "latency_runs": export.latency_runs, "threads": litert.THREADS, **info}}

@@ -13,7 +13,8 @@ import pandas as pd
 from dlpipe import plots
 from dlpipe.features import decode_labels, fitted_columns, subsample
 from dlpipe.frames import cv_xy
-from dlpipe.params import CVParams, FeatureParams, KerasModel
+from dlpipe.metrics import ARGMAX, Decision, decision_for
+from dlpipe.params import CVParams, DecisionParams, FeatureParams, KerasModel
 from dlpipe.serving import store
 from dlpipe.serving.schema import Schema
 
@@ -22,15 +23,18 @@ log = logging.getLogger(__name__)
 
 def train(train: pd.DataFrame, processed: pd.DataFrame, transformer, names: dict,
           best_params: dict, seed: int, features: FeatureParams, cv: CVParams, target: str,
-          project: str) -> dict:
+          decision: DecisionParams, project: str) -> dict:
     """CV scores of the tuned spec (transformers refitted in every fold), the final model fitted
     on the processed training part, its history and learning curves, and the bundle: the
-    model, the transformer preprocess fitted, and the schema of the rows they accept."""
+    model, the transformer preprocess fitted, and the schema of the rows they accept (with
+    the two-class decision: which class is positive, at which threshold)."""
     from dlpipe.models import training
 
     spec = KerasModel.model_validate(best_params["model"])
+    decided = decision_for(names["classes"], decision.positive_class, decision.threshold)
     X, y = cv_xy(subsample(train, cv.max_rows, seed), cv.folds)
-    folds = training.cross_validate(spec, features, X, y, cv.folds, seed, cv.metrics)
+    folds = training.cross_validate(spec, features, X, y, cv.folds, seed, cv.metrics,
+                                    decision=decided)
 
     X_train, y_train = decode_labels(processed)
     started = time.perf_counter()
@@ -40,7 +44,7 @@ def train(train: pd.DataFrame, processed: pd.DataFrame, transformer, names: dict
     log.info("final fit: %d epochs in %.0f s, best val_loss %.4f", fitted.epochs, fit_seconds,
              fitted.history["val_loss"].min())
     schema = schema_of(project, train, transformer, names["classes"], target, X_train.shape[1],
-                       spec)
+                       spec, decided)
     return {
         "bundle": {store.MODEL: fitted.model, store.TRANSFORMER: transformer,
                    store.SCHEMA: schema.to_dict()},
@@ -56,11 +60,11 @@ def train(train: pd.DataFrame, processed: pd.DataFrame, transformer, names: dict
 
 
 def schema_of(project: str, train: pd.DataFrame, transformer, classes: list[str], target: str,
-              width: int, spec: KerasModel) -> Schema:
+              width: int, spec: KerasModel, decision: Decision = ARGMAX) -> Schema:
     """The input schema of the model fitted on ``train``: images (``image_shape``) when the
     network sees its inputs as pixels of that shape and nothing else."""
     numeric, categorical = fitted_columns(transformer)
     images = (spec.image_shape is not None and not categorical
               and math.prod(spec.image_shape) == width)
     return Schema.from_frame(project, train, numeric, categorical, classes, target, width,
-                             spec.image_shape if images else None)
+                             spec.image_shape if images else None, decision)
