@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dlpipe.metrics import ROW_COLUMNS, class_rows, confusion_long, per_class, rows, score
+from dlpipe.errors import DataError
+from dlpipe.metrics import (ARGMAX, ROW_COLUMNS, Decision, class_rows, confusion_long, decision_for,
+                            decision_rows, per_class, rows, score, scores, task_of)
 
 
 def test_scores_from_probabilities():
@@ -53,3 +55,70 @@ def test_rows_columns():
     frame = rows("p", "t", "m", "test", {"accuracy": 1})
     assert list(frame.columns) == ["project", "task", "model", "split", "metric", "value", "std"]
     assert isinstance(frame, pd.DataFrame)
+
+
+# --- two classes ----------------------------------------------------------------------------------
+TWO = np.array([[0.9, 0.1], [0.4, 0.6], [0.7, 0.3], [0.2, 0.8], [0.55, 0.45]])
+Y_TWO = np.array([0, 1, 1, 1, 0])
+
+
+def test_two_class_probabilities_score_like_scikit_learn():
+    from sklearn import metrics as skm
+
+    decision = Decision(positive=1, threshold=0.5)
+    assert score("roc_auc_ovr", Y_TWO, TWO) == skm.roc_auc_score(Y_TWO, TWO[:, 1])
+    assert score("roc_auc", Y_TWO, TWO, decision) == skm.roc_auc_score(Y_TWO, TWO[:, 1])
+    assert score("average_precision", Y_TWO, TWO, decision) == pytest.approx(
+        skm.average_precision_score(Y_TWO, TWO[:, 1]))
+    assert score("f1", Y_TWO, TWO, decision) == skm.f1_score(Y_TWO, [0, 1, 0, 1, 0])
+    assert score("neg_log_loss", Y_TWO, TWO) == -skm.log_loss(Y_TWO, TWO)
+
+
+def test_the_positive_class_can_be_the_first_code():
+    """'recall' is about the named class: class 0 found in both of its rows."""
+    decision = Decision(positive=0, threshold=0.5)
+    assert score("recall", Y_TWO, TWO, decision) == 1.0
+    assert score("precision", Y_TWO, TWO, decision) == pytest.approx(2 / 3)
+    assert score("roc_auc", Y_TWO, TWO, decision) == pytest.approx(
+        score("roc_auc", Y_TWO, TWO, Decision(1, 0.5)))
+
+
+def test_the_threshold_decides_the_label():
+    assert Decision(1, 0.5).labels(TWO).tolist() == [0, 1, 0, 1, 0]
+    assert Decision(1, 0.3).labels(TWO).tolist() == [0, 1, 1, 1, 1]
+    assert Decision(1, 0.7).labels(TWO).tolist() == [0, 0, 0, 1, 0]
+    assert score("accuracy", Y_TWO, TWO, Decision(1, 0.3)) == 0.8
+    assert ARGMAX.labels(TWO).tolist() == [0, 1, 0, 1, 0]
+
+
+def test_scores_add_the_two_class_scorers_only_for_two_classes():
+    three = np.array([[0.8, 0.1, 0.1], [0.2, 0.7, 0.1]])
+    assert list(scores(["accuracy"], ["f1", "roc_auc"], np.array([0, 1]), three, ARGMAX)) == [
+        "accuracy"]
+    assert list(scores(["accuracy"], ["f1", "roc_auc"], Y_TWO, TWO, Decision(1, 0.5))) == [
+        "accuracy", "f1", "roc_auc"]
+
+
+def test_a_two_class_scorer_on_three_classes_is_refused():
+    three = np.array([[0.8, 0.1, 0.1], [0.2, 0.7, 0.1]])
+    with pytest.raises(DataError, match="'f1' scores the positive class.*3 classes.*f1_macro"):
+        score("f1", np.array([0, 1]), three)
+
+
+def test_the_decision_of_a_project():
+    assert decision_for(["benign", "malignant"], None, 0.5) == Decision(1, 0.5)
+    assert decision_for(["no", "yes"], "no", 0.3) == Decision(0, 0.3)
+    assert decision_for(["a", "b", "c"], None, 0.5) == ARGMAX
+    with pytest.raises(DataError, match=r"expected one of the classes \['no', 'yes'\], got 'Yes'"):
+        decision_for(["no", "yes"], "Yes", 0.5)
+    with pytest.raises(DataError, match="'b' is for a two-class project; this one has 3"):
+        decision_for(["a", "b", "c"], "b", 0.5)
+
+
+def test_decision_rows_name_the_positive_class():
+    frame = decision_rows("cancer", "binary", "keras_mlp", ["benign", "malignant"],
+                          Decision(1, 0.4))
+    assert frame[["model", "split", "metric", "value"]].values.tolist() == [
+        ["keras_mlp:malignant", "test", "threshold", 0.4]]
+    assert decision_rows("iris", "multiclass", "keras_mlp", ["a", "b", "c"], ARGMAX) is None
+    assert task_of(["no", "yes"]) == "binary" and task_of(["a", "b", "c"]) == "multiclass"

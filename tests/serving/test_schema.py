@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dlpipe.metrics import ARGMAX, Decision
 from dlpipe.serving.schema import Schema, check, conform
 from pets import CLASSES, TARGET, raw_rows
 
@@ -34,6 +35,23 @@ def test_columns_as_training_had_them(schema):
 
 def test_to_dict_and_back_through_json(schema):
     assert Schema.from_dict(json.loads(json.dumps(schema.to_dict()))) == schema
+
+
+def test_a_two_class_schema_keeps_its_decision():
+    train = raw_rows().rename(columns={TARGET: "target"})
+    schema = Schema.from_frame("pets", train, numeric=["size", "legs"],
+                               categorical=["colour", "coat"], classes=["cat", "dog"],
+                               target=TARGET, input_width=7, decision=Decision(0, 0.3))
+    assert (schema.positive_class, schema.threshold) == ("cat", 0.3)
+    again = Schema.from_dict(json.loads(json.dumps(schema.to_dict())))
+    assert again == schema and again.decision == Decision(0, 0.3)
+    proba = np.array([[0.35, 0.65], [0.2, 0.8]])
+    assert again.decision.labels(proba).tolist() == [0, 1]  # "cat" from 0.3 on
+
+
+def test_a_schema_of_more_classes_predicts_the_most_probable(schema):
+    assert (schema.positive_class, schema.threshold) == (None, None)
+    assert schema.decision == ARGMAX
 
 
 def test_another_version_is_refused(schema):

@@ -9,7 +9,7 @@ import pytest
 
 from dlpipe.errors import DataError
 from dlpipe.features import decode_labels
-from dlpipe.metrics import score
+from dlpipe.metrics import ARGMAX, Decision, score
 from dlpipe.params import EvaluateParams, KerasModel
 from dlpipe.plots import Figure, plt
 from dlpipe.serving import store
@@ -46,11 +46,11 @@ def parts(three_class_frame):
     return shuffled.iloc[:40].reset_index(drop=True), shuffled.iloc[40:].reset_index(drop=True)
 
 
-def bundle(train: pd.DataFrame, processed: dict, model) -> dict:
+def bundle(train: pd.DataFrame, processed: dict, model, decision: Decision = ARGMAX) -> dict:
     """The bundle train would write, as the runner reads it back."""
     spec = KerasModel.model_validate(repo_params()["defaults"]["model"])
     schema = schema_of("flowers", train, processed["transformer"], processed["names"]["classes"],
-                       "species", processed["test"].shape[1] - 1, spec)
+                       "species", processed["test"].shape[1] - 1, spec, decision)
     return {store.MODEL: model, store.TRANSFORMER: processed["transformer"],
             store.SCHEMA: schema.to_dict()}
 
@@ -115,3 +115,52 @@ def test_test_rows_without_a_feature_column_are_refused(parts):
         evaluate(test.drop(columns="colour"), bundle(train, processed, None), cv={}, fit={},
                  evaluate=EvaluateParams(metrics=METRICS,
                                            binary_metrics=["f1", "roc_auc"]), project="flowers")
+
+
+# --- two classes ----------------------------------------------------------------------------------
+class Sloped:
+    """A two-class stand-in: P(second class) rises with feature ``a``."""
+
+    def predict(self, X, batch_size, verbose):
+        p = 1.0 / (1.0 + np.exp(-3.0 * np.asarray(X, dtype=np.float64)[:, 0]))
+        return np.column_stack([1.0 - p, p]).astype(np.float32)
+
+
+def two_class_run(three_class_frame, decision: Decision) -> dict:
+    frame = three_class_frame[three_class_frame["target"] < 2].reset_index(drop=True)
+    frame = frame.assign(target=pd.Categorical.from_codes(frame["target"], ["healthy", "sick"]))
+    shuffled = frame.sample(frac=1.0, random_state=2).reset_index(drop=True)
+    train, test = shuffled.iloc[:24].reset_index(drop=True), shuffled.iloc[24:].reset_index(
+        drop=True)
+    processed = preprocess(train, test, feature_params(label_encoding="integer"))
+    return evaluate(test, bundle(train, processed, Sloped(), decision),
+                    cv={"summary": {"accuracy": {"mean": 0.9, "std": 0.05}}},
+                    fit={"model": {"kind": "mlp"}, "fit_seconds": 1.5},
+                    evaluate=EvaluateParams(metrics=METRICS,
+                                            binary_metrics=["f1", "recall", "roc_auc"]),
+                    project="clinic")
+
+
+def test_a_two_class_model_is_scored_on_its_positive_class(three_class_frame):
+    out = two_class_run(three_class_frame, Decision(1, 0.5))
+    test = out["metrics"]["test"]
+    assert set(test) == {*METRICS, "f1", "recall", "roc_auc"}
+    assert test["roc_auc"] == pytest.approx(test["roc_auc_ovr"])
+    per_class = out["per_class"].set_index("class")
+    assert list(per_class.index) == ["healthy", "sick"]
+    assert test["f1"] == pytest.approx(per_class.loc["sick", "f1"])
+    scores = out["scores"]
+    assert set(scores["task"]) == {"binary"}
+    decision = scores[scores["metric"] == "threshold"]
+    assert decision[["model", "value"]].values.tolist() == [["keras_mlp:sick", 0.5]]
+
+
+def test_the_threshold_and_positive_class_change_the_labels(three_class_frame):
+    low = two_class_run(three_class_frame, Decision(1, 1e-6))
+    assert set(low["confusion"]["predicted"]) == {"sick"}  # every row reaches 1e-6
+    assert low["metrics"]["test"]["recall"] == 1.0
+    first = two_class_run(three_class_frame, Decision(0, 0.5))
+    sick = two_class_run(three_class_frame, Decision(1, 0.5))
+    assert first["confusion"]["predicted"].tolist() == sick["confusion"]["predicted"].tolist()
+    assert first["metrics"]["test"]["f1"] == pytest.approx(
+        sick["per_class"].set_index("class").loc["healthy", "f1"])
