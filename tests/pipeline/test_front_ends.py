@@ -196,7 +196,7 @@ def test_snakemake_runs_every_job_with_another_params_file(front_ends, tmp_path)
 NEW_ROW = '''
 STAGES = (*STAGES, Stage(
     "describe", "summary statistics of the training part",
-    node="dlpipe.stages.describe:describe", code=("stages/describe.py",),
+    node="dlpipe.stages.describe:describe",
     inputs={"train": "split.train"},
     outputs={"stats": text("reports/{project}/describe.csv")}))
 BY_NAME = {stage.name: stage for stage in STAGES}
@@ -232,6 +232,7 @@ def test_a_stage_added_in_the_table_reaches_both_front_ends(with_new_stage):
     command = "python -m dlpipe describe iris"
     assert command in smk and smk == dvc
     assert "data/interim/iris/train.parquet" in dvc[command]["deps"]
+    assert "src/dlpipe/stages/describe.py" in dvc[command]["deps"]  # from the node's module
     assert dvc[command]["outs"] == {"reports/iris/describe.csv"}
 
 

@@ -6,11 +6,13 @@ here, so the two front ends cannot disagree about what a job reads or writes.
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
 from typing import Any
 
 from dlpipe.errors import ParamsError
 from dlpipe.params import Params, load_params
 from dlpipe.params.schema import StageResources
+from dlpipe.pipeline import code
 from dlpipe.pipeline.stage import Gather, Output, Section, Stage
 from dlpipe.pipeline.table import BY_NAME, STAGES
 
@@ -18,11 +20,6 @@ PKG = "src/dlpipe"
 ALL = "all"  # the project argument of cross-project stages
 DEFAULT_PARAMS = "params.yaml"
 DEFAULT_RESOURCES = "default"  # the resources of a stage params.yaml gives none of its own
-# Code every stage runs through: a change re-runs every stage.
-COMMON_CODE = ("__init__.py", "cpu.py", "cli.py", "errors.py", "io.py", "logs.py", "frames.py",
-               "params/__init__.py", "params/base.py", "params/schema.py", "params/tasks.py",
-               "params/export.py", "params/insight.py", "params/serve.py", "params/loading.py",
-               "pipeline/stage.py", "pipeline/runner.py", "pipeline/catalog.py")
 Wildcards = dict[str, Any]
 
 
@@ -94,7 +91,19 @@ def input_paths(stage: Stage, wildcards: Wildcards, params: Params) -> dict[str,
 
 
 def code_paths(stage: Stage) -> list[str]:
-    return [f"{PKG}/{name}" for name in (*COMMON_CODE, *stage.code)]
+    """The source files a job of ``stage`` runs (see :mod:`dlpipe.pipeline.code`)."""
+    return [f"{PKG}/{name}" for name in code.code_files(stage, file_suffixes(stage))]
+
+
+def file_suffixes(stage: Stage) -> frozenset[str]:
+    """The suffixes of the files ``stage`` reads and writes ("" for a directory)."""
+    paths = [out.path for out in stage.outputs.values()]
+    for reference in stage.inputs.values():
+        if isinstance(reference, str):
+            paths.append(source(reference)[1].path)
+        elif isinstance(reference, Gather):
+            paths += [other.outputs[name].path for other, name in results_outputs(stage, reference)]
+    return frozenset(PurePosixPath(path).suffix for path in paths)
 
 
 def deps(stage: Stage, wildcards: Wildcards, params: Params) -> list[str]:

@@ -14,10 +14,9 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-import dlpipe
 from dlpipe import cpu, io
 from dlpipe.params import Params
-from dlpipe.pipeline import catalog, jobs
+from dlpipe.pipeline import catalog, code, jobs
 from dlpipe.pipeline.stage import Section, Stage
 
 log = logging.getLogger("dlpipe")
@@ -30,9 +29,9 @@ def node_of(stage: Stage) -> Callable[..., dict[str, Any]]:
 
 
 def code_digest(stage: Stage) -> str:
-    """One digest of the stage's own code (``Stage.code``), e.g. to name an Optuna study."""
-    package = Path(dlpipe.__file__).parent
-    digests = "".join(io.file_sha256(package / name) for name in stage.code)
+    """One digest of the code a job of ``stage`` runs, e.g. to name an Optuna study."""
+    files = code.code_files(stage, jobs.file_suffixes(stage))
+    digests = "".join(io.file_sha256(code.PACKAGE / name) for name in files)
     return hashlib.sha256(digests.encode()).hexdigest()[:12]
 
 

@@ -110,12 +110,14 @@ class Stage:
     name: str
     doc: str
     node: str
-    code: tuple[str, ...]  # source files below src/dlpipe the results depend on
     outputs: Mapping[str, Output]
     inputs: Mapping[str, Input] = field(default_factory=dict)
     params: tuple[str, ...] = ()  # params.yaml key paths; "{project}" is the job's project
     scope: Scope = "project"  # per project, per project and tuning worker, or once
     state: str | None = None  # a file kept across runs, not an output (the Optuna journal)
+    # source files (below src/dlpipe) the results depend on beyond what the node imports;
+    # the imports are followed by dlpipe.pipeline.code
+    code: tuple[str, ...] = ()
 
     @property
     def function(self) -> str:

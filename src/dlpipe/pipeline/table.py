@@ -11,14 +11,6 @@ from dlpipe.pipeline.stage import (Gather, Output, Section, Stage, data, effecti
                                    figure, metrics, plot, results, text)
 
 SCORES = "reports/scores/{project}"  # every stage's tidy score rows, one file per stage
-_TUNING = ("features.py", "models/network.py", "models/training.py", "models/loop.py",
-           "models/tuning.py", "metrics.py")
-_STORE = ("serving/store.py",)  # how .skops files are read and written
-# what scores raw rows through a bundle: the transformer, the network, the schema
-_SCORING = ("features.py", "models/network.py", "models/training.py", "models/loop.py",
-            *_STORE, "serving/schema.py", "serving/bundle.py")
-_TASKS = ("stages/tasks.py", "tasks/__init__.py", "tasks/common.py", "tasks/augment.py",
-          "features.py", "metrics.py", "plots.py")
 
 
 def _curves(where: str, title: str) -> dict[str, Output]:
@@ -32,12 +24,12 @@ def _confusion(where: str, title: str) -> Output:
                 template="confusion")
 
 
-def _task(name: str, doc: str, code: tuple[str, ...], **plots: Output) -> Stage:
+def _task(name: str, doc: str, **plots: Output) -> Stage:
     """One MNIST task: metrics, run information, rows, tables, figures and its plot data (a
     project without the task gets empty ones)."""
     where = f"reports/{{project}}/{name}"
     return Stage(
-        name, doc, node=f"dlpipe.stages.tasks:{name}", code=(*_TASKS, *code),
+        name, doc, node=f"dlpipe.stages.tasks.{name}:{name}",
         inputs={"train": "split.train", "test": "split.test"},
         params=("seed", f"{{project}}.tasks.{name}"),
         outputs={"metrics": metrics(f"{where}/metrics.json"), "info": text(f"{where}/info.json"),
@@ -47,36 +39,31 @@ def _task(name: str, doc: str, code: tuple[str, ...], **plots: Output) -> Stage:
 
 STAGES: tuple[Stage, ...] = (
     Stage("resolve", "the project's params: defaults merged, validated, written for DVC",
-          node="dlpipe.stages.resolve:resolve", code=("stages/resolve.py",),
-          inputs={"section": Section()}, params=("seed",),
+          node="dlpipe.stages.resolve:resolve", inputs={"section": Section()}, params=("seed",),
           outputs={"params": effective_params("reports/{project}/params.json")}),
     Stage("fetch", "load the dataset (cache, mirror or online), verify its checksum",
-          node="dlpipe.stages.fetch:fetch", code=("stages/fetch.py", "datasets.py"),
-          params=("{project}.data",),
+          node="dlpipe.stages.fetch:fetch", params=("{project}.data",),
           outputs={"raw": data("data/raw/{project}.parquet")}),
     Stage("split", "seeded train/test split",
-          node="dlpipe.stages.split:split", code=("stages/split.py", "features.py"),
-          inputs={"raw": "fetch.raw"}, params=("{project}.split",),
+          node="dlpipe.stages.split:split", inputs={"raw": "fetch.raw"},
+          params=("{project}.split",),
           outputs={"train": data("data/interim/{project}/train.parquet"),
                    "test": data("data/interim/{project}/test.parquet")}),
     Stage("preprocess", "fit imputation, encoding and scaling on train only; transform both parts",
           node="dlpipe.stages.preprocess:preprocess",
-          code=("stages/preprocess.py", "features.py", *_STORE),
           inputs={"train": "split.train", "test": "split.test"}, params=("{project}.features",),
           outputs={"train": data("data/processed/{project}/train.parquet"),
                    "test": data("data/processed/{project}/test.parquet"),
                    "transformer": data("data/processed/{project}/preprocess.skops"),
                    "names": data("data/processed/{project}/names.json")}),
     Stage("tune_worker", "run trials of the project's Optuna study (tune.workers run at once)",
-          node="dlpipe.stages.tune:run_trials", code=("stages/tune.py", *_TUNING),
-          inputs={"train": "split.train"},
+          node="dlpipe.stages.tune:run_trials", inputs={"train": "split.train"},
           params=("seed", "{project}.features", "{project}.cv", "{project}.model",
                   "{project}.tune"),
           outputs={"done": data("data/tuning/{project}/workers/{worker}.json")},
           scope="worker", state="data/tuning/{project}/journal.log"),
     Stage("tune", "collect the study: best params, trials table, figures",
-          node="dlpipe.stages.tune:collect", code=("stages/tune.py", *_TUNING, "plots.py"),
-          inputs={"workers": "tune_worker.done"},
+          node="dlpipe.stages.tune:collect", inputs={"workers": "tune_worker.done"},
           params=("seed", "{project}.model", "{project}.tune"),
           outputs={"best_params": data("data/tuning/{project}/best_params.json"),
                    "trials": text("reports/{project}/tuning/trials.csv"),
@@ -85,7 +72,6 @@ STAGES: tuple[Stage, ...] = (
           state="data/tuning/{project}/journal.log"),
     Stage("train", "k-fold CV of the tuned model, then the final fit on all training data",
           node="dlpipe.stages.train:train",
-          code=("stages/train.py", *_TUNING, "plots.py", *_STORE, "serving/schema.py"),
           inputs={"train": "split.train", "processed": "preprocess.train",
                   "transformer": "preprocess.transformer", "names": "preprocess.names",
                   "best_params": "tune.best_params"},
@@ -99,9 +85,6 @@ STAGES: tuple[Stage, ...] = (
                    "learning_curves_png": figure("reports/{project}/figures/learning_curves.png")}),
     Stage("evaluate", "test-set metrics, per-class scores, confusion matrix, tidy score rows",
           node="dlpipe.stages.evaluate:evaluate",
-          code=("stages/evaluate.py", "features.py", "metrics.py", "plots.py",
-                "models/network.py", "models/training.py", "models/loop.py", *_STORE,
-                "serving/schema.py"),
           inputs={"test": "split.test", "bundle": "train.bundle", "cv": "train.cv",
                   "fit": "train.fit"},
           params=("{project}.evaluate",),
@@ -113,8 +96,6 @@ STAGES: tuple[Stage, ...] = (
                    "scores": results(f"{SCORES}/evaluate.csv")}),
     Stage("export", "LiteRT files of the network (float32, int8), scored through LiteRT",
           node="dlpipe.stages.export:export",
-          code=("stages/export.py", "features.py", "metrics.py", "models/network.py",
-                "models/training.py", "models/loop.py", "models/litert.py", *_STORE),
           inputs={"bundle": "train.bundle", "train": "preprocess.train",
                   "test": "preprocess.test"},
           params=("seed", "{project}.evaluate", "{project}.export"),
@@ -126,8 +107,6 @@ STAGES: tuple[Stage, ...] = (
     Stage("explain", "which inputs drive the model: permutation importance and SHAP (tables), "
           "occlusion maps (images)",
           node="dlpipe.stages.explain:explain",
-          code=("stages/explain.py", "insight/__init__.py", "insight/importance.py",
-                "insight/occlusion.py", "plots.py", "metrics.py", *_SCORING),
           inputs={"train": "split.train", "test": "split.test", "bundle": "train.bundle"},
           params=("seed", "{project}.explain", "{project}.tune.metric"),
           outputs={"importance": plot("reports/{project}/explain/importance.csv", x="mean",
@@ -140,8 +119,6 @@ STAGES: tuple[Stage, ...] = (
     Stage("audit", "accuracy per slice of the test part (class, category, quartile of the most "
           "important numbers) with bootstrap intervals; weak slices flagged",
           node="dlpipe.stages.audit:audit",
-          code=("stages/audit.py", "insight/__init__.py", "insight/slices.py", "plots.py",
-                "metrics.py", *_SCORING),
           inputs={"test": "split.test", "bundle": "train.bundle",
                   "importance": "explain.importance"},
           params=("seed", "{project}.audit"),
@@ -151,21 +128,18 @@ STAGES: tuple[Stage, ...] = (
     Stage("reference", "what drift checks compare new rows with: a seeded sample of the "
           "training part, the model's confidence on the test part",
           node="dlpipe.stages.reference:reference",
-          code=("stages/reference.py", "serving/drift.py", *_SCORING),
           inputs={"train": "split.train", "test": "split.test", "bundle": "train.bundle"},
           params=("seed", "{project}.drift"),
           # beside the bundle: serve and `dlpipe drift` load it with the bundle
           outputs={"reference": data("models/{project}-reference")}),
     Stage("baseline", "logistic regression on the same preprocessing and CV folds, then the test",
           node="dlpipe.stages.baseline:baseline",
-          code=("stages/baseline.py", "features.py", "metrics.py"),
           inputs={"train": "split.train", "test": "split.test"},
           params=("seed", "{project}.features", "{project}.cv", "{project}.evaluate",
                   "{project}.decision", "{project}.baseline"),
           outputs={"metrics": metrics("reports/{project}/baseline.json"),
                    "scores": results(f"{SCORES}/baseline.csv")}),
     _task("binary", "'is it a 5': CV scores, PR/ROC curves, threshold for a target precision",
-          ("tasks/binary.py",),
           pr=plot("reports/{project}/binary/pr.csv", x="recall", y="precision",
                   title="precision-recall curves (CV scores)"),
           roc=plot("reports/{project}/binary/roc.csv", x="fpr", y="tpr",
@@ -173,22 +147,18 @@ STAGES: tuple[Stage, ...] = (
           confusion=_confusion("reports/{project}/binary",
                                "binary confusion matrix, best model (test)")),
     _task("multiclass", "SVC, OneVsRest SVC, SGD with/without scaling, tuned KNN",
-          ("tasks/multiclass.py", "tasks/knn_search.py", "models/tuning.py"),
           confusion=_confusion("reports/{project}/multiclass",
                                "multiclass confusion matrix, best model (test)")),
-    _task("multilabel", "KNN on [digit >= 7, digit is odd]", ("tasks/multilabel.py",)),
-    _task("denoise", "multi-output KNN mapping noisy to clean images", ("tasks/denoise.py",)),
+    _task("multilabel", "KNN on [digit >= 7, digit is odd]"),
+    _task("denoise", "multi-output KNN mapping noisy to clean images"),
     _task("mlp", "a Keras MLP on x/255 pixels (same builder as the main model)",
-          ("tasks/mlp.py", "models/network.py", "models/training.py", "models/loop.py"),
           **_curves("reports/{project}/mlp", "Keras MLP")),
     Stage("models", "every model of the project: its metrics, fit and predict seconds",
-          node="dlpipe.stages.tasks:models", code=("stages/tasks.py", "tables.py"),
-          inputs={"results": Gather()},
+          node="dlpipe.stages.models:models", inputs={"results": Gather()},
           outputs={"table": text("reports/{project}/models.csv"),
                    "markdown": text("reports/{project}/models.md")}),
     Stage("report", "one tidy cross-project table of every result",
-          node="dlpipe.stages.report:report", code=("stages/report.py", "tables.py"),
-          inputs={"results": Gather(across_projects=True)}, params=("projects",),
+          node="dlpipe.stages.report:report", inputs={"results": Gather(across_projects=True)}, params=("projects",),
           outputs={"summary": text("reports/summary.csv"),
                    "markdown": text("reports/summary.md")},
           scope="all"),

@@ -1,0 +1,109 @@
+"""The code a stage depends on is derived from the imports, so no edit leaves a result stale."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dlpipe.pipeline import catalog, code, jobs, runner
+from dlpipe.pipeline.table import BY_NAME, STAGES
+
+from support import ROOT
+from test_layers import imports as imports_of
+
+PACKAGE = ROOT / "src" / "dlpipe"
+# whose lazy imports a job need not run: the command line's serve its other commands (serve,
+# predict, add ...); the catalog's read one kind of file each (see the READERS test)
+LAZY_ELSEWHERE = {"cli.py", "__main__.py", "pipeline/catalog.py"}
+
+
+def _file(module: str) -> str | None:
+    """``module``'s source file relative to src/dlpipe, as an independent lookup."""
+    base = PACKAGE.joinpath(*module.split(".")[1:])
+    for candidate in (base / "__init__.py", base.with_suffix(".py")):
+        if candidate.is_file():
+            return candidate.relative_to(PACKAGE).as_posix()
+    return None
+
+
+def _files(stage) -> set[str]:
+    return {path.removeprefix(f"{jobs.PKG}/") for path in jobs.code_paths(stage)}
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.name)
+def test_a_stage_depends_on_every_module_its_code_imports(stage):
+    """Closed under imports: whatever a listed module imports (at the top or inside a function)
+    is listed too, starting from the node's own module."""
+    files = _files(stage)
+    node_file = _file(stage.node.partition(":")[0])
+    assert node_file in files
+    for name in sorted(files - LAZY_ELSEWHERE):
+        for module in imports_of((PACKAGE / name).read_text()):
+            target = _file(module)
+            assert target is None or target in files, f"{stage.name}: {name} imports {target}"
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.name)
+def test_every_stage_depends_on_the_runner_and_every_params_module(stage):
+    files = _files(stage)
+    params_modules = {f"params/{p.name}" for p in (PACKAGE / "params").glob("*.py")}
+    assert params_modules <= files, sorted(params_modules - files)
+    assert {"cli.py", "pipeline/runner.py", "pipeline/catalog.py", "io.py", "cpu.py"} <= files
+
+
+def test_explain_depends_on_the_module_that_draws_its_figures():
+    assert "insight/figures.py" in _files(BY_NAME["explain"])
+
+
+def test_a_stage_does_not_depend_on_a_module_nothing_of_it_imports():
+    assert "models/tuning.py" not in _files(BY_NAME["train"])
+    assert "models/tuning.py" in _files(BY_NAME["tune_worker"])
+    assert "serving/server.py" not in set().union(*map(_files, STAGES))
+
+
+def test_a_task_depends_on_its_own_task_module_only():
+    tasks = ("binary", "multiclass", "multilabel", "denoise", "mlp")
+    for name in tasks:
+        files = _files(BY_NAME[name])
+        assert f"tasks/{name}.py" in files
+        assert not {f"tasks/{other}.py" for other in tasks if other != name} & files, name
+
+
+def test_the_catalog_names_every_module_it_imports_to_read_a_kind_of_file():
+    """``catalog.READERS`` lists the lazy imports of the catalog: a job reading a ``.keras``
+    file depends on the module that loads it."""
+    tree = ast.parse(Path(catalog.__file__).read_text())
+    top = {node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))}
+    lazy = {node.module for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node not in top
+            and (node.module or "").startswith("dlpipe.")}
+    assert lazy == set(catalog.READERS.values())
+    assert "models/network.py" in _files(BY_NAME["evaluate"])  # reads model.keras in the bundle
+    assert "serving/store.py" in _files(BY_NAME["preprocess"])  # writes preprocess.skops
+
+
+def test_extra_files_a_row_names_are_added(monkeypatch):
+    import dataclasses
+
+    stage = dataclasses.replace(BY_NAME["report"], code=("insight/figures.py",))
+    assert "insight/figures.py" in _files(stage)
+    assert "insight/figures.py" not in _files(BY_NAME["report"])
+
+
+def test_editing_a_module_a_stage_runs_changes_its_digest(tmp_path, monkeypatch):
+    """The digest names the Optuna study: it follows the same files as the front ends."""
+    stage = BY_NAME["tune_worker"]
+    first = runner.code_digest(stage)
+    copy = tmp_path / "dlpipe"
+    shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(code, "PACKAGE", copy)
+    assert runner.code_digest(stage) == first
+    with open(copy / "models/unused.py", "w") as unrelated:
+        unrelated.write("# not imported by any stage\n")
+    assert runner.code_digest(stage) == first
+    with open(copy / "models/tuning.py", "a") as edited:
+        edited.write("# an edit\n")
+    assert runner.code_digest(stage) != first
