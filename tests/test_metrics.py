@@ -119,6 +119,6 @@ def test_decision_rows_name_the_positive_class():
     frame = decision_rows("cancer", "binary", "keras_mlp", ["benign", "malignant"],
                           Decision(1, 0.4))
     assert frame[["model", "split", "metric", "value"]].values.tolist() == [
-        ["keras_mlp:malignant", "test", "threshold", 0.4]]
+        ["keras_mlp:malignant", "test", "decision_threshold", 0.4]]
     assert decision_rows("iris", "multiclass", "keras_mlp", ["a", "b", "c"], ARGMAX) is None
     assert task_of(["no", "yes"]) == "binary" and task_of(["a", "b", "c"]) == "multiclass"

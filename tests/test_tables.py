@@ -62,3 +62,23 @@ def test_insight_rows_stay_out_of_the_headline_and_models_tables_and_get_section
     flagged = tables.flagged_slices(frame)
     assert flagged[["slice", "accuracy", "interval", "overall"]].values.tolist() == [
         ["test[ram: q1 [256, 1000)]", 0.7, "[0.600, 0.800]", 0.95]]
+
+
+def test_decisions_lists_the_positive_class_and_threshold_of_two_class_models_only():
+    from dlpipe.metrics import Decision, decision_rows
+    from dlpipe.stages.report import report
+
+    clinic = decision_rows("clinic", "binary", "keras_mlp", ["benign", "malignant"],
+                           Decision(1, 0.4))
+    multiclass = decision_rows("iris", "multiclass", "keras_mlp", ["a", "b", "c"],
+                               Decision(None, 0.5))
+    assert multiclass is None
+    # the MNIST 'is it a 5' task reports the threshold it chose under another metric name
+    task = rows("mnist", "binary", "sgd", "test", {"threshold": -0.2, "accuracy": 0.9})
+    frame = tables.summary([clinic, task])
+    table = tables.decisions(frame)
+    assert table.to_dict("records") == [{"project": "clinic", "model": "keras_mlp",
+                                         "positive class": "malignant", "threshold": 0.4}]
+    markdown = report([clinic, task], ["clinic", "mnist"])["markdown"]
+    assert "## Two-class decisions" in markdown and "| malignant " in markdown
+    assert "Two-class decisions" not in report([task], ["mnist"])["markdown"]

@@ -145,7 +145,7 @@ def decision_rows(project: str, task: str, model: str, classes: Sequence[str],
     if decision.positive is None:
         return None
     return rows(project, task, f"{model}:{classes[decision.positive]}", "test",
-                {"threshold": decision.threshold})
+                {"decision_threshold": decision.threshold})
 
 
 def rows(project: str, task: str, model: str, split: str, values: dict[str, float],

@@ -85,3 +85,15 @@ def flagged_slices(frame: pd.DataFrame) -> pd.DataFrame:
         "interval": [f"[{lo:.3f}, {hi:.3f}]" for lo, hi in
                      zip(hits["accuracy_low"], hits["accuracy_high"])],
         "overall": hits["project"].map(overall)}).reset_index(drop=True)
+
+
+def decisions(frame: pd.DataFrame) -> pd.DataFrame:
+    """Two-class models: the positive class their two-class scores are about, and the
+    threshold its probability must reach (rows ``<model>:<class>``, metric
+    ``decision_threshold``)."""
+    rows = frame[frame["metric"] == "decision_threshold"]
+    names = rows["model"].str.rpartition(":")
+    return pd.DataFrame({"project": rows["project"].to_numpy(),
+                         "model": names[0].to_numpy() if len(rows) else [],
+                         "positive class": names[2].to_numpy() if len(rows) else [],
+                         "threshold": rows["value"].to_numpy()})

@@ -151,7 +151,7 @@ def test_a_two_class_model_is_scored_on_its_positive_class(three_class_frame):
     assert test["f1"] == pytest.approx(per_class.loc["sick", "f1"])
     scores = out["scores"]
     assert set(scores["task"]) == {"binary"}
-    decision = scores[scores["metric"] == "threshold"]
+    decision = scores[scores["metric"] == "decision_threshold"]
     assert decision[["model", "value"]].values.tolist() == [["keras_mlp:sick", 0.5]]
 
 

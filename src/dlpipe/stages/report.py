@@ -26,10 +26,20 @@ def report(results: list[pd.DataFrame], projects: list[str]) -> dict:
         "Slices of the test part whose accuracy is more than the audit's gap below the "
         "project's overall accuracy with a bootstrap interval that excludes the overall "
         "(`audit` stage; every slice is in `reports/<project>/audit.csv`).", "",
-        _flagged(frame)]) + "\n"
+        _flagged(frame), *_decisions(frame)]) + "\n"
     return {"summary": frame, "markdown": markdown}
 
 
 def _flagged(frame: pd.DataFrame) -> str:
     flagged = tables.flagged_slices(frame)
     return tables.markdown_table(flagged) if len(flagged) else "None flagged."
+
+
+def _decisions(frame: pd.DataFrame) -> list[str]:
+    table = tables.decisions(frame)
+    if not len(table):
+        return []
+    return ["", "## Two-class decisions", "",
+            "f1, precision, recall, roc_auc and average_precision of a two-class project are "
+            "about its positive class, predicted when its probability reaches the threshold "
+            "(params `decision:`).", "", tables.markdown_table(table)]
