@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -21,6 +22,7 @@ import yaml
 from support import ROOT, SHARED_DATA, copy_tracked_files, tiny
 
 pytestmark = pytest.mark.slow
+PROJECTS = ("mnist", "iris", "price", "clinic")  # the shipped ones and a user's two-class table
 BIN = Path(sys.executable).parent
 
 
@@ -31,13 +33,31 @@ def sh(*args: str, cwd: Path, timeout: int = 900) -> str:
     return result.stdout + result.stderr
 
 
+def two_class_csv(path: Path) -> None:
+    """A user's two-class table: scikit-learn's breast-cancer rows (a seeded 200), the label
+    as text, one value missing."""
+    from sklearn.datasets import load_breast_cancer
+
+    data = load_breast_cancer(as_frame=True)
+    frame = data.frame.sample(200, random_state=0).reset_index(drop=True)
+    frame["diagnosis"] = np.asarray(data.target_names)[frame.pop("target")]
+    frame.loc[3, "mean radius"] = np.nan
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False)
+
+
 def make_repo(where: Path) -> Path:
-    """A git repo holding the tracked files of this project and the tiny params."""
+    """A git repo holding the tracked files of this project, a two-class project added the way
+    a user adds one (``dlpipe add``, ``dvc add``), and the tiny params."""
     copy_tracked_files(where)
-    raw = tiny(yaml.safe_load((ROOT / "params.yaml").read_text()))
+    two_class_csv(where / "data/external/clinic.csv")
+    sh(sys.executable, "-m", "dlpipe", "add", "clinic", "--file", "data/external/clinic.csv",
+       "--target", "diagnosis", cwd=where)
+    raw = tiny(yaml.safe_load((where / "params.yaml").read_text()))
     (where / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
     sh(sys.executable, "-m", "dlpipe", "dag", cwd=where)
     sh("git", "init", "-q", cwd=where)
+    sh("dvc", "add", "-q", "data/external/clinic.csv", cwd=where)
     sh("git", "-c", "user.name=t", "-c", "user.email=t@t", "add", "-A", cwd=where)
     sh("git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "tiny", cwd=where)
     return where
@@ -99,7 +119,7 @@ def dvc_repo(runs):
 
 def test_snakemake_second_run_has_nothing_to_do(snakemake_repo):
     assert "Nothing to be done" in sh("snakemake", "-n", "--cores", "2", cwd=snakemake_repo)
-    for project in ("mnist", "iris", "price"):
+    for project in PROJECTS:
         metrics = json.loads((snakemake_repo / f"reports/{project}/metrics.json").read_text())
         assert set(metrics["test"]) >= {"accuracy", "f1_macro"}
         assert (snakemake_repo / f"logs/{project}/train.log").read_text().count("done in") == 1
@@ -197,7 +217,7 @@ def test_dvc_push_then_pull_restores_data_and_models(dvc_repo):
 def test_predict_with_the_bundles_of_the_run(snakemake_repo, tmp_path):
     """Each bundle predicts its project's test part as given (label column included) as the
     evaluate stage scored it; MNIST's schema marks its columns as 28x28 images."""
-    for project in ("mnist", "iris", "price"):
+    for project in PROJECTS:
         output = tmp_path / f"{project}.csv"
         sh(sys.executable, "-m", "dlpipe", "predict", project, "--input",
            f"data/interim/{project}/test.parquet", "--output", str(output), cwd=snakemake_repo)
@@ -210,3 +230,52 @@ def test_predict_with_the_bundles_of_the_run(snakemake_repo, tmp_path):
     schema = json.loads((snakemake_repo / "models/mnist/schema.json").read_text())
     assert schema["image_shape"] == [28, 28, 1] and schema["input_width"] == 784
     assert [c["name"] for c in schema["columns"]] == [f"pixel{k}" for k in range(1, 785)]
+
+
+def test_a_two_class_project_is_scored_on_its_positive_class(snakemake_repo):
+    """The user's two-class table goes from ``dlpipe add`` through every stage: scored on the
+    positive class (the second in sorted order), stated in the report and the bundle."""
+    metrics = json.loads((snakemake_repo / "reports/clinic/metrics.json").read_text())["test"]
+    assert set(metrics) >= {"f1", "precision", "recall", "roc_auc", "average_precision"}
+    assert metrics["roc_auc"] == pytest.approx(metrics["roc_auc_ovr"])
+    schema = json.loads((snakemake_repo / "models/clinic/schema.json").read_text())
+    assert (schema["classes"], schema["positive_class"], schema["threshold"]) == (
+        ["benign", "malignant"], "malignant", 0.5)
+    summary = pd.read_csv(snakemake_repo / "reports/summary.csv")
+    clinic = summary[summary["project"] == "clinic"]
+    assert set(clinic["task"]) >= {"binary", "explain", "audit"}
+    assert {"keras_mlp_litert_int8", "logistic_regression"} <= set(clinic["model"])
+    markdown = (snakemake_repo / "reports/summary.md").read_text()
+    assert "## Two-class decisions" in markdown and "| clinic    | keras_mlp " in markdown
+    for path in ("explain/importance.csv", "audit.csv"):
+        assert (snakemake_repo / "reports/clinic" / path).stat().st_size > 0
+
+
+def stale_after_editing(repo: Path, module: str, command: tuple[str, ...]) -> str:
+    """What ``command`` reports after a comment is appended to ``src/dlpipe/<module>``; the
+    file's content and time are put back afterwards."""
+    path = repo / "src/dlpipe" / module
+    before, stat = path.read_bytes(), path.stat()
+    try:
+        path.write_bytes(before + b"# an edit\n")
+        return sh(*command, cwd=repo)
+    finally:
+        path.write_bytes(before)
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def test_editing_a_module_a_stage_imports_makes_exactly_its_jobs_stale(snakemake_repo, dvc_repo):
+    """The explain node draws its figures with insight/figures.py: an edit of it makes every
+    explain job (and only those, with what consumes them) out of date under both front ends."""
+    explains = {f"explain@{project}" for project in PROJECTS}
+    status = stale_after_editing(dvc_repo, "insight/figures.py", ("dvc", "status"))
+    assert {line[:-1] for line in status.splitlines() if line.endswith(":")
+            and not line[0].isspace()} == explains, status
+    assert "src/dlpipe/insight/figures.py" in status
+    plan = stale_after_editing(snakemake_repo, "insight/figures.py", ("snakemake", "-n"))
+    rows = [line.split() for line in plan.split("Job stats:")[1].splitlines()]
+    counts = {row[0]: row[1] for row in rows
+              if len(row) == 2 and row[1].isdigit() and row[0] not in ("all", "total")}
+    assert counts.get("explain") == str(len(PROJECTS)), plan
+    assert set(counts) <= {"explain", "audit", "models", "report"}, plan
+    assert "Data and pipelines are up to date" in sh("dvc", "status", cwd=dvc_repo)

@@ -114,6 +114,8 @@ def _predict(argv: list[str]) -> int:
         write = writers.get(Path(args.output).suffix)
         if write is None:
             raise DlpipeError(f"{args.output}: the output must be a .csv or .parquet file")
+        if Path(args.output).resolve() == Path(args.input).resolve():
+            raise DlpipeError(f"{args.output}: is the input; predictions go to another file")
         sep, na_values = _csv_options(args.project, args.params)
         from dlpipe.serving.bundle import load_bundle, read_rows
 

@@ -107,3 +107,9 @@ def test_editing_a_module_a_stage_runs_changes_its_digest(tmp_path, monkeypatch)
     with open(copy / "models/tuning.py", "a") as edited:
         edited.write("# an edit\n")
     assert runner.code_digest(stage) != first
+
+
+def test_no_source_file_a_stage_depends_on_is_empty():
+    """DVC warns about every empty dependency at each run."""
+    for stage in STAGES:
+        assert all((PACKAGE / name).stat().st_size for name in _files(stage)), stage.name

@@ -24,7 +24,8 @@ from pets import PROJECT, raw_rows
 from support import ROOT, repo_params
 
 PARAMS = DriftParams.model_validate(repo_params()["defaults"]["drift"])  # min_rows 30
-LIMITS = ServeParams(host="127.0.0.1", port=8080, max_body_bytes=200_000, max_rows=50)
+LIMITS = ServeParams(host="127.0.0.1", port=8080, max_body_bytes=200_000, max_rows=50,
+                     body_timeout_seconds=5)
 
 
 def fresh(n: int, seed: int) -> pd.DataFrame:

@@ -115,3 +115,12 @@ def test_no_bundle(repo, rows, capsys):
 def test_an_input_that_is_not_there(repo, capsys):
     assert predict() == 2
     assert capsys.readouterr().err == "dlpipe: error: rows.csv: no such file\n"
+
+
+@pytest.mark.parametrize("name", ["rows.csv", "rows.parquet"])
+def test_an_output_that_is_the_input_is_refused_and_the_input_kept(repo, rows, capsys, name):
+    rows.to_csv(name, index=False) if name.endswith(".csv") else rows.to_parquet(name)
+    before = Path(name).read_bytes()
+    assert main(["predict", PROJECT, "--input", name, "--output", f"./{name}"]) == 2
+    assert f"{name}: is the input; predictions go to another file" in capsys.readouterr().err
+    assert Path(name).read_bytes() == before

@@ -18,6 +18,7 @@ import httpx
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -30,7 +31,9 @@ from dlpipe.serving.server import create_app
 from pets import PROJECT
 from support import ROOT, decision_params, feature_params, repo_params
 
-LIMITS = ServeParams(host="127.0.0.1", port=8080, max_body_bytes=20_000, max_rows=50)
+BODY_TIMEOUT = 2  # seconds the real server waits for a body
+LIMITS = ServeParams(host="127.0.0.1", port=8080, max_body_bytes=20_000, max_rows=50,
+                     body_timeout_seconds=5)
 PIXELS = [f"pixel{i}" for i in range(1, 17)]  # "digits": 4x4 images of 3 classes
 
 
@@ -372,7 +375,9 @@ def test_infinity_is_refused_naming_the_cell(client, bundles, tab_rows):
     (b'{"inputs": [{"name": 1}]}', ["inputs[0].name: expected a string"]),
     (b'{"inputs": [{"name": "x"}]}', ["input 'x': missing 'shape'"]),
     (b'{"id": 5, "inputs": [{"name": "input", "shape": [1, 16], "datatype": "FP32", '
-     b'"data": [' + b"0, " * 15 + b'0]}]}', ["id: expected a string"])])
+     b'"data": [' + b"0, " * 15 + b'0]}]}', ["id: expected a string"]),
+    (b'{"id": "\\ud800", "inputs": []}', ["malformed JSON", "surrogates not allowed"]),
+    (b'{"id": "a", "inputs": [NaN], "n": 100000000000000000000}', ["malformed JSON", "64-bit"])])
 def test_malformed_bodies_are_400(client, body, words):
     refused(client, "digits", body, 400, *words)
 
@@ -480,8 +485,12 @@ def free_port() -> int:
 def served(digits_root):
     """``python -m dlpipe serve`` (every bundle under the root) on a free port; its URL."""
     port = free_port()
+    raw = yaml.safe_load((ROOT / "params.yaml").read_text())
+    raw["serve"]["body_timeout_seconds"] = BODY_TIMEOUT
+    (digits_root / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
     command = [sys.executable, "-m", "dlpipe", "serve", "--host", "127.0.0.1", "--port",
-               str(port), "--params", str(ROOT / "params.yaml"), "--root", str(digits_root)]
+               str(port), "--params", str(digits_root / "params.yaml"), "--root",
+               str(digits_root)]
     log = (digits_root / "serve.log").open("w")
     server = subprocess.Popen(command, cwd=digits_root, stdout=log, stderr=subprocess.STDOUT,
                               env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
@@ -501,6 +510,23 @@ def served(digits_root):
             server.kill()
             server.wait()
         log.close()
+
+
+def test_a_client_that_stops_mid_body_gets_408_and_loses_its_connection(served):
+    """Content-Length 1000, 10 bytes sent, the connection kept open: answered 408 once the body
+    timeout passes, then closed (a real socket: the test client cannot stall)."""
+    host, port = served.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=BODY_TIMEOUT + 20) as sock:
+        sock.sendall(b"POST /v2/models/digits/infer HTTP/1.1\r\nHost: x\r\n"
+                     b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+                     b'{"inputs":')
+        started = time.monotonic()
+        answer = b""
+        while chunk := sock.recv(4096):  # b"" once the server closes the connection
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+    assert b"did not arrive within" in answer
+    assert BODY_TIMEOUT - 1 <= time.monotonic() - started < BODY_TIMEOUT + 15
 
 
 def _ready(url: str) -> bool:

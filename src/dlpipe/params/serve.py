@@ -17,3 +17,4 @@ class ServeParams(Strict):
     port: Annotated[int, Field(ge=1, le=65535, strict=True)]
     max_body_bytes: PosInt  # the request body, counted as it arrives
     max_rows: PosInt  # rows (instances) of one request
+    body_timeout_seconds: PosInt  # a body not complete by then gets 408, its connection closed

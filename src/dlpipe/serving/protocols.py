@@ -45,7 +45,11 @@ def parse_json(body: bytes):
     except orjson.JSONDecodeError:
         pass  # NaN, Infinity, a huge integer, or an error worth Python's message
     try:
-        return json.loads(body.decode("utf-8"))
+        value = json.loads(body.decode("utf-8"))
+        orjson.dumps(value)  # what json accepts and orjson cannot echo: lone surrogates, big ints
+        return value
+    except orjson.JSONEncodeError as exc:
+        raise bad(f"malformed JSON: {exc}") from None
     except UnicodeDecodeError:
         raise bad("the body is not UTF-8 text") from None
     except json.JSONDecodeError as exc:

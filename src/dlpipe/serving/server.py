@@ -2,7 +2,8 @@
 Serving's REST predict, with docs at ``/docs``; ``GET /v2/models/<p>/drift`` checks the latest
 rows served for drift (:mod:`dlpipe.serving.window`).
 
-A request is read up to ``max_body_bytes`` (413 beyond), parsed and predicted in the threadpool
+A request is read up to ``max_body_bytes`` (413 beyond) within ``body_timeout_seconds`` (408
+after), parsed and predicted in the threadpool
 (the event loop stays free for health checks while a large batch runs). Anything a request
 causes is a 4xx answer ``{"error": "..."}``; an unexpected failure is logged with its traceback
 and answered 500 without one.
@@ -10,6 +11,7 @@ and answered 500 without one.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import numpy as np
@@ -105,12 +107,17 @@ async def _body(request: Request) -> bytes:
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise RequestError(413, too_large, close=True)
     chunks, size = [], 0
+    seconds = request.app.state.limits.body_timeout_seconds
     try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise RequestError(413, too_large, close=True)
-            chunks.append(chunk)
+        async with asyncio.timeout(seconds):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise RequestError(413, too_large, close=True)
+                chunks.append(chunk)
+    except TimeoutError:
+        raise RequestError(408, f"the request body did not arrive within {seconds} s",
+                           close=True) from None
     except ClientDisconnect:
         raise RequestError(400, "the client closed the connection before the body ended") \
             from None
