@@ -17,6 +17,8 @@ from typing import Any, Iterator
 import numpy as np
 import pandas as pd
 
+from dlpipe.errors import DataError
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
@@ -195,3 +197,35 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+MANIFEST = ".manifest.json"  # the sha256 of every file of a directory output, beside them
+
+
+def write_manifest(directory: Path) -> None:
+    """List the sha256 of every file of ``directory`` in its manifest."""
+    digests = {path.name: file_sha256(path) for path in sorted(directory.iterdir())
+               if path.is_file() and path.name != MANIFEST}
+    (directory / MANIFEST).write_text(json.dumps({"sha256": digests}, indent=1) + "\n")
+
+
+def verify_manifest(directory: Path, remedy: str) -> None:
+    """Refuse (:class:`DataError` naming the file) a directory whose files are not those its
+    manifest lists, before anything in it is deserialised."""
+    path = directory / MANIFEST
+    if not path.is_file():
+        raise DataError(f"{path}: missing, so the files beside it cannot be verified: {remedy}")
+    try:
+        listed = json.loads(path.read_text())["sha256"]
+        items = sorted(listed.items())
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise DataError(f"{path}: not a manifest (a mapping 'sha256' of file to digest): "
+                        f"{remedy}") from None
+    for name, expected in items:
+        file = directory / name
+        if not file.is_file():
+            raise DataError(f"{file}: listed in {MANIFEST} but missing: {remedy}")
+        got = file_sha256(file)
+        if got != expected:
+            raise DataError(f"{file}: content does not match the manifest (expected sha256 "
+                            f"{str(expected)[:16]}..., got {got[:16]}...): {remedy}")

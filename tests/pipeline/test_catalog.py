@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -54,6 +56,27 @@ def test_a_directory_reads_back_as_its_mapping(tmp_path, three_class_frame):
     read = catalog.read(tmp_path / "bundle")
     assert sorted(read) == ["m.json", "t.csv"] and read["m.json"] == {"n": 3}
     pd.testing.assert_frame_equal(read["t.csv"], three_class_frame)
+
+
+def test_a_verified_directory_lists_its_files_digests_and_reads_back_without_it(
+        tmp_path, three_class_frame):
+    from dlpipe import io
+    from dlpipe.pipeline.table import BY_NAME
+
+    catalog.write(tmp_path / "plain", {"m.json": {"n": 3}})
+    assert not (tmp_path / "plain" / io.MANIFEST).exists()
+    catalog.write(tmp_path / "bundle", {"t.csv": three_class_frame, "m.json": {"n": 3}},
+                  manifest=True)
+    listed = json.loads((tmp_path / "bundle" / io.MANIFEST).read_text())["sha256"]
+    assert listed == {name: io.file_sha256(tmp_path / "bundle" / name)
+                      for name in ("m.json", "t.csv")}
+    assert sorted(catalog.read(tmp_path / "bundle")) == ["m.json", "t.csv"]
+    io.verify_manifest(tmp_path / "bundle", "remedy")
+    # the model directories carry one; figures (DVC image plots) and git-kept tables do not
+    assert BY_NAME["train"].outputs["bundle"].verified
+    assert BY_NAME["export"].outputs["files"].verified
+    assert not BY_NAME["explain"].outputs["figures"].verified
+    assert not BY_NAME["binary"].outputs["tables"].verified
 
 
 def test_a_feature_transformer_round_trips_as_skops(tmp_path, three_class_frame):

@@ -43,7 +43,7 @@ def trained(tmp_path_factory) -> Trained:
                 features=features, cv=CVParams(folds=2, max_rows=None, metrics=["accuracy"]),
                 decision=decision_params(), target=TARGET, project=PROJECT)
     root = tmp_path_factory.mktemp("repo")
-    catalog.write(root / "models" / PROJECT, out["bundle"])
+    catalog.write(root / "models" / PROJECT, out["bundle"], manifest=True)
     return Trained(root, out["bundle"][store.MODEL], out["bundle"][store.TRANSFORMER],
                    train_part, test_part)
 

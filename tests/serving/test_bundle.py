@@ -13,6 +13,7 @@ from dlpipe.errors import DataError, InputError
 from dlpipe.pipeline import jobs
 from dlpipe.pipeline.table import BY_NAME
 from dlpipe.serving import bundle as bundles
+from dlpipe import io
 from dlpipe.serving.bundle import BUNDLE_DIR, Bundle, load_bundle
 from dlpipe.serving.schema import conform
 from pets import CLASSES, PROJECT
@@ -37,7 +38,7 @@ def test_the_train_stage_writes_where_the_bundle_is_read():
 
 def test_the_bundle_holds_model_transformer_and_schema(trained, loaded):
     assert sorted(p.name for p in (trained.root / "models" / PROJECT).iterdir()) == [
-        "model.keras", "preprocess.skops", "schema.json"]
+        ".manifest.json", "model.keras", "preprocess.skops", "schema.json"]
     assert loaded.classes == CLASSES and loaded.schema.target == "kind"
     assert loaded.schema.names == ["size", "legs", "colour", "coat"]
     assert loaded.schema.input_width == loaded.model.input_shape[-1] == 7
@@ -99,6 +100,10 @@ def test_no_bundle_says_which_stage_makes_it(tmp_path):
 @pytest.mark.parametrize("name", ["model.keras", "preprocess.skops", "schema.json"])
 def test_a_missing_file_is_named(copy, name):
     (copy / "models" / PROJECT / name).unlink()
+    with pytest.raises(DataError, match=rf"pets/{name}: listed in .manifest.json but missing: "
+                                        r"re-run its train stage"):
+        load_bundle(PROJECT, copy)
+    io.write_manifest(copy / "models" / PROJECT)  # a manifest that agrees: the loader's check
     with pytest.raises(DataError, match=rf"pets/{name}: missing from the bundle: the train stage"):
         load_bundle(PROJECT, copy)
 
@@ -106,7 +111,32 @@ def test_a_missing_file_is_named(copy, name):
 @pytest.mark.parametrize("name", ["model.keras", "preprocess.skops", "schema.json"])
 def test_a_corrupt_file_is_named(copy, name):
     (copy / "models" / PROJECT / name).write_bytes(b"not what it should be")
+    with pytest.raises(DataError, match=rf"pets/{name}: content does not match the manifest"):
+        load_bundle(PROJECT, copy)
+    io.write_manifest(copy / "models" / PROJECT)
     with pytest.raises(DataError, match=rf"pets/{name}: (cannot be read|not a readable)"):
+        load_bundle(PROJECT, copy)
+
+
+def test_a_valid_model_whose_weights_changed_is_refused_before_it_predicts(copy):
+    """A negated weight matrix leaves a readable model.keras: only the manifest tells."""
+    from dlpipe.models.network import load_network
+
+    path = copy / "models" / PROJECT / "model.keras"
+    model = load_network(str(path))
+    kernel = model.layers[-1].kernel
+    kernel.assign(-kernel.numpy())
+    model.save(path)
+    with pytest.raises(DataError, match=r"pets/model.keras: content does not match the manifest "
+                                        r"\(expected sha256 [0-9a-f]{16}\.\.\., got"):
+        load_bundle(PROJECT, copy)
+
+
+@pytest.mark.parametrize("content", [None, "{}", "[1, 2]", "not json"])
+def test_a_missing_or_broken_manifest_is_refused(copy, content):
+    path = copy / "models" / PROJECT / io.MANIFEST
+    path.unlink() if content is None else path.write_text(content)
+    with pytest.raises(DataError, match=r"pets/.manifest.json: (missing|not a manifest)"):
         load_bundle(PROJECT, copy)
 
 
@@ -114,6 +144,7 @@ def test_a_schema_of_another_shape_is_refused(copy):
     path = copy / "models" / PROJECT / "schema.json"
     schema = json.loads(path.read_text())
     path.write_text(json.dumps({**schema, "classes": ["cat", "dog"]}))
+    io.write_manifest(path.parent)
     with pytest.raises(DataError, match=r"model.keras: takes 7 inputs for 3 classes, but "
                                         r"schema.json says 7 for 2"):
         load_bundle(PROJECT, copy)

@@ -68,7 +68,7 @@ def digits_root(tmp_path_factory, trained):
                 features=features, cv=CVParams(folds=2, max_rows=None, metrics=["accuracy"]),
                 decision=decision_params(), target="digit", project="digits")
     root = tmp_path_factory.mktemp("served")
-    catalog.write(root / "models" / "digits", out["bundle"])
+    catalog.write(root / "models" / "digits", out["bundle"], manifest=True)
     shutil.copytree(trained.root / "models" / PROJECT, root / "models" / PROJECT)
     # a drift reference for pets only: digits is served without one
     drift = DriftParams.model_validate(repo_params()["defaults"]["drift"])

@@ -51,10 +51,12 @@ def read(path: str | Path) -> Any:
     raise ValueError(f"{path}: no reader for {suffix or 'a directory'}")
 
 
-def write(path: str | Path, value: Any) -> None:
+def write(path: str | Path, value: Any, manifest: bool = False) -> None:
+    """Write ``value`` to ``path`` atomically; a directory with ``manifest`` also lists the
+    sha256 of its files (:func:`dlpipe.io.write_manifest`), so a reader can verify them."""
     path = Path(path)
     if not path.suffix:
-        _write_directory(path, value)
+        _write_directory(path, value, manifest)
     elif path.suffix == ".parquet":
         io.write_parquet(path, value)
     elif path.suffix == ".csv":
@@ -87,7 +89,7 @@ def _save_object(tmp: Path, value: Any) -> None:
         dump_transformer(tmp, value)
 
 
-def _write_directory(path: Path, files: Mapping[str, Any]) -> None:
+def _write_directory(path: Path, files: Mapping[str, Any], manifest: bool) -> None:
     if not isinstance(files, Mapping):
         raise TypeError(f"{path}: a directory output takes a mapping of file name to content, "
                         f"got {type(files).__name__}")
@@ -96,6 +98,8 @@ def _write_directory(path: Path, files: Mapping[str, Any]) -> None:
     try:
         for name, value in files.items():
             write(staging / name, value)
+        if manifest:
+            io.write_manifest(staging)
         staging.chmod(0o777 & ~io.umask())
         if path.exists():
             shutil.rmtree(path)

@@ -71,7 +71,7 @@ def run(stage: Stage, wildcards: jobs.Wildcards, params: Params) -> None:
         got = sorted(produced) if isinstance(produced, dict) else type(produced).__name__
         raise TypeError(f"{stage.node} returned {got}, expected the outputs {sorted(expected)}")
     for name, path in jobs.output_paths(stage, wildcards).items():
-        catalog.write(path, produced[name])
+        catalog.write(path, produced[name], manifest=stage.outputs[name].verified)
 
 
 def execute(stage: Stage, wildcards: jobs.Wildcards, params: Params, params_file: str) -> None:

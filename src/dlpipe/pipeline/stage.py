@@ -46,6 +46,12 @@ class Output:
     def is_directory(self) -> bool:
         return not PurePosixPath(self.path).suffix
 
+    @property
+    def verified(self) -> bool:
+        """A cached directory (a model bundle, LiteRT files, a drift reference) carries a
+        manifest of its files' sha256, checked when a model is loaded from it."""
+        return self.is_directory and self.cache and not self.figure
+
 
 def data(path: str) -> Output:
     """A data set, model or other large artefact: in the DVC cache."""

@@ -17,6 +17,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from dlpipe import io
 from dlpipe.errors import DataError, InputError
 from dlpipe.serving import store
 from dlpipe.serving.schema import Schema, check, conform
@@ -143,6 +144,8 @@ def load_bundle(project: str, root: str | Path = ".") -> Bundle:
               "`dvc repro`)")
     if not where.is_dir():
         raise DataError(f"{where}: no model bundle for project {project!r}: {remedy}")
+    io.verify_manifest(where, f"re-run its train stage ({remedy}; `dvc repro --force "
+                              f"train@{project}` if DVC's cache holds the damaged copy)")
     for name in (store.SCHEMA, store.TRANSFORMER, store.MODEL):
         if not (where / name).is_file():
             raise DataError(f"{where / name}: missing from the bundle: {remedy}")
