@@ -46,6 +46,52 @@ def test_a_stage_depends_on_every_module_its_code_imports(stage):
             assert target is None or target in files, f"{stage.name}: {name} imports {target}"
 
 
+def _imported(node: ast.AST) -> set[str]:
+    """The dlpipe modules an import statement runs (``from p import m`` runs ``p.m`` when it is
+    a module), with the packages above them."""
+    if isinstance(node, ast.Import):
+        names = {alias.name for alias in node.names}
+    elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+        names = {node.module} | {f"{node.module}.{alias.name}" for alias in node.names
+                                 if _file(f"{node.module}.{alias.name}")}
+    else:
+        return set()
+    return {".".join(name.split(".")[:k]) for name in names if name.startswith("dlpipe")
+            for k in range(1, name.count(".") + 2)}
+
+
+def _reached(roots: set[str], lazy: bool) -> set[str]:
+    """The source files ``roots`` reach through dlpipe imports (``lazy``: inside functions
+    too, else the module's own statements only), walked here apart from
+    :mod:`dlpipe.pipeline.code`."""
+    seen: set[str] = set()
+    todo = [".".join(m.split(".")[:k]) for m in roots for k in range(1, m.count(".") + 2)]
+    while todo:
+        name = _file(todo.pop())
+        if name is None or name in seen:
+            continue
+        seen.add(name)
+        tree = ast.parse((PACKAGE / name).read_text())
+        for node in (ast.walk(tree) if lazy else tree.body):
+            todo += _imported(node)
+    return seen
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.name)
+def test_a_stage_depends_on_exactly_the_modules_it_reaches(stage):
+    """Every module the job runs is a dependency (an edit makes the stage out of date) and no
+    other is (an edit of one leaves it up to date): the table of stage x module, from the
+    imports."""
+    suffixes = jobs.file_suffixes(stage)
+    readers = {m for s, m in catalog.READERS.items() if s in suffixes or "" in suffixes}
+    expected = (_reached(set(code.RUNNER), lazy=False)
+                | _reached({stage.node.partition(":")[0], *readers}, lazy=True))
+    files = _files(stage)
+    assert files == expected, (sorted(files - expected), sorted(expected - files))
+    every = {p.relative_to(PACKAGE).as_posix() for p in PACKAGE.rglob("*.py")}
+    assert every - files, "a stage that depends on every module re-runs on any edit"
+
+
 @pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.name)
 def test_every_stage_depends_on_the_runner_and_every_params_module(stage):
     files = _files(stage)
