@@ -12,7 +12,10 @@ temporary git + DVC repository.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -79,3 +82,49 @@ def test_dvc_checkout_leaves_snakemake_nothing_to_do(repo):
     sh("dvc", "checkout", "--force", *STAGES, cwd=repo)
     assert (repo / RAW).stat().st_size > LARGE
     nothing_to_do(repo)
+
+
+def refused(*args: str, cwd: Path) -> str:
+    """The output of a command expected to fail."""
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}",
+           "DLPIPE_DATA_MIRROR": str(SHARED_DATA), "SLURM_CONF": "/dev/null"}
+    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0, result.stdout[-2000:]
+    return result.stdout + result.stderr
+
+
+def test_one_front_end_at_a_time(repo, tmp_path):
+    """While Snakemake has claimed the working copy, DVC's jobs refuse to start; while DVC runs a
+    stage (its lock names a live dvc process), Snakemake does not start. Each says which
+    process it waits for, in one line. (Stand-ins hold the claims: a process whose command line
+    names the tool, as the real one's does.)"""
+    from dlpipe.pipeline import guard
+
+    work = tmp_path / "copy"
+    shutil.copytree(repo, work, symlinks=True)
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)", "snakemake"])
+    try:
+        (work / guard.CLAIM).parent.mkdir(exist_ok=True)
+        (work / guard.CLAIM).write_text(json.dumps({"pid": holder.pid,
+                                                    "host": socket.gethostname()}))
+        out = refused("dvc", "repro", "--force", "--single-item", "resolve@mnist", cwd=work)
+        assert (f"dlpipe: error: snakemake (pid {holder.pid}) is running in this working copy; "
+                "one front end at a time") in out, out
+        (work / guard.CLAIM).unlink()
+    finally:
+        holder.kill()
+        holder.wait()
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)", "dvc"])
+    try:
+        (work / guard.DVC_LOCK).write_text(json.dumps({"write": {str(work / "models"): {
+            "pid": holder.pid, "cmd": "dvc repro"}}, "read": {}}))
+        out = refused("snakemake", TARGETS[0], "--cores", "1", "--forcerun", "resolve", cwd=work)
+        assert f"'dvc repro' (pid {holder.pid}) is running in this working copy" in out, out
+        assert not (work / guard.CLAIM).exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    (work / guard.DVC_LOCK).unlink()
+    assert "resolve mnist: done" in sh("snakemake", TARGETS[0], "--cores", "1", "--forcerun",
+                                       "resolve", cwd=work)
+    assert not (work / guard.CLAIM).exists()  # released at the end

@@ -16,6 +16,7 @@ from dlpipe.cli import main
 from dlpipe.errors import DataError
 from dlpipe.params import DriftParams, ServeParams
 from dlpipe.pipeline import catalog
+from dlpipe import io
 from dlpipe.serving.bundle import load_bundle
 from dlpipe.serving.drift import OUTPUTS, ROWS, SUMMARY, build_reference, load_reference
 from dlpipe.serving.server import create_app
@@ -39,7 +40,7 @@ def root(trained, tmp_path_factory):
     where = tmp_path_factory.mktemp("drift")
     shutil.copytree(trained.root / "models" / PROJECT, where / "models" / PROJECT)
     files = build_reference(load_bundle(PROJECT, where), trained.train, trained.test, 0, PARAMS)
-    catalog.write(where / "models" / f"{PROJECT}-reference", files)
+    catalog.write(where / "models" / f"{PROJECT}-reference", files, manifest=True)
     return where
 
 
@@ -63,6 +64,10 @@ def test_a_missing_reference_names_the_file_and_the_remedy(root, tmp_path):
     shutil.copytree(root / "models" / f"{PROJECT}-reference", tmp_path / "models" / "x")
     (tmp_path / "models" / "x" / OUTPUTS).unlink()
     shutil.move(tmp_path / "models" / "x", tmp_path / "models" / f"{PROJECT}-reference")
+    with pytest.raises(DataError, match=r"outputs.parquet: listed in .manifest.json but missing: "
+                                        r"re-run its reference stage"):
+        load_reference(PROJECT, tmp_path)
+    io.write_manifest(tmp_path / "models" / f"{PROJECT}-reference")  # one that agrees
     with pytest.raises(DataError, match=r"outputs.parquet: missing from the drift reference"):
         load_reference(PROJECT, tmp_path)
 

@@ -73,7 +73,7 @@ def digits_root(tmp_path_factory, trained):
     # a drift reference for pets only: digits is served without one
     drift = DriftParams.model_validate(repo_params()["defaults"]["drift"])
     catalog.write(root / "models" / f"{PROJECT}-reference", build_reference(
-        load_bundle(PROJECT, root), trained.train, trained.test, 0, drift))
+        load_bundle(PROJECT, root), trained.train, trained.test, 0, drift), manifest=True)
     return root
 
 

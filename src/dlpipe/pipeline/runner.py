@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from dlpipe import cpu, io
 from dlpipe.params import Params
-from dlpipe.pipeline import catalog, code, jobs
+from dlpipe.pipeline import catalog, code, guard, jobs
 from dlpipe.pipeline.stage import Section, Stage
 
 log = logging.getLogger("dlpipe")
@@ -75,7 +75,9 @@ def run(stage: Stage, wildcards: jobs.Wildcards, params: Params) -> None:
 
 
 def execute(stage: Stage, wildcards: jobs.Wildcards, params: Params, params_file: str) -> None:
-    """Run a job as the CLI does: thread pools sized from params, logged and timed."""
+    """Run a job as the CLI does: thread pools sized from params, logged and timed; refused
+    while the other front end runs in this working copy."""
+    guard.check()
     threads = jobs.resources(params, stage).threads
     command = jobs.command(stage, wildcards, params_file)
     log.info("%s: start (params %s, %d threads)", command, params_file, threads)

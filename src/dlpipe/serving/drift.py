@@ -82,6 +82,7 @@ def load_reference(project: str, root: str | Path = ".") -> dict:
               "`make run` / `dvc repro`)")
     if not where.is_dir():
         raise DataError(f"{where}: no drift reference for project {project!r}: {remedy}")
+    io.verify_manifest(where, f"re-run its reference stage ({remedy})")
     out = {}
     for name, read in ((ROWS, io.read_parquet), (OUTPUTS, io.read_parquet),
                        (SUMMARY, io.read_json)):
