@@ -18,6 +18,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -93,6 +94,14 @@ def refused(*args: str, cwd: Path) -> str:
     return result.stdout + result.stderr
 
 
+def stand_in(program: str) -> subprocess.Popen:
+    """A sleeping process whose command line names ``program``, once it has exec'd."""
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)", program])
+    while program.encode() not in Path(f"/proc/{proc.pid}/cmdline").read_bytes():
+        time.sleep(0.01)
+    return proc
+
+
 def test_one_front_end_at_a_time(repo, tmp_path):
     """While Snakemake has claimed the working copy, DVC's jobs refuse to start; while DVC runs a
     stage (its lock names a live dvc process), Snakemake does not start. Each says which
@@ -102,7 +111,7 @@ def test_one_front_end_at_a_time(repo, tmp_path):
 
     work = tmp_path / "copy"
     shutil.copytree(repo, work, symlinks=True)
-    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)", "snakemake"])
+    holder = stand_in("snakemake")
     try:
         (work / guard.CLAIM).parent.mkdir(exist_ok=True)
         (work / guard.CLAIM).write_text(json.dumps({"pid": holder.pid,
@@ -114,7 +123,7 @@ def test_one_front_end_at_a_time(repo, tmp_path):
     finally:
         holder.kill()
         holder.wait()
-    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)", "dvc"])
+    holder = stand_in("dvc")
     try:
         (work / guard.DVC_LOCK).write_text(json.dumps({"write": {str(work / "models"): {
             "pid": holder.pid, "cmd": "dvc repro"}}, "read": {}}))

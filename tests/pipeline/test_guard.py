@@ -6,6 +6,8 @@ import json
 import socket
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +23,11 @@ def process():
     def start(program: str) -> int:
         proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", program])
         started.append(proc)
+        command = Path(f"/proc/{proc.pid}/cmdline")
+        deadline = time.monotonic() + 10
+        while program.encode() not in command.read_bytes():  # until it has exec'd
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
         return proc.pid
 
     yield start
