@@ -83,7 +83,7 @@ def test_a_stage_depends_on_exactly_the_modules_it_reaches(stage):
     other is (an edit of one leaves it up to date): the table of stage x module, from the
     imports."""
     suffixes = jobs.file_suffixes(stage)
-    readers = {m for s, m in catalog.READERS.items() if s in suffixes or "" in suffixes}
+    readers = {m for s, m in code.READERS.items() if s in suffixes or "" in suffixes}
     expected = (_reached(set(code.RUNNER), lazy=False)
                 | _reached({stage.node.partition(":")[0], *readers}, lazy=True))
     files = _files(stage)
@@ -119,14 +119,14 @@ def test_a_task_depends_on_its_own_task_module_only():
 
 
 def test_the_catalog_names_every_module_it_imports_to_read_a_kind_of_file():
-    """``catalog.READERS`` lists the lazy imports of the catalog: a job reading a ``.keras``
+    """``code.READERS`` lists the lazy imports of the catalog: a job reading a ``.keras``
     file depends on the module that loads it."""
     tree = ast.parse(Path(catalog.__file__).read_text())
     top = {node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))}
     lazy = {node.module for node in ast.walk(tree)
             if isinstance(node, ast.ImportFrom) and node not in top
             and (node.module or "").startswith("dlpipe.")}
-    assert lazy == set(catalog.READERS.values())
+    assert lazy == set(code.READERS.values())
     assert "models/network.py" in _files(BY_NAME["evaluate"])  # reads model.keras in the bundle
     assert "serving/store.py" in _files(BY_NAME["preprocess"])  # writes preprocess.skops
 

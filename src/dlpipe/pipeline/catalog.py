@@ -17,11 +17,6 @@ import pandas as pd
 from dlpipe import io
 
 
-# the module each kind of file is read with (imported when such a file is read): a job that
-# reads or writes that kind depends on it
-READERS = {".keras": "dlpipe.models.network", ".skops": "dlpipe.serving.store"}
-
-
 def read(path: str | Path) -> Any:
     path = Path(path)
     suffix = path.suffix
