@@ -30,10 +30,10 @@ report: venv  ## Snakemake's HTML report with every figure
 	snakemake --workflow-profile workflow/profiles/default --report reports/report.html
 
 test: venv  ## set up, then run the whole test suite (starts a local SLURM cluster when it can)
-	python -m pytest
+	python -m pytest -n $(CORES) --dist loadfile
 
 test-fast: venv  ## unit tests only
-	python -m pytest -m "not slow and not slurm"
+	python -m pytest -n $(CORES) -m "not slow and not slurm"
 
 dag: venv  ## re-render dvc.yaml from the stage table
 	python -m dlpipe dag

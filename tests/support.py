@@ -12,6 +12,10 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("DLPIPE_DATA_MIRROR", ROOT.parent / "shared" / "data"))
+# For a local Snakemake: its SLURM executor plugin probes the controller (`scontrol show config`)
+# when it loads and waits ~10 s where a SLURM client is configured but no controller runs (as
+# before and after the SLURM tests, which may run beside these).
+LOCAL = {"SLURM_CONF": "/dev/null"}
 
 
 def repo_params() -> dict:

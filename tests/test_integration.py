@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from support import ROOT, SHARED_DATA, copy_tracked_files, tiny
+from support import LOCAL, ROOT, SHARED_DATA, copy_tracked_files, tiny
 
 pytestmark = pytest.mark.slow
 PROJECTS = ("mnist", "iris", "price", "clinic")  # the shipped ones and a user's two-class table
@@ -81,7 +81,7 @@ def cv_scores(repo: Path, project: str) -> dict[str, object]:
 
 
 def _env() -> dict[str, str]:
-    return {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}",
+    return {**os.environ, **LOCAL, "PATH": f"{BIN}:{os.environ['PATH']}",
             "DLPIPE_DATA_MIRROR": str(SHARED_DATA)}
 
 
@@ -280,3 +280,50 @@ def test_editing_a_module_a_stage_imports_makes_exactly_its_jobs_stale(snakemake
     assert counts.get("explain") == str(len(PROJECTS)), plan
     assert set(counts) <= {"explain", "audit", "models", "report"}, plan
     assert "Data and pipelines are up to date" in sh("dvc", "status", cwd=dvc_repo)
+
+
+def test_the_two_class_bundle_is_served_to_curl(snakemake_repo, tmp_path):
+    """``dlpipe serve`` on the run's bundles, queried with curl over a real socket: the V2 and the
+    TF-Serving answers give the labels ``dlpipe predict`` gives (the positive class at the
+    bundle's threshold)."""
+    import socket
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    rows = pd.read_parquet(snakemake_repo / "data/interim/clinic/test.parquet").head(8)
+    rows.drop(columns="target").to_parquet(tmp_path / "rows.parquet")
+    sh(sys.executable, "-m", "dlpipe", "predict", "clinic", "--input",
+       str(tmp_path / "rows.parquet"), "--output", str(tmp_path / "expected.csv"),
+       cwd=snakemake_repo)
+    expected = pd.read_csv(tmp_path / "expected.csv")["label"].tolist()
+    features = rows.drop(columns="target")
+    (tmp_path / "v1.json").write_text(features.to_json(orient="records").join(
+        ['{"instances": ', "}"]))
+    server = subprocess.Popen([sys.executable, "-m", "dlpipe", "serve", "clinic", "--host",
+                               "127.0.0.1", "--port", str(port)], cwd=snakemake_repo, env=_env(),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while subprocess.run(["curl", "-sf", f"{url}/v2/health/ready"],
+                             capture_output=True).returncode != 0:
+            assert server.poll() is None and time.monotonic() < deadline, "server not ready"
+            time.sleep(0.5)
+        metadata = json.loads(sh("curl", "-sf", f"{url}/v2/models/clinic", cwd=tmp_path))
+        assert {i["name"] for i in metadata["inputs"]} == set(features.columns)
+        v2 = {"inputs": [{"name": i["name"], "shape": [len(rows)], "datatype": i["datatype"],
+                          "data": [None if pd.isna(v) else float(v) for v in features[i["name"]]]}
+                         for i in metadata["inputs"]]}
+        (tmp_path / "v2.json").write_text(json.dumps(v2))
+        answer = json.loads(sh("curl", "-sf", "-H", "Content-Type: application/json",
+                               "--data-binary", f"@{tmp_path / 'v2.json'}",
+                               f"{url}/v2/models/clinic/infer", cwd=tmp_path))
+        assert answer["outputs"][0]["data"] == expected
+        v1 = json.loads(sh("curl", "-sf", "--data-binary", f"@{tmp_path / 'v1.json'}",
+                           f"{url}/v1/models/clinic:predict", cwd=tmp_path))
+        assert [p["label"] for p in v1["predictions"]] == expected
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -18,7 +18,7 @@ from dlpipe.params import parse_params
 from dlpipe.pipeline import jobs
 from dlpipe.pipeline.dvc import dvc_yaml_text
 
-from support import ROOT
+from support import LOCAL, ROOT
 
 BIN = Path(sys.executable).parent
 
@@ -47,7 +47,7 @@ def as_dvc_declares(command: str, job: dict) -> tuple[str, dict]:
 
 def env(src: Path | None = None) -> dict[str, str]:
     extra = {"PYTHONPATH": str(src)} if src else {}
-    return {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", **extra}
+    return {**os.environ, **LOCAL, "PATH": f"{BIN}:{os.environ['PATH']}", **extra}
 
 
 def snakemake_jobs(workdir: Path, src: Path | None = None) -> dict[str, dict]:
