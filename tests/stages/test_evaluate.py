@@ -126,9 +126,11 @@ class Sloped:
         return np.column_stack([1.0 - p, p]).astype(np.float32)
 
 
-def two_class_run(three_class_frame, decision: Decision) -> dict:
+def two_class_run(three_class_frame, decision: Decision, names=("healthy", "sick")) -> dict:
+    """Two classes named ``names``, or the labels 0/1 as integers (``names`` None)."""
     frame = three_class_frame[three_class_frame["target"] < 2].reset_index(drop=True)
-    frame = frame.assign(target=pd.Categorical.from_codes(frame["target"], ["healthy", "sick"]))
+    if names is not None:
+        frame = frame.assign(target=pd.Categorical.from_codes(frame["target"], list(names)))
     shuffled = frame.sample(frac=1.0, random_state=2).reset_index(drop=True)
     train, test = shuffled.iloc[:24].reset_index(drop=True), shuffled.iloc[24:].reset_index(
         drop=True)
@@ -141,18 +143,20 @@ def two_class_run(three_class_frame, decision: Decision) -> dict:
                     project="clinic")
 
 
-def test_a_two_class_model_is_scored_on_its_positive_class(three_class_frame):
-    out = two_class_run(three_class_frame, Decision(1, 0.5))
+@pytest.mark.parametrize("names", [("healthy", "sick"), None], ids=["text", "0/1"])
+def test_a_two_class_model_is_scored_on_its_positive_class(three_class_frame, names):
+    out = two_class_run(three_class_frame, Decision(1, 0.5), names)
+    classes = list(names) if names else ["0", "1"]
     test = out["metrics"]["test"]
     assert set(test) == {*METRICS, "f1", "recall", "roc_auc"}
     assert test["roc_auc"] == pytest.approx(test["roc_auc_ovr"])
     per_class = out["per_class"].set_index("class")
-    assert list(per_class.index) == ["healthy", "sick"]
-    assert test["f1"] == pytest.approx(per_class.loc["sick", "f1"])
+    assert [str(c) for c in per_class.index] == classes
+    assert test["f1"] == pytest.approx(per_class.iloc[1]["f1"])
     scores = out["scores"]
     assert set(scores["task"]) == {"binary"}
     decision = scores[scores["metric"] == "decision_threshold"]
-    assert decision[["model", "value"]].values.tolist() == [["keras_mlp:sick", 0.5]]
+    assert decision[["model", "value"]].values.tolist() == [[f"keras_mlp:{classes[1]}", 0.5]]
 
 
 def test_the_threshold_and_positive_class_change_the_labels(three_class_frame):
