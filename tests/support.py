@@ -6,6 +6,8 @@ import copy
 import os
 import shutil
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import yaml
@@ -81,3 +83,15 @@ def copy_tracked_files(where: Path) -> None:
         if (ROOT / name).is_file() and not name.startswith("reports/") and name != "dvc.lock":
             (where / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, where / name)
+
+
+def stand_in(program: str) -> subprocess.Popen:
+    """A sleeping process whose command line names ``program`` (as a running Snakemake's or
+    DVC's does), returned once it has exec'd."""
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)", program])
+    command = Path(f"/proc/{proc.pid}/cmdline")
+    deadline = time.monotonic() + 10
+    while program.encode() not in command.read_bytes():
+        assert time.monotonic() < deadline, f"{program} stand-in did not start"
+        time.sleep(0.01)
+    return proc

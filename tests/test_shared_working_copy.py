@@ -18,13 +18,12 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import yaml
 
-from support import ROOT, SHARED_DATA, copy_tracked_files, tiny
+from support import ROOT, SHARED_DATA, copy_tracked_files, stand_in, tiny
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
@@ -92,14 +91,6 @@ def refused(*args: str, cwd: Path) -> str:
     result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode != 0, result.stdout[-2000:]
     return result.stdout + result.stderr
-
-
-def stand_in(program: str) -> subprocess.Popen:
-    """A sleeping process whose command line names ``program``, once it has exec'd."""
-    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)", program])
-    while program.encode() not in Path(f"/proc/{proc.pid}/cmdline").read_bytes():
-        time.sleep(0.01)
-    return proc
 
 
 def test_one_front_end_at_a_time(repo, tmp_path):

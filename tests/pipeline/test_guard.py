@@ -6,13 +6,13 @@ import json
 import socket
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import pytest
 
 from dlpipe.errors import DlpipeError
 from dlpipe.pipeline import guard
+
+from support import stand_in
 
 
 @pytest.fixture
@@ -21,14 +21,8 @@ def process():
     started = []
 
     def start(program: str) -> int:
-        proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", program])
-        started.append(proc)
-        command = Path(f"/proc/{proc.pid}/cmdline")
-        deadline = time.monotonic() + 10
-        while program.encode() not in command.read_bytes():  # until it has exec'd
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
-        return proc.pid
+        started.append(stand_in(program))
+        return started[-1].pid
 
     yield start
     for proc in started:
