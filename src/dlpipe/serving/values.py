@@ -99,6 +99,9 @@ def _array(values, where: str, shape: tuple[int, ...]) -> np.ndarray:
     if array.size != math.prod(shape):
         raise bad(f"{where}: shape {list(shape)} holds {math.prod(shape)} values, the data has "
                   f"{array.size}")
+    if array.ndim > 1 and array.shape != tuple(shape):
+        raise bad(f"{where}: the data is nested as {list(array.shape)}, the shape is "
+                  f"{list(shape)} (give the data flat, or nested as the shape)")
     return array.reshape(shape)
 
 
