@@ -126,8 +126,22 @@ def test_unparsable_csv_names_the_file_and_the_line(tmp_path):
 
 def test_csv_in_another_encoding_is_refused(tmp_path):
     (tmp_path / "latin.csv").write_bytes("name,label\ncaf\xe9,a\nthe,b\n".encode("latin-1"))
-    with pytest.raises(DataError, match=r"cannot read .*latin.csv: not UTF-8 text"):
+    with pytest.raises(DataError, match=r"cannot read .*latin.csv: not UTF-8 text \(line 2, "
+                                         r"byte 4 \(0xe9\)\); save it as UTF-8"):
         datasets.read_table("latin", _csv("latin.csv", sep=","), root=tmp_path)
+
+
+def test_a_file_split_by_another_separator_says_which(tmp_path):
+    (tmp_path / "semi.csv").write_text("a;b;label\n1;2;x\n3;4;y\n")
+    with pytest.raises(DataError, match=r"semi.csv \(the file is one column with sep=',';"
+                                         r" its header splits into 3 columns on ';'"):
+        datasets.read_table("semi", _csv("semi.csv", sep=","), root=tmp_path)
+
+
+def test_a_repeated_header_name_is_refused(tmp_path):
+    (tmp_path / "twice.csv").write_text("ram,ram,label\n1,2,x\n3,4,y\n")
+    with pytest.raises(DataError, match=r"twice.csv: the header names 'ram' more than once"):
+        datasets.read_table("twice", _csv("twice.csv", sep=","), root=tmp_path)
 
 
 def test_empty_csv_is_refused(tmp_path):

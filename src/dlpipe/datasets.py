@@ -19,6 +19,7 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
+from dlpipe import csv_files
 from dlpipe.errors import DataError
 from dlpipe.frames import TARGET, with_target
 from dlpipe.io import atomic_path, frame_sha256, read_parquet, write_parquet
@@ -153,15 +154,22 @@ def _read_openml(path: Path, data: OpenMLData) -> pd.DataFrame:
 
 def _read_csv(path: Path, data: CsvData | UrlData) -> pd.DataFrame:
     try:
-        return pd.read_csv(path, sep=data.sep, na_values=data.na_values)
+        frame = pd.read_csv(path, sep=data.sep, na_values=data.na_values)
     except pd.errors.EmptyDataError:
         raise DataError(f"cannot read {path}: the file is empty") from None
-    except UnicodeDecodeError as exc:
-        raise DataError(f"cannot read {path}: not UTF-8 text ({exc.reason} at byte {exc.start}): "
-                        "save it as UTF-8") from None
+    except UnicodeDecodeError:
+        raise DataError(f"cannot read {csv_files.not_utf8(path)}") from None
     except (pd.errors.ParserError, ValueError) as exc:
         reason = " ".join(str(exc).split())
         raise DataError(f"cannot read {path} as CSV with sep={data.sep!r}: {reason}") from None
+    hint = csv_files.separator_hint(frame, path, data.sep)
+    if hint:
+        raise DataError(f"cannot read {path}{hint}")
+    repeated = csv_files.repeated_names(path, data.sep)
+    if repeated:
+        raise DataError(f"cannot read {path}: the header names {', '.join(map(repr, repeated))} "
+                        "more than once; give each column its own name")
+    return frame
 
 
 def _from_sklearn(data: SklearnData) -> Read:

@@ -124,3 +124,32 @@ def test_an_output_that_is_the_input_is_refused_and_the_input_kept(repo, rows, c
     assert main(["predict", PROJECT, "--input", name, "--output", f"./{name}"]) == 2
     assert f"{name}: is the input; predictions go to another file" in capsys.readouterr().err
     assert Path(name).read_bytes() == before
+
+
+def test_a_repeated_column_is_named_as_written(repo, rows, capsys):
+    """pandas reads a second ``legs`` header as ``legs.1``; the refusal names ``legs``."""
+    header, *lines = rows.to_csv(index=False).splitlines()
+    Path("rows.csv").write_text("\n".join([f"{header},legs",
+                                           *[f"{line},4" for line in lines]]) + "\n")
+    assert predict() == 2
+    assert refused(capsys) == ["column 'legs': given 2 times"]
+
+
+def test_a_file_split_by_another_separator_says_which(repo, rows, capsys):
+    rows.to_csv("rows.csv", index=False, sep=";")
+    assert predict() == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert ("rows.csv: cannot be read (the file is one column with sep=','; its header splits "
+            f"into {rows.shape[1]} columns on ';': set the project's data.sep") in err
+
+
+def test_a_byte_that_is_not_utf8_is_placed_by_line(repo, rows, capsys):
+    text = rows.to_csv(index=False).encode()
+    lines = text.splitlines(keepends=True)
+    lines[3] = lines[3].replace(b"red", b"r\xe9d", 1) if b"red" in lines[3] else b"\xe9" + lines[3]
+    Path("rows.csv").write_bytes(b"".join(lines))
+    assert predict() == 2
+    err = capsys.readouterr().err
+    assert err.startswith("dlpipe: error: rows.csv: not UTF-8 text (line 4, byte ") and \
+        "(0xe9)); save it as UTF-8" in err and err.count("\n") == 1, err

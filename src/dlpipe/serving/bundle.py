@@ -17,7 +17,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from dlpipe import io
+from dlpipe import csv_files, io
 from dlpipe.errors import DataError, InputError
 from dlpipe.serving import store
 from dlpipe.serving.schema import Schema, check, conform
@@ -173,8 +173,8 @@ def _read(path: Path, loader: Callable[[Path], Any], remedy: str) -> Any:
     except DataError:
         raise
     except Exception as error:
-        raise DataError(f"{path}: cannot be read ({type(error).__name__}: {error}); "
-                        f"{remedy}") from error
+        raise DataError(f"{path}: cannot be read ({type(error).__name__}: "
+                        f"{_first_line(error)}); {remedy}") from error
 
 
 def read_rows(path: str | Path, schema: Schema, sep: str = ",",
@@ -191,6 +191,21 @@ def read_rows(path: str | Path, schema: Schema, sep: str = ",",
     try:
         if path.suffix == ".parquet":
             return pd.read_parquet(path, engine="pyarrow")
-        return pd.read_csv(path, sep=sep, na_values=list(na_values), dtype=text)
+        frame = pd.read_csv(path, sep=sep, na_values=list(na_values), dtype=text)
+    except UnicodeDecodeError:
+        raise DataError(csv_files.not_utf8(path)) from None
     except Exception as error:
-        raise DataError(f"{path}: cannot be read ({type(error).__name__}: {error})") from error
+        raise DataError(f"{path}: cannot be read ({type(error).__name__}: "
+                        f"{_first_line(error)})") from error
+    hint = csv_files.separator_hint(frame, path, sep) if len(schema.columns) > 1 else ""
+    if hint:
+        raise DataError(f"{path}: cannot be read{hint}")
+    return csv_files.with_own_header(frame, path, sep)
+
+
+def _first_line(error: Exception, limit: int = 300) -> str:
+    """An error's message cut to one line of at most ``limit`` characters (Keras' refusal of
+    a config dumps the whole config)."""
+    lines = str(error).strip().splitlines()
+    text = lines[0] if lines else ""
+    return text if len(text) <= limit else text[:limit - 3] + "..."
