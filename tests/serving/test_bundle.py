@@ -148,3 +148,28 @@ def test_a_schema_of_another_shape_is_refused(copy):
     with pytest.raises(DataError, match=r"model.keras: takes 7 inputs for 3 classes, but "
                                         r"schema.json says 7 for 2"):
         load_bundle(PROJECT, copy)
+
+
+def test_a_config_naming_a_function_is_refused_in_one_sentence(copy):
+    """A config whose activation names an arbitrary function (here ``os.system``): Keras' safe
+    mode refuses it with the whole config in its message; the refusal keeps its reason only."""
+    import zipfile
+
+    path = copy / "models" / PROJECT / "model.keras"
+    with zipfile.ZipFile(path) as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    config = json.loads(files["config.json"])
+    config["config"]["layers"][-1]["config"]["activation"] = {
+        "module": "os", "class_name": "function", "config": "system",
+        "registered_name": "function"}
+    files["config.json"] = json.dumps(config).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    io.write_manifest(path.parent)  # a manifest that agrees: Keras' own check is under test
+    with pytest.raises(DataError) as refused:
+        load_bundle(PROJECT, copy)
+    message = str(refused.value)
+    assert message.startswith(f"{path}: cannot be read (ValueError: its config cannot be rebuilt: "
+                              "Could not locate function 'system')"), message
+    assert len(message) < 400 and "\n" not in message

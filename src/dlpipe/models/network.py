@@ -102,4 +102,14 @@ def reset_network(model: keras.Model, fresh: keras.Model) -> None:
 def load_network(path: str) -> keras.Model:
     """A saved network; safe mode refuses a file whose layers would run arbitrary code (a
     Lambda layer's pickled function)."""
-    return keras.saving.load_model(path, safe_mode=True)
+    try:
+        return keras.saving.load_model(path, safe_mode=True)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"its config cannot be rebuilt: {_innermost(error)}") from error
+
+
+def _innermost(error: Exception) -> str:
+    """Keras' innermost reason, in one sentence (its message wraps it in the whole config)."""
+    text = str(error).rsplit("Exception encountered:", 1)[-1].strip()
+    sentence = text.split(". ", 1)[0].splitlines()[0] if text else type(error).__name__
+    return sentence if len(sentence) <= 200 else sentence[:197] + "..."
