@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -168,8 +169,21 @@ def test_unknown_routes_and_methods_answer_json(client):
     assert answer.status_code == 405 and "Method Not Allowed" in answer.json()["error"]
 
 
+def test_a_long_unknown_path_is_not_echoed_whole(client):
+    for path in ("/x" * 32_000, "/v2/models/" + "n" * 64_000):
+        answer = client.get(path)
+        assert answer.status_code == 404 and len(answer.content) < 400, len(answer.content)
+
+
 def test_docs_and_openapi(client):
-    assert client.get("/docs").status_code == 200
+    """The docs page loads its scripts from the server itself (no CDN: it works offline)."""
+    page = client.get("/docs")
+    assert page.status_code == 200
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page.text) + re.findall(
+        r"url: '([^']+)'", page.text)
+    assert sources and not [s for s in sources if "//" in s], sources
+    scripts = [s for s in sources if s.endswith((".js", ".css"))]
+    assert len(scripts) == 2 and all(client.get(s).status_code == 200 for s in scripts)
     paths = client.get("/openapi.json").json()["paths"]
     assert "requestBody" in paths["/v2/models/{project}/infer"]["post"]
     assert "/v1/models/{project}:predict" in paths
@@ -294,6 +308,30 @@ def test_a_wrong_type_in_the_data_is_named_with_its_row(client, bundles, tab_row
     refused(client, "pets", {"inputs": tensors(bundles["pets"], tab_rows,
                                                **{name: {"data": data}})},
             400, f"input {name!r}", *words)
+
+
+@pytest.mark.parametrize("datatype, value, expected", [
+    ("INT64", 2 ** 70, "a whole number from -9223372036854775808 to 9223372036854775807 (INT64)"),
+    ("INT64", 2 ** 63, "a whole number from -9223372036854775808 to 9223372036854775807 (INT64)"),
+    ("INT8", 200, "a whole number from -128 to 127 (INT8)"),
+    ("UINT8", -1, "a whole number from 0 to 255 (UINT8)"),
+    ("INT32", 1.5, "a whole number from -2147483648 to 2147483647 (INT32)")])
+def test_an_integer_its_datatype_cannot_hold_is_refused(client, bundles, tab_rows, datatype,
+                                                        value, expected):
+    name = numeric_column(bundles["pets"])
+    data = [1, 1, value, *[1] * (len(tab_rows) - 3)]
+    refused(client, "pets", {"inputs": tensors(bundles["pets"], tab_rows, **{
+        name: {"data": data, "datatype": datatype}})}, 400, f"input {name!r}, row 3: expected "
+            f"{expected}, got")
+
+
+def test_pixels_sent_as_integers_must_fit_their_datatype(client):
+    pixels = [0] * 15 + [300]
+    refused(client, "digits", {"inputs": [{"name": "input", "shape": [1, 16], "datatype": "UINT8",
+                                           "data": pixels}]}, 400, "row 1", "(UINT8)")
+    answer = client.post("/v2/models/digits/infer", json={"inputs": [{
+        "name": "input", "shape": [1, 16], "datatype": "UINT8", "data": [0] * 15 + [255]}]})
+    assert answer.status_code == 200, answer.text
 
 
 def test_a_number_where_text_is_expected_is_named(client, bundles, tab_rows):

@@ -16,7 +16,8 @@ import numpy as np
 import orjson
 import pandas as pd
 
-from dlpipe.serving.values import NUMBER_TYPES, Column, RequestError, bad, datatype_of, numbers
+from dlpipe.serving.values import (NUMBER_TYPES, Column, RequestError, bad, datatype_of,
+                                   is_integer_type, numbers, within)
 
 IMAGE_INPUT = "input"  # the V2 tensor holding an image project's pixels, one row per image
 OUTPUTS = ("label", "probabilities")
@@ -129,7 +130,10 @@ def _image_frame(bundle, shape: tuple[int, ...], datatype: str, data, names: lis
                   f"{list(shape)}")
     if datatype not in NUMBER_TYPES:
         raise bad(f"{where}: expected datatype FP32 or FP64 (pixels), got {datatype!r}")
-    pixels = numbers(data, where, shape, cols[0].dtype).reshape(shape[0], len(cols))
+    pixels = numbers(data, where, shape, cols[0].dtype)
+    if is_integer_type(datatype):
+        within(pixels, datatype, where, shape)
+    pixels = pixels.reshape(shape[0], len(cols))
     return pd.DataFrame(pixels, columns=[c.name for c in cols])
 
 

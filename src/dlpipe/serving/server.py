@@ -20,6 +20,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
@@ -27,10 +28,11 @@ from dlpipe.errors import InputError
 from dlpipe.params import ServeParams
 from dlpipe.serving import protocols
 from dlpipe.serving.docs import V1_BODY, V2_BODY
-from dlpipe.serving.values import RequestError
+from dlpipe.serving.values import RequestError, clip
 
 log = logging.getLogger("dlpipe.serve")
 MAX_PROBLEMS = 10  # schema problems listed in one answer; the rest are counted
+ECHOED = 200  # characters of a path or name an error answer repeats
 router = APIRouter()
 
 
@@ -38,7 +40,8 @@ def create_app(bundles: dict, limits: ServeParams, watches: dict | None = None) 
     """The app serving ``bundles`` (project name -> Bundle) within ``limits``; ``watches``
     (project name -> :class:`~dlpipe.serving.window.Watch`) keep the rows served for the drift
     endpoint (none: the endpoint answers 503)."""
-    app = FastAPI(title="dlpipe", version="1",
+    # the docs page's scripts come from the package, not a CDN: it works offline
+    app = FastAPIOffline(title="dlpipe", version="1",
                   description="Predictions of dlpipe's inference bundles: " + ", ".join(bundles))
     app.state.bundles = dict(bundles)
     app.state.limits = limits
@@ -71,7 +74,8 @@ async def _input_error(request: Request, exc: InputError) -> JSONResponse:
 
 
 async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
-    return JSONResponse({"error": f"{request.method} {request.url.path}: {exc.detail}"},
+    where = clip(f"{request.method} {request.url.path}", ECHOED)
+    return JSONResponse({"error": f"{where}: {exc.detail}"},
                         status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
 
@@ -95,7 +99,8 @@ def _answer(content: dict) -> Response:
 def _bundle(request: Request, project: str):
     bundles = request.app.state.bundles
     if project not in bundles:
-        raise RequestError(404, f"unknown model {project!r} (serving {sorted(bundles)})")
+        raise RequestError(404, f"unknown model {clip(repr(project), ECHOED)} (serving "
+                                f"{sorted(bundles)})")
     return bundles[project]
 
 

@@ -60,7 +60,31 @@ class Column:
             return booleans(values, where, shape)
         # a category keeps its training dtype (1, not 1.0, is the category "1")
         dtype = self.dtype if self.kind == "categorical" else "float64"
-        return numbers(values, where, shape, dtype).reshape(-1)
+        array = numbers(values, where, shape, dtype)
+        if is_integer_type(datatype):
+            within(array, datatype, where, shape)
+        return array.reshape(-1)
+
+
+def is_integer_type(datatype: str) -> bool:
+    return datatype.rstrip("0123456789") in ("INT", "UINT")
+
+
+def within(array: np.ndarray, datatype: str, where: str, shape: tuple[int, ...]) -> None:
+    """Refuse a value an integer ``datatype`` (INT8 ... UINT64) cannot hold: a fraction, or a
+    number outside its range (missing values pass)."""
+    info = np.iinfo(datatype.lower())
+    if array.dtype.kind in "iu":  # exact: numpy read whole numbers of at most 64 bits
+        wrong = (array < info.min) | (array > info.max)
+    else:
+        with np.errstate(invalid="ignore"):
+            wrong = ~np.isnan(array) & ((array != np.floor(array)) | (array < float(info.min))
+                                        | (array >= 2.0 ** info.bits / (1 + (info.min < 0))))
+    bad_at = np.flatnonzero(wrong)
+    if bad_at.size:
+        raise _refuse(where, int(bad_at[0]), shape,
+                      f"a whole number from {info.min} to {info.max} ({datatype})",
+                      array.flat[bad_at[0]].item())
 
 
 def datatype_of(kind: str, dtype: str) -> str:
@@ -81,10 +105,13 @@ def _row(flat_index: int, shape: tuple[int, ...]) -> int:
     return flat_index // width + 1
 
 
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters (an answer echoes what a client sent, not all of it)."""
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def _refuse(where: str, index: int, shape: tuple[int, ...], expected: str, value) -> RequestError:
-    text = repr(value) if not isinstance(value, (list, dict)) else type(value).__name__
-    if len(text) > 40:
-        text = text[:37] + "..."
+    text = clip(repr(value) if not isinstance(value, (list, dict)) else type(value).__name__, 40)
     return bad(f"{where}, row {_row(index, shape)}: expected {expected}, got {text}")
 
 
