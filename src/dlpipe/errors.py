@@ -13,6 +13,11 @@ class DataError(DlpipeError):
     """A dataset is missing, corrupt, or does not match its checksum."""
 
 
+class StorageError(DlpipeError):
+    """A file could not be read or written (disk full, quota, permission, I/O error): names
+    the job and the file."""
+
+
 class InputError(DlpipeError):
     """Rows given for prediction do not fit the model's schema; ``problems`` holds one line per
     problem (the column and, for a cell, its 1-based data row)."""

@@ -68,3 +68,39 @@ def test_a_failing_stage_keeps_its_traceback_in_the_log(tmp_path, write_params, 
     log = (tmp_path / "logs/iris/split.log").read_text()
     assert "Traceback (most recent call last)" in log and "split iris failed" in log
     assert not (tmp_path / "data/interim").exists()
+
+
+def _file_size_limit(limit: int):
+    """In the child: files may grow to ``limit`` bytes, past it a write fails with EFBIG (as a
+    full disk fails one with ENOSPC) instead of the signal that would kill the process."""
+    import resource
+    import signal
+
+    def apply() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return apply
+
+
+def test_a_write_that_fails_is_one_line_naming_the_job_and_file(tmp_path, write_params,
+                                                                 raw_params):
+    """A full disk (here: a file size limit) under a stage: one line with the stage and the
+    output's path, exit 2, the traceback in the log, the previous outputs as they were and no
+    temporary file left."""
+    write_params(raw_params)
+    env = {**__import__("os").environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    for stage in ("fetch", "split"):
+        subprocess.run([sys.executable, "-m", "dlpipe", stage, "iris"], cwd=tmp_path, env=env,
+                       check=True, capture_output=True)
+    interim = tmp_path / "data/interim/iris"
+    before = {path.name: path.read_bytes() for path in interim.iterdir()}
+    done = subprocess.run([sys.executable, "-m", "dlpipe", "split", "iris"], cwd=tmp_path,
+                          env=env, capture_output=True, text=True,
+                          preexec_fn=_file_size_limit(4600))
+    assert done.returncode == 2, done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("dlpipe: error")]
+    assert len(errors) == 1 and errors[0].startswith(
+        "dlpipe: error: split iris: data/interim/iris/train.parquet: ") and \
+        errors[0].endswith("File too large"), done.stderr
+    assert {path.name: path.read_bytes() for path in interim.iterdir()} == before
+    assert "Traceback (most recent call last)" in (tmp_path / "logs/iris/split.log").read_text()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from dlpipe import cpu, io
+from dlpipe.errors import StorageError
 from dlpipe.params import Params
 from dlpipe.pipeline import catalog, code, guard, jobs
 from dlpipe.pipeline.stage import Section, Stage
@@ -71,7 +72,17 @@ def run(stage: Stage, wildcards: jobs.Wildcards, params: Params) -> None:
         got = sorted(produced) if isinstance(produced, dict) else type(produced).__name__
         raise TypeError(f"{stage.node} returned {got}, expected the outputs {sorted(expected)}")
     for name, path in jobs.output_paths(stage, wildcards).items():
-        catalog.write(path, produced[name], manifest=stage.outputs[name].verified)
+        try:
+            catalog.write(path, produced[name], manifest=stage.outputs[name].verified)
+        except OSError as error:  # named by the output, not the temporary file it failed in
+            raise OSError(error.errno, error.strerror or str(error), str(path)) from error
+
+
+def _storage_error(job: str, error: OSError) -> StorageError:
+    """One line: the job, the file and the system's reason (the log keeps the traceback)."""
+    reason = error.strerror or str(error).splitlines()[0]
+    where = f"{error.filename}: " if error.filename else ""
+    return StorageError(f"{job}: {where}{reason}")
 
 
 def execute(stage: Stage, wildcards: jobs.Wildcards, params: Params, params_file: str) -> None:
@@ -89,5 +100,8 @@ def execute(stage: Stage, wildcards: jobs.Wildcards, params: Params, params_file
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=threads):
-        run(stage, wildcards, params)
+        try:
+            run(stage, wildcards, params)
+        except OSError as error:
+            raise _storage_error(f"{stage.name} {wildcards['project']}", error) from error
     log.info("%s: done in %.1f s", command, time.perf_counter() - started)
