@@ -29,8 +29,13 @@ cluster: venv  ## the same DAG submitted to SLURM (workflow/profiles/slurm)
 report: venv  ## Snakemake's HTML report with every figure
 	snakemake --workflow-profile workflow/profiles/default --report reports/report.html
 
+# Unit tests on every core; the DAG tests (marker slow), which run whole front ends on every
+# core themselves, one at a time after them. Both phases run; either failing fails the target.
 test: venv  ## set up, then run the whole test suite (starts a local SLURM cluster when it can)
-	python -m pytest -n $(CORES) --dist loadfile
+	status=0; \
+	python -m pytest -n $(CORES) --dist loadfile -m "not slow" || status=$$?; \
+	python -m pytest -m slow || status=$$?; \
+	exit $$status
 
 test-fast: venv  ## unit tests only
 	python -m pytest -n $(CORES) -m "not slow and not slurm"
