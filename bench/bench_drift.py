@@ -44,9 +44,9 @@ import dlpipe  # noqa: E402,F401  (pins the CPU kernels before NumPy loads)
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from dlpipe.serving.bundle import as_graph, load_bundle  # noqa: E402
-from dlpipe.serving.drift import SUMMARY, build_reference, drift_report  # noqa: E402
-from dlpipe.serving.drift_command import drift_params  # noqa: E402
+from dlpipe.bundle.inference import as_graph, load_bundle  # noqa: E402
+from dlpipe.insight.drift import SUMMARY, build_reference, drift_report  # noqa: E402
+from dlpipe.cli.options import drift_params, read_params  # noqa: E402
 
 SEEDS = 20
 SHIFT = 0.5  # training standard deviations
@@ -130,7 +130,7 @@ def main() -> None:
     parser.add_argument("--sampling", choices=["split", "bootstrap", "both"], default="both")
     args = parser.parse_args()
     root = Path(args.root)
-    params = drift_params(args.params, ["iris", "price", "mnist"])
+    params = drift_params(read_params(args.params), ["iris", "price", "mnist"])
     print(f"drift params: {params['price'].model_dump()}")
     for sampling in (["split", "bootstrap"] if args.sampling == "both" else [args.sampling]):
         for project in ("price", "iris"):

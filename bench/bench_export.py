@@ -24,7 +24,7 @@ sys.path.insert(0, str(REPO / "src"))
 import dlpipe  # noqa: E402,F401  (pins the CPU kernels before NumPy loads)
 from dlpipe.pipeline import catalog, jobs  # noqa: E402
 from dlpipe.pipeline.table import BY_NAME  # noqa: E402
-from dlpipe.serving import store  # noqa: E402
+from dlpipe.bundle import files  # noqa: E402
 
 STAGE = BY_NAME["export"]
 TARGETS = {"mnist": {"accuracy_drop_points": 0.5, "size_ratio": 0.3, "agreement": 0.99}}
@@ -33,7 +33,7 @@ TARGETS = {"mnist": {"accuracy_drop_points": 0.5, "size_ratio": 0.3, "agreement"
 def model_file(root: Path, project: str) -> Path:
     """The trained network in the project's bundle under ``root``."""
     bundle = jobs.source(STAGE.inputs["bundle"])[1].path
-    return root / jobs.fill(bundle, {"project": project}) / store.MODEL
+    return root / jobs.fill(bundle, {"project": project}) / bundle_files.MODEL
 
 
 def measured(root: Path, project: str, params) -> tuple[dict, dict, str]:
@@ -47,7 +47,7 @@ def measured(root: Path, project: str, params) -> tuple[dict, dict, str]:
 
     # the node reads only the bundle's network: that file alone, so that a run from before
     # the bundle's other files works too
-    inputs = {name: {store.MODEL: catalog.read(model_file(root, project))} if name == "bundle"
+    inputs = {name: {bundle_files.MODEL: catalog.read(model_file(root, project))} if name == "bundle"
               else catalog.read(root / path)
               for name, path in jobs.input_paths(STAGE, wildcards, params).items()}
     out = runner.node_of(STAGE)(**inputs, **jobs.param_arguments(STAGE, params, project),

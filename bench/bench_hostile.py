@@ -52,7 +52,7 @@ def bad_requests(good: bytes, serve: dict) -> list[tuple[str, str, bytes, dict]]
 
 
 def expected_labels(root: Path, project: str, n: int) -> list[str]:
-    from dlpipe.serving.bundle import load_bundle
+    from dlpipe.bundle.inference import load_bundle
 
     return [str(label) for label in load_bundle(project, root).predict(rows(root, project, n))
             ["label"]]

@@ -50,7 +50,7 @@ MEMORY_MB = 3 * 1024
 def load_config(params: Path) -> tuple[TasksParams, int, str]:
     """The validated ``mnist.tasks`` section and the file's seed."""
     loaded = load_params(params)
-    section = loaded.sections.get(PROJECT)
+    section = loaded.project_params.get(PROJECT)
     if section is None or section.tasks is None:
         raise SystemExit(f"{params}: no {PROJECT}.tasks section")
     return section.tasks, loaded.seed, f"{params}: {PROJECT}.tasks"

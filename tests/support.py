@@ -13,7 +13,9 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("DLPIPE_DATA_MIRROR", ROOT.parent / "shared" / "data"))
+# absolute: the tests hand it to commands that run in other directories
+SHARED_DATA = Path(os.environ.get("DLPIPE_DATA_MIRROR",
+                                  ROOT.parent / "shared" / "data")).resolve()
 # For a local Snakemake: its SLURM executor plugin probes the controller (`scontrol show config`)
 # when it loads and waits ~10 s where a SLURM client is configured but no controller runs (as
 # before and after the SLURM tests, which may run beside these).

@@ -78,7 +78,7 @@ def test_the_cli_sizes_the_pools_before_numpy_loads(tmp_path):
     # OMP_NUM_THREADS=1 (its --cores 1 cap) must not reach a job whose params say 2.
     script = """
 import sys
-from dlpipe import cli
+from dlpipe.cli import run as cli
 from dlpipe.pipeline import jobs
 params = jobs.load(sys.argv[1])
 assert "numpy" not in sys.modules, "NumPy loaded before the CLI sizes the thread pools"

@@ -178,13 +178,13 @@ def test_iris_param_change_reruns_only_iris(dvc_repo):
     assert ran_stages(out) - {"report"} == {"resolve@iris", "tune_worker@iris", "tune@iris",
                                             "train@iris", "evaluate@iris", "export@iris",
                                             "explain@iris", "audit@iris", "reference@iris",
-                                            "models@iris"}, out
+                                            "model_table@iris"}, out
     diff = json.loads(sh("dvc", "metrics", "diff", "--all", "--json", cwd=dvc_repo))
     assert "reports/iris/metrics.json" in diff
     for path, values in diff.items():
         if "iris" not in path:
             assert all(v.get("diff", 0) in (0, None) for v in values.values()), (path, values)
-    assert "tune.n_trials" in sh("dvc", "params", "diff", cwd=dvc_repo)  # the effective value
+    assert "tune.n_trials" in sh("dvc", "params", "diff", cwd=dvc_repo)  # the project's value
     back_to_the_committed_run(dvc_repo)
 
 
@@ -284,7 +284,7 @@ def test_editing_a_module_a_stage_imports_makes_exactly_its_jobs_stale(snakemake
     counts = {row[0]: row[1] for row in rows
               if len(row) == 2 and row[1].isdigit() and row[0] not in ("all", "total")}
     assert counts.get("explain") == str(len(PROJECTS)), plan
-    assert set(counts) <= {"explain", "audit", "models", "report"}, plan
+    assert set(counts) <= {"explain", "audit", "model_table", "report"}, plan
     assert "Data and pipelines are up to date" in sh("dvc", "status", cwd=dvc_repo)
 
 

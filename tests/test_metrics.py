@@ -1,4 +1,4 @@
-"""Scores from probabilities, per-class tables, tidy rows."""
+"""Scores from probabilities, per-class tables, score rows."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 from dlpipe.errors import DataError
-from dlpipe.metrics import (ARGMAX, ROW_COLUMNS, Decision, class_rows, confusion_long, decision_for,
-                            decision_rows, per_class, rows, score, scores, task_of)
+from dlpipe.metrics import (ARGMAX, SCORE_COLUMNS, Decision, class_rows, confusion_long,
+                            decision_for, decision_rows, per_class, score, score_rows, scores,
+                            task_of)
 
 
 def test_scores_from_probabilities():
@@ -43,7 +44,7 @@ def test_confusion_keeps_codes_without_names():
 def test_class_rows_name_the_model_and_class():
     table = per_class(np.array([0, 1, 1]), np.array([0, 1, 0]), ["a", "b"])
     frame = class_rows("p", "multiclass", "keras_mlp", table)
-    assert list(frame.columns) == ROW_COLUMNS
+    assert list(frame.columns) == SCORE_COLUMNS
     assert frame[["model", "split", "metric"]].values.tolist() == [
         ["keras_mlp:a", "test", "precision"], ["keras_mlp:a", "test", "recall"],
         ["keras_mlp:a", "test", "f1"], ["keras_mlp:b", "test", "precision"],
@@ -52,7 +53,7 @@ def test_class_rows_name_the_model_and_class():
 
 
 def test_rows_columns():
-    frame = rows("p", "t", "m", "test", {"accuracy": 1})
+    frame = score_rows("p", "t", "m", "test", {"accuracy": 1})
     assert list(frame.columns) == ["project", "task", "model", "split", "metric", "value", "std"]
     assert isinstance(frame, pd.DataFrame)
 

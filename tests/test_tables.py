@@ -7,12 +7,12 @@ import pandas as pd
 import pytest
 
 from dlpipe import tables
-from dlpipe.metrics import rows
+from dlpipe.metrics import score_rows
 
 
 def test_summary_is_tidy_and_refuses_duplicates():
-    a = rows("iris", "multiclass", "keras_mlp", "cv", {"accuracy": 0.9}, {"accuracy": 0.01})
-    b = rows("iris", "multiclass", "keras_mlp", "test", {"accuracy": 0.95, "f1_macro": 0.94})
+    a = score_rows("iris", "multiclass", "keras_mlp", "cv", {"accuracy": 0.9}, {"accuracy": 0.01})
+    b = score_rows("iris", "multiclass", "keras_mlp", "test", {"accuracy": 0.95, "f1_macro": 0.94})
     frame = tables.summary([b, a])
     assert frame["split"].tolist() == ["cv", "test", "test"]
     assert np.isnan(frame["std"].iloc[1]) and frame["std"].iloc[0] == 0.01
@@ -21,7 +21,7 @@ def test_summary_is_tidy_and_refuses_duplicates():
     assert cells[0] == ["project", "task", "model", "split", "accuracy", "f1_macro"]
     assert cells[2] == ["iris", "multiclass", "keras_mlp", "cv", "0.9000 ± 0.0100", ""]
     assert cells[3] == ["iris", "multiclass", "keras_mlp", "test", "0.9500", "0.9400"]
-    with pytest.raises(ValueError, match="duplicate result rows"):
+    with pytest.raises(ValueError, match="duplicate score rows"):
         tables.summary([a, a])
 
 
@@ -31,30 +31,30 @@ def test_markdown_blanks_missing_values():
     assert text.splitlines()[3].split("|")[2].strip() == ""
 
 
-def test_models_table_has_one_row_per_model():
+def test_model_table_has_one_row_per_model():
     frame = pd.concat([
-        rows("mnist", "binary", "svc", "test", {"f1": 0.9, "predict_seconds": 1.0}),
-        rows("mnist", "binary", "svc", "train", {"fit_seconds": 2.0}),
-        rows("mnist", "binary", "svc", "cv", {"f1": 0.8}),
-        rows("mnist", "multiclass", "knn", "test", {"accuracy": 0.97})], ignore_index=True)
-    table = tables.models_table(frame)
+        score_rows("mnist", "binary", "svc", "test", {"f1": 0.9, "predict_seconds": 1.0}),
+        score_rows("mnist", "binary", "svc", "train", {"fit_seconds": 2.0}),
+        score_rows("mnist", "binary", "svc", "cv", {"f1": 0.8}),
+        score_rows("mnist", "multiclass", "knn", "test", {"accuracy": 0.97})], ignore_index=True)
+    table = tables.model_table(frame)
     assert table[["task", "model"]].values.tolist() == [["binary", "svc"], ["multiclass", "knn"]]
     assert table.loc[0, "f1"] == 0.9 and table.loc[0, "fit_seconds"] == 2.0
 
 
-def test_insight_rows_stay_out_of_the_headline_and_models_tables_and_get_sections():
+def test_insight_rows_stay_out_of_the_headline_and_model_tables_and_get_sections():
     frame = tables.summary([
-        rows("price", "multiclass", "keras_mlp", "test", {"accuracy": 0.95}),
-        rows("price", "explain", "permutation", "test", {"ram": 0.6, "px_width": 0.1},
+        score_rows("price", "multiclass", "keras_mlp", "test", {"accuracy": 0.95}),
+        score_rows("price", "explain", "permutation", "test", {"ram": 0.6, "px_width": 0.1},
              {"ram": 0.02, "px_width": 0.01}),
-        rows("price", "audit", "keras_mlp", "test",
+        score_rows("price", "audit", "keras_mlp", "test",
              {"accuracy": 0.95, "accuracy_low": 0.93, "accuracy_high": 0.97, "flagged": 0.0}),
-        rows("price", "audit", "keras_mlp", "test[ram: q1 [256, 1000)]",
+        score_rows("price", "audit", "keras_mlp", "test[ram: q1 [256, 1000)]",
              {"accuracy": 0.7, "accuracy_low": 0.6, "accuracy_high": 0.8, "flagged": 1.0}),
-        rows("price", "audit", "keras_mlp", "test[class: 1]",
+        score_rows("price", "audit", "keras_mlp", "test[class: 1]",
              {"accuracy": 0.94, "accuracy_low": 0.9, "accuracy_high": 0.98, "flagged": 0.0})])
     assert tables.headline(frame)["task"].tolist() == ["multiclass"]
-    assert tables.models_table(frame)["task"].tolist() == ["multiclass"]
+    assert tables.model_table(frame)["task"].tolist() == ["multiclass"]
     top = tables.top_features(frame)
     assert top.to_dict("records") == [{"project": "price", "method": "permutation",
                                        "features": "ram (0.600 ± 0.020), "
@@ -74,7 +74,7 @@ def test_decisions_lists_the_positive_class_and_threshold_of_two_class_models_on
                                Decision(None, 0.5))
     assert multiclass is None
     # the MNIST 'is it a 5' task reports the threshold it chose under another metric name
-    task = rows("mnist", "binary", "sgd", "test", {"threshold": -0.2, "accuracy": 0.9})
+    task = score_rows("mnist", "binary", "sgd", "test", {"threshold": -0.2, "accuracy": 0.9})
     frame = tables.summary([clinic, task])
     table = tables.decisions(frame)
     assert table.to_dict("records") == [{"project": "clinic", "model": "keras_mlp",

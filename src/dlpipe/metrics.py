@@ -1,6 +1,6 @@
-"""Metrics named as scikit-learn's scorers, and the tidy rows every result becomes.
+"""Metrics named as scikit-learn's scorers, and the score rows every result becomes.
 
-A tidy row is (project, task, model, split, metric, value, std): one number per row, so
+A score row is (project, task, model, split, metric, value, std): one number per row, so
 ``reports/summary.csv`` is the one place to read any result.
 """
 
@@ -16,7 +16,7 @@ from sklearn import metrics as skm
 from dlpipe.errors import DataError
 from dlpipe.params import BINARY_SCORERS
 
-ROW_COLUMNS = ["project", "task", "model", "split", "metric", "value", "std"]
+SCORE_COLUMNS = ["project", "task", "model", "split", "metric", "value", "std"]
 
 
 @dataclass(frozen=True)
@@ -125,10 +125,10 @@ def confusion_long(y_true: np.ndarray, y_pred: np.ndarray,
 
 
 def class_rows(project: str, task: str, model: str, table: pd.DataFrame) -> pd.DataFrame:
-    """Tidy test rows of a :func:`per_class` table: precision, recall and F1 of each class
+    """Test score rows of a :func:`per_class` table: precision, recall and F1 of each class
     under the model name ``<model>:<class>``."""
-    return pd.concat([rows(project, task, f"{model}:{row['class']}", "test",
-                           {m: row[m] for m in ("precision", "recall", "f1")})
+    return pd.concat([score_rows(project, task, f"{model}:{row['class']}", "test",
+                                 {m: row[m] for m in ("precision", "recall", "f1")})
                       for _, row in table.iterrows()], ignore_index=True)
 
 
@@ -140,18 +140,18 @@ def task_of(classes: Sequence[str]) -> str:
 
 def decision_rows(project: str, task: str, model: str, classes: Sequence[str],
                   decision: Decision) -> pd.DataFrame | None:
-    """A two-class model's decision as a tidy row: its threshold under the model name
+    """A two-class model's decision as a score row: its threshold under the model name
     ``<model>:<positive class>`` (None for more classes)."""
     if decision.positive is None:
         return None
-    return rows(project, task, f"{model}:{classes[decision.positive]}", "test",
-                {"decision_threshold": decision.threshold})
+    return score_rows(project, task, f"{model}:{classes[decision.positive]}", "test",
+                      {"decision_threshold": decision.threshold})
 
 
-def rows(project: str, task: str, model: str, split: str, values: dict[str, float],
-         stds: dict[str, float] | None = None) -> pd.DataFrame:
-    """Tidy rows for one (project, task, model, split)."""
+def score_rows(project: str, task: str, model: str, split: str,
+               values: dict[str, float], stds: dict[str, float] | None = None) -> pd.DataFrame:
+    """Score rows for one (project, task, model, split)."""
     return pd.DataFrame([{"project": project, "task": task, "model": model, "split": split,
                           "metric": metric, "value": float(value),
                           "std": float(stds[metric]) if stds and metric in stds else np.nan}
-                         for metric, value in values.items()], columns=ROW_COLUMNS)
+                         for metric, value in values.items()], columns=SCORE_COLUMNS)

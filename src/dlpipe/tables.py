@@ -1,6 +1,6 @@
 """Result tables: the cross-project summary, the table of every model, and their Markdown.
 
-Every result is a tidy row (project, task, model, split, metric, value, std); these functions
+Every result is a score row (project, task, model, split, metric, value, std); these functions
 only reshape rows, they compute nothing new.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dlpipe.metrics import ROW_COLUMNS
+from dlpipe.metrics import SCORE_COLUMNS
 
 KEYS = ["project", "task", "model", "split", "metric"]
 # rows about a model rather than of one: feature importances (model = the method, metric = the
@@ -31,10 +31,10 @@ def markdown_table(frame: pd.DataFrame) -> str:
 
 def summary(tables: list[pd.DataFrame]) -> pd.DataFrame:
     """All rows, sorted; a duplicated (project, task, model, split, metric) is a bug upstream."""
-    frame = pd.concat(tables, ignore_index=True)[ROW_COLUMNS]
+    frame = pd.concat(tables, ignore_index=True)[SCORE_COLUMNS]
     duplicated = frame.duplicated(KEYS, keep=False)
     if duplicated.any():
-        raise ValueError(f"duplicate result rows: {frame[duplicated][KEYS].to_dict('records')}")
+        raise ValueError(f"duplicate score rows: {frame[duplicated][KEYS].to_dict('records')}")
     return frame.sort_values(KEYS).reset_index(drop=True)
 
 
@@ -49,9 +49,9 @@ def headline(frame: pd.DataFrame) -> pd.DataFrame:
     return wide[[m for m in HEADLINE if m in wide.columns]].reset_index()
 
 
-def models_table(frame: pd.DataFrame) -> pd.DataFrame:
+def model_table(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per (task, model): its test metrics and its fit and predict seconds."""
-    frame = frame.loc[~frame["task"].isin([EXPLAIN, AUDIT]), ROW_COLUMNS]
+    frame = frame.loc[~frame["task"].isin([EXPLAIN, AUDIT]), SCORE_COLUMNS]
     keep = frame[(frame["split"] == "test") | (frame["metric"].str.endswith("_seconds"))]
     wide = keep.pivot_table(index=["task", "model"], columns="metric", values="value",
                             aggfunc="first")

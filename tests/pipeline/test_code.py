@@ -17,7 +17,7 @@ from test_layers import imports as imports_of
 PACKAGE = ROOT / "src" / "dlpipe"
 # whose lazy imports a job need not run: the command line's serve its other commands (serve,
 # predict, add ...); the catalog's read one kind of file each (see the READERS test)
-LAZY_ELSEWHERE = {"cli.py", "__main__.py", "pipeline/catalog.py"}
+LAZY_ELSEWHERE = {"cli/__init__.py", "cli/run.py", "__main__.py", "pipeline/catalog.py"}
 
 
 def _file(module: str) -> str | None:
@@ -97,7 +97,8 @@ def test_every_stage_depends_on_the_runner_and_every_params_module(stage):
     files = _files(stage)
     params_modules = {f"params/{p.name}" for p in (PACKAGE / "params").glob("*.py")}
     assert params_modules <= files, sorted(params_modules - files)
-    assert {"cli.py", "pipeline/runner.py", "pipeline/catalog.py", "io.py", "cpu.py"} <= files
+    assert {"cli/__init__.py", "cli/run.py", "cli/options.py", "pipeline/runner.py",
+            "pipeline/catalog.py", "io.py", "cpu.py"} <= files
 
 
 def test_explain_depends_on_the_module_that_draws_its_figures():
@@ -128,7 +129,7 @@ def test_the_catalog_names_every_module_it_imports_to_read_a_kind_of_file():
             and (node.module or "").startswith("dlpipe.")}
     assert lazy == set(code.READERS.values())
     assert "models/network.py" in _files(BY_NAME["evaluate"])  # reads model.keras in the bundle
-    assert "serving/store.py" in _files(BY_NAME["preprocess"])  # writes preprocess.skops
+    assert "bundle/files.py" in _files(BY_NAME["preprocess"])  # writes preprocess.skops
 
 
 def test_extra_files_a_row_names_are_added(monkeypatch):

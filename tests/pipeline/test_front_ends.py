@@ -92,7 +92,7 @@ def test_committed_dvc_yaml_is_rendered_from_the_table(raw_params):
 
 
 def test_dvc_stages_declare_the_table_params(raw_params):
-    """Each stage's params keys: the project's own keys and seed from its effective params file
+    """Each stage's params keys: the project's own keys and seed from its project params file
     (written by the resolve stage, which reads params.yaml, as the report stage does)."""
     params = parse_params(raw_params)
     from dvc.repo import Repo

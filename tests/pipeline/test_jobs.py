@@ -43,17 +43,17 @@ def test_every_project_runs_every_stage(raw_params):
     assert stages == {stage.name for stage in STAGES}
 
 
-def test_gathering_inputs_collect_the_enabled_results(raw_params):
+def test_gathering_inputs_collect_the_enabled_score_files(raw_params):
     params = parse_params(raw_params)
     report = next(j for j in jobs.jobs(params) if j["stage"] == "report")
-    models = next(j for j in jobs.jobs(params) if j["stage"] == "models" and
-                  j["project"] == "mnist")
-    every_result = {path for j in jobs.jobs(params) for path in j["outs"]
+    table = next(j for j in jobs.jobs(params) if j["stage"] == "model_table" and
+                 j["project"] == "mnist")
+    every_score_file = {path for j in jobs.jobs(params) for path in j["outs"]
                     if path.startswith("reports/scores/")}
-    assert every_result <= set(report["deps"])
-    assert {p for p in every_result if p.startswith("reports/scores/mnist/")} <= set(
-        models["deps"])
-    assert not any(p.startswith("reports/scores/iris/") for p in models["deps"])
+    assert every_score_file <= set(report["deps"])
+    assert {p for p in every_score_file if p.startswith("reports/scores/mnist/")} <= set(
+        table["deps"])
+    assert not any(p.startswith("reports/scores/iris/") for p in table["deps"])
     raw_params["projects"] = ["iris"]
     report = next(j for j in jobs.jobs(parse_params(raw_params)) if j["stage"] == "report")
     assert {d.split("/")[2] for d in report["deps"] if d.startswith("reports/scores/")} == {
@@ -95,7 +95,7 @@ def test_a_stage_without_resources_of_its_own_gets_the_default(raw_params, write
 def test_export_reads_the_model_and_both_processed_parts(raw_params):
     """Every project's network is exported: the bundle, the processed training part (int8
     calibration) and test part in; the files (beside the bundle), metrics, run information and
-    tidy rows out; exactly the seed, evaluate and export params."""
+    score rows out; exactly the seed, evaluate and export params."""
     params = parse_params(raw_params)
     exports = {j["project"]: j for j in jobs.jobs(params) if j["stage"] == "export"}
     assert sorted(exports) == sorted(params.projects)
@@ -107,6 +107,6 @@ def test_export_reads_the_model_and_both_processed_parts(raw_params):
     assert job["outs"] == ["models/mnist-litert", "reports/mnist/export.json",
                            "reports/mnist/export_info.json", "reports/scores/mnist/export.csv"]
     assert job["params"] == ["seed", "mnist.evaluate", "mnist.export"]
-    models = next(j for j in jobs.jobs(params) if j["stage"] == "models" and
-                  j["project"] == "mnist")
-    assert "reports/scores/mnist/export.csv" in models["deps"]
+    table = next(j for j in jobs.jobs(params) if j["stage"] == "model_table" and
+                 j["project"] == "mnist")
+    assert "reports/scores/mnist/export.csv" in table["deps"]

@@ -26,8 +26,8 @@ from hypothesis import strategies as st
 
 from dlpipe.frames import with_target
 from dlpipe.params import DriftParams, ServeParams
-from dlpipe.serving.bundle import load_bundle
-from dlpipe.serving.drift import build_reference
+from dlpipe.bundle.inference import load_bundle
+from dlpipe.insight.drift import build_reference
 from dlpipe.serving.server import create_app
 from pets import PROJECT
 from support import ROOT, decision_params, feature_params, repo_params
@@ -608,7 +608,7 @@ def test_the_real_server_predicts_what_the_bundle_predicts(served, bundles, tab_
 
 
 def test_a_served_network_runs_as_a_graph_with_the_same_numbers(bundles, tab_rows, img_rows):
-    from dlpipe.serving.bundle import Graph, as_graph
+    from dlpipe.bundle.inference import Graph, as_graph
 
     for bundle, rows in ((bundles[PROJECT], tab_rows), (bundles["digits"], img_rows)):
         served = as_graph(bundle)
@@ -629,6 +629,6 @@ def test_a_graph_that_differs_from_the_eager_network_is_not_served(bundles):
             return x[:, :3] * (1.0 if tf.executing_eagerly() else 1.0 + 2.0**-20)
 
     drifting = dataclasses.replace(bundles[PROJECT], model=Drifts())
-    from dlpipe.serving.bundle import as_graph
+    from dlpipe.bundle.inference import as_graph
 
     assert as_graph(drifting).model is drifting.model

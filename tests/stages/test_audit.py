@@ -1,5 +1,5 @@
 """audit: on a bundle trained by the real preprocess and train nodes, the site whose labels are
-noise is flagged and the others are not; the node returns the table, the figure and tidy rows
+noise is flagged and the others are not; the node returns the table, the figure and score rows
 (one split per slice, ``flagged`` 1.0 for the weak site); test rows without a feature column
 are refused by name."""
 
@@ -12,7 +12,7 @@ import pytest
 from dlpipe.errors import DataError
 from dlpipe.frames import with_target
 from dlpipe.insight.slices import COLUMNS
-from dlpipe.metrics import ROW_COLUMNS
+from dlpipe.metrics import SCORE_COLUMNS
 from dlpipe.params import AuditParams
 from dlpipe.plots import Figure, plt
 from support import decision_params, feature_params, repo_params
@@ -82,7 +82,7 @@ def test_the_site_with_noise_labels_is_flagged_the_others_are_not(run):
 def test_the_figure_and_the_tidy_rows(run):
     assert isinstance(run["figure"], Figure)
     scores = run["scores"]
-    assert list(scores.columns) == ROW_COLUMNS
+    assert list(scores.columns) == SCORE_COLUMNS
     assert set(scores["task"]) == {"audit"} and set(scores["model"]) == {"keras_mlp"}
     assert set(scores["metric"]) == {"accuracy", "accuracy_low", "accuracy_high", "flagged"}
     assert len(scores) == 4 * len(run["table"])

@@ -8,7 +8,7 @@ import pytest
 from sklearn.model_selection import StratifiedKFold
 
 from dlpipe.errors import DataError
-from dlpipe.metrics import ROW_COLUMNS
+from dlpipe.metrics import SCORE_COLUMNS
 from dlpipe.params import CVParams, DecisionParams, EvaluateParams
 from dlpipe.params.schema import BaselineParams
 from dlpipe.stages import baseline as stage
@@ -44,7 +44,7 @@ def test_scores_cv_and_test_as_tidy_rows(labelled):
     assert set(out["metrics"]["test"]) == {"accuracy", "f1_macro"}
     assert out["metrics"]["cv"]["accuracy"]["mean"] > 0.8  # three separable blobs
     scores = out["scores"]
-    assert list(scores.columns) == ROW_COLUMNS
+    assert list(scores.columns) == SCORE_COLUMNS
     assert set(scores["model"]) == {"logistic_regression"}
     assert set(scores["split"]) == {"cv", "train", "test"}
 

@@ -1,5 +1,5 @@
 """evaluate: the fitted transformer applied to the raw test rows gives the processed test part's
-scores; classes appear by name in the tables, the figure and the tidy rows."""
+scores; classes appear by name in the tables, the figure and the score rows."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from dlpipe.features import decode_labels
 from dlpipe.metrics import ARGMAX, Decision, score
 from dlpipe.params import EvaluateParams, KerasModel
 from dlpipe.plots import Figure, plt
-from dlpipe.serving import store
+from dlpipe.bundle import files as bundle_files
 from dlpipe.stages.evaluate import evaluate
 from dlpipe.stages.preprocess import preprocess
 from dlpipe.stages.train import schema_of
@@ -51,8 +51,8 @@ def bundle(train: pd.DataFrame, processed: dict, model, decision: Decision = ARG
     spec = KerasModel.model_validate(repo_params()["defaults"]["model"])
     schema = schema_of("flowers", train, processed["transformer"], processed["names"]["classes"],
                        "species", processed["test"].shape[1] - 1, spec, decision)
-    return {store.MODEL: model, store.TRANSFORMER: processed["transformer"],
-            store.SCHEMA: schema.to_dict()}
+    return {bundle_files.MODEL: model, bundle_files.TRANSFORMER: processed["transformer"],
+            bundle_files.SCHEMA: schema.to_dict()}
 
 
 @pytest.fixture

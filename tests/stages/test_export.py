@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dlpipe.metrics import ROW_COLUMNS
+from dlpipe.metrics import SCORE_COLUMNS
 from dlpipe.params import EvaluateParams, ExportParams, KerasModel
-from dlpipe.serving import store
-from dlpipe.serving.schema import Schema
+from dlpipe.bundle import files as bundle_files
+from dlpipe.bundle.input_schema import Schema
 
 network = pytest.importorskip("dlpipe.models.network")
 from dlpipe.models import litert  # noqa: E402
@@ -58,7 +58,7 @@ def trained():
 def run(trained):
     X_train, y_train = blobs(600, seed=1)
     X_test, y_test = blobs(150, seed=2)
-    out = export({store.MODEL: trained, store.SCHEMA: SCHEMA}, processed(X_train, y_train), processed(X_test, y_test),
+    out = export({bundle_files.MODEL: trained, bundle_files.SCHEMA: SCHEMA}, processed(X_train, y_train), processed(X_test, y_test),
                  seed=0,
                  evaluate=EvaluateParams(metrics=METRICS,
                                            binary_metrics=["f1", "roc_auc"]),
@@ -99,7 +99,7 @@ def test_metrics_info_and_files(run):
 
 def test_tidy_rows_beside_evaluate_rows(run):
     scores = run[0]["scores"]
-    assert list(scores.columns) == ROW_COLUMNS
+    assert list(scores.columns) == SCORE_COLUMNS
     assert set(scores["model"]) == {"keras_mlp_litert_float32", "keras_mlp_litert_int8"}
     assert set(scores["split"]) == {"test"} and set(scores["task"]) == {"multiclass"}
     assert set(scores["metric"]) == {"size_bytes", "agreement", "latency_p50_seconds", *METRICS}
@@ -108,7 +108,7 @@ def test_tidy_rows_beside_evaluate_rows(run):
 
 def test_only_the_formats_asked_for(trained):
     X, y = blobs(60, seed=3)
-    out = export({store.MODEL: trained, store.SCHEMA: SCHEMA}, processed(X, y), processed(X, y), seed=0,
+    out = export({bundle_files.MODEL: trained, bundle_files.SCHEMA: SCHEMA}, processed(X, y), processed(X, y), seed=0,
                  evaluate=EvaluateParams(metrics=["f1_macro"], binary_metrics=["f1"]),
                  export=ExportParams(calibration_rows=10, latency_runs=2, formats=["float32"]),
                  project="blobs")

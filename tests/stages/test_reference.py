@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from dlpipe.params import DriftParams, KerasModel
-from dlpipe.serving import store
-from dlpipe.serving.bundle import Bundle
-from dlpipe.serving.drift import OUTPUTS, ROWS, SUMMARY, drift_report
+from dlpipe.bundle import files as bundle_files
+from dlpipe.bundle.inference import Bundle
+from dlpipe.insight.drift import OUTPUTS, ROWS, SUMMARY, drift_report
 from dlpipe.stages.preprocess import preprocess
 from dlpipe.stages.reference import reference
 from dlpipe.stages.train import schema_of
@@ -52,8 +52,8 @@ def made():
     width = processed["test"].shape[1] - 1
     spec = KerasModel.model_validate(repo_params()["defaults"]["model"])
     schema = schema_of("toy", train, processed["transformer"], NAMES, "target", width, spec)
-    bundle = {store.MODEL: softmax(width), store.TRANSFORMER: processed["transformer"],
-              store.SCHEMA: schema.to_dict()}
+    bundle = {bundle_files.MODEL: softmax(width), bundle_files.TRANSFORMER: processed["transformer"],
+              bundle_files.SCHEMA: schema.to_dict()}
     out = reference(train, test, bundle, seed=3, drift=PARAMS, project="toy")
     return out["reference"], Bundle.from_outputs("toy", bundle), train, test
 
@@ -64,14 +64,14 @@ def test_a_seeded_sample_of_the_training_inputs(made):
     sample = files[ROWS]
     assert list(sample.columns) == ["a", "b", "colour"] and len(sample) == 1500
     assert set(sample["a"]) <= set(train["a"]) and sample["a"].nunique() == 1500
-    again = reference(train, test, {store.MODEL: bundle.model,
-                                    store.TRANSFORMER: bundle.transformer,
-                                    store.SCHEMA: bundle.schema.to_dict()},
+    again = reference(train, test, {bundle_files.MODEL: bundle.model,
+                                    bundle_files.TRANSFORMER: bundle.transformer,
+                                    bundle_files.SCHEMA: bundle.schema.to_dict()},
                       seed=3, drift=PARAMS, project="toy")["reference"]
     pd.testing.assert_frame_equal(again[ROWS], sample)
-    other = reference(train, test, {store.MODEL: bundle.model,
-                                    store.TRANSFORMER: bundle.transformer,
-                                    store.SCHEMA: bundle.schema.to_dict()},
+    other = reference(train, test, {bundle_files.MODEL: bundle.model,
+                                    bundle_files.TRANSFORMER: bundle.transformer,
+                                    bundle_files.SCHEMA: bundle.schema.to_dict()},
                       seed=4, drift=PARAMS, project="toy")["reference"]
     assert not other[ROWS]["a"].equals(sample["a"])
     assert sample["colour"].map(type).eq(str).all()
@@ -89,9 +89,9 @@ def test_the_model_outputs_on_the_test_part_and_the_training_std(made):
 
 def test_fewer_training_rows_than_asked_keeps_them_all(made):
     _, bundle, train, test = made
-    few = reference(train.head(40), test, {store.MODEL: bundle.model,
-                                           store.TRANSFORMER: bundle.transformer,
-                                           store.SCHEMA: bundle.schema.to_dict()},
+    few = reference(train.head(40), test, {bundle_files.MODEL: bundle.model,
+                                           bundle_files.TRANSFORMER: bundle.transformer,
+                                           bundle_files.SCHEMA: bundle.schema.to_dict()},
                     seed=0, drift=PARAMS, project="toy")["reference"]
     assert sorted(few[ROWS]["a"]) == sorted(train["a"].head(40))
 

@@ -6,7 +6,7 @@ from dlpipe.params import parse_params
 from dlpipe.stages.resolve import resolve
 
 
-def test_the_effective_params_hold_inherited_and_stated_values(raw_params):
+def test_the_project_params_hold_inherited_and_stated_values(raw_params):
     raw_params["defaults"]["cv"]["folds"] = 4
     params = parse_params(raw_params)
     written = resolve(section=params.project("iris"), seed=params.seed)["params"]

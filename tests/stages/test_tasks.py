@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dlpipe.metrics import ROW_COLUMNS
+from dlpipe.metrics import SCORE_COLUMNS
 from dlpipe.params import parse_params
 from dlpipe.plots import Figure, plt
-from dlpipe.stages.models import models as models_node
+from dlpipe.stages.model_table import model_table as model_table_node
 
 from support import ROOT, SHARED_DATA, repo_params, tiny
 
@@ -81,7 +81,7 @@ def test_metrics_are_numbers_that_measure_a_model(outputs, task):
 @pytest.mark.parametrize("task", TASK_NODES)
 def test_scores_are_tidy_rows_with_the_metrics_values(outputs, task):
     scores = outputs[task]["scores"]
-    assert list(scores.columns) == ROW_COLUMNS
+    assert list(scores.columns) == SCORE_COLUMNS
     assert (scores["project"] == "mnist").all() and scores["value"].notna().all()
     assert set(scores["split"]) <= {"cv", "train", "test"}
     assert not scores.duplicated(["task", "model", "split", "metric"]).any()
@@ -127,16 +127,16 @@ def test_a_task_left_out_writes_empty_outputs(outputs):
     empty = _node("binary")(train=None, test=None, seed=SEED, binary=None, project="iris")
     assert set(empty) == set(outputs["binary"])
     assert empty["metrics"] == {} and empty["scores"].empty
-    assert list(empty["scores"].columns) == ROW_COLUMNS
+    assert list(empty["scores"].columns) == SCORE_COLUMNS
     assert all(empty[name].empty for name in binary.PLOTS)
     assert empty["figures"] == {} and "iris runs no binary task" in empty["tables"]["README.md"]
 
 
-def test_the_models_table_lists_every_model(outputs):
+def test_the_model_table_lists_every_model(outputs):
     results = [outputs[task]["scores"] for task in TASK_NODES]
     main = pd.DataFrame([["mnist", "classification", "main", "test", "accuracy", 0.9, np.nan]],
-                        columns=ROW_COLUMNS)
-    out = models_node(results=[*results, main], project="mnist")
+                        columns=SCORE_COLUMNS)
+    out = model_table_node(scores=[*results, main], project="mnist")
     assert set(out) == {"table", "markdown"}
     every = pd.concat([*results, main])[["task", "model"]].drop_duplicates()
     assert len(out["table"]) == len(every)

@@ -64,7 +64,7 @@ def close_figures():
 
 @pytest.fixture(scope="session")
 def value():
-    """``value(table, model, split, metric)``: the one number of that tidy row."""
+    """``value(table, model, split, metric)``: the one number of that score row."""
     def lookup(table, model: str, split: str, metric: str) -> float:
         hit = table[(table["model"] == model) & (table["split"] == split)
                     & (table["metric"] == metric)]

@@ -1,135 +1,180 @@
-"""Drift statistics: does a sample of new values come from the reference's distribution?
+"""The drift check of a project's bundle: the reference the ``reference`` stage writes beside the
+bundle (``models/<p>-reference/``), and the report comparing new rows with it.
 
-Each function compares one column (or the images, or one of the model's outputs) and returns
-one result row: ``column``, ``test``, ``statistic``, ``p_value`` and ``effect`` (how far apart,
-on a scale that does not grow with the number of rows). :func:`decide` applies one threshold
-to every row: ``alpha`` divided by the number of tests (Bonferroni), so ``alpha`` bounds the
-false-alarm rate of the whole check, not of each test.
+The reference holds a seeded sample of raw training rows (the model's input columns only), the
+model's outputs on the test part and the training part's standard deviation per numeric column.
+The outputs come from the test part, not the training part: on the rows it was fitted to, an
+overfit model is more confident than on any new rows, which would look like drift.
 
-- numbers: two-sample Kolmogorov-Smirnov; effect the Wasserstein distance over the reference's
-  standard deviation. Missing values are dropped here and compared by :func:`missing_test`.
-  KS is exact for continuous values and conservative for discrete ones (ties).
-- categories and counts: chi-square test of homogeneity of the reference's and the new counts
-  (both are samples: a test against fixed proportions would ignore the reference's own noise,
-  which matters for a reference of a few hundred rows). Categories the reference lacks share
-  one "other" cell, and the rarest cells join it until every expected count reaches
-  :data:`MIN_EXPECTED` (below that the chi-square approximation is unreliable). Effect: the
-  Jensen-Shannon distance (base 2, 0..1) of the unpooled proportions.
-- images: a test per pixel would treat the pixels of one image as independent rows; the KS
-  test compares each image's mean intensity instead, and the effect is the Jensen-Shannon
-  distance of the pixel-intensity histograms.
+The statistics are :mod:`dlpipe.insight.drift_tests`'s: one test per input column (one for all the
+pixels of an image project), one for the model's confidence and one for its predicted classes.
 """
 
 from __future__ import annotations
 
-from typing import Mapping
+from pathlib import Path
 
 import numpy as np
-from scipy import stats
-from scipy.spatial.distance import jensenshannon
+import pandas as pd
 
-MIN_EXPECTED = 5.0  # Cochran's rule for the chi-square approximation
-OTHER = "(other)"  # the cell of categories the reference lacks, and of the rarest ones
-MISSING = "(missing)"  # a missing value, as a category of its own
-EFFECTS = {"ks": "Wasserstein distance / reference standard deviation",
-           "chi2": "Jensen-Shannon distance of the proportions (0..1)",
-           "missing": "Jensen-Shannon distance of the missing fractions (0..1)",
-           "ks_image_mean": "Jensen-Shannon distance of the pixel-intensity histograms (0..1)"}
+from dlpipe import io
+from dlpipe.errors import DataError
+from dlpipe.insight.drift_tests import (EFFECTS, category_counts, counts_test, decide, image_test,
+                                  missing_test, numeric_test)
+from dlpipe.params import DriftParams
+from dlpipe.bundle.input_schema import Schema, conform, texts
 
-
-def result(column: str, test: str, statistic: float, p_value: float, effect: float) -> dict:
-    return {"column": column, "test": test, "statistic": float(statistic),
-            "p_value": float(p_value), "effect": float(effect)}
-
-
-def numeric_test(column: str, reference: np.ndarray, new: np.ndarray, scale: float,
-                 test: str = "ks") -> dict | None:
-    """KS test of the present values; effect the Wasserstein distance over ``scale`` (the
-    distance itself if ``scale`` is 0: a constant reference column). None if a side has no
-    value."""
-    reference = np.asarray(reference, dtype=np.float64)
-    new = np.asarray(new, dtype=np.float64)
-    reference, new = reference[~np.isnan(reference)], new[~np.isnan(new)]
-    if not len(reference) or not len(new):
-        return None
-    ks = stats.ks_2samp(reference, new)
-    distance = stats.wasserstein_distance(reference, new)
-    return result(column, test, ks.statistic, ks.pvalue, distance / scale if scale > 0 else
-                  distance)
+REFERENCE_DIR = "models/{project}-reference"  # the reference stage's output
+ROWS, OUTPUTS, SUMMARY = "rows.parquet", "outputs.parquet", "summary.json"
+CONFIDENCE, PREDICTED = "(confidence)", "(predicted class)"  # the model's outputs as columns
+IMAGE = "(image)"  # an image project's one input test
+OUTPUT_EFFECTS = {"ks_confidence": "Wasserstein distance of the confidences (probability units)"}
+COLUMNS = ["column", "test", "statistic", "p_value", "effect", "drifted"]
 
 
-def counts_test(column: str, reference: Mapping[str, int], new: Mapping[str, int],
-                test: str = "chi2") -> dict:
-    """Chi-square test of homogeneity of two count tables (category -> count), rare cells
-    pooled; p-value 1 when pooling leaves a single cell (nothing to compare)."""
-    names = sorted(set(reference) | set(new))
-    ref = np.array([reference.get(k, 0) for k in names], dtype=np.float64)
-    cur = np.array([new.get(k, 0) for k in names], dtype=np.float64)
-    effect = jensenshannon(ref / ref.sum(), cur / cur.sum(), base=2)
-    table = pooled(ref, cur)
-    if table.shape[1] < 2:
-        return result(column, test, 0.0, 1.0, effect)
-    chi2 = stats.chi2_contingency(table)
-    return result(column, test, chi2.statistic, chi2.pvalue, effect)
+# --- the reference ---------------------------------------------------------------------------------
+def build_reference(bundle, train: pd.DataFrame, test: pd.DataFrame, seed: int,
+                    params: DriftParams) -> dict:
+    """The reference files (name -> content): up to ``params.reference_rows`` seeded training
+    rows, the model's confidence and predicted class on every test row, and a summary."""
+    schema = bundle.schema
+    count = min(params.reference_rows, len(train))
+    picked = np.sort(np.random.default_rng(seed).choice(len(train), count, replace=False))
+    proba = bundle.probabilities(test)
+    outputs = pd.DataFrame({
+        "confidence": proba.max(axis=1).astype(np.float64),
+        "predicted": bundle.label_names(proba)})
+    summary = {"project": bundle.project, "seed": seed, "train_rows": len(train),
+               "test_rows": len(test), "rows": count, "std": _std(schema, train)}
+    return {ROWS: stored_rows(schema, train.iloc[picked]), OUTPUTS: outputs, SUMMARY: summary}
 
 
-def pooled(reference: np.ndarray, new: np.ndarray) -> np.ndarray:
-    """The 2 x cells table: cells the reference lacks, then the rarest ones, joined into one
-    until every expected count is at least :data:`MIN_EXPECTED` (or one cell is left)."""
-    seen = reference > 0
-    other = np.array([0.0, new[~seen].sum()])
-    cells = np.vstack([reference[seen], new[seen]])
-    cells = cells[:, np.argsort(cells.sum(axis=0), kind="stable")]
-    rows = np.array([reference.sum(), new.sum()])
-    # the smaller sample has the smallest expected counts: total * cell total / all
-    need = MIN_EXPECTED * rows.sum() / rows.min()
-    while cells.shape[1] > 0:
-        small = other.sum() > 0 and other.sum() < need
-        if not small and cells[:, 0].sum() >= need:
-            break
-        other, cells = other + cells[:, 0], cells[:, 1:]
-    return np.column_stack([cells, other]) if other.sum() > 0 else cells
-
-
-def missing_test(column: str, reference: np.ndarray, new: np.ndarray) -> dict:
-    """The missing fraction of the new values against the reference's (``reference`` and
-    ``new`` are masks, True where a value is missing)."""
-    def counts(mask: np.ndarray) -> dict[str, int]:
-        return {MISSING: int(mask.sum()), "(present)": int((~mask).sum())}
-
-    return counts_test(column, counts(np.asarray(reference)), counts(np.asarray(new)),
-                       test="missing")
-
-
-def category_counts(values) -> dict[str, int]:
-    """Category -> count of a sequence of texts; a missing value (None, NaN) counts as
-    :data:`MISSING`."""
-    out: dict[str, int] = {}
-    for value in values:
-        key = MISSING if value is None or value != value else str(value)
-        out[key] = out.get(key, 0) + 1
+def stored_rows(schema: Schema, frame: pd.DataFrame) -> pd.DataFrame:
+    """The model's input columns as a parquet file keeps them: numbers as they are, categories
+    as the text the encoder sees (None if missing)."""
+    out = frame[schema.names].reset_index(drop=True)
+    for column in schema.columns:
+        if column.kind == "categorical":
+            out[column.name] = texts(out[column.name]).astype(object)
     return out
 
 
-def image_test(column: str, reference: np.ndarray, new: np.ndarray, bins: int) -> dict:
-    """KS test of the images' mean intensities (rows of flattened pixels); effect the
-    Jensen-Shannon distance of the pixel-intensity histograms, ``bins`` bins over 0 to the
-    reference's largest pixel (larger new pixels count in the last bin)."""
-    reference = np.asarray(reference, dtype=np.float64)
-    new = np.asarray(new, dtype=np.float64)
-    top = max(float(reference.max()), 1.0)
-    edges = np.linspace(0.0, top, bins + 1)
-    hist_ref = np.histogram(np.clip(reference, 0.0, top), edges)[0].astype(np.float64)
-    hist_new = np.histogram(np.clip(new, 0.0, top), edges)[0].astype(np.float64)
-    effect = jensenshannon(hist_ref / hist_ref.sum(), hist_new / hist_new.sum(), base=2)
-    ks = stats.ks_2samp(reference.mean(axis=1), new.mean(axis=1))
-    return result(column, "ks_image_mean", ks.statistic, ks.pvalue, effect)
+def _std(schema: Schema, train: pd.DataFrame) -> dict[str, float]:
+    """The training part's standard deviation per numeric column: the unit of the effect sizes
+    (none for images, whose pixels are compared together)."""
+    if schema.image_shape is not None:
+        return {}
+    numbers = conform(schema, train)
+    return {c.name: float(np.nanstd(numbers[c.name].to_numpy(), ddof=1)) if
+            numbers[c.name].notna().sum() > 1 else 0.0
+            for c in schema.columns if c.kind == "numeric"}
 
 
-def decide(rows: list[dict], alpha: float) -> dict:
-    """Every row marked ``drifted`` when its p-value is below ``alpha`` / the number of rows;
-    drift when any is."""
-    threshold = alpha / max(len(rows), 1)
-    marked = [{**row, "drifted": bool(row["p_value"] < threshold)} for row in rows]
-    return {"alpha": alpha, "tests": len(rows), "threshold": threshold,
-            "drift": any(row["drifted"] for row in marked), "results": marked}
+def reference_dir(project: str, root: str | Path = ".") -> Path:
+    return Path(root) / REFERENCE_DIR.format(project=project)
+
+
+def load_reference(project: str, root: str | Path = ".") -> dict:
+    """The reference of ``project`` under ``root`` (file name -> content); a DataError naming
+    the file and the remedy if it is missing or unreadable."""
+    where = reference_dir(project, root)
+    remedy = (f"the reference stage writes it (`python -m dlpipe reference {project}`, or "
+              "`make run` / `dvc repro`)")
+    if not where.is_dir():
+        raise DataError(f"{where}: no drift reference for project {project!r}: {remedy}")
+    io.verify_manifest(where, f"re-run its reference stage ({remedy})")
+    out = {}
+    for name, read in ((ROWS, io.read_parquet), (OUTPUTS, io.read_parquet),
+                       (SUMMARY, io.read_json)):
+        if not (where / name).is_file():
+            raise DataError(f"{where / name}: missing from the drift reference: {remedy}")
+        try:
+            out[name] = read(where / name)
+        except Exception as error:
+            raise DataError(f"{where / name}: cannot be read ({type(error).__name__}: {error}); "
+                            f"{remedy}") from error
+    if out[SUMMARY].get("project") != project:
+        raise DataError(f"{where / SUMMARY}: describes project {out[SUMMARY].get('project')!r}, "
+                        f"not {project!r}: {remedy}")
+    return out
+
+
+# --- the report ------------------------------------------------------------------------------------
+def too_few(rows: int, params: DriftParams) -> str | None:
+    """Why ``rows`` rows get no verdict (fewer than ``min_rows``), or None."""
+    if rows >= params.min_rows:
+        return None
+    return f"{rows} rows, the check needs at least {params.min_rows} (drift.min_rows)"
+
+
+def drift_report(bundle, reference: dict, frame: pd.DataFrame, params: DriftParams) -> dict:
+    """New rows ``frame`` (checked against the bundle's schema) against ``reference``: one
+    result row per test, the Bonferroni threshold and the verdict (``drift``)."""
+    rows = reference[ROWS]
+    absent = [name for name in bundle.schema.names if name not in rows.columns]
+    if absent:
+        raise DataError(f"the drift reference of {bundle.project!r} lacks the model's input "
+                        f"{absent[0]!r}: it was made for another bundle; run the reference "
+                        f"stage again (`python -m dlpipe reference {bundle.project}`)")
+    results = input_tests(bundle.schema, rows, frame, reference[SUMMARY]["std"], params.bins)
+    results += output_tests(bundle, reference[OUTPUTS], frame)
+    decision = decide(results, params.alpha)
+    return {"project": bundle.project, "drift": decision["drift"], "rows": len(frame),
+            "reference_rows": len(rows), "alpha": decision["alpha"],
+            "tests": decision["tests"], "threshold": decision["threshold"],
+            "drifted": [row["column"] for row in decision["results"] if row["drifted"]],
+            "results": decision["results"], "effects": {**EFFECTS, **OUTPUT_EFFECTS}}
+
+
+def input_tests(schema: Schema, reference: pd.DataFrame, frame: pd.DataFrame,
+                std: dict[str, float], bins: int) -> list[dict]:
+    """A test per input column (its missing fraction too, where training had missing values);
+    for images one test of all the pixels."""
+    ref, new = conform(schema, reference), conform(schema, frame)
+    if schema.image_shape is not None:
+        return [image_test(IMAGE, ref.to_numpy(np.float64), new.to_numpy(np.float64), bins)]
+    out: list[dict] = []
+    for column in schema.columns:
+        if column.kind == "categorical":
+            out.append(counts_test(column.name, category_counts(texts(ref[column.name])),
+                                   category_counts(texts(new[column.name]))))
+            continue
+        values = ref[column.name].to_numpy(), new[column.name].to_numpy()
+        found = numeric_test(column.name, *values, std[column.name])
+        out += [found] if found is not None else []
+        if column.nan:
+            out.append(missing_test(column.name, np.isnan(values[0]), np.isnan(values[1])))
+    return out
+
+
+def output_tests(bundle, reference: pd.DataFrame, frame: pd.DataFrame) -> list[dict]:
+    """The model's confidence (largest probability) and predicted classes on ``frame`` against
+    its outputs on the test part."""
+    proba = bundle.probabilities(frame)
+    predicted = bundle.label_names(proba)
+    confidence = numeric_test(CONFIDENCE, reference["confidence"].to_numpy(),
+                              proba.max(axis=1), 0.0, test="ks_confidence")
+    return [confidence, counts_test(PREDICTED, category_counts(reference["predicted"]),
+                                    category_counts(predicted))]
+
+
+def table(report: dict) -> pd.DataFrame:
+    """The report's result rows, most significant first."""
+    frame = pd.DataFrame(report["results"], columns=COLUMNS)
+    return frame.sort_values("p_value", kind="stable").reset_index(drop=True)
+
+
+def summary_text(report: dict, shown: int) -> str:
+    """A short table (the ``shown`` smallest p-values) and the verdict, for a terminal."""
+    rows = table(report)
+    lines = [f"{'column':<28} {'test':<14} {'statistic':>10} {'p_value':>10} {'effect':>8}"]
+    lines += [f"{str(r.column)[:28]:<28} {r.test:<14} {r.statistic:>10.4g} {r.p_value:>10.3g} "
+              f"{r.effect:>8.3f}{'  drift' if r.drifted else ''}"
+              for r in rows.head(shown).itertuples()]
+    if len(rows) > shown:
+        lines.append(f"... and {len(rows) - shown} more tests")
+    verdict = f"DRIFT in {', '.join(report['drifted'])}" if report["drift"] else "no drift"
+    lines.append(f"{report['project']}: {verdict} ({report['rows']} rows, {report['tests']} "
+                 f"tests, p < {report['threshold']:.3g} = alpha {report['alpha']} / "
+                 f"{report['tests']})")
+    return "\n".join(lines)

@@ -20,7 +20,7 @@ class ExplainParams(Strict):
     shap_rows: PosInt  # seeded test rows SHAP explains
     background_rows: PosInt  # seeded training rows SHAP fills hidden features from
     shap_permutations: PosInt  # feature orders each explained row's SHAP values average
-    top: PosInt  # features per method in the tidy rows (summary.csv, summary.md)
+    top: PosInt  # features per method in the score rows (summary.csv, summary.md)
     image_rows: PosInt  # images: test images per class each class map averages
     patch: PosInt  # images: side of the occluded square, in pixels
     stride: PosInt  # images: step between occluded squares

@@ -75,10 +75,11 @@ def parse_params(raw: Any, source: str = "params.yaml") -> Params:
                               f"{sorted(sections)}, the sections in the file)")
     if len(set(projects)) != len(projects):
         raise ParamsError(f"{source}: projects: expected unique names, got {projects!r}")
-    effective = {name: merged(defaults, section or {}) for name, section in sections.items()}
+    project_params = {name: merged(defaults, section or {}) for name, section in sections.items()}
     try:
         return Params(seed=raw["seed"], projects=projects, resources=raw["resources"],
-                      serve=raw["serve"], sections=effective, source=source)
+                      serve=raw["serve"], project_params=project_params,
+                      default_drift=defaults.get("drift"), source=source)
     except ValidationError as exc:
         raise ParamsError(_first_error(exc, source, raw)) from None
 
@@ -104,7 +105,9 @@ _UNION_FIELDS = {"data": 1, "search_space": 2, "models": 2}  # field -> distance
 def _key(loc: tuple) -> str:
     """The key path as the user wrote it: without pydantic's union and validator tags (a
     discriminated union adds the tag, e.g. 'url' after 'data' or 'svc' after 'models.<name>')."""
-    parts = [str(p) for p in loc if p != "sections"]
+    parts = [str(p) for p in loc if p != "project_params"]
+    if parts[:1] == ["default_drift"]:
+        parts[:1] = ["defaults", "drift"]
     kept = [p for i, p in enumerate(parts) if "[" not in p and "-" not in p and not any(
         i >= d and parts[i - d] == field for field, d in _UNION_FIELDS.items())]
     return ".".join(kept)

@@ -234,10 +234,11 @@ class Params(Strict):
     projects: list[str] = Field(min_length=1)
     resources: dict[str, StageResources]
     serve: ServeParams
-    sections: dict[str, ProjectParams]
+    project_params: dict[str, ProjectParams]  # each project's section merged over defaults
+    default_drift: DriftParams  # defaults.drift: for a bundle of a project with no section
     source: str = "params.yaml"
 
     def project(self, name: str) -> ProjectParams:
         if name not in self.projects:
             raise ParamsError(f"{self.source}: projects: expected one of {self.projects}, got {name!r}")
-        return self.sections[name]
+        return self.project_params[name]

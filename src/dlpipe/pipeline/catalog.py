@@ -38,7 +38,7 @@ def read(path: str | Path) -> Any:
 
         return load_network(str(path))
     if suffix == ".skops":
-        from dlpipe.serving.store import load_transformer
+        from dlpipe.bundle.files import load_transformer
 
         return load_transformer(path)
     if suffix == ".tflite":
@@ -79,7 +79,7 @@ def _save_object(tmp: Path, value: Any) -> None:
     elif tmp.suffix == ".tflite":  # a LiteRT file, as the converter returns it
         tmp.write_bytes(value)
     else:
-        from dlpipe.serving.store import dump_transformer
+        from dlpipe.bundle.files import dump_transformer
 
         dump_transformer(tmp, value)
 

@@ -19,9 +19,10 @@ from dlpipe.pipeline.stage import Stage
 PACKAGE = Path(__file__).resolve().parents[1]  # src/dlpipe
 # the module the catalog imports to read or write each kind of file (inside the function that
 # does it, so a job depends on it only if it has that kind)
-READERS = {".keras": "dlpipe.models.network", ".skops": "dlpipe.serving.store"}
+READERS = {".keras": "dlpipe.models.network", ".skops": "dlpipe.bundle.files"}
 # what every job runs before its node: the command line, its logs, the runner
-RUNNER = ("dlpipe.__main__", "dlpipe.cli", "dlpipe.logs", "dlpipe.pipeline.runner")
+RUNNER = ("dlpipe.__main__", "dlpipe.cli", "dlpipe.cli.run", "dlpipe.logs",
+          "dlpipe.pipeline.runner")
 
 
 def module_file(module: str) -> Path | None:

@@ -3,7 +3,7 @@
 Every per-project stage is ``foreach: ${projects}``, so DVC follows ``params.yaml``: changing
 ``projects`` or ``tune.workers`` needs no re-render (``python -m dlpipe dag`` is needed only when
 the table itself changes, and a test checks that). A stage's params keys are read from the
-project's effective params (``reports/<p>/params.json``, written by ``resolve``), so a stage
+project's project params (``reports/<p>/params.json``, written by ``resolve``), so a stage
 re-runs when a value it reads changes, stated by the project or inherited from ``defaults``.
 DVC reads a params file once per stage that names it: a small JSON file per project, rather than
 params.yaml parsed again for every stage, keeps a no-op ``dvc status`` / ``dvc repro`` cheap.
@@ -29,15 +29,15 @@ def _path(template: str) -> str:
     return template.replace("{project}", "${item}")
 
 
-def effective_params_file() -> str:
+def project_params_file() -> str:
     """The per-project file the ``resolve`` stage writes, where DVC reads params keys from."""
     return next(out.path for stage in STAGES for out in stage.outputs.values()
-                if out.effective_params)
+                if out.project_params)
 
 
 def gathered_dir(stage: Stage, gather: Gather) -> str:
-    """The directory every gathered results file lives in (their common parent)."""
-    paths = [other.outputs[name].path for other, name in jobs.results_outputs(stage, gather)]
+    """The directory every gathered score file lives in (their common parent)."""
+    paths = [other.outputs[name].path for other, name in jobs.score_outputs(stage, gather)]
     common = os.path.commonpath(paths)
     return common.split("/{project}")[0] if gather.across_projects else common
 
@@ -62,15 +62,15 @@ def _dependencies(stage: Stage) -> list[str]:
 
 
 def _writer() -> Stage:
-    """The stage that writes the effective params file."""
+    """The stage that writes the project params file."""
     return next(stage for stage in STAGES
-                if any(out.effective_params for out in stage.outputs.values()))
+                if any(out.project_params for out in stage.outputs.values()))
 
 
 def _params(stage: Stage) -> list[Any]:
-    """The writer of the effective params file and a once-only stage read params.yaml (a stage
+    """The writer of the project params file and a once-only stage read params.yaml (a stage
     reading the whole section: ``defaults`` and the section). Every other stage reads all its
-    keys from its project's effective params file: ``{project}.<key>`` as ``<key>``, a top-level
+    keys from its project's project params file: ``{project}.<key>`` as ``<key>``, a top-level
     key (``seed``) as itself, which the writer copies there."""
     section = ["defaults", "${item}"] if jobs.reads_section(stage) else []
     if stage.scope == "all" or stage is _writer():
@@ -80,8 +80,8 @@ def _params(stage: Stage) -> list[Any]:
                and key not in _writer().params]
     if missing:
         raise ValueError(f"{stage.name} reads {missing}, which {_writer().name} does not copy "
-                         "into the effective params file: add them to its params")
-    return [{_path(effective_params_file()): keys}] if keys else []
+                         "into the project params file: add them to its params")
+    return [{_path(project_params_file()): keys}] if keys else []
 
 
 def _outputs(stage: Stage) -> dict[str, list[Any]]:

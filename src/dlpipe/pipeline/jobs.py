@@ -62,11 +62,11 @@ def source(reference: str) -> tuple[Stage, Output]:
     return stage, stage.outputs[output]
 
 
-def results_outputs(stage: Stage, gather: Gather) -> list[tuple[Stage, str]]:
+def score_outputs(stage: Stage, gather: Gather) -> list[tuple[Stage, str]]:
     """The (stage, output name) pairs a gathering input collects, enabled or not."""
     scopes = ("project", "all") if gather.across_projects else ("project",)
     return [(other, name) for other in STAGES if other.scope in scopes and other is not stage
-            for name, out in other.outputs.items() if out.results]
+            for name, out in other.outputs.items() if out.scores]
 
 
 def input_paths(stage: Stage, wildcards: Wildcards, params: Params) -> dict[str, Any]:
@@ -78,7 +78,7 @@ def input_paths(stage: Stage, wildcards: Wildcards, params: Params) -> dict[str,
         if isinstance(reference, Gather):
             paths[argument] = [
                 fill(other.outputs[name].path, wc) for other, name in
-                results_outputs(stage, reference) for wc in instances(other, params)
+                score_outputs(stage, reference) for wc in instances(other, params)
                 if reference.across_projects or wc["project"] == wildcards["project"]]
             continue
         other, output = source(reference)
@@ -102,7 +102,7 @@ def file_suffixes(stage: Stage) -> frozenset[str]:
         if isinstance(reference, str):
             paths.append(source(reference)[1].path)
         elif isinstance(reference, Gather):
-            paths += [other.outputs[name].path for other, name in results_outputs(stage, reference)]
+            paths += [other.outputs[name].path for other, name in score_outputs(stage, reference)]
     return frozenset(PurePosixPath(path).suffix for path in paths)
 
 

@@ -33,7 +33,7 @@ def outputs(stage: Stage) -> list[tuple[str, Output]]:
 
 
 def param_values(stage: Stage, params: Params) -> Callable[[Any], str]:
-    """A JSON string of the declared params' effective values: a change re-runs the job."""
+    """A JSON string of the declared project params' values: a change re-runs the job."""
     def values(wildcards: Any) -> str:
         project = _wildcards(wildcards)["project"]
         arguments = jobs.param_arguments(stage, params, project)

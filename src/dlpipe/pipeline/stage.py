@@ -37,10 +37,10 @@ class Output:
     path: str
     cache: bool = True  # False: a small text file kept in git (metrics, plot data, tables)
     metric: bool = False  # a `dvc metrics` file: metrics only, no settings or seconds
-    results: bool = False  # tidy score rows, gathered by the stages that tabulate results
+    scores: bool = False  # score rows, gathered by the stages that tabulate them
     figure: bool = False  # PNG figure(s): in Snakemake's report and a DVC image plot
     plot: PlotProps | None = None  # plot data `dvc plots` draws
-    effective_params: bool = False  # the project's params after merging defaults
+    project_params: bool = False  # the project's params after merging defaults
 
     @property
     def is_directory(self) -> bool:
@@ -67,8 +67,8 @@ def metrics(path: str) -> Output:
     return Output(path, cache=False, metric=True)
 
 
-def results(path: str) -> Output:
-    return Output(path, cache=False, results=True)
+def scores(path: str) -> Output:
+    return Output(path, cache=False, scores=True)
 
 
 def figure(path: str) -> Output:
@@ -79,13 +79,13 @@ def plot(path: str, x: str, y: str, title: str, template: str = "series") -> Out
     return Output(path, cache=False, plot=PlotProps(x, y, title, template))
 
 
-def effective_params(path: str) -> Output:
-    return Output(path, cache=False, effective_params=True)
+def project_params(path: str) -> Output:
+    return Output(path, cache=False, project_params=True)
 
 
 @dataclass(frozen=True)
 class Gather:
-    """An input holding every ``results`` output of the enabled jobs: those of the job's own
+    """An input holding every ``scores`` output of the enabled jobs: those of the job's own
     project, or with ``across_projects`` those of the whole pipeline. The node gets a list of
     tables."""
 

@@ -7,10 +7,10 @@ stage, add a row here and write its node (see ARCHITECTURE.md).
 
 from __future__ import annotations
 
-from dlpipe.pipeline.stage import (Gather, Output, Section, Stage, data, effective_params,
-                                   figure, metrics, plot, results, text)
+from dlpipe.pipeline.stage import (Gather, Output, Section, Stage, data, project_params,
+                                   figure, metrics, plot, scores, text)
 
-SCORES = "reports/scores/{project}"  # every stage's tidy score rows, one file per stage
+SCORES = "reports/scores/{project}"  # every stage's score rows, one file per stage
 
 
 def _curves(where: str, title: str) -> dict[str, Output]:
@@ -33,14 +33,14 @@ def _task(name: str, doc: str, **plots: Output) -> Stage:
         inputs={"train": "split.train", "test": "split.test"},
         params=("seed", f"{{project}}.tasks.{name}"),
         outputs={"metrics": metrics(f"{where}/metrics.json"), "info": text(f"{where}/info.json"),
-                 "scores": results(f"{SCORES}/{name}.csv"), "tables": text(f"{where}/tables"),
+                 "scores": scores(f"{SCORES}/{name}.csv"), "tables": text(f"{where}/tables"),
                  "figures": figure(f"{where}/figures"), **plots})
 
 
 STAGES: tuple[Stage, ...] = (
     Stage("resolve", "the project's params: defaults merged, validated, written for DVC",
           node="dlpipe.stages.resolve:resolve", inputs={"section": Section()}, params=("seed",),
-          outputs={"params": effective_params("reports/{project}/params.json")}),
+          outputs={"params": project_params("reports/{project}/params.json")}),
     Stage("fetch", "load the dataset (cache, mirror or online), verify its checksum",
           node="dlpipe.stages.fetch:fetch", params=("{project}.data",),
           outputs={"raw": data("data/raw/{project}.parquet")}),
@@ -83,7 +83,7 @@ STAGES: tuple[Stage, ...] = (
                    "fit": text("reports/{project}/fit.json"),
                    **_curves("reports/{project}/plots", "final fit"),
                    "learning_curves_png": figure("reports/{project}/figures/learning_curves.png")}),
-    Stage("evaluate", "test-set metrics, per-class scores, confusion matrix, tidy score rows",
+    Stage("evaluate", "test-set metrics, per-class scores, confusion matrix, score rows",
           node="dlpipe.stages.evaluate:evaluate",
           inputs={"test": "split.test", "bundle": "train.bundle", "cv": "train.cv",
                   "fit": "train.fit"},
@@ -93,7 +93,7 @@ STAGES: tuple[Stage, ...] = (
                    "confusion": _confusion("reports/{project}/plots",
                                            "confusion matrix of the network (test)"),
                    "confusion_png": figure("reports/{project}/figures/confusion.png"),
-                   "scores": results(f"{SCORES}/evaluate.csv")}),
+                   "scores": scores(f"{SCORES}/evaluate.csv")}),
     Stage("export", "LiteRT files of the network (float32, int8), scored through LiteRT",
           node="dlpipe.stages.export:export",
           inputs={"bundle": "train.bundle", "train": "preprocess.train",
@@ -103,7 +103,7 @@ STAGES: tuple[Stage, ...] = (
           outputs={"files": data("models/{project}-litert"),
                    "metrics": metrics("reports/{project}/export.json"),
                    "info": text("reports/{project}/export_info.json"),
-                   "scores": results(f"{SCORES}/export.csv")}),
+                   "scores": scores(f"{SCORES}/export.csv")}),
     Stage("explain", "which inputs drive the model: permutation importance and SHAP (tables), "
           "occlusion maps (images)",
           node="dlpipe.stages.explain:explain",
@@ -115,7 +115,7 @@ STAGES: tuple[Stage, ...] = (
                    "per_class": text("reports/{project}/explain/per_class.csv"),
                    "info": text("reports/{project}/explain/info.json"),
                    "figures": figure("reports/{project}/explain/figures"),
-                   "scores": results(f"{SCORES}/explain.csv")}),
+                   "scores": scores(f"{SCORES}/explain.csv")}),
     Stage("audit", "accuracy per slice of the test part (class, category, quartile of the most "
           "important numbers) with bootstrap intervals; weak slices flagged",
           node="dlpipe.stages.audit:audit",
@@ -124,7 +124,7 @@ STAGES: tuple[Stage, ...] = (
           params=("seed", "{project}.audit"),
           outputs={"table": text("reports/{project}/audit.csv"),
                    "figure": figure("reports/{project}/figures/audit.png"),
-                   "scores": results(f"{SCORES}/audit.csv")}),
+                   "scores": scores(f"{SCORES}/audit.csv")}),
     Stage("reference", "what drift checks compare new rows with: a seeded sample of the "
           "training part, the model's confidence on the test part",
           node="dlpipe.stages.reference:reference",
@@ -138,7 +138,7 @@ STAGES: tuple[Stage, ...] = (
           params=("seed", "{project}.features", "{project}.cv", "{project}.evaluate",
                   "{project}.decision", "{project}.baseline"),
           outputs={"metrics": metrics("reports/{project}/baseline.json"),
-                   "scores": results(f"{SCORES}/baseline.csv")}),
+                   "scores": scores(f"{SCORES}/baseline.csv")}),
     _task("binary", "'is it a 5': CV scores, PR/ROC curves, threshold for a target precision",
           pr=plot("reports/{project}/binary/pr.csv", x="recall", y="precision",
                   title="precision-recall curves (CV scores)"),
@@ -153,12 +153,13 @@ STAGES: tuple[Stage, ...] = (
     _task("denoise", "multi-output KNN mapping noisy to clean images"),
     _task("mlp", "a Keras MLP on x/255 pixels (same builder as the main model)",
           **_curves("reports/{project}/mlp", "Keras MLP")),
-    Stage("models", "every model of the project: its metrics, fit and predict seconds",
-          node="dlpipe.stages.models:models", inputs={"results": Gather()},
-          outputs={"table": text("reports/{project}/models.csv"),
-                   "markdown": text("reports/{project}/models.md")}),
-    Stage("report", "one tidy cross-project table of every result",
-          node="dlpipe.stages.report:report", inputs={"results": Gather(across_projects=True)}, params=("projects",),
+    Stage("model_table", "every model of the project: its metrics, fit and predict seconds",
+          node="dlpipe.stages.model_table:model_table", inputs={"scores": Gather()},
+          outputs={"table": text("reports/{project}/model_table.csv"),
+                   "markdown": text("reports/{project}/model_table.md")}),
+    Stage("report", "one cross-project table of every score row",
+          node="dlpipe.stages.report:report", inputs={"scores": Gather(across_projects=True)},
+          params=("projects",),
           outputs={"summary": text("reports/summary.csv"),
                    "markdown": text("reports/summary.md")},
           scope="all"),

@@ -16,7 +16,7 @@ import numpy as np
 import orjson
 import pandas as pd
 
-from dlpipe.serving.values import (NUMBER_TYPES, Column, RequestError, bad, datatype_of,
+from dlpipe.serving.tensor_values import (NUMBER_TYPES, Column, RequestError, bad, datatype_of,
                                    is_integer_type, numbers, within)
 
 IMAGE_INPUT = "input"  # the V2 tensor holding an image project's pixels, one row per image

@@ -1,6 +1,6 @@
 """The HTTP server: each bundle behind the Open Inference Protocol (KServe V2) and TensorFlow
 Serving's REST predict, with docs at ``/docs``; ``GET /v2/models/<p>/drift`` checks the latest
-rows served for drift (:mod:`dlpipe.serving.window`).
+rows served for drift (:mod:`dlpipe.serving.watch`).
 
 A request is read up to ``max_body_bytes`` (413 beyond) within ``body_timeout_seconds`` (408
 after), parsed and predicted in the threadpool
@@ -27,8 +27,8 @@ from starlette.requests import ClientDisconnect
 from dlpipe.errors import InputError
 from dlpipe.params import ServeParams
 from dlpipe.serving import protocols
-from dlpipe.serving.docs import V1_BODY, V2_BODY
-from dlpipe.serving.values import RequestError, clip
+from dlpipe.serving.openapi_bodies import V1_BODY, V2_BODY
+from dlpipe.serving.tensor_values import RequestError, clip
 
 log = logging.getLogger("dlpipe.serve")
 MAX_PROBLEMS = 10  # schema problems listed in one answer; the rest are counted
@@ -38,7 +38,7 @@ router = APIRouter()
 
 def create_app(bundles: dict, limits: ServeParams, watches: dict | None = None) -> FastAPI:
     """The app serving ``bundles`` (project name -> Bundle) within ``limits``; ``watches``
-    (project name -> :class:`~dlpipe.serving.window.Watch`) keep the rows served for the drift
+    (project name -> :class:`~dlpipe.serving.watch.Watch`) keep the rows served for the drift
     endpoint (none: the endpoint answers 503)."""
     # the docs page's scripts come from the package, not a CDN: it works offline
     app = FastAPIOffline(title="dlpipe", version="1",

@@ -17,9 +17,9 @@ import pandas as pd
 from dlpipe.errors import DataError
 from dlpipe.frames import split_xy
 from dlpipe.insight import slices
-from dlpipe.metrics import rows
+from dlpipe.metrics import score_rows
 from dlpipe.params import AuditParams
-from dlpipe.serving.bundle import Bundle, as_graph
+from dlpipe.bundle.inference import Bundle, as_graph
 
 log = logging.getLogger(__name__)
 TASK = "audit"
@@ -36,20 +36,20 @@ def predicted(test: pd.DataFrame, model: Bundle) -> tuple[pd.DataFrame, np.ndarr
 
 
 def split_of(row: pd.Series) -> str:
-    """The tidy rows' split: ``test`` overall, ``test[<feature>: <slice>]`` for a slice."""
+    """The score rows' split: ``test`` overall, ``test[<feature>: <slice>]`` for a slice."""
     return "test" if row["group"] == "overall" else f"test[{row['feature']}: {row['slice']}]"
 
 
-def score_rows(table: pd.DataFrame, project: str, model: str) -> pd.DataFrame:
-    """One tidy row per slice and metric: accuracy, its interval, flagged (1.0 or 0.0)."""
-    return pd.concat([rows(project, TASK, model, split_of(row), {
+def slice_score_rows(table: pd.DataFrame, project: str, model: str) -> pd.DataFrame:
+    """One score row per slice and metric: accuracy, its interval, flagged (1.0 or 0.0)."""
+    return pd.concat([score_rows(project, TASK, model, split_of(row), {
         "accuracy": row["accuracy"], "accuracy_low": row["low"], "accuracy_high": row["high"],
         "flagged": float(row["flagged"])}) for _, row in table.iterrows()], ignore_index=True)
 
 
 def audit(test: pd.DataFrame, bundle: dict, importance: pd.DataFrame, seed: int,
           audit: AuditParams, project: str) -> dict:
-    """The slice table (``audit.csv``), its forest plot and tidy rows (model ``keras_<kind>``
+    """The slice table (``audit.csv``), its forest plot and score rows (model ``keras_<kind>``
     as evaluate names it)."""
     model = as_graph(Bundle.from_outputs(project, bundle))
     X, y, y_pred = predicted(test, model)
@@ -65,4 +65,4 @@ def audit(test: pd.DataFrame, bundle: dict, importance: pd.DataFrame, seed: int,
     title = f"{project}: {name} accuracy per slice of the test set"
     return {"table": table,
             "figure": slices.forest(table, audit.gap, audit.confidence, title),
-            "scores": score_rows(table, project, name)}
+            "scores": slice_score_rows(table, project, name)}

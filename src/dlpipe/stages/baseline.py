@@ -14,7 +14,7 @@ from sklearn.pipeline import make_pipeline
 
 from dlpipe.features import make_transformer, subsample
 from dlpipe.frames import class_names, cv_xy, split_xy
-from dlpipe.metrics import Decision, decision_for, decision_rows, rows, score, scores, task_of
+from dlpipe.metrics import Decision, decision_for, decision_rows, score_rows, score, scores, task_of
 from dlpipe.params import CVParams, DecisionParams, EvaluateParams, FeatureParams
 from dlpipe.params.schema import BaselineParams
 
@@ -71,9 +71,9 @@ def baseline(train: pd.DataFrame, test: pd.DataFrame, seed: int, features: Featu
         "metrics": {"cv": {m: {"mean": cv_means[m], "std": cv_stds[m]} for m in cv_means},
                     "test": test_scores},
         "scores": pd.concat([
-            rows(project, task, MODEL, "cv", cv_means, cv_stds),
-            rows(project, task, MODEL, "train", {"fit_seconds": fit_seconds}),
-            rows(project, task, MODEL, "test", {**test_scores,
-                                                "predict_seconds": predict_seconds}),
+            score_rows(project, task, MODEL, "cv", cv_means, cv_stds),
+            score_rows(project, task, MODEL, "train", {"fit_seconds": fit_seconds}),
+            score_rows(project, task, MODEL, "test", {**test_scores,
+                                                      "predict_seconds": predict_seconds}),
             decision_rows(project, task, MODEL, classes, decided)],
             ignore_index=True)}

@@ -1,4 +1,4 @@
-"""evaluate: test-set metrics, per-class scores, confusion matrix (CSV for DVC, PNG), tidy rows.
+"""evaluate: test-set metrics, per-class scores, confusion matrix (CSV for DVC, PNG), score rows.
 
 The interim test rows go through the project's bundle (the transformer preprocess fitted on the
 training part, the network train fitted), so the model is scored exactly as it would see new
@@ -16,11 +16,11 @@ import pandas as pd
 from dlpipe import plots
 from dlpipe.errors import DataError
 from dlpipe.frames import split_xy
-from dlpipe.metrics import class_rows, confusion_long, decision_rows, per_class, rows, scores, \
-    task_of
+from dlpipe.metrics import (class_rows, confusion_long, decision_rows, per_class, score_rows,
+                            scores, task_of)
 from dlpipe.params import EvaluateParams
-from dlpipe.serving import store
-from dlpipe.serving.schema import Schema
+from dlpipe.bundle import files as bundle_files
+from dlpipe.bundle.input_schema import Schema
 
 
 
@@ -41,11 +41,11 @@ def evaluate(test: pd.DataFrame, bundle: dict, cv: dict, fit: dict, evaluate: Ev
     class at the bundle's threshold, and a row states both."""
     from dlpipe.models.training import predict_proba
 
-    schema = Schema.from_dict(bundle[store.SCHEMA])
-    X_test, y_test = features_of(test, bundle[store.TRANSFORMER], schema)
+    schema = Schema.from_dict(bundle[bundle_files.SCHEMA])
+    X_test, y_test = features_of(test, bundle[bundle_files.TRANSFORMER], schema)
     classes = schema.classes
     started = time.perf_counter()
-    proba = predict_proba(bundle[store.MODEL], X_test, batch_size=256)
+    proba = predict_proba(bundle[bundle_files.MODEL], X_test, batch_size=256)
     predict_seconds = time.perf_counter() - started
     decision = schema.decision
     y_pred = decision.labels(proba)
@@ -62,9 +62,10 @@ def evaluate(test: pd.DataFrame, bundle: dict, cv: dict, fit: dict, evaluate: Ev
         "confusion_png": plots.confusion(y_test, y_pred, classes,
                                          f"{project}: {name} on the test set"),
         "scores": pd.concat([
-            rows(project, task, name, "cv", cv_means, cv_stds),
-            rows(project, task, name, "train", {"fit_seconds": fit["fit_seconds"]}),
-            rows(project, task, name, "test", {**test_scores, "predict_seconds": predict_seconds}),
+            score_rows(project, task, name, "cv", cv_means, cv_stds),
+            score_rows(project, task, name, "train", {"fit_seconds": fit["fit_seconds"]}),
+            score_rows(project, task, name, "test",
+                       {**test_scores, "predict_seconds": predict_seconds}),
             class_rows(project, task, name, table),
             decision_rows(project, task, name, classes, decision)],
             ignore_index=True)}

@@ -20,9 +20,9 @@ import pandas as pd
 from dlpipe.features import subsample_rows
 from dlpipe.frames import split_xy
 from dlpipe.insight import figures, importance, occlusion
-from dlpipe.metrics import rows, score
+from dlpipe.metrics import score_rows, score
 from dlpipe.params import ExplainParams
-from dlpipe.serving.bundle import Bundle, as_graph
+from dlpipe.bundle.inference import Bundle, as_graph
 
 log = logging.getLogger(__name__)
 TASK = "explain"
@@ -116,7 +116,7 @@ def _examples(bundle: Bundle, X_raw: pd.DataFrame, y: np.ndarray, pixels: np.nda
 
 def explain(train: pd.DataFrame, test: pd.DataFrame, bundle: dict, seed: int,
             explain: ExplainParams, metric: str, project: str) -> dict:
-    """The importance table, per-class table, figures, run info and tidy rows of the ``top``
+    """The importance table, per-class table, figures, run info and score rows of the ``top``
     features of each method (task ``explain``, model = the method, metric = the feature,
     value = mean, std = std)."""
     model = as_graph(Bundle.from_outputs(project, bundle))
@@ -131,7 +131,8 @@ def explain(train: pd.DataFrame, test: pd.DataFrame, bundle: dict, seed: int,
     tops = [importance.ranked(table, method)[:explain.top]
             for method in dict.fromkeys(table["method"])]
     log.info("top features: %s", ", ".join(tops[0]["feature"]))
-    tidy = [rows(project, TASK, top["method"][0], "test", dict(zip(top["feature"], top["mean"])),
-                 dict(zip(top["feature"], top["std"]))) for top in tops]
+    score_parts = [score_rows(project, TASK, top["method"][0], "test",
+                              dict(zip(top["feature"], top["mean"])),
+                              dict(zip(top["feature"], top["std"]))) for top in tops]
     return {"importance": table[importance.COLUMNS], "per_class": per_class,
-            "info": info, "figures": pictures, "scores": pd.concat(tidy, ignore_index=True)}
+            "info": info, "figures": pictures, "scores": pd.concat(score_parts, ignore_index=True)}

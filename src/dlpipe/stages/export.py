@@ -8,7 +8,7 @@ text.
 
 Sizes, test scores and the agreement with the Keras model's labels are metrics (the same params
 give the same numbers); single-row latencies depend on the machine and its load, so they go to
-the run information and the tidy rows (as ``latency_p50_seconds``), not to the metrics file.
+the run information and the score rows (as ``latency_p50_seconds``), not to the metrics file.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 
 from dlpipe.features import decode_labels
-from dlpipe.metrics import Decision, rows, scores, task_of
+from dlpipe.metrics import Decision, score_rows, scores, task_of
 from dlpipe.params import EvaluateParams, ExportParams
-from dlpipe.serving import store
-from dlpipe.serving.schema import Schema
+from dlpipe.bundle import files as bundle_files
+from dlpipe.bundle.input_schema import Schema
 
 log = logging.getLogger(__name__)
 
@@ -69,18 +69,18 @@ def measured(content: bytes, X: np.ndarray, y: np.ndarray, keras_proba: np.ndarr
 def export(bundle: dict, train: pd.DataFrame, test: pd.DataFrame, seed: int,
            evaluate: EvaluateParams, export: ExportParams, project: str) -> dict:
     """One LiteRT file of the bundle's network per format of ``export.formats``, with its
-    metrics, run information and tidy rows (model ``keras_<kind>_litert_<format>`` beside
+    metrics, run information and score rows (model ``keras_<kind>_litert_<format>`` beside
     evaluate's ``keras_<kind>``: the builder names a network by its kind)."""
     from dlpipe.models import litert, training
 
-    model = bundle[store.MODEL]
+    model = bundle[bundle_files.MODEL]
     X_train, _ = decode_labels(train)
     X_test, y_test = decode_labels(test)
     calibration = calibration_rows(X_train, export.calibration_rows, seed)
     keras_proba = training.predict_proba(model, X_test, batch_size=256)
-    schema = Schema.from_dict(bundle[store.SCHEMA])
+    schema = Schema.from_dict(bundle[bundle_files.SCHEMA])
     task = task_of(schema.classes)
-    files, scored, info, tidy = {}, {}, {}, []
+    files, scored, info, score_parts = {}, {}, {}, []
     for fmt in export.formats:
         content, folded = exported(model, fmt, calibration)
         scored[fmt], info[fmt] = measured(content, X_test, y_test, keras_proba, evaluate,
@@ -90,10 +90,11 @@ def export(bundle: dict, train: pd.DataFrame, test: pd.DataFrame, seed: int,
         log.info("%s: %d bytes, accuracy %.4f, agreement %.4f, p50 %.3f ms", fmt,
                  len(content), scored[fmt]["accuracy"], scored[fmt]["agreement"],
                  info[fmt]["latency_p50_ms"])
-        tidy.append(rows(project, task, f"keras_{model.name}_litert_{fmt}", "test", {
-            **scored[fmt], "latency_p50_seconds": info[fmt]["latency_p50_ms"] / 1e3}))
+        score_parts.append(score_rows(
+            project, task, f"keras_{model.name}_litert_{fmt}", "test",
+            {**scored[fmt], "latency_p50_seconds": info[fmt]["latency_p50_ms"] / 1e3}))
     return {
-        "files": files, "metrics": scored, "scores": pd.concat(tidy, ignore_index=True),
+        "files": files, "metrics": scored, "scores": pd.concat(score_parts, ignore_index=True),
         "info": {"input": {"features": X_test.shape[1], "dtype": "float32"},
                  "calibration_rows": len(calibration), "test_rows": len(X_test),
                  "latency_runs": export.latency_runs, "threads": litert.THREADS, **info}}

@@ -1,7 +1,7 @@
 """reference: what the drift check compares new rows with, written beside the bundle
 (``models/<p>-reference/``): a seeded sample of the raw training rows, the model's confidence
 and predicted class on every test row, the training part's standard deviation per column (see
-:mod:`dlpipe.serving.drift`)."""
+:mod:`dlpipe.insight.drift`)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import logging
 import pandas as pd
 
 from dlpipe.params import DriftParams
-from dlpipe.serving.bundle import Bundle, as_graph
-from dlpipe.serving.drift import OUTPUTS, ROWS, build_reference
+from dlpipe.bundle.inference import Bundle, as_graph
+from dlpipe.insight.drift import OUTPUTS, ROWS, build_reference
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from dlpipe.features import decode_labels, fitted_columns, subsample
 from dlpipe.frames import cv_xy
 from dlpipe.metrics import ARGMAX, Decision, decision_for
 from dlpipe.params import CVParams, DecisionParams, FeatureParams, KerasModel
-from dlpipe.serving import store
-from dlpipe.serving.schema import Schema
+from dlpipe.bundle import files as bundle_files
+from dlpipe.bundle.input_schema import Schema
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +46,8 @@ def train(train: pd.DataFrame, processed: pd.DataFrame, transformer, names: dict
     schema = schema_of(project, train, transformer, names["classes"], target, X_train.shape[1],
                        spec, decided)
     return {
-        "bundle": {store.MODEL: fitted.model, store.TRANSFORMER: transformer,
-                   store.SCHEMA: schema.to_dict()},
+        "bundle": {bundle_files.MODEL: fitted.model, bundle_files.TRANSFORMER: transformer,
+                   bundle_files.SCHEMA: schema.to_dict()},
         "cv": {"summary": training.summarise(folds),
                "folds": {str(r.fold + 1): r.scores for r in folds}},
         "fit": {"model": spec.model_dump(), "cv_rows": len(y),

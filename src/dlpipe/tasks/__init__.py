@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from dlpipe.metrics import ROW_COLUMNS
+from dlpipe.metrics import SCORE_COLUMNS
 from dlpipe.plots import Figure
 
 
@@ -23,7 +23,7 @@ from dlpipe.plots import Figure
 class TaskResult:
     """What a task produced.
 
-    scores   tidy rows (:data:`dlpipe.metrics.ROW_COLUMNS`), one number each
+    scores   score rows (:data:`dlpipe.metrics.SCORE_COLUMNS`), one number each
     metrics  the numbers that measure a model, nested by model and split: the scores without
              seconds and settings (a ``dvc metrics`` file)
     info     everything else worth keeping: settings, tuned values, thresholds, row counts,
@@ -52,5 +52,5 @@ class TaskResult:
         """The outputs of a task the project leaves out (``tasks.<task>: null``): empty."""
         note = f"{project} runs no {task} task (its params set tasks.{task} to null)\n"
         return {"metrics": {}, "info": {"ran": False, "why": note.strip()},
-                "scores": pd.DataFrame(columns=ROW_COLUMNS), "figures": {},
+                "scores": pd.DataFrame(columns=SCORE_COLUMNS), "figures": {},
                 "tables": {"README.md": note}, **{name: pd.DataFrame() for name in plots}}

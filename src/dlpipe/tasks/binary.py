@@ -18,7 +18,7 @@ from sklearn import metrics as skm
 
 from dlpipe import plots
 from dlpipe.features import subsample_rows
-from dlpipe.metrics import ROW_COLUMNS, confusion_long, rows
+from dlpipe.metrics import SCORE_COLUMNS, confusion_long, score_rows
 from dlpipe.params.tasks import BinaryParams, DummyModel, ModelSpec
 from dlpipe.plots import Figure, curves, plt
 from dlpipe.tasks import TaskResult
@@ -130,15 +130,15 @@ def score_model(spec: ModelSpec, train: Images, y_train: np.ndarray, test: Image
                    "fpr": fpr, "tpr": tpr}, predicted, info)
 
 
-def score_rows(project: str, name: str, s: Scored) -> pd.DataFrame:
-    """The tidy cv, train and test rows of one model."""
+def model_score_rows(project: str, name: str, s: Scored) -> pd.DataFrame:
+    """The cv, train and test score rows of one model."""
     chosen = {} if s.threshold is None else {"threshold": s.threshold["value"]}
     return pd.concat([
-        rows(project, TASK, name, "cv", {**s.cv, **chosen, **s.at_threshold("cv"),
-                                         "cv_seconds": s.info["cv_seconds"]}),
-        rows(project, TASK, name, "train", {"fit_seconds": s.info["fit_seconds"]}),
-        rows(project, TASK, name, "test", {**s.test, **chosen, **s.at_threshold("test"),
-                                           "predict_seconds": s.info["predict_seconds"]})],
+        score_rows(project, TASK, name, "cv", {**s.cv, **chosen, **s.at_threshold("cv"),
+                                               "cv_seconds": s.info["cv_seconds"]}),
+        score_rows(project, TASK, name, "train", {"fit_seconds": s.info["fit_seconds"]}),
+        score_rows(project, TASK, name, "test", {**s.test, **chosen, **s.at_threshold("test"),
+                                                 "predict_seconds": s.info["predict_seconds"]})],
         ignore_index=True)
 
 
@@ -183,8 +183,8 @@ def run_task(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_tes
             yb_test, scored[best].predicted, names,
             f"is it a {cfg.positive_digit}? {best} on the test set"),
     }
-    table = pd.concat([score_rows(project, n, s) for n, s in scored.items()],
-                      ignore_index=True)[ROW_COLUMNS]
+    table = pd.concat([model_score_rows(project, n, s) for n, s in scored.items()],
+                      ignore_index=True)[SCORE_COLUMNS]
     return TaskResult(table, metrics, info, plot_data, figures)
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from dlpipe.features import subsample_rows
-from dlpipe.metrics import ROW_COLUMNS, rows
+from dlpipe.metrics import SCORE_COLUMNS, score_rows
 from dlpipe.params.tasks import DenoiseParams
 from dlpipe.plots import Figure, plt
 from dlpipe.tasks import TaskResult
@@ -69,10 +69,10 @@ def run_task(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_tes
             "n_test": int(len(clean)), "fit_seconds": fit_seconds,
             "predict_seconds": predict_seconds}
     table = pd.concat([
-        rows(project, TASK, "noisy_input", "test", noisy_m),
-        rows(project, TASK, name, "train", {"fit_seconds": fit_seconds}),
-        rows(project, TASK, name, "test", {**denoised_m, "predict_seconds": predict_seconds}),
-    ], ignore_index=True)[ROW_COLUMNS]
+        score_rows(project, TASK, "noisy_input", "test", noisy_m),
+        score_rows(project, TASK, name, "train", {"fit_seconds": fit_seconds}),
+        score_rows(project, TASK, name, "test", {**denoised_m, "predict_seconds": predict_seconds}),
+    ], ignore_index=True)[SCORE_COLUMNS]
     picks = np.random.default_rng(cfg.noise_seed).choice(
         len(clean), size=min(cfg.n_examples, len(clean)), replace=False)
     grid = (noisy_test[picks], denoised[picks], clean[picks])

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from dlpipe import plots
-from dlpipe.metrics import ROW_COLUMNS, rows, score
+from dlpipe.metrics import SCORE_COLUMNS, score_rows, score
 from dlpipe.params import KerasModel
 from dlpipe.tasks import TaskResult
 from dlpipe.tasks.common import N_CLASSES, timed
@@ -34,9 +34,9 @@ def run_task(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_tes
     log.info("mlp: test accuracy %.4f after %d epochs (%.0f s)", test["accuracy"],
              fitted.epochs, fit_seconds)
     table = pd.concat([
-        rows(project, TASK, MODEL, "train", {"fit_seconds": fit_seconds}),
-        rows(project, TASK, MODEL, "test", {**test, "predict_seconds": predict_seconds})],
-        ignore_index=True)[ROW_COLUMNS]
+        score_rows(project, TASK, MODEL, "train", {"fit_seconds": fit_seconds}),
+        score_rows(project, TASK, MODEL, "test", {**test, "predict_seconds": predict_seconds})],
+        ignore_index=True)[SCORE_COLUMNS]
     info = {"model": MODEL, "epochs": fitted.epochs, "n_train": int(len(y_train)),
             "n_test": int(len(y_test)), "fit_seconds": fit_seconds,
             "predict_seconds": predict_seconds, "spec": spec.model_dump(mode="json")}

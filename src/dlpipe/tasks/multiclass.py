@@ -14,7 +14,7 @@ from sklearn import metrics as skm
 
 from dlpipe import plots
 from dlpipe.features import subsample_rows
-from dlpipe.metrics import ROW_COLUMNS, confusion_long, per_class, rows
+from dlpipe.metrics import SCORE_COLUMNS, confusion_long, per_class, score_rows
 from dlpipe.params.tasks import KnnModel, ModelSpec, MulticlassParams
 from dlpipe.plots import Figure, plt
 from dlpipe.tasks import TaskResult
@@ -94,9 +94,9 @@ def run_task(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_tes
         f = fitted[name] = fit_model(spec, train, y_train, test, y_test, seed)
         log.info("multiclass %s: accuracy %.4f, fit %.1f s, predict %.1f s", name,
                  f.test["accuracy"], f.info["fit_seconds"], f.info["predict_seconds"])
-        out_rows += [rows(project, TASK, name, "train",
+        out_rows += [score_rows(project, TASK, name, "train",
                           {"fit_seconds": f.info["fit_seconds"], **f.train_extra}),
-                     rows(project, TASK, name, "test",
+                     score_rows(project, TASK, name, "test",
                           {**f.test, "predict_seconds": f.info["predict_seconds"]})]
         if f.trials is not None:
             plot_data[f"tuning_{name}.csv"] = f.trials
@@ -114,7 +114,7 @@ def run_task(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_tes
             f"digits: {best} on the test set (accuracy {np.mean(y_test == best_pred):.4f})"),
         "accuracy_by_model.png": accuracy_bars(fitted),
     }
-    table = pd.concat(out_rows, ignore_index=True)[ROW_COLUMNS]
+    table = pd.concat(out_rows, ignore_index=True)[SCORE_COLUMNS]
     return TaskResult(table, metrics, info, plot_data, figures)
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 from sklearn import metrics as skm
 
 from dlpipe.features import subsample_rows
-from dlpipe.metrics import ROW_COLUMNS, confusion_long, rows
+from dlpipe.metrics import SCORE_COLUMNS, confusion_long, score_rows
 from dlpipe.params.tasks import MultilabelParams
 from dlpipe.plots import Figure, plt
 from dlpipe.tasks import TaskResult
@@ -64,10 +64,11 @@ def run_task(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_tes
             "support": {label: int(Y_test[:, j].sum()) for j, label in enumerate(names)},
             "fit_seconds": fit_seconds, "predict_seconds": predict_seconds}
     table = pd.concat([
-        rows(project, TASK, name, "train", {"fit_seconds": fit_seconds}),
-        rows(project, TASK, name, "test", {**test_m, "predict_seconds": predict_seconds}),
-        *[rows(project, TASK, f"{name}:{label}", "test", per_label[label]) for label in names]],
-        ignore_index=True)[ROW_COLUMNS]
+        score_rows(project, TASK, name, "train", {"fit_seconds": fit_seconds}),
+        score_rows(project, TASK, name, "test", {**test_m, "predict_seconds": predict_seconds}),
+        *[score_rows(project, TASK, f"{name}:{label}", "test", per_label[label])
+          for label in names]],
+        ignore_index=True)[SCORE_COLUMNS]
     plot_data = {f"confusion_{label}.csv": confusion_long(Y_test[:, j], P[:, j], None)
                  for j, label in enumerate(names)}
     figures = {"confusion.png": confusion_figure(Y_test, P, names)}

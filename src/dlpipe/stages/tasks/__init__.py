@@ -3,7 +3,7 @@
 
 Each task node takes the interim train and test tables, the seed, its params section and the
 project, and returns ``metrics`` (numbers that measure a model), ``info`` (settings, tuned values,
-row counts, seconds, confusion matrices), ``scores`` (tidy rows), ``tables`` (CSV file name ->
+row counts, seconds, confusion matrices), ``scores`` (score rows), ``tables`` (CSV file name ->
 frame), ``figures`` (PNG file name -> figure) and the task's plot data (``PLOTS``). A project whose
 params leave a task out (null) gets that task's outputs empty, so every project has the same
 stages under both front ends. The work is in :mod:`dlpipe.tasks`.

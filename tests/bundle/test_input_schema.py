@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from dlpipe.metrics import ARGMAX, Decision
-from dlpipe.serving.schema import Schema, check, conform
+from dlpipe.bundle.input_schema import Schema, check, conform
 from pets import CLASSES, TARGET, raw_rows
 
 

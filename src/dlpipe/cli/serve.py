@@ -1,18 +1,17 @@
-"""``python -m dlpipe serve [PROJECT ...]``: load the bundles (and their drift references), then
-serve them with uvicorn (one process) until SIGINT or SIGTERM. Bad params or a missing bundle print one line and exit 2."""
+"""``dlpipe serve [PROJECT ...]``: load the bundles (and their drift references), then serve them
+with uvicorn (one process) until SIGINT or SIGTERM. Bad params or a missing bundle print one
+line and exit 2."""
 
 from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from pathlib import Path
 
+from dlpipe.cli.options import drift_params, read_params, refuse
 from dlpipe.errors import DataError, DlpipeError, ParamsError
-from dlpipe.params import load_params
 
 log = logging.getLogger("dlpipe.serve")
-EXIT_USAGE = 2
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,24 +33,23 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def serve(argv: list[str]) -> int:
+def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
-        limits = load_params(args.params).serve
+        params = read_params(args.params)
+        limits = params.serve
         port = limits.port if args.port is None else args.port
         if not 0 < port < 65536:
             raise ParamsError(f"--port: expected a port 1..65535, got {port}")
-        from dlpipe.serving.drift_command import drift_params
         from dlpipe.serving.server import create_app
-        from dlpipe.serving.window import watches
+        from dlpipe.serving.watch import watches
 
         bundles = load(args.projects, args.root)
-        checks = watches(bundles, drift_params(args.params, list(bundles)), args.root)
+        checks = watches(bundles, drift_params(params, list(bundles)), args.root)
         app = create_app(bundles, limits, checks)
     except DlpipeError as exc:
-        print(f"dlpipe: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return refuse(exc)
     import uvicorn
 
     uvicorn.run(app, host=args.host or limits.host, port=port, workers=1,
@@ -61,9 +59,9 @@ def serve(argv: list[str]) -> int:
 
 def load(projects: list[str], root: str | Path = ".") -> dict:
     """The bundles of ``projects`` under ``root``, or of every project with a bundle under
-    ``root/models`` if none is named, each with its network as a graph (:class:`dlpipe.serving.bundle.Graph`)."""
-    from dlpipe.serving.bundle import BUNDLE_DIR, as_graph, load_bundle
-    from dlpipe.serving.store import SCHEMA
+    ``root/models`` if none is named, each with its network as a graph (:class:`dlpipe.bundle.inference.Graph`)."""
+    from dlpipe.bundle.inference import BUNDLE_DIR, as_graph, load_bundle
+    from dlpipe.bundle.files import SCHEMA
 
     found = sorted(p.parent.name for p in Path(root).glob(BUNDLE_DIR.format(project="*") +
                                                           f"/{SCHEMA}"))

@@ -13,7 +13,7 @@ import pandas as pd
 
 from dlpipe.errors import DataError
 from dlpipe.params import DriftParams
-from dlpipe.serving.drift import drift_report, load_reference, too_few
+from dlpipe.insight.drift import drift_report, load_reference, too_few
 
 log = logging.getLogger("dlpipe.serve")
 

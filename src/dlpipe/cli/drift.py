@@ -1,4 +1,4 @@
-"""``python -m dlpipe drift PROJECT --input ROWS``: new rows against the project's drift
+"""``dlpipe drift PROJECT --input ROWS``: new rows against the project's drift
 reference (``models/<p>-reference/``, the reference stage's output). Prints a short table;
 writes the report (JSON) and its rows (CSV) if asked. Exit 0: no drift, 1: drift, 2: bad input
 rows, params or a missing bundle or reference (one line per problem, nothing written)."""
@@ -6,18 +6,12 @@ rows, params or a missing bundle or reference (one line per problem, nothing wri
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-import yaml
-from pydantic import ValidationError
-
 from dlpipe import io
-from dlpipe.errors import DataError, DlpipeError, InputError, ParamsError
-from dlpipe.params import DriftParams, load_params
+from dlpipe.cli.options import EXIT_DRIFT, csv_options, drift_params, read_params, refuse
+from dlpipe.errors import DataError, DlpipeError, InputError
 
-EXIT_DRIFT, EXIT_USAGE = 1, 2
-MAX_PROBLEMS = 20  # problem lines printed for bad input rows before "and N more"
 SHOWN_TESTS = 15  # result rows the printed table shows (the smallest p-values)
 
 
@@ -44,21 +38,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def drift(argv: list[str]) -> int:
+def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
-    from dlpipe.serving.drift import summary_text
+    from dlpipe.insight.drift import summary_text
 
     try:
         for path, suffix in ((args.output, ".json"), (args.table, ".csv")):
             if path is not None and Path(path).suffix != suffix:
                 raise DlpipeError(f"{path}: expected a {suffix} file")
         report = _report(args)
-    except InputError as exc:
-        print(exc.report(args.input, MAX_PROBLEMS), file=sys.stderr)
-        return EXIT_USAGE
     except DlpipeError as exc:
-        print(f"dlpipe: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return refuse(exc, args.input)
     print(summary_text(report, SHOWN_TESTS))
     _write(report, args.output, args.table)
     return EXIT_DRIFT if report["drift"] else 0
@@ -66,10 +56,12 @@ def drift(argv: list[str]) -> int:
 
 def _report(args: argparse.Namespace) -> dict:
     """The report of the input rows; raises what the user can fix."""
-    from dlpipe.serving.bundle import as_graph, load_bundle, read_rows
-    from dlpipe.serving.drift import drift_report, load_reference, too_few
+    from dlpipe.bundle.inference import as_graph, load_bundle, read_rows
+    from dlpipe.insight.drift import drift_report, load_reference, too_few
 
-    params, sep, na_values = settings(args.params, args.project)
+    params = read_params(args.params)
+    sep, na_values = csv_options(params, args.project)
+    settings = drift_params(params, [args.project])[args.project]
     # the model's outputs on every row are most of a check's time; the graph gives the eager
     # network's numbers several times faster on a large batch (MNIST: 10 000 images)
     bundle = as_graph(load_bundle(args.project, args.root))
@@ -78,14 +70,14 @@ def _report(args: argparse.Namespace) -> dict:
     problems = bundle.check(frame)
     if problems:
         raise InputError(problems)
-    reason = too_few(len(frame), params)
+    reason = too_few(len(frame), settings)
     if reason is not None:
         raise DataError(f"{args.input}: {reason}; nothing written")
-    return drift_report(bundle, reference, frame, params)
+    return drift_report(bundle, reference, frame, settings)
 
 
 def _write(report: dict, output: str | None, rows: str | None) -> None:
-    from dlpipe.serving.drift import table
+    from dlpipe.insight.drift import table
 
     if output is not None:
         io.write_json(output, report)
@@ -93,33 +85,3 @@ def _write(report: dict, output: str | None, rows: str | None) -> None:
     if rows is not None:
         io.write_csv(rows, table(report))
         print(f"wrote {rows}")
-
-
-def settings(path: str | Path, project: str) -> tuple[DriftParams, str, list[str]]:
-    """The project's drift params and how its CSV data is parsed (separator, missing-value
-    markers; pandas' defaults for a project without a section or a CSV source)."""
-    params = load_params(path)
-    section = params.sections.get(project)
-    if section is None:
-        return drift_params(path, [project])[project], ",", []
-    data = section.data
-    return section.drift, getattr(data, "sep", ","), list(getattr(data, "na_values", []))
-
-
-def drift_params(path: str | Path, projects: list[str]) -> dict[str, DriftParams]:
-    """Each project's drift params from the params file: its own section's, or the file's
-    ``defaults.drift`` for a project the file has no section for (a bundle served from
-    elsewhere)."""
-    params = load_params(path)
-    out = {p: params.sections[p].drift for p in projects if p in params.sections}
-    missing = [p for p in projects if p not in out]
-    if missing:
-        raw = yaml.safe_load(Path(path).read_text())
-        try:
-            fallback = DriftParams.model_validate(raw["defaults"]["drift"])
-        except (KeyError, TypeError, ValidationError) as error:
-            first = str(error).splitlines()[0]
-            raise ParamsError(f"{path}: defaults.drift: needed for {missing[0]!r} (no section "
-                              f"of its own), but it is absent or invalid ({first})") from None
-        out.update({p: fallback for p in missing})
-    return out

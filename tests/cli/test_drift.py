@@ -17,10 +17,10 @@ from dlpipe.errors import DataError
 from dlpipe.params import DriftParams, ServeParams
 from dlpipe.pipeline import catalog
 from dlpipe import io
-from dlpipe.serving.bundle import load_bundle
-from dlpipe.serving.drift import OUTPUTS, ROWS, SUMMARY, build_reference, load_reference
+from dlpipe.bundle.inference import load_bundle
+from dlpipe.insight.drift import OUTPUTS, ROWS, SUMMARY, build_reference, load_reference
 from dlpipe.serving.server import create_app
-from dlpipe.serving.window import Watch, Window, watches
+from dlpipe.serving.watch import Watch, Window, watches
 from pets import PROJECT, raw_rows
 from support import ROOT, repo_params
 
@@ -207,7 +207,7 @@ def test_a_missing_reference_is_503_and_prediction_still_works(bundle, tmp_path)
 
 
 def test_watch_reports_like_the_command(root, bundle):
-    from dlpipe.serving.drift import drift_report
+    from dlpipe.insight.drift import drift_report
 
     watch = Watch(bundle, load_reference(PROJECT, root), PARAMS)
     rows = fresh(60, seed=50)

@@ -12,10 +12,10 @@ import pytest
 from dlpipe.errors import DataError, InputError
 from dlpipe.pipeline import jobs
 from dlpipe.pipeline.table import BY_NAME
-from dlpipe.serving import bundle as bundles
+from dlpipe.bundle import inference as bundles
 from dlpipe import io
-from dlpipe.serving.bundle import BUNDLE_DIR, Bundle, load_bundle
-from dlpipe.serving.schema import conform
+from dlpipe.bundle.inference import BUNDLE_DIR, Bundle, load_bundle
+from dlpipe.bundle.input_schema import conform
 from pets import CLASSES, PROJECT
 
 

@@ -19,8 +19,8 @@ import pandas as pd
 
 from dlpipe import csv_files, io
 from dlpipe.errors import DataError, InputError
-from dlpipe.serving import store
-from dlpipe.serving.schema import Schema, check, conform
+from dlpipe.bundle import files as bundle_files
+from dlpipe.bundle.input_schema import Schema, check, conform
 
 log = logging.getLogger(__name__)
 BUNDLE_DIR = "models/{project}"  # the train stage's bundle output, relative to the repository
@@ -46,7 +46,7 @@ class Bundle:
         return np.asarray(self.classes, dtype=object)[self.schema.decision.labels(proba)]
 
     def check(self, frame: pd.DataFrame) -> list[str]:
-        """One line per problem of ``frame`` (see :func:`dlpipe.serving.schema.check`)."""
+        """One line per problem of ``frame`` (see :func:`dlpipe.bundle.input_schema.check`)."""
         return check(self.schema, frame)
 
     def features(self, frame: pd.DataFrame) -> np.ndarray:
@@ -57,8 +57,8 @@ class Bundle:
     @classmethod
     def from_outputs(cls, project: str, outputs: dict) -> "Bundle":
         """The bundle a stage receives as its ``train.bundle`` input (file name -> object)."""
-        return cls(project, outputs[store.MODEL], outputs[store.TRANSFORMER],
-                   Schema.from_dict(outputs[store.SCHEMA]))
+        return cls(project, outputs[bundle_files.MODEL], outputs[bundle_files.TRANSFORMER],
+                   Schema.from_dict(outputs[bundle_files.SCHEMA]))
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         """Class probabilities, float32 [rows, classes] in :attr:`classes` order; raises
@@ -146,22 +146,22 @@ def load_bundle(project: str, root: str | Path = ".") -> Bundle:
         raise DataError(f"{where}: no model bundle for project {project!r}: {remedy}")
     io.verify_manifest(where, f"re-run its train stage ({remedy}; `dvc repro --force "
                               f"train@{project}` if DVC's cache holds the damaged copy)")
-    for name in (store.SCHEMA, store.TRANSFORMER, store.MODEL):
+    for name in (bundle_files.SCHEMA, bundle_files.TRANSFORMER, bundle_files.MODEL):
         if not (where / name).is_file():
             raise DataError(f"{where / name}: missing from the bundle: {remedy}")
-    schema = _read(where / store.SCHEMA, lambda p: Schema.from_dict(json.loads(p.read_text())),
+    schema = _read(where / bundle_files.SCHEMA, lambda p: Schema.from_dict(json.loads(p.read_text())),
                    remedy)
     if schema.project != project:
-        raise DataError(f"{where / store.SCHEMA}: describes project {schema.project!r}, not "
+        raise DataError(f"{where / bundle_files.SCHEMA}: describes project {schema.project!r}, not "
                         f"{project!r}: {remedy}")
-    transformer = _read(where / store.TRANSFORMER, store.load_transformer, remedy)
+    transformer = _read(where / bundle_files.TRANSFORMER, bundle_files.load_transformer, remedy)
     from dlpipe.models.network import load_network
 
-    model = _read(where / store.MODEL, lambda p: load_network(str(p)), remedy)
+    model = _read(where / bundle_files.MODEL, lambda p: load_network(str(p)), remedy)
     shapes = (model.input_shape[-1], model.output_shape[-1])
     if shapes != (schema.input_width, len(schema.classes)):
-        raise DataError(f"{where / store.MODEL}: takes {shapes[0]} inputs for {shapes[1]} "
-                        f"classes, but {store.SCHEMA} says {schema.input_width} for "
+        raise DataError(f"{where / bundle_files.MODEL}: takes {shapes[0]} inputs for {shapes[1]} "
+                        f"classes, but {bundle_files.SCHEMA} says {schema.input_width} for "
                         f"{len(schema.classes)}: {remedy}")
     return Bundle(project, model, transformer, schema)
 

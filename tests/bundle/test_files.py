@@ -13,7 +13,7 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from dlpipe.errors import DataError
 from dlpipe.features import make_transformer
-from dlpipe.serving.store import ALLOWED, dump_transformer, load_transformer
+from dlpipe.bundle.files import ALLOWED, dump_transformer, load_transformer
 from pets import raw_rows
 from support import feature_params
 
@@ -34,7 +34,7 @@ class Sneaky(StandardScaler):
 
 @pytest.mark.parametrize("step, named", [
     (FunctionTransformer(os.system), "posix.system"),
-    (Sneaky(), "test_store.Sneaky")])
+    (Sneaky(), "test_files.Sneaky")])
 def test_a_type_outside_the_allow_list_is_refused(tmp_path, step, named):
     path = tmp_path / "crafted.skops"
     skops.io.dump(Pipeline([("step", step)]), path)

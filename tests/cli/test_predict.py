@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from dlpipe.cli import MAX_PROBLEMS, main
-from dlpipe.serving.bundle import load_bundle
+from dlpipe.cli import main
+from dlpipe.cli.options import MAX_PROBLEMS
+from dlpipe.bundle.inference import load_bundle
 from pets import CLASSES, PROJECT
 
 

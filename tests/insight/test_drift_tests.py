@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dlpipe.insight.drift import (MISSING, OTHER, category_counts, counts_test, decide,
+from dlpipe.insight.drift_tests import (MISSING, OTHER, category_counts, counts_test, decide,
                                   image_test, missing_test, numeric_test, pooled)
 
 ALPHA = 0.05

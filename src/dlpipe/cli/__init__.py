@@ -1,0 +1,26 @@
+"""The ``dlpipe`` command (``python -m dlpipe``): one module per command.
+
+``dlpipe STAGE PROJECT`` runs one job of the stage table (:mod:`~dlpipe.cli.run`), ``dlpipe
+add`` adds a project from a CSV file, ``dlpipe predict`` predicts with a project's bundle,
+``dlpipe serve`` serves bundles over HTTP and ``dlpipe drift`` checks new rows for drift. Each
+command is imported only when named, so ``serve`` never loads the pipeline and a stage never
+loads the server. Known failures print one line per problem and exit 2 (see
+:mod:`~dlpipe.cli.options`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+COMMANDS = {"add": "add", "predict": "predict", "serve": "serve", "drift": "drift"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    name = COMMANDS.get(argv[0]) if argv else None
+    if name is None:
+        from dlpipe.cli.run import run
+
+        return run(argv)
+    return importlib.import_module(f"dlpipe.cli.{name}").main(argv[1:])

@@ -1,0 +1,53 @@
+"""``dlpipe predict PROJECT --input ROWS --output FILE``: the class of every input row, by the
+project's bundle; rows that do not fit its schema are refused, one line per problem."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from dlpipe.cli.options import csv_options, read_params, refuse
+from dlpipe.errors import DlpipeError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dlpipe predict", description="Predict the class of every input row with the "
+        "project's bundle models/PROJECT/ (the train stage writes it). Rows that do not fit "
+        "the bundle's schema are refused, one line per problem, and nothing is written.")
+    parser.add_argument("project", help="the project whose bundle predicts")
+    parser.add_argument("--input", required=True,
+                        help="a .csv or .parquet file of rows with the project's feature "
+                             "columns; its label column and dropped columns are ignored")
+    parser.add_argument("--output", required=True,
+                        help="the predictions (.csv or .parquet): label, then proba_<class> "
+                             "for every class, one row per input row in the input's order")
+    parser.add_argument("--params", default="params.yaml",
+                        help="params file: a CSV input is read with the project's data.sep and "
+                             "data.na_values, as its data file is (default params.yaml; "
+                             "pandas' defaults if that is absent or lacks the project)")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    """``dlpipe predict``: problems with the rows on stderr, one line each (capped)."""
+    args = _parser().parse_args(argv)
+    from dlpipe import io
+
+    writers = {".csv": io.write_csv, ".parquet": io.write_parquet}
+    try:
+        write = writers.get(Path(args.output).suffix)
+        if write is None:
+            raise DlpipeError(f"{args.output}: the output must be a .csv or .parquet file")
+        if Path(args.output).resolve() == Path(args.input).resolve():
+            raise DlpipeError(f"{args.output}: is the input; predictions go to another file")
+        sep, na_values = csv_options(read_params(args.params, required=False), args.project)
+        from dlpipe.bundle.inference import load_bundle, read_rows
+
+        bundle = load_bundle(args.project)
+        predictions = bundle.predict(read_rows(args.input, bundle.schema, sep, na_values))
+    except DlpipeError as exc:
+        return refuse(exc, args.input)
+    write(args.output, predictions)
+    print(f"wrote {len(predictions)} predictions to {args.output}")
+    return 0
