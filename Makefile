@@ -18,16 +18,16 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	touch $@
 
 run: venv  ## set up, then run the whole pipeline with Snakemake
-	snakemake --workflow-profile workflow/profiles/default --cores $(CORES)
+	snakemake --workflow-profile profiles/default --cores $(CORES)
 
 repro: venv  ## the same DAG through DVC
 	dvc repro
 
-cluster: venv  ## the same DAG submitted to SLURM (workflow/profiles/slurm)
-	snakemake --workflow-profile workflow/profiles/slurm
+cluster: venv  ## the same DAG submitted to SLURM (profiles/slurm)
+	snakemake --workflow-profile profiles/slurm
 
 report: venv  ## Snakemake's HTML report with every figure
-	snakemake --workflow-profile workflow/profiles/default --report reports/report.html
+	snakemake --workflow-profile profiles/default --report reports/report.html
 
 # Unit tests on every core; the DAG tests (marker slow), which run whole front ends on every
 # core themselves, one at a time after them. Both phases run; either failing fails the target.

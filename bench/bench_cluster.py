@@ -45,7 +45,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as local, tempfile.TemporaryDirectory() as cluster:
         local_repo, cluster_repo = iris_repo(Path(local)), iris_repo(Path(cluster))
         local_s = timed(local_repo, "--cores", "2")
-        cluster_s = timed(cluster_repo, "--workflow-profile", "workflow/profiles/slurm",
+        cluster_s = timed(cluster_repo, "--workflow-profile", "profiles/slurm",
                           "--jobs", "2")
         # every metric and the CV scores; wall-clock seconds left out (they differ run to run)
         same = (results(local_repo) == results(cluster_repo)

@@ -25,7 +25,7 @@ VAGUE_MODULES = {"values.py", "docs.py", "store.py", "command.py", "window.py", 
                  "helpers.py", "misc.py"}
 SOURCES = sorted([*(ROOT / "src" / "dlpipe").rglob("*.py"), ROOT / "README.md",
                   ROOT / "ARCHITECTURE.md", ROOT / "params.yaml",
-                  *(ROOT / "workflow" / "rules").glob("*.smk"), ROOT / "workflow" / "Snakefile"])
+                  *(ROOT / "workflow" / "rules").glob("*.smk"), ROOT / "Snakefile"])
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))

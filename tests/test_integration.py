@@ -95,7 +95,7 @@ def runs(tmp_path_factory):
     smk, dvc = make_repo(tmp_path_factory.mktemp("smk")), make_repo(tmp_path_factory.mktemp("dvc"))
     storage = tmp_path_factory.mktemp("storage")
     sh("dvc", "remote", "modify", "--local", "local", "url", str(storage), cwd=dvc)
-    commands = ((["snakemake", "--workflow-profile", "workflow/profiles/default", "--cores", "1"],
+    commands = ((["snakemake", "--workflow-profile", "profiles/default", "--cores", "1"],
                  smk), (["dvc", "repro"], dvc))
     procs = [subprocess.Popen(args, cwd=cwd, env=_env(), stdout=open(cwd / "run.out", "w"),
                               stderr=subprocess.STDOUT) for args, cwd in commands]

@@ -4,7 +4,7 @@
 mtimes. A plain `snakemake -n` afterwards must plan nothing: Snakemake compares the checksums it
 recorded when the jobs ran, for files up to the profile's `max-checksum-file-size`. MNIST's raw
 table (~21 MB) is over Snakemake's own 1 MB default, so this fails whenever a plain `snakemake`
-runs without workflow/profiles/default.
+runs without profiles/default.
 
 The real workflow, for MNIST's first stages only (resolve, fetch, split on 400 rows), in a
 temporary git + DVC repository.
@@ -46,6 +46,8 @@ def sh(*args: str, cwd: Path) -> str:
 
 def nothing_to_do(repo: Path) -> None:
     out = sh("snakemake", "-n", *TARGETS, cwd=repo)
+    # the Snakefile at the root finds the default profile beside it, with no option given
+    assert "Using workflow specific profile profiles/default" in out, out[-3000:]
     assert "Nothing to be done" in out, out[-3000:]
 
 

@@ -87,11 +87,11 @@ def cluster_runs(slurm, tmp_path_factory):
     raw = yaml.safe_load((repo / "params.yaml").read_text())
     raw["resources"]["train"]["mem_mb"] = 10_000_000  # 10 TB
     (repo / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
-    failed = snakemake(repo, "--workflow-profile", "workflow/profiles/slurm", "--jobs", "2",
+    failed = snakemake(repo, "--workflow-profile", "profiles/slurm", "--jobs", "2",
                        *FAST_POLLING)
     raw["resources"]["train"]["mem_mb"] = 1000
     (repo / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
-    fixed = snakemake(repo, "--workflow-profile", "workflow/profiles/slurm", "--jobs", "2",
+    fixed = snakemake(repo, "--workflow-profile", "profiles/slurm", "--jobs", "2",
                       *FAST_POLLING)
     return repo, failed, fixed
 

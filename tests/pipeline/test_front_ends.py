@@ -127,7 +127,7 @@ def test_dvc_declares_the_export_outputs():
 def front_ends(tmp_path_factory):
     """A copy of the workflow files, so a test can make one front end drift."""
     work = tmp_path_factory.mktemp("dag")
-    for name in ("dvc.yaml", "params.yaml", ".dvc", "workflow", "src"):
+    for name in ("dvc.yaml", "params.yaml", ".dvc", "Snakefile", "profiles", "workflow", "src"):
         source = ROOT / name
         (shutil.copytree if source.is_dir() else shutil.copy)(source, work / name)
     subprocess.run(["git", "init", "-q"], cwd=work, check=True)

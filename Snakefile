@@ -1,7 +1,9 @@
 # dlpipe: the Snakemake front end. One rule per row of the stage table
 # (src/dlpipe/pipeline/table.py), which also renders dvc.yaml.
-# It lives in workflow/ so that a plain `snakemake` in the repository finds it and applies
-# workflow/profiles/default (Snakemake looks for profiles/default beside the Snakefile).
+# It lives at the repository root with profiles/ beside it, so that a plain `snakemake` here
+# finds it and applies profiles/default (Snakemake looks for profiles/default in the working
+# directory and beside the Snakefile); the rules, report captions and plot templates are in
+# workflow/.
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -10,7 +12,7 @@ min_version("9.0")
 configfile: "params.yaml"
 
 
-report: "report/workflow.rst"
+report: "workflow/report/workflow.rst"
 
 
 # One validator for both front ends: stop with dlpipe's message (file, key, expected, got).
@@ -25,7 +27,7 @@ except ParamsError as exc:
     raise WorkflowError(str(exc)) from None
 
 
-include: "rules/stages.smk"
+include: "workflow/rules/stages.smk"
 
 
 # One front end at a time in a working copy: not while `dvc repro` runs a stage here, and the
