@@ -94,8 +94,15 @@ def stalled_body(port: int, timeout: float) -> str:
         sock.sendall(b"POST /v2/models/iris/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 1000"
                      b"\r\nContent-Type: application/json\r\n\r\n" + b'{"inputs":')
         sock.settimeout(timeout + 30)
-        answer = sock.recv(4096).split(b"\r\n", 1)[0].decode()
-        closed = sock.recv(4096) == b""
+        received, chunk = b"", b"x"
+        try:
+            while chunk:  # until the server closes the connection (an empty read)
+                chunk = sock.recv(4096)
+                received += chunk
+            closed = True
+        except TimeoutError:
+            closed = False
+    answer = received.split(b"\r\n", 1)[0].decode()
     return f"{answer!r} after {time.perf_counter() - started:.1f} s, connection closed: {closed}"
 
 

@@ -30,8 +30,27 @@ def test_a_bad_value_is_reported_with_its_key():
 
 
 def test_a_missing_key_is_reported_with_its_key():
-    raw = _with_tasks(lambda t: t["multilabel"]["model"].pop("n_jobs"))
-    with pytest.raises(ParamsError, match=r"multilabel\.model\.n_jobs: expected this key"):
+    raw = _with_tasks(lambda t: t["multilabel"]["model"].pop("n_neighbors"))
+    with pytest.raises(ParamsError, match=r"multilabel\.model\.n_neighbors: expected this key"):
+        parse_params(raw)
+
+
+def test_a_task_model_states_only_what_differs_from_the_model_defaults():
+    """A key a spec leaves out comes from ``defaults.tasks.model_defaults``; a key it states
+    wins, for that model only."""
+    raw = copy.deepcopy(repo_params())
+    raw["defaults"]["tasks"]["model_defaults"]["n_jobs"] = 3
+    binary = raw["mnist"]["tasks"]["binary"]["models"]
+    assert "n_jobs" not in binary["sgd"] and binary["random_forest"]["n_jobs"] == 2
+    models = parse_params(raw).project("mnist").tasks.binary.models
+    assert (models["sgd"].n_jobs, models["random_forest"].n_jobs) == (3, 2)
+    assert models["svc"].deskew and not models["sgd"].deskew
+
+
+def test_a_model_default_of_the_wrong_type_is_named():
+    raw = copy.deepcopy(repo_params())
+    raw["defaults"]["tasks"]["model_defaults"]["scaler"] = "minmax"
+    with pytest.raises(ParamsError, match=r"tasks\.model_defaults\.scaler"):
         parse_params(raw)
 
 

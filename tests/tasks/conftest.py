@@ -46,8 +46,10 @@ def shrink(tasks: dict) -> dict:
 
 @pytest.fixture(scope="session")
 def tasks_raw() -> dict:
-    """The ``mnist.tasks`` section of the repo's params.yaml, as written."""
-    return repo_params()["mnist"]["tasks"]
+    """The ``mnist.tasks`` section of the repo's params.yaml, as written, with the
+    ``model_defaults`` it inherits from ``defaults.tasks``."""
+    raw = repo_params()
+    return {"model_defaults": raw["defaults"]["tasks"]["model_defaults"], **raw["mnist"]["tasks"]}
 
 
 @pytest.fixture(scope="session")

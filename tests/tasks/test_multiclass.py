@@ -14,7 +14,8 @@ pytestmark = pytest.mark.filterwarnings(  # the SGDs stop at max_iter by design 
 
 @pytest.fixture(scope="module")
 def models(tasks_raw) -> dict:
-    defaults = tasks_raw["multiclass"]["models"]
+    defaults = {name: {**tasks_raw["model_defaults"], **spec}
+                for name, spec in tasks_raw["multiclass"]["models"].items()}
     return {
         "svc": dict(defaults["svc"], pca_components=30),
         "svc_ovr": dict(defaults["svc_ovr"], pca_components=30, train_rows=600, n_jobs=1),

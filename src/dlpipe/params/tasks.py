@@ -177,10 +177,32 @@ class DenoiseParams(Strict):
 
 
 class TasksParams(Strict):
-    """The tasks a project runs; null leaves a task out (its stage then writes empty results)."""
+    """The tasks a project runs; null leaves a task out (its stage then writes empty outputs).
+    ``model_defaults`` holds what every task model sees unless its spec says otherwise
+    (training rows, cores, augmentation, deskewing, scaler): a spec states only what differs."""
 
+    model_defaults: _Data
     binary: Union[BinaryParams, None]
     multiclass: Union[MulticlassParams, None]
     multilabel: Union[MultilabelParams, None]
     denoise: Union[DenoiseParams, None]
     mlp: Union[KerasModel, None]  # a Keras MLP on x/255 pixels, same builder as the main model
+
+    @model_validator(mode="before")
+    @classmethod
+    def _merge_model_defaults(cls, raw: Any) -> Any:
+        """Each task model's spec over ``model_defaults``, key by key (the spec wins)."""
+        if not isinstance(raw, dict) or not isinstance(raw.get("model_defaults"), dict):
+            return raw
+        base, out = raw["model_defaults"], dict(raw)
+        for task, many in (("binary", True), ("multiclass", True), ("multilabel", False),
+                           ("denoise", False)):
+            section = out.get(task)
+            key = "models" if many else "model"
+            if not isinstance(section, dict) or not isinstance(section.get(key), dict):
+                continue
+            specs = section[key] if many else {key: section[key]}
+            merged = {name: {**base, **spec} if isinstance(spec, dict) else spec
+                      for name, spec in specs.items()}
+            out[task] = {**section, key: merged if many else merged[key]}
+        return out

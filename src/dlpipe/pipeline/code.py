@@ -79,8 +79,8 @@ def reach(roots: tuple[str, ...], lazy: bool) -> frozenset[str]:
     return frozenset(seen)
 
 
-def reader_modules(stage: Stage, suffixes: set[str]) -> tuple[str, ...]:
-    """The catalog's readers for the kinds of file ``stage`` reads or writes (a directory may
+def reader_modules(suffixes: frozenset[str]) -> tuple[str, ...]:
+    """The catalog's readers for the kinds of file ``suffixes`` name (a directory, "", may
     hold any kind)."""
     return tuple(module for suffix, module in READERS.items()
                  if suffix in suffixes or "" in suffixes)
@@ -91,6 +91,6 @@ def code_files(stage: Stage, suffixes: frozenset[str]) -> tuple[str, ...]:
     ``suffixes`` are those of the files it reads and writes ("" for a directory)."""
     node_module = stage.node.partition(":")[0]
     modules = (reach(RUNNER, lazy=False)
-               | reach((node_module, *reader_modules(stage, set(suffixes))), lazy=True))
+               | reach((node_module, *reader_modules(suffixes)), lazy=True))
     files = {module_file(m).relative_to(PACKAGE).as_posix() for m in modules}
     return tuple(sorted(files | set(stage.code)))

@@ -77,7 +77,7 @@ def check(root: Path = Path(".")) -> None:
     """Refuse (:class:`DlpipeError`, one line) a job while the other front end runs here."""
     if os.environ.get("DVC_STAGE"):
         pid = snakemake_running(root)
-        if pid is not None and pid != os.getppid():
+        if pid is not None:
             raise DlpipeError(f"snakemake (pid {pid}) is running in this working copy; {WAIT}")
         return
     dvc = dvc_running(root)

@@ -90,9 +90,15 @@ def input_paths(stage: Stage, wildcards: Wildcards, params: Params) -> dict[str,
     return paths
 
 
+def code_files(stage: Stage) -> tuple[str, ...]:
+    """The source files (relative to ``src/dlpipe``) a job of ``stage`` runs (see
+    :mod:`dlpipe.pipeline.code`)."""
+    return code.code_files(stage, file_suffixes(stage))
+
+
 def code_paths(stage: Stage) -> list[str]:
-    """The source files a job of ``stage`` runs (see :mod:`dlpipe.pipeline.code`)."""
-    return [f"{PKG}/{name}" for name in code.code_files(stage, file_suffixes(stage))]
+    """:func:`code_files` as paths relative to the repository."""
+    return [f"{PKG}/{name}" for name in code_files(stage)]
 
 
 def file_suffixes(stage: Stage) -> frozenset[str]:

@@ -31,7 +31,7 @@ def node_of(stage: Stage) -> Callable[..., dict[str, Any]]:
 
 def code_digest(stage: Stage) -> str:
     """One digest of the code a job of ``stage`` runs, e.g. to name an Optuna study."""
-    files = code.code_files(stage, jobs.file_suffixes(stage))
+    files = jobs.code_files(stage)
     digests = "".join(io.file_sha256(code.PACKAGE / name) for name in files)
     return hashlib.sha256(digests.encode()).hexdigest()[:12]
 
