@@ -19,8 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+from _common import REPO as ROOT  # noqa: E402  (it puts src/ on the path)
 sys.path.insert(0, str(ROOT / "tests"))
 
 from test_integration import cv_scores, results  # noqa: E402

@@ -34,12 +34,10 @@ Target: under 5 s. Nothing is written; nothing is asserted.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "src"))
+from _common import REPO  # noqa: E402  (it puts src/ on the path)
 import dlpipe  # noqa: E402,F401  (pins the CPU kernels before NumPy loads)
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402

@@ -15,12 +15,10 @@ Target: rho >= 0.9. Also prints each run's wall seconds. Nothing is written to R
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "src"))
+from _common import REPO  # noqa: E402  (it puts src/ on the path)
 import dlpipe  # noqa: E402,F401  (pins the CPU kernels before NumPy loads)
 from dlpipe.params import load_params  # noqa: E402
 from dlpipe.pipeline import catalog  # noqa: E402

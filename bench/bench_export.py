@@ -19,8 +19,7 @@ import json
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "src"))
+from _common import REPO  # noqa: E402  (it puts src/ on the path)
 import dlpipe  # noqa: E402,F401  (pins the CPU kernels before NumPy loads)
 from dlpipe.pipeline import catalog, jobs  # noqa: E402
 from dlpipe.pipeline.table import BY_NAME  # noqa: E402

@@ -23,14 +23,12 @@ import argparse
 import logging
 import os
 import resource
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+from _common import REPO as ROOT  # noqa: E402  (it puts src/ on the path)
 
 from dlpipe.features import subsample_rows  # noqa: E402
 from dlpipe.params import load_params  # noqa: E402

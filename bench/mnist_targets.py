@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+import _common  # noqa: E402,F401  (it puts src/ on the path)
 from dlpipe.pipeline import jobs  # noqa: E402
 from dlpipe.pipeline import snakemake as adapter  # noqa: E402
 from dlpipe.pipeline.table import BY_NAME, STAGES  # noqa: E402
