@@ -65,3 +65,15 @@ def test_knn_tuning_is_only_for_the_multiclass_task():
     raw = _with_tasks(lambda t: t["denoise"]["model"].update(tune=tune))
     with pytest.raises(ParamsError, match="KNN tuning is for the multiclass task"):
         parse_params(raw)
+
+
+def test_the_mlp_task_states_only_what_differs_from_the_default_network():
+    """``mnist.tasks.mlp`` merges over ``defaults.model``; a project that does not state it
+    keeps the task off (``defaults.tasks.mlp`` is null)."""
+    raw = copy.deepcopy(repo_params())
+    assert "optimizer" not in raw["mnist"]["tasks"]["mlp"]
+    raw["defaults"]["model"]["optimizer"] = "sgd"
+    params = parse_params(raw)
+    mlp = params.project("mnist").tasks.mlp
+    assert (mlp.optimizer, mlp.units) == ("sgd", raw["mnist"]["tasks"]["mlp"]["units"])
+    assert params.project("iris").tasks.mlp is None

@@ -5,6 +5,7 @@ import copy
 import numpy as np
 import pytest
 
+from dlpipe.params.loading import merged, with_task_network
 from dlpipe.params.tasks import TasksParams
 from dlpipe.plots import plt
 
@@ -46,10 +47,11 @@ def shrink(tasks: dict) -> dict:
 
 @pytest.fixture(scope="session")
 def tasks_raw() -> dict:
-    """The ``mnist.tasks`` section of the repo's params.yaml, as written, with the
-    ``model_defaults`` it inherits from ``defaults.tasks``."""
+    """The ``mnist.tasks`` section of the repo's params, merged over ``defaults`` as the loader
+    merges it (``model_defaults``, the MLP over ``defaults.model``)."""
     raw = repo_params()
-    return {"model_defaults": raw["defaults"]["tasks"]["model_defaults"], **raw["mnist"]["tasks"]}
+    return merged(with_task_network(raw["defaults"], raw["mnist"]),
+                  raw["mnist"])["tasks"]
 
 
 @pytest.fixture(scope="session")

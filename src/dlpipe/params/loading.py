@@ -47,6 +47,17 @@ def merged(defaults: Any, section: Any, path: tuple[str, ...] = ()) -> Any:
     return out
 
 
+def with_task_network(defaults: dict, section: Any) -> dict:
+    """The defaults a project's section merges over: a ``tasks.mlp`` the section states merges
+    over ``defaults.model`` (the network the task builds, stating only what differs), not over
+    ``defaults.tasks.mlp`` (null: the task is off)."""
+    tasks = section.get("tasks") if isinstance(section, dict) else None
+    if not isinstance(tasks, dict) or not isinstance(tasks.get("mlp"), dict) or not isinstance(
+            defaults.get("tasks"), dict):
+        return defaults
+    return {**defaults, "tasks": {**defaults["tasks"], "mlp": defaults.get("model")}}
+
+
 def parse_params(raw: Any, source: str = "params.yaml") -> Params:
     if not isinstance(raw, dict):
         raise ParamsError(f"{source}: top level: expected a mapping, got {type(raw).__name__}")
@@ -75,7 +86,8 @@ def parse_params(raw: Any, source: str = "params.yaml") -> Params:
                               f"{sorted(sections)}, the sections in the file)")
     if len(set(projects)) != len(projects):
         raise ParamsError(f"{source}: projects: expected unique names, got {projects!r}")
-    project_params = {name: merged(defaults, section or {}) for name, section in sections.items()}
+    project_params = {name: merged(with_task_network(defaults, section), section or {})
+                      for name, section in sections.items()}
     try:
         return Params(seed=raw["seed"], projects=projects, resources=raw["resources"],
                       serve=raw["serve"], project_params=project_params,
