@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from _common import REPO
-from bench_serve import HOST, Client, count, free_port, rows, run_clients, start, stop, v2_body
+from bench_serve import HOST, Client, count, counted, free_port, rows, start, stop, v2_body
 
 
 def bad_requests(good: bytes, serve: dict) -> list[tuple[str, str, bytes, dict]]:
@@ -80,11 +80,7 @@ def hostile_run(port: int, goods: list, bads: list, clients: int, seconds: float
             right = False
         count(counts, "good answered with predict's label" if right else "good wrong or lost")
 
-    totals: dict = {}
-    for result in run_clients(port, work, clients, seconds):
-        for key, value in result.items():
-            totals[key] = totals.get(key, 0) + value
-    return totals
+    return counted(port, work, clients, seconds)
 
 
 def stalled_body(port: int, timeout: float) -> str:

@@ -145,6 +145,15 @@ def run_clients(port: int, work, clients: int, seconds: float) -> list[dict]:
     return results
 
 
+def counted(port: int, work, clients: int, seconds: float) -> dict:
+    """Every client's counts of :func:`run_clients`, summed by key."""
+    totals: dict = {}
+    for result in run_clients(port, work, clients, seconds):
+        for key, value in result.items():
+            totals[key] = totals.get(key, 0) + value
+    return totals
+
+
 def count(counts: dict, key: str) -> None:
     counts[key] = counts.get(key, 0) + 1
 
@@ -205,11 +214,7 @@ def load_run(port: int, goods: list[tuple[str, bytes]], bads: list, clients: int
             ok = False
         count(counts, "good answered" if ok else "good lost")
 
-    totals: dict = {}
-    for result in run_clients(port, work, clients, seconds):
-        for key, value in result.items():
-            totals[key] = totals.get(key, 0) + value
-    return totals
+    return counted(port, work, clients, seconds)
 
 
 def mnist_batch(port: int, body: bytes, repeat: int) -> list[float]:
