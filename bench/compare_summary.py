@@ -20,8 +20,9 @@ def differing(mine: pd.DataFrame, other: pd.DataFrame) -> tuple[int, pd.DataFram
     both = both[~both["metric"].str.endswith("_seconds")]
     same = (both["value_mine"] == both["value_other"]) | (
         both["value_mine"].isna() & both["value_other"].isna())
-    rows = both[~same].assign(diff=(both["value_mine"] - both["value_other"]).abs())
-    return len(both), rows
+    rows = both[~same]
+    # computed on the differing rows alone: a Series assigned to an empty frame would add its rows
+    return len(both), rows.assign(diff=(rows["value_mine"] - rows["value_other"]).abs())
 
 
 def main(argv: list[str]) -> int:
