@@ -30,10 +30,10 @@ from pathlib import Path
 from _common import REPO, env
 from dlpipe.pipeline import jobs
 
-TARGET = 1.5
-COMMANDS = (("snakemake -n", ["snakemake", "-n", "--cores", "1"], "Nothing to be done"),
-            ("dvc status", ["dvc", "status"], "up to date"),
-            ("dvc repro", ["dvc", "repro"], "Data and pipelines are up to date"))
+# (name, command, what it prints when nothing is to be done, target ratio to the toy floor)
+COMMANDS = (("snakemake -n", ["snakemake", "-n", "--cores", "1"], "Nothing to be done", 1.3),
+            ("dvc status", ["dvc", "status"], "up to date", 1.5),
+            ("dvc repro", ["dvc", "repro"], "Data and pipelines are up to date", 1.5))
 
 
 def run_env(local: bool) -> dict[str, str]:
@@ -92,14 +92,14 @@ def spread(seconds: list[float], cpu: float) -> str:
 
 def measure(state: str, repo: Path, floor: Path, repeat: int, local: bool) -> bool:
     ok = True
-    for name, command, quiet in COMMANDS:
+    for name, command, quiet, target in COMMANDS:
         real, real_cpu, output = timed(command, repo, repeat, local)
         base, base_cpu, _ = timed(command, floor, repeat, local)
         ratio = statistics.median(real) / statistics.median(base)
         nothing = quiet in output
-        ok &= nothing and ratio <= TARGET
+        ok &= nothing and ratio <= target
         print(f"{state:21s} {name:13s} {spread(real, real_cpu)}   {spread(base, base_cpu)}"
-              f"   {ratio:5.2f}x (target <= {TARGET}x: {'met' if ratio <= TARGET else 'MISSED'})"
+              f"   {ratio:5.2f}x (target <= {target}x: {'met' if ratio <= target else 'MISSED'})"
               f"   {'nothing to do' if nothing else 'PLANS JOBS'}")
     return ok
 
