@@ -1,6 +1,14 @@
 """Errors the CLI turns into one clear line and exit code 2 (no traceback wall)."""
 
 
+def one_line(text: str, limit: int) -> str:
+    """``text``'s first line, cut to ``limit`` characters: what a message repeats of something
+    it did not write (a library's error, a client's value or path)."""
+    lines = str(text).strip().splitlines()
+    first = lines[0] if lines else ""
+    return first if len(first) <= limit else first[:limit - 3] + "..."
+
+
 class DlpipeError(Exception):
     """A known failure with a message meant for the user."""
 

@@ -18,12 +18,13 @@ import numpy as np
 import pandas as pd
 
 from dlpipe import csv_files, io
-from dlpipe.errors import DataError, InputError
+from dlpipe.errors import DataError, InputError, one_line
 from dlpipe.bundle import files as bundle_files
 from dlpipe.bundle.input_schema import Schema, check, conform
 
 log = logging.getLogger(__name__)
 BUNDLE_DIR = "models/{project}"  # the train stage's bundle output, relative to the repository
+REASON = 300  # characters of a library's error a refusal repeats (Keras' can be the whole config)
 BATCH_ROWS = 1024  # rows per network call: small enough for memory, large enough for speed
 
 
@@ -174,7 +175,7 @@ def _read(path: Path, loader: Callable[[Path], Any], remedy: str) -> Any:
         raise
     except Exception as error:
         raise DataError(f"{path}: cannot be read ({type(error).__name__}: "
-                        f"{_first_line(error)}); {remedy}") from error
+                        f"{one_line(str(error), REASON)}); {remedy}") from error
 
 
 def read_rows(path: str | Path, schema: Schema, sep: str = ",",
@@ -196,16 +197,9 @@ def read_rows(path: str | Path, schema: Schema, sep: str = ",",
         raise DataError(csv_files.not_utf8(path)) from None
     except Exception as error:
         raise DataError(f"{path}: cannot be read ({type(error).__name__}: "
-                        f"{_first_line(error)})") from error
+                        f"{one_line(str(error), REASON)})") from error
     hint = csv_files.separator_hint(frame, path, sep) if len(schema.columns) > 1 else ""
     if hint:
         raise DataError(f"{path}: cannot be read{hint}")
     return csv_files.with_own_header(frame, path, sep)
 
-
-def _first_line(error: Exception, limit: int = 300) -> str:
-    """An error's message cut to one line of at most ``limit`` characters (Keras' refusal of
-    a config dumps the whole config)."""
-    lines = str(error).strip().splitlines()
-    text = lines[0] if lines else ""
-    return text if len(text) <= limit else text[:limit - 3] + "..."

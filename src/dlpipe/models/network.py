@@ -14,6 +14,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from dlpipe.errors import one_line  # noqa: E402
 from dlpipe.params import KerasModel  # noqa: E402
 
 # Python-side TF warnings too: every CV fold builds a new model, and TF then warns about
@@ -111,5 +112,4 @@ def load_network(path: str) -> keras.Model:
 def _innermost(error: Exception) -> str:
     """Keras' innermost reason, in one sentence (its message wraps it in the whole config)."""
     text = str(error).rsplit("Exception encountered:", 1)[-1].strip()
-    sentence = text.split(". ", 1)[0].splitlines()[0] if text else type(error).__name__
-    return sentence if len(sentence) <= 200 else sentence[:197] + "..."
+    return one_line(text.split(". ", 1)[0], 200) if text else type(error).__name__

@@ -24,11 +24,11 @@ from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
-from dlpipe.errors import InputError
+from dlpipe.errors import InputError, one_line
 from dlpipe.params import ServeParams
 from dlpipe.serving import protocols
 from dlpipe.serving.openapi_bodies import V1_BODY, V2_BODY
-from dlpipe.serving.tensor_values import RequestError, clip
+from dlpipe.serving.tensor_values import RequestError
 
 log = logging.getLogger("dlpipe.serve")
 MAX_PROBLEMS = 10  # schema problems listed in one answer; the rest are counted
@@ -74,7 +74,7 @@ async def _input_error(request: Request, exc: InputError) -> JSONResponse:
 
 
 async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
-    where = clip(f"{request.method} {request.url.path}", ECHOED)
+    where = one_line(f"{request.method} {request.url.path}", ECHOED)
     return JSONResponse({"error": f"{where}: {exc.detail}"},
                         status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
@@ -99,7 +99,7 @@ def _answer(content: dict) -> Response:
 def _bundle(request: Request, project: str):
     bundles = request.app.state.bundles
     if project not in bundles:
-        raise RequestError(404, f"unknown model {clip(repr(project), ECHOED)} (serving "
+        raise RequestError(404, f"unknown model {one_line(repr(project), ECHOED)} (serving "
                                 f"{sorted(bundles)})")
     return bundles[project]
 
