@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dlpipe.errors import one_line
+
 NUMBER_TYPES = ("FP64", "FP32", "FP16", "INT64", "INT32", "INT16", "INT8", "UINT64", "UINT32",
                 "UINT16", "UINT8")
 
@@ -78,8 +80,9 @@ def within(array: np.ndarray, datatype: str, where: str, shape: tuple[int, ...])
         wrong = (array < info.min) | (array > info.max)
     else:
         with np.errstate(invalid="ignore"):
+            # float(info.max) + 1 is the first value past the range, exact as a float
             wrong = ~np.isnan(array) & ((array != np.floor(array)) | (array < float(info.min))
-                                        | (array >= 2.0 ** info.bits / (1 + (info.min < 0))))
+                                        | (array >= float(info.max) + 1))
     bad_at = np.flatnonzero(wrong)
     if bad_at.size:
         raise _refuse(where, int(bad_at[0]), shape,
@@ -105,13 +108,9 @@ def _row(flat_index: int, shape: tuple[int, ...]) -> int:
     return flat_index // width + 1
 
 
-def clip(text: str, limit: int) -> str:
-    """``text`` cut to ``limit`` characters (an answer echoes what a client sent, not all of it)."""
-    return text if len(text) <= limit else text[:limit - 3] + "..."
-
-
 def _refuse(where: str, index: int, shape: tuple[int, ...], expected: str, value) -> RequestError:
-    text = clip(repr(value) if not isinstance(value, (list, dict)) else type(value).__name__, 40)
+    text = one_line(repr(value) if not isinstance(value, (list, dict)) else type(value).__name__,
+                    40)
     return bad(f"{where}, row {_row(index, shape)}: expected {expected}, got {text}")
 
 
@@ -190,19 +189,21 @@ def _slow_numbers(flat: list, where: str, shape: tuple[int, ...]) -> np.ndarray:
 
 def texts(values, where: str, shape: tuple[int, ...]) -> np.ndarray:
     """Strings of ``shape`` (null: missing), flat, as an object array."""
-    flat = _flat(values, where, shape)
-    for index, value in enumerate(flat):
-        if value is not None and not isinstance(value, str):
-            raise _refuse(where, index, shape, "a string or null", value)
-    return np.array(flat, dtype=object)
+    return _of_type(values, where, shape, str, "a string or null")
 
 
 def booleans(values, where: str, shape: tuple[int, ...]) -> np.ndarray:
     """true/false of ``shape`` (null: missing), flat, as an object array."""
+    return _of_type(values, where, shape, bool, "true, false or null")
+
+
+def _of_type(values, where: str, shape: tuple[int, ...], kind: type, expected: str
+             ) -> np.ndarray:
+    """Values of ``shape`` that are each ``kind`` or null, flat, as an object array."""
     flat = _flat(values, where, shape)
     for index, value in enumerate(flat):
-        if value is not None and not isinstance(value, bool):
-            raise _refuse(where, index, shape, "true, false or null", value)
+        if value is not None and not isinstance(value, kind):
+            raise _refuse(where, index, shape, expected, value)
     return np.array(flat, dtype=object)
 
 
