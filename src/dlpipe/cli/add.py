@@ -6,13 +6,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dlpipe.cli.options import refuse
+from dlpipe.cli.options import command_parser, params_option, refuse
 from dlpipe.errors import DlpipeError
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="dlpipe add", description="Add a project from a CSV file in the repository: append "
+    parser = command_parser("add", "Add a project from a CSV file in the repository: append "
         "its section (source, target, checksum, feature columns and kinds) to the params file "
         "and its name to projects.")
     parser.add_argument("name", help="the project's name (lower case, digits and _)")
@@ -24,7 +23,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--sep", default=",", help="the field separator (default ',')")
     parser.add_argument("--na-values", action="append", default=[], metavar="TEXT",
                         help="a cell text that means missing (repeatable; default none)")
-    parser.add_argument("--params", default="params.yaml", help="params file (default params.yaml)")
+    params_option(parser)
     return parser
 
 

@@ -9,15 +9,15 @@ import argparse
 from pathlib import Path
 
 from dlpipe import io
-from dlpipe.cli.options import EXIT_DRIFT, csv_options, drift_params, read_params, refuse
+from dlpipe.cli.options import (EXIT_DRIFT, command_parser, csv_options, drift_params,
+                                params_option, read_params, refuse, root_option)
 from dlpipe.errors import DataError, DlpipeError, InputError
 
 SHOWN_TESTS = 15  # result rows the printed table shows (the smallest p-values)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="dlpipe drift", description="Check whether new rows still look like the rows "
+    parser = command_parser("drift", "Check whether new rows still look like the rows "
         "the project's model was trained and tested on: one test per input column and per "
         "model output, against the reference the reference stage writes (models/PROJECT-"
         "reference/). Exit 0: no drift, 1: drift, 2: bad input, params or missing files.")
@@ -29,12 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--table", default=None,
                         help="write the report's rows here (.csv): column, test, statistic, "
                              "p_value, effect, drifted")
-    parser.add_argument("--params", default="params.yaml",
-                        help="params file: the project's drift section (defaults.drift for a "
-                             "project without a section) and its CSV options (default "
-                             "params.yaml)")
-    parser.add_argument("--root", default=".",
-                        help="the repository holding models/ (default .)")
+    params_option(parser, ": the project's drift section (defaults.drift for a "
+                          "project without a section) and its CSV options")
+    root_option(parser)
     return parser
 
 

@@ -3,16 +3,33 @@ how a project's CSV files are parsed."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
 from dlpipe.errors import DlpipeError, InputError
-from dlpipe.params import DriftParams, Params, load_params
+from dlpipe.params import DEFAULT_PARAMS, DriftParams, Params, load_params
 
 EXIT_USAGE = 2  # bad params, input rows or a missing file: one line per problem
 EXIT_DRIFT = 1  # ``dlpipe drift``: the rows drifted
 MAX_PROBLEMS = 20  # problem lines printed for bad input rows before "and N more"
-DEFAULT_PARAMS = "params.yaml"
+
+
+def command_parser(command: str, description: str, **more) -> argparse.ArgumentParser:
+    """The argument parser of ``dlpipe <command>`` (``more``: argparse's other settings)."""
+    return argparse.ArgumentParser(prog=f"dlpipe {command}".strip(), description=description,
+                                   **more)
+
+
+def params_option(parser: argparse.ArgumentParser, reads: str = "") -> None:
+    """``--params``: the params file, and what of it the command reads (``": ..."``)."""
+    parser.add_argument("--params", default=DEFAULT_PARAMS,
+                        help=f"params file{reads} (default {DEFAULT_PARAMS})")
+
+
+def root_option(parser: argparse.ArgumentParser) -> None:
+    """``--root``: where the bundles are."""
+    parser.add_argument("--root", default=".", help="the repository holding models/ (default .)")
 
 
 def refuse(error: DlpipeError, source: str | None = None) -> int:

@@ -6,13 +6,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from dlpipe.cli.options import csv_options, read_params, refuse
+from dlpipe.cli.options import command_parser, csv_options, params_option, read_params, refuse
 from dlpipe.errors import DlpipeError
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="dlpipe predict", description="Predict the class of every input row with the "
+    parser = command_parser("predict", "Predict the class of every input row with the "
         "project's bundle models/PROJECT/ (the train stage writes it). Rows that do not fit "
         "the bundle's schema are refused, one line per problem, and nothing is written.")
     parser.add_argument("project", help="the project whose bundle predicts")
@@ -22,10 +21,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--output", required=True,
                         help="the predictions (.csv or .parquet): label, then proba_<class> "
                              "for every class, one row per input row in the input's order")
-    parser.add_argument("--params", default="params.yaml",
-                        help="params file: a CSV input is read with the project's data.sep and "
-                             "data.na_values, as its data file is (default params.yaml; "
-                             "pandas' defaults if that is absent or lacks the project)")
+    params_option(parser, ": a CSV input is read with the project's data.sep and "
+                          "data.na_values, as its data file is; pandas' defaults if the file "
+                          "is absent or lacks the project")
     return parser
 
 

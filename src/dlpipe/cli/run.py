@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from dlpipe import cpu
-from dlpipe.cli.options import refuse
+from dlpipe.cli.options import command_parser, params_option, refuse
 from dlpipe.errors import DlpipeError, ParamsError
 from dlpipe.pipeline import jobs
 from dlpipe.pipeline.table import BY_NAME, STAGES
@@ -22,8 +22,8 @@ log = logging.getLogger("dlpipe")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="dlpipe", description=__doc__.splitlines()[0],
+    parser = command_parser(
+        "", __doc__.splitlines()[0],
         epilog="dlpipe add NAME --file PATH --target COLUMN: add a project from a CSV file "
                "(dlpipe add --help); dlpipe predict PROJECT --input ROWS --output FILE: predict "
                "with the project's trained bundle (dlpipe predict --help); dlpipe serve "
@@ -36,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--worker", default=None,
                         help="tune_worker: this worker's index (0 .. tune.workers-1), or 'all' "
                              "to run every worker of the project at once")
-    parser.add_argument("--params", default="params.yaml", help="params file (default params.yaml)")
+    params_option(parser)
     parser.add_argument("--check", action="store_true",
                         help="dag: exit 1 if dvc.yaml differs from the table instead of writing")
     parser.add_argument("-v", "--verbose", action="store_true")

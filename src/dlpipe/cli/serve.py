@@ -8,15 +8,15 @@ import argparse
 import logging
 from pathlib import Path
 
-from dlpipe.cli.options import drift_params, read_params, refuse
+from dlpipe.cli.options import (command_parser, drift_params, params_option, read_params, refuse,
+                                root_option)
 from dlpipe.errors import DataError, DlpipeError, ParamsError
 
 log = logging.getLogger("dlpipe.serve")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="dlpipe serve", description="Serve the projects' inference bundles over HTTP: the "
+    parser = command_parser("serve", "Serve the projects' inference bundles over HTTP: the "
         "Open Inference Protocol (/v2/...), TensorFlow Serving's REST predict (/v1/...), "
         "a drift check of the rows served (/v2/models/PROJECT/drift) and docs at /docs. Stop "
         "it with Ctrl-C or SIGTERM.")
@@ -25,10 +25,8 @@ def _parser() -> argparse.ArgumentParser:
                              "models/)")
     parser.add_argument("--host", default=None, help="address to listen on (default serve.host)")
     parser.add_argument("--port", type=int, default=None, help="port (default serve.port)")
-    parser.add_argument("--params", default="params.yaml",
-                        help="params file: its serve section and each project's drift "
-                             "section (default params.yaml)")
-    parser.add_argument("--root", default=".", help="the repository holding models/ (default .)")
+    params_option(parser, ": its serve section and each project's drift section")
+    root_option(parser)
     parser.add_argument("--access-log", action="store_true", help="log every request")
     return parser
 

@@ -16,10 +16,10 @@ import yaml
 from pydantic import ValidationError
 
 from dlpipe.errors import ParamsError
-from dlpipe.params.schema import PROJECT_NAME, RESERVED_KEYS, Params
+from dlpipe.params.schema import DEFAULT_PARAMS, PROJECT_NAME, RESERVED_KEYS, Params
 
 # --- loading --------------------------------------------------------------------------------------
-def load_params(path: str | Path = "params.yaml") -> Params:
+def load_params(path: str | Path = DEFAULT_PARAMS) -> Params:
     """Read and validate ``path``; raise ParamsError with one clear message on any problem."""
     path = Path(path)
     try:
@@ -58,7 +58,7 @@ def with_task_network(defaults: dict, section: Any) -> dict:
     return {**defaults, "tasks": {**defaults["tasks"], "mlp": defaults.get("model")}}
 
 
-def parse_params(raw: Any, source: str = "params.yaml") -> Params:
+def parse_params(raw: Any, source: str = DEFAULT_PARAMS) -> Params:
     if not isinstance(raw, dict):
         raise ParamsError(f"{source}: top level: expected a mapping, got {type(raw).__name__}")
     missing = [key for key in RESERVED_KEYS if key not in raw]

@@ -19,6 +19,7 @@ from dlpipe.params.scoring import SCORERS, DecisionParams, EvaluateParams
 from dlpipe.params.serve import ServeParams
 from dlpipe.params.tasks import TasksParams
 
+DEFAULT_PARAMS = "params.yaml"  # the params file every command reads unless told another
 RESERVED_KEYS = ("seed", "projects", "resources", "serve", "defaults")
 PROJECT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -236,7 +237,7 @@ class Params(Strict):
     serve: ServeParams
     project_params: dict[str, ProjectParams]  # each project's section merged over defaults
     default_drift: DriftParams  # defaults.drift: for a bundle of a project with no section
-    source: str = "params.yaml"
+    source: str = DEFAULT_PARAMS
 
     def project(self, name: str) -> ProjectParams:
         if name not in self.projects:

@@ -10,7 +10,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from dlpipe.errors import ParamsError
-from dlpipe.params import Params, load_params
+from dlpipe.params import DEFAULT_PARAMS, Params, load_params
 from dlpipe.params.schema import StageResources
 from dlpipe.pipeline import code
 from dlpipe.pipeline.stage import Gather, Output, Section, Stage
@@ -18,12 +18,11 @@ from dlpipe.pipeline.table import BY_NAME, STAGES
 
 PKG = "src/dlpipe"
 ALL = "all"  # the project argument of cross-project stages
-DEFAULT_PARAMS = "params.yaml"
 DEFAULT_RESOURCES = "default"  # the resources of a stage params.yaml gives none of its own
 Wildcards = dict[str, Any]
 
 
-def load(path: str = "params.yaml") -> Params:
+def load(path: str = DEFAULT_PARAMS) -> Params:
     """Validated params whose ``resources`` name stages of the table (and ``default``)."""
     params = load_params(path)
     names = [stage.name for stage in STAGES]
