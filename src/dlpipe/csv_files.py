@@ -23,19 +23,24 @@ def _header(path: Path, sep: str) -> list[str] | None:
         return next(csv.reader(file, delimiter=sep), [])
 
 
+def _names(path: Path, sep: str) -> list[str]:
+    """The header's column names as written (spaces around them dropped)."""
+    return [name.strip() for name in _header(path, sep) or []]
+
+
 def repeated_names(path: Path, sep: str) -> list[str]:
     """The names the header gives more than once, in order of first appearance."""
-    names = [name.strip() for name in _header(path, sep) or []]
+    names = _names(path, sep)
     return list(dict.fromkeys(name for name in names if names.count(name) > 1))
 
 
 def with_own_header(frame: pd.DataFrame, path: Path, sep: str) -> pd.DataFrame:
     """``frame`` with its header as written: a repeated name stays repeated (pandas would
     have made the second ``ram`` into ``ram.1``, an unknown column)."""
-    header = _header(path, sep)
-    if header and len(header) == frame.shape[1] and len(set(header)) < len(header):
+    names = _names(path, sep)
+    if len(names) == frame.shape[1] and len(set(names)) < len(names):
         frame = frame.copy()
-        frame.columns = [name.strip() for name in header]
+        frame.columns = names
     return frame
 
 
