@@ -14,7 +14,7 @@ import yaml
 
 from dlpipe.frames import with_target
 from pets import PROJECT, TARGET, raw_rows
-from support import SHARED_DATA, decision_params, feature_params, repo_params, tiny
+from support import SHARED_DATA, feature_params, repo_params, tiny, train_bundle
 
 
 @pytest.fixture
@@ -64,26 +64,17 @@ class Trained:
 
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory) -> Trained:
-    from dlpipe.params import CVParams, KerasModel
-    from dlpipe.pipeline import catalog
     from dlpipe.bundle import files as bundle_files
-    from dlpipe.stages.preprocess import preprocess
-    from dlpipe.stages.train import train
+    from dlpipe.pipeline import catalog
 
     table = with_target(raw_rows(), TARGET, "pets.csv")
     train_part, test_part = table.iloc[:72].reset_index(drop=True), table.iloc[72:].reset_index(
         drop=True)
-    features = feature_params(drop=["id"])
-    prepared = preprocess(train_part, test_part, features)
-    spec = {**repo_params()["defaults"]["model"], "units": 8, "epochs": 5, "patience": 2,
-            "learning_rate": 0.05}
-    out = train(train_part, prepared["train"], prepared["transformer"], prepared["names"],
-                {"model": KerasModel.model_validate(spec).model_dump()}, seed=0,
-                features=features, cv=CVParams(folds=2, max_rows=None, metrics=["accuracy"]),
-                decision=decision_params(), target=TARGET, project=PROJECT)
+    bundle = train_bundle(train_part, test_part, feature_params(drop=["id"]), TARGET, PROJECT,
+                          units=8, epochs=5, patience=2, learning_rate=0.05)
     root = tmp_path_factory.mktemp("repo")
-    catalog.write(root / "models" / PROJECT, out["bundle"], manifest=True)
-    return Trained(root, out["bundle"][bundle_files.MODEL], out["bundle"][bundle_files.TRANSFORMER],
+    catalog.write(root / "models" / PROJECT, bundle, manifest=True)
+    return Trained(root, bundle[bundle_files.MODEL], bundle[bundle_files.TRANSFORMER],
                    train_part, test_part)
 
 

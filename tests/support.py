@@ -40,6 +40,23 @@ def decision_params(**overrides):
     return DecisionParams(**{**repo_params()["defaults"]["decision"], **overrides})
 
 
+def train_bundle(train_part, test_part, features, target: str, project: str, seed: int = 0,
+                 **model) -> dict:
+    """The bundle the real preprocess and train nodes make of ``train_part`` (label column
+    ``target``, as the data names it): the repo's default network changed by ``model``, 2-fold
+    CV on accuracy, the default two-class decision."""
+    from dlpipe.params import CVParams, KerasModel
+    from dlpipe.stages.preprocess import preprocess
+    from dlpipe.stages.train import train
+
+    prepared = preprocess(train_part, test_part, features)
+    spec = {**repo_params()["defaults"]["model"], **model}
+    return train(train_part, prepared["train"], prepared["transformer"], prepared["names"],
+                 {"model": KerasModel.model_validate(spec).model_dump()}, seed=seed,
+                 features=features, cv=CVParams(folds=2, max_rows=None, metrics=["accuracy"]),
+                 decision=decision_params(), target=target, project=project)["bundle"]
+
+
 def tiny(raw: dict) -> dict:
     """The repo's params shrunk for tests: few rows, 2 folds, 2 trials, 2 epochs, small
     explanations and audits."""

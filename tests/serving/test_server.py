@@ -30,7 +30,7 @@ from dlpipe.bundle.inference import load_bundle
 from dlpipe.insight.drift import build_reference
 from dlpipe.serving.server import create_app
 from pets import PROJECT
-from support import ROOT, decision_params, feature_params, repo_params
+from support import ROOT, feature_params, repo_params, train_bundle
 
 BODY_TIMEOUT = 2  # seconds the real server waits for a body
 LIMITS = ServeParams(host="127.0.0.1", port=8080, max_body_bytes=20_000, max_rows=50,
@@ -53,23 +53,15 @@ def pixel_rows(n: int, seed: int) -> pd.DataFrame:
 def digits_root(tmp_path_factory, trained):
     """The pets bundle and an image project's bundle, trained by the real nodes, in one
     repository."""
-    from dlpipe.params import CVParams, KerasModel
     from dlpipe.pipeline import catalog
-    from dlpipe.stages.preprocess import preprocess
-    from dlpipe.stages.train import train
 
     table = with_target(pixel_rows(90, seed=0), "digit", "digits.csv")
     train_part, test_part = table.iloc[:72], table.iloc[72:].reset_index(drop=True)
-    features = feature_params(scaler="pixel")
-    prepared = preprocess(train_part, test_part, features)
-    spec = {**repo_params()["defaults"]["model"], "units": 8, "epochs": 5, "patience": 2,
-            "learning_rate": 0.05, "image_shape": [4, 4, 1]}
-    out = train(train_part, prepared["train"], prepared["transformer"], prepared["names"],
-                {"model": KerasModel.model_validate(spec).model_dump()}, seed=0,
-                features=features, cv=CVParams(folds=2, max_rows=None, metrics=["accuracy"]),
-                decision=decision_params(), target="digit", project="digits")
+    bundle = train_bundle(train_part, test_part, feature_params(scaler="pixel"), "digit",
+                          "digits", units=8, epochs=5, patience=2, learning_rate=0.05,
+                          image_shape=[4, 4, 1])
     root = tmp_path_factory.mktemp("served")
-    catalog.write(root / "models" / "digits", out["bundle"], manifest=True)
+    catalog.write(root / "models" / "digits", bundle, manifest=True)
     shutil.copytree(trained.root / "models" / PROJECT, root / "models" / PROJECT)
     # a drift reference for pets only: digits is served without one
     drift = DriftParams.model_validate(repo_params()["defaults"]["drift"])

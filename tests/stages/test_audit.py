@@ -15,7 +15,7 @@ from dlpipe.insight.slices import COLUMNS
 from dlpipe.metrics import SCORE_COLUMNS
 from dlpipe.params import AuditParams
 from dlpipe.plots import Figure, plt
-from support import decision_params, feature_params, repo_params
+from support import feature_params, train_bundle
 
 pytest.importorskip("dlpipe.models.network")
 from dlpipe.stages.audit import audit  # noqa: E402
@@ -37,21 +37,11 @@ def rows_of(n: int, seed: int) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def trained():
     """The bundle train writes, fitted on 270 rows, and 270 fresh test rows."""
-    from dlpipe.params import CVParams, KerasModel
-    from dlpipe.stages.preprocess import preprocess
-    from dlpipe.stages.train import train
-
     train_part = with_target(rows_of(270, seed=0), "kind", "sites.csv")
     test_part = with_target(rows_of(270, seed=1), "kind", "sites.csv")
-    features = feature_params()
-    prepared = preprocess(train_part, test_part, features)
-    spec = {**repo_params()["defaults"]["model"], "units": 8, "epochs": 20, "patience": 5,
-            "learning_rate": 0.05}
-    out = train(train_part, prepared["train"], prepared["transformer"], prepared["names"],
-                {"model": KerasModel.model_validate(spec).model_dump()}, seed=0,
-                features=features, cv=CVParams(folds=2, max_rows=None, metrics=["accuracy"]),
-                decision=decision_params(), target="kind", project="sites")
-    return out["bundle"], test_part
+    bundle = train_bundle(train_part, test_part, feature_params(), "kind", "sites", units=8,
+                          epochs=20, patience=5, learning_rate=0.05)
+    return bundle, test_part
 
 
 IMPORTANCE = pd.DataFrame({"feature": ["size", "site"], "method": ["permutation"] * 2,

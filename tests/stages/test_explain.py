@@ -10,7 +10,7 @@ import pytest
 
 from dlpipe.frames import with_target
 from dlpipe.insight.importance import COLUMNS, ranked
-from support import decision_params, feature_params, repo_params
+from support import feature_params, repo_params, train_bundle
 
 SEED = 0
 
@@ -24,22 +24,14 @@ def explain_params(**overrides):
 def trained(table: pd.DataFrame, project: str, features, **spec) -> tuple[dict, pd.DataFrame,
                                                                            pd.DataFrame]:
     """The bundle the real preprocess and train nodes make of ``table``'s first 80 %."""
-    from dlpipe.params import CVParams, KerasModel
-    from dlpipe.stages.preprocess import preprocess
-    from dlpipe.stages.train import train
-
     table = with_target(table, "label", f"{project}.csv")
     cut = int(len(table) * 0.8)
     train_part, test_part = (table.iloc[:cut].reset_index(drop=True),
                              table.iloc[cut:].reset_index(drop=True))
-    prepared = preprocess(train_part, test_part, features)
-    model = {**repo_params()["defaults"]["model"], "units": 8, "epochs": 30, "patience": 5,
-             "learning_rate": 0.03, **spec}
-    out = train(train_part, prepared["train"], prepared["transformer"], prepared["names"],
-                {"model": KerasModel.model_validate(model).model_dump()}, seed=SEED,
-                features=features, cv=CVParams(folds=2, max_rows=None, metrics=["accuracy"]),
-                decision=decision_params(), target="label", project=project)
-    return out["bundle"], train_part, test_part
+    bundle = train_bundle(train_part, test_part, features, "label", project, seed=SEED,
+                          **{"units": 8, "epochs": 30, "patience": 5, "learning_rate": 0.03,
+                             **spec})
+    return bundle, train_part, test_part
 
 
 @pytest.fixture(scope="module")
