@@ -257,35 +257,46 @@ def test_a_two_class_project_is_scored_on_its_positive_class(snakemake_repo):
         assert (snakemake_repo / "reports/clinic" / path).stat().st_size > 0
 
 
-def stale_after_editing(repo: Path, module: str, command: tuple[str, ...]) -> str:
-    """What ``command`` reports after a comment is appended to ``src/dlpipe/<module>``; the
-    file's content and time are put back afterwards."""
+def stale_after_editing(repo: Path, module: str, *commands: tuple[str, ...]) -> list[str]:
+    """What each of ``commands`` reports after a comment is appended to
+    ``src/dlpipe/<module>``; the file's content and time are put back afterwards."""
     path = repo / "src/dlpipe" / module
     before, stat = path.read_bytes(), path.stat()
     try:
         path.write_bytes(before + b"# an edit\n")
-        return sh(*command, cwd=repo)
+        return [sh(*command, cwd=repo) for command in commands]
     finally:
         path.write_bytes(before)
         os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
 
 
+def _stages_named(status: str) -> set[str]:
+    return {line[:-1] for line in status.splitlines()
+            if line.endswith(":") and not line[0].isspace()}
+
+
 def test_editing_a_module_a_stage_imports_makes_exactly_its_jobs_stale(snakemake_repo, dvc_repo):
     """The explain node draws its figures with insight/figures.py: an edit of it makes every
-    explain job (and only those, with what consumes them) out of date under both front ends."""
+    explain job (and only those, with what consumes them) out of date under both front ends.
+    DVC sees the edit in the code stage's files; once that stage has run, exactly the explain
+    jobs' digests differ."""
     explains = {f"explain@{project}" for project in PROJECTS}
-    status = stale_after_editing(dvc_repo, "insight/figures.py", ("dvc", "status"))
-    assert {line[:-1] for line in status.splitlines() if line.endswith(":")
-            and not line[0].isspace()} == explains, status
-    assert "src/dlpipe/insight/figures.py" in status
-    plan = stale_after_editing(snakemake_repo, "insight/figures.py", ("snakemake", "-n"))
+    edited, recomputed, stale = stale_after_editing(
+        dvc_repo, "insight/figures.py", ("dvc", "status"), ("dvc", "repro", "code"),
+        ("dvc", "status"))
+    assert _stages_named(edited) == {"code"} and "src/dlpipe/insight/figures.py" in edited
+    assert "Running stage 'code'" in recomputed
+    assert _stages_named(stale) == explains, stale
+    assert "reports/code.json" in stale
+    sh("dvc", "repro", "code", cwd=dvc_repo)  # the digests of the code as it is again
+    assert "Data and pipelines are up to date" in sh("dvc", "status", cwd=dvc_repo)
+    [plan] = stale_after_editing(snakemake_repo, "insight/figures.py", ("snakemake", "-n"))
     table = plan.split("Job stats:")[1].split("total")[0]
     rows = [line.split() for line in table.splitlines()]
     counts = {row[0]: row[1] for row in rows
               if len(row) == 2 and row[1].isdigit() and row[0] not in ("all", "total")}
     assert counts.get("explain") == str(len(PROJECTS)), plan
-    assert set(counts) <= {"explain", "audit", "model_table", "report"}, plan
-    assert "Data and pipelines are up to date" in sh("dvc", "status", cwd=dvc_repo)
+    assert set(counts) <= {"code", "explain", "audit", "model_table", "report"}, plan
 
 
 def test_the_two_class_bundle_is_served_to_curl(snakemake_repo, tmp_path):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dlpipe.pipeline import catalog, code, jobs, runner
+from dlpipe.pipeline import catalog, code, dvc, jobs, snakemake
 from dlpipe.pipeline.table import BY_NAME, STAGES
 
 from support import ROOT
@@ -77,7 +77,11 @@ def _reached(roots: set[str], lazy: bool) -> set[str]:
     return seen
 
 
-@pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.name)
+CODE = BY_NAME[jobs.CODE_STAGE]
+RUN = [stage for stage in STAGES if stage is not CODE]  # the stages that follow a digest
+
+
+@pytest.mark.parametrize("stage", RUN, ids=lambda s: s.name)
 def test_a_stage_depends_on_exactly_the_modules_it_reaches(stage):
     """Every module the job runs is a dependency (an edit makes the stage out of date) and no
     other is (an edit of one leaves it up to date): the table of stage x module, from the
@@ -140,20 +144,58 @@ def test_extra_files_a_row_names_are_added(monkeypatch):
     assert "insight/figures.py" not in _files(BY_NAME["report"])
 
 
-def test_editing_a_module_a_stage_runs_changes_its_digest(tmp_path, monkeypatch):
-    """The digest names the Optuna study: it follows the same files as the front ends."""
-    stage = BY_NAME["tune_worker"]
-    first = runner.code_digest(stage)
+def test_the_code_stage_reads_every_module_any_stage_runs():
+    """It writes every digest, so an edit of any of them makes it out of date."""
+    assert set(_files(CODE)) == set().union(*map(_files, RUN))
+
+
+def test_editing_a_module_changes_exactly_the_digests_of_the_stages_that_run_it(
+        tmp_path, monkeypatch):
+    """The table of stage x module: an edit of each source file changes the code digest of
+    every stage whose jobs run it and of no other (the digest is what both front ends follow,
+    and it names the Optuna study)."""
     copy = tmp_path / "dlpipe"
     shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(code, "PACKAGE", copy)
-    assert runner.code_digest(stage) == first
-    with open(copy / "models/unused.py", "w") as unrelated:
-        unrelated.write("# not imported by any stage\n")
-    assert runner.code_digest(stage) == first
-    with open(copy / "models/tuning.py", "a") as edited:
-        edited.write("# an edit\n")
-    assert runner.code_digest(stage) != first
+    before = jobs.digests()["digests"]
+    assert set(before) == {stage.name for stage in RUN}
+    stale_cases = []
+    for path in sorted(copy.rglob("*.py")):
+        name, content = path.relative_to(copy).as_posix(), path.read_bytes()
+        path.write_bytes(content + b"# an edit\n")
+        after = jobs.digests()["digests"]
+        path.write_bytes(content)
+        changed = {stage for stage in before if after[stage] != before[stage]}
+        runs = {stage.name for stage in RUN if name in _files(stage)}
+        if changed != runs:
+            stale_cases.append((name, sorted(runs - changed), sorted(changed - runs)))
+    assert stale_cases == []
+    assert jobs.digests()["digests"] == before
+
+
+def test_dvc_follows_each_stage_s_digest_instead_of_its_files():
+    """Only the code stage lists source files; every other stage reads its own key of the code
+    stage's output as a param, so DVC re-runs the code stage on an edit, then exactly the stages
+    whose digest changed."""
+    stages = dvc.render()["stages"]
+    digests = CODE.outputs["digests"].path
+    for stage in RUN:
+        body = stages[stage.name].get("do", stages[stage.name])
+        assert not [dep for dep in body["deps"] if dep.startswith(jobs.PKG)], stage.name
+        assert {digests: [stage.name]} in body["params"], stage.name
+    assert stages[CODE.name]["deps"] == jobs.code_paths(CODE)
+
+
+def test_snakemake_follows_each_stage_s_digest_as_a_param(raw_params):
+    from dlpipe.params import parse_params
+
+    params = parse_params(raw_params)
+    for stage in RUN:
+        wildcards = {"project": params.projects[0], "worker": "0"}
+        values = snakemake.param_values(stage, params)(wildcards)
+        assert f'"code": "{jobs.code_digest(stage)}"' in values, stage.name
+        assert not [dep for dep in snakemake.inputs(stage, params)(wildcards)
+                    if dep.startswith(jobs.PKG)], stage.name
 
 
 def test_no_source_file_a_stage_depends_on_is_empty():

@@ -9,7 +9,7 @@ import pytest
 from dlpipe.errors import ParamsError
 from dlpipe.params import parse_params
 from dlpipe.pipeline import jobs
-from dlpipe.pipeline.table import STAGES
+from dlpipe.pipeline.table import BY_NAME, STAGES
 
 
 def test_every_input_names_an_output_of_an_earlier_stage():
@@ -103,7 +103,7 @@ def test_export_reads_the_model_and_both_processed_parts(raw_params):
     assert job["cmd"] == "python -m dlpipe export mnist"
     assert job["deps"][:3] == ["models/mnist", "data/processed/mnist/train.parquet",
                                "data/processed/mnist/test.parquet"]
-    assert "src/dlpipe/models/litert.py" in job["deps"]
+    assert "models/litert.py" in jobs.code_files(BY_NAME["export"])
     assert job["outs"] == ["models/mnist-litert", "reports/mnist/export.json",
                            "reports/mnist/export_info.json", "reports/scores/mnist/export.csv"]
     assert job["params"] == ["seed", "mnist.evaluate", "mnist.export"]

@@ -6,8 +6,10 @@ here, so the two front ends cannot disagree about what a job reads or writes.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import PurePosixPath
 from typing import Any
+
 
 from dlpipe.errors import ParamsError
 from dlpipe.params import DEFAULT_PARAMS, Params, load_params
@@ -18,7 +20,8 @@ from dlpipe.pipeline.table import BY_NAME, STAGES
 
 PKG = "src/dlpipe"
 ALL = "all"  # the project argument of cross-project stages
-DEFAULT_RESOURCES = "default"  # the resources of a stage params.yaml gives none of its own
+DEFAULT_RESOURCES = "default"
+CODE_STAGE = "code"  # writes every other stage's code digest (see code_digest)  # the resources of a stage params.yaml gives none of its own
 Wildcards = dict[str, Any]
 
 
@@ -91,13 +94,33 @@ def input_paths(stage: Stage, wildcards: Wildcards, params: Params) -> dict[str,
 
 def code_files(stage: Stage) -> tuple[str, ...]:
     """The source files (relative to ``src/dlpipe``) a job of ``stage`` runs (see
-    :mod:`dlpipe.pipeline.code`)."""
-    return code.code_files(stage, file_suffixes(stage))
+    :mod:`dlpipe.pipeline.code`); the code stage reads those of every stage."""
+    own = code.code_files(stage, file_suffixes(stage))
+    if stage.name != CODE_STAGE:
+        return own
+    return tuple(sorted(set(own).union(*(code_files(other) for other in STAGES
+                                         if other is not stage))))
 
 
 def code_paths(stage: Stage) -> list[str]:
     """:func:`code_files` as paths relative to the repository."""
     return [f"{PKG}/{name}" for name in code_files(stage)]
+
+
+def code_digest(stage: Stage) -> str:
+    """One digest of the source files a job of ``stage`` runs: the stage re-runs when it
+    changes (a Snakemake param; for DVC a key of the code stage's output), and it names the
+    Optuna study."""
+    digests = "".join(hashlib.sha256((code.PACKAGE / name).read_bytes()).hexdigest()
+                      for name in code_files(stage))
+    return hashlib.sha256(digests.encode()).hexdigest()[:12]
+
+
+def digests() -> dict[str, dict[str, str]]:
+    """The code stage's node: :func:`code_digest` of every other stage, by stage name (DVC
+    reads each stage's key as a param of that stage)."""
+    return {"digests": {stage.name: code_digest(stage) for stage in STAGES
+                        if stage.name != CODE_STAGE}}
 
 
 def file_suffixes(stage: Stage) -> frozenset[str]:
@@ -112,11 +135,13 @@ def file_suffixes(stage: Stage) -> frozenset[str]:
 
 
 def deps(stage: Stage, wildcards: Wildcards, params: Params) -> list[str]:
-    """Every file the job reads: its inputs, then its code."""
+    """Every file the job reads: its inputs (the code stage: every source file). Other
+    stages follow their code through :func:`code_digest`, one value per stage instead of
+    dozens of files per job."""
     files: list[str] = []
     for value in input_paths(stage, wildcards, params).values():
         files += value if isinstance(value, list) else [value]
-    return files + code_paths(stage)
+    return files + (code_paths(stage) if stage.name == CODE_STAGE else [])
 
 
 def output_paths(stage: Stage, wildcards: Wildcards) -> dict[str, str]:

@@ -6,7 +6,6 @@ Nodes never see a path, the stage table or params they did not declare.
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import inspect
 import logging
@@ -14,10 +13,10 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from dlpipe import cpu, io
+from dlpipe import cpu
 from dlpipe.errors import StorageError
 from dlpipe.params import Params
-from dlpipe.pipeline import catalog, code, guard, jobs
+from dlpipe.pipeline import catalog, guard, jobs
 from dlpipe.pipeline.stage import Section, Stage
 
 log = logging.getLogger("dlpipe")
@@ -29,19 +28,12 @@ def node_of(stage: Stage) -> Callable[..., dict[str, Any]]:
     return getattr(importlib.import_module(module), function)
 
 
-def code_digest(stage: Stage) -> str:
-    """One digest of the code a job of ``stage`` runs, e.g. to name an Optuna study."""
-    files = jobs.code_files(stage)
-    digests = "".join(io.file_sha256(code.PACKAGE / name) for name in files)
-    return hashlib.sha256(digests.encode()).hexdigest()[:12]
-
-
 def context(stage: Stage, wildcards: jobs.Wildcards, wanted: set[str]) -> dict[str, Any]:
     values: dict[str, Any] = {k: v for k, v in wildcards.items() if k in wanted}
     if "journal" in wanted and stage.state is not None:
         values["journal"] = Path(jobs.fill(stage.state, wildcards))
     if "code_digest" in wanted:
-        values["code_digest"] = code_digest(stage)
+        values["code_digest"] = jobs.code_digest(stage)
     return values
 
 

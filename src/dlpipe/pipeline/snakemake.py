@@ -33,10 +33,13 @@ def outputs(stage: Stage) -> list[tuple[str, Output]]:
 
 
 def param_values(stage: Stage, params: Params) -> Callable[[Any], str]:
-    """A JSON string of the declared project params' values: a change re-runs the job."""
+    """A JSON string of the declared project params' values and the stage's code digest: a
+    change of either re-runs the job."""
+    digest = jobs.code_digest(stage)
+
     def values(wildcards: Any) -> str:
         project = _wildcards(wildcards)["project"]
-        arguments = jobs.param_arguments(stage, params, project)
+        arguments = {**jobs.param_arguments(stage, params, project), "code": digest}
         if jobs.reads_section(stage):
             arguments["section"] = params.project(project)
         return json.dumps({key: value.model_dump(mode="json") if hasattr(value, "model_dump")

@@ -38,6 +38,9 @@ def _task(name: str, doc: str, **plots: Output) -> Stage:
 
 
 STAGES: tuple[Stage, ...] = (
+    Stage("code", "a digest of the source files each stage's jobs run: a job re-runs when its "
+          "stage's digest changes", node="dlpipe.pipeline.jobs:digests",
+          outputs={"digests": text("reports/code.json")}, scope="all"),
     Stage("resolve", "the project's params: defaults merged, validated, written for DVC",
           node="dlpipe.stages.resolve:resolve", inputs={"section": Section()}, params=("seed",),
           outputs={"params": project_params("reports/{project}/params.json")}),
