@@ -1,0 +1,133 @@
+"""Every shape of table a user brings, through every stage of the table and out to a client.
+
+Each shape is added the way a user adds one (``dlpipe add`` on a CSV file), shrunk with the
+tests' tiny params, and every job of the stage table is run by the runner in table order, in
+process (the front ends run the same jobs: see test_integration.py). Then its bundle predicts
+and the server answers a TF-Serving request with the same labels. The shipped projects are
+three, four and ten classes; these are the shapes none of them has.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+
+from dlpipe.bundle.inference import load_bundle
+from dlpipe.cli import add
+from dlpipe.pipeline import jobs, runner
+from dlpipe.pipeline.table import STAGES
+from dlpipe.serving.server import create_app
+
+from support import ROOT, tiny
+
+
+def _cancer(labels: str) -> pd.DataFrame:
+    """120 rows of scikit-learn's breast-cancer table, a missing value in one column; the label
+    as its names (``text``) or as the integers 0/1 (``integers``)."""
+    from sklearn.datasets import load_breast_cancer
+
+    data = load_breast_cancer(as_frame=True)
+    frame = data.frame.sample(120, random_state=1).reset_index(drop=True)
+    target = frame.pop("target")
+    frame["diagnosis"] = (np.asarray(data.target_names)[target] if labels == "text"
+                          else target.astype(int))
+    frame.loc[::15, "mean radius"] = np.nan
+    return frame
+
+
+def _wine() -> pd.DataFrame:
+    """scikit-learn's wine table: three classes, named."""
+    from sklearn.datasets import load_wine
+
+    data = load_wine(as_frame=True)
+    frame = data.frame.copy()
+    frame["diagnosis"] = np.asarray(["barolo", "grignolino", "barbera"])[frame.pop("target")]
+    return frame
+
+
+# shape -> (rows, classes in code order, the positive class of a two-class shape)
+SHAPES = {
+    "two_text": (lambda: _cancer("text"), ["benign", "malignant"], "malignant"),
+    "two_integers": (lambda: _cancer("integers"), ["0", "1"], "1"),
+    "three_text": (_wine, ["barbera", "barolo", "grignolino"], None),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(SHAPES))
+def project(request, tmp_path_factory):
+    """A working copy where every job of the shape's project has run; its name and facts."""
+    name = request.param
+    make_rows, classes, positive = SHAPES[name]
+    work = tmp_path_factory.mktemp(name)
+    (work / "data/external").mkdir(parents=True)
+    make_rows().to_csv(work / f"data/external/{name}.csv", index=False)
+    (work / "params.yaml").write_text((ROOT / "params.yaml").read_text())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(work)
+        assert add.main([name, "--file", f"data/external/{name}.csv",
+                         "--target", "diagnosis"]) == 0
+        raw = yaml.safe_load((work / "params.yaml").read_text())
+        raw["projects"] = [name]
+        (work / "params.yaml").write_text(yaml.safe_dump(tiny(raw), sort_keys=False))
+        params = jobs.load("params.yaml")
+        for stage in STAGES:
+            for wildcards in jobs.instances(stage, params):
+                runner.run(stage, wildcards, params)
+        yield work, name, classes, positive
+
+
+def test_the_network_is_scored_on_the_shape(project):
+    work, name, classes, positive = project
+    test = json.loads((work / f"reports/{name}/metrics.json").read_text())["test"]
+    assert 0.5 < test["accuracy"] <= 1
+    if positive:  # about the positive class
+        assert {"f1", "precision", "recall", "roc_auc", "average_precision"} <= set(test)
+    else:
+        assert "roc_auc" not in test and 0.5 < test["roc_auc_ovr"] <= 1
+    per_class = pd.read_csv(work / f"reports/{name}/per_class.csv", dtype={"class": str})
+    assert per_class["class"].tolist() == classes
+    confusion = pd.read_csv(work / f"reports/{name}/plots/confusion.csv", dtype=str)
+    assert set(confusion["actual"]) == set(classes)
+
+
+def test_the_report_states_a_two_class_decision(project):
+    work, name, _, positive = project
+    markdown = (work / "reports/summary.md").read_text()
+    if positive is None:
+        assert "## Two-class decisions" not in markdown
+        return
+    section = markdown.split("## Two-class decisions")[1].split("\n## ")[0]
+    [row] = [line for line in section.splitlines() if "| keras_mlp " in line]
+    assert [cell.strip() for cell in row.strip("|").split("|")] == [
+        name, "keras_mlp", positive, "0.5000"]
+
+
+def test_every_stage_that_scores_wrote_rows(project):
+    work, name, _, positive = project
+    summary = pd.read_csv(work / "reports/summary.csv")
+    tasks = set(summary.loc[summary["project"] == name, "task"])
+    assert {"explain", "audit"} <= tasks, tasks
+    baseline = json.loads((work / f"reports/{name}/baseline.json").read_text())
+    assert 0.5 < baseline["test"]["accuracy"] <= 1
+    export = json.loads((work / f"reports/{name}/export.json").read_text())
+    assert export["float32"]["agreement"] >= 0.95, export  # LiteRT answers as the network
+    for kind in ("float32", "int8"):
+        assert ("roc_auc" in export[kind]) == (positive is not None), export
+
+
+def test_the_bundle_and_the_server_give_the_same_labels(project):
+    work, name, classes, _ = project
+    rows = pd.read_csv(work / f"data/external/{name}.csv").drop(columns="diagnosis").head(8)
+    bundle = load_bundle(name, work)
+    predicted = bundle.predict(rows)
+    assert set(predicted["label"]) <= set(classes)
+    client = TestClient(create_app({name: bundle}, jobs.load(str(work / "params.yaml")).serve))
+    instances = json.loads(rows.to_json(orient="records"))
+    answer = client.post(f"/v1/models/{name}:predict", json={"instances": instances})
+    assert answer.status_code == 200, answer.text
+    assert [p["label"] for p in answer.json()["predictions"]] == predicted["label"].tolist()
