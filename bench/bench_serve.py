@@ -1,5 +1,6 @@
 """The model server over real HTTP: single-row latency, throughput under 8 clients, one MNIST
-batch of 1000 images, and a load run with bad requests mixed in.
+batch of 1000 images as JSON and in the binary tensor extension (taking turns), and a load
+run with bad requests mixed in.
 
 Run it on a finished pipeline (``--root``, default the repository): the server is started by
 its CLI (``python -m dlpipe serve``, one process) on the bundles under ``<root>/models/``, on
@@ -23,6 +24,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from _common import PYTHON, REPO, env
@@ -37,13 +39,16 @@ class Client:
     def __init__(self, port: int):
         self.port = port
         self.connection = http.client.HTTPConnection(HOST, port, timeout=30)
+        self.headers: dict = {}  # of the last answer
 
-    def call(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
+    def call(self, method: str, path: str, body: bytes | None = None,
+             headers: dict | None = None) -> tuple[int, bytes]:
         try:
             self.connection.request(method, path, body=body,
-                                    headers={"Content-Type": "application/json"})
+                                    headers={"Content-Type": "application/json", **(headers or {})})
             answer = self.connection.getresponse()
             data = answer.read()
+            self.headers = dict(answer.getheaders())
             if answer.getheader("connection", "").lower() == "close":
                 self.reconnect()
             return answer.status, data
@@ -217,14 +222,41 @@ def load_run(port: int, goods: list[tuple[str, bytes]], bads: list, clients: int
     return counted(port, work, clients, seconds)
 
 
-def mnist_batch(port: int, body: bytes, repeat: int) -> list[float]:
-    client, seconds = Client(port), []
+def v2_binary_body(frame: pd.DataFrame) -> tuple[bytes, dict]:
+    """The image request ``tritonclient.http`` sends by default: the pixels as one FP32 tensor in
+    the binary extension (answers asked in binary too)."""
+    import tritonclient.http as triton
+
+    pixels = frame.drop(columns=["target"], errors="ignore").to_numpy(np.float32)
+    tensor = triton.InferInput("input", list(pixels.shape), "FP32")
+    tensor.set_data_from_numpy(pixels)
+    body, json_size = triton.InferenceServerClient.generate_request_body([tensor])
+    return body, {"Inference-Header-Content-Length": str(json_size)}
+
+
+def labels_in(answer: bytes, headers: dict) -> int:
+    """How many labels an answer holds, JSON or binary."""
+    import tritonclient.http as triton
+
+    length = headers.get("inference-header-content-length")
+    if length is None:
+        return len(json.loads(answer)["outputs"][0]["data"])
+    return len(triton.InferResult.from_response_body(answer, header_length=int(length))
+               .as_numpy("label"))
+
+
+def mnist_batches(port: int, bodies: dict[str, tuple[bytes, dict]], repeat: int
+                  ) -> dict[str, list[float]]:
+    """Seconds per request of each body, the bodies taking turns (the same conditions)."""
+    client, seconds = Client(port), {name: [] for name in bodies}
     for _ in range(repeat):
-        started = time.perf_counter()
-        status, answer = client.call("POST", "/v2/models/mnist/infer", body)
-        seconds.append(time.perf_counter() - started)
-        if status != 200 or len(json.loads(answer)["outputs"][0]["data"]) != 1000:
-            raise SystemExit(f"mnist batch: {status} {answer[:200]!r}")
+        for name, (body, headers) in bodies.items():
+            started = time.perf_counter()
+            status, answer = client.call("POST", "/v2/models/mnist/infer", body, headers)
+            seconds[name].append(time.perf_counter() - started)
+            headers_seen = {k.lower(): v for k, v in client.headers.items()}
+            if status != 200 or labels_in(answer, headers_seen) != 1000:
+                raise SystemExit(f"mnist batch ({name}): {status} {answer[:200]!r}")
     return seconds
 
 
@@ -274,9 +306,17 @@ def report(args, root: Path, projects: list[str], port: int, serve: dict) -> Non
     print(f"throughput, {args.clients} clients (keep-alive, iris and price rows): {rps:6.0f} "
           f"requests/s {verdict(rps, TARGETS['rps'], higher=True)}")
     if "mnist" in projects:
-        seconds = mnist_batch(port, v2_body(meta["mnist"], rows(root, "mnist", 1000)), 3)
-        print(f"mnist 1000 images in one request: {statistics.median(seconds):.3f} s median of 3 "
-              f"(first {seconds[0]:.3f} s) {verdict(statistics.median(seconds), 0.5)}")
+        images = rows(root, "mnist", 1000)
+        bodies = {"JSON": (v2_body(meta["mnist"], images), {}),
+                  "binary": v2_binary_body(images)}
+        seconds = mnist_batches(port, bodies, 7)
+        for name, (body, _) in bodies.items():
+            times = seconds[name]
+            print(f"mnist 1000 images in one request, {name:6s} ({len(body) / 1e6:4.1f} MB): "
+                  f"median {statistics.median(times):.3f} s, min {min(times):.3f}, max "
+                  f"{max(times):.3f} of {len(times)} {verdict(statistics.median(times), 0.5)}")
+        ratio = statistics.median(seconds["JSON"]) / statistics.median(seconds["binary"])
+        print(f"mnist 1000 images: binary {ratio:.1f}x faster than JSON (medians, taking turns)")
     else:
         print("mnist 1000 images: skipped (no mnist bundle)")
     bads = bad_requests("iris", meta["iris"], single["iris"], serve["max_body_bytes"],

@@ -299,16 +299,33 @@ def test_editing_a_module_a_stage_imports_makes_exactly_its_jobs_stale(snakemake
     assert set(counts) <= {"code", "explain", "audit", "model_table", "report"}, plan
 
 
-def test_the_two_class_bundle_is_served_to_curl(snakemake_repo, tmp_path):
-    """``dlpipe serve`` on the run's bundles, queried with curl over a real socket: the V2 and the
-    TF-Serving answers give the labels ``dlpipe predict`` gives (the positive class at the
-    bundle's threshold)."""
+def _served(repo: Path, projects: tuple[str, ...]):
+    """``dlpipe serve`` on the run's bundles on a free port of 127.0.0.1, ready; its URL and
+    process."""
     import socket
     import time
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "dlpipe", "serve", *projects, "--host",
+                               "127.0.0.1", "--port", str(port)], cwd=repo, env=_env(),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while subprocess.run(["curl", "-sf", f"{url}/v2/health/ready"],
+                         capture_output=True).returncode != 0:
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            raise AssertionError("the server did not get ready")
+        time.sleep(0.5)
+    return url, server
+
+
+def test_the_two_class_bundle_is_served_to_curl(snakemake_repo, tmp_path):
+    """``dlpipe serve`` on the run's bundles, queried with curl over a real socket: the V2 and the
+    TF-Serving answers give the labels ``dlpipe predict`` gives (the positive class at the
+    bundle's threshold)."""
     rows = pd.read_parquet(snakemake_repo / "data/interim/clinic/test.parquet").head(8)
     rows.drop(columns="target").to_parquet(tmp_path / "rows.parquet")
     sh(sys.executable, "-m", "dlpipe", "predict", "clinic", "--input",
@@ -318,16 +335,8 @@ def test_the_two_class_bundle_is_served_to_curl(snakemake_repo, tmp_path):
     features = rows.drop(columns="target")
     (tmp_path / "v1.json").write_text(features.to_json(orient="records").join(
         ['{"instances": ', "}"]))
-    server = subprocess.Popen([sys.executable, "-m", "dlpipe", "serve", "clinic", "--host",
-                               "127.0.0.1", "--port", str(port)], cwd=snakemake_repo, env=_env(),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+    url, server = _served(snakemake_repo, ("clinic",))
     try:
-        deadline = time.monotonic() + 120
-        while subprocess.run(["curl", "-sf", f"{url}/v2/health/ready"],
-                             capture_output=True).returncode != 0:
-            assert server.poll() is None and time.monotonic() < deadline, "server not ready"
-            time.sleep(0.5)
         metadata = json.loads(sh("curl", "-sf", f"{url}/v2/models/clinic", cwd=tmp_path))
         assert {i["name"] for i in metadata["inputs"]} == set(features.columns)
         v2 = {"inputs": [{"name": i["name"], "shape": [len(rows)], "datatype": i["datatype"],
@@ -342,5 +351,63 @@ def test_the_two_class_bundle_is_served_to_curl(snakemake_repo, tmp_path):
                            f"{url}/v1/models/clinic:predict", cwd=tmp_path))
         assert [p["label"] for p in v1["predictions"]] == expected
     finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _triton_inputs(client, project: str, features: pd.DataFrame, binary: bool) -> list:
+    """The project's inputs as its metadata lists them, set from numpy as the client does."""
+    import tritonclient.http as triton
+
+    inputs = []
+    for spec in client.get_model_metadata(project)["inputs"]:
+        if spec["name"] == "input":  # an image project: one row of pixels per image
+            values = features.to_numpy(np.float32)
+        else:
+            values = features[spec["name"]].to_numpy().astype(
+                {"FP64": np.float64, "INT64": np.int64, "BYTES": object}[spec["datatype"]])
+        tensor = triton.InferInput(spec["name"], list(values.shape), spec["datatype"])
+        tensor.set_data_from_numpy(values, binary_data=binary)
+        inputs.append(tensor)
+    return inputs
+
+
+def test_the_standard_clients_get_what_predict_gives_on_every_test_part(snakemake_repo,
+                                                                        tmp_path):
+    """Over a real socket, on each project's whole test part: ``tritonclient.http`` called the
+    way its examples do (inputs from numpy in binary, answers in binary) and with JSON both
+    ways, and a TF-Serving client as its REST docs write one, answer with the labels and
+    probabilities of ``dlpipe predict``."""
+    import requests
+    import tritonclient.http as triton
+
+    url, server = _served(snakemake_repo, PROJECTS)
+    client = triton.InferenceServerClient(url.removeprefix("http://"), network_timeout=120)
+    try:
+        for project in PROJECTS:
+            test = snakemake_repo / f"data/interim/{project}/test.parquet"
+            features = pd.read_parquet(test).drop(columns="target")
+            sh(sys.executable, "-m", "dlpipe", "predict", project, "--input", str(test),
+               "--output", str(tmp_path / f"{project}.csv"), cwd=snakemake_repo)
+            predicted = pd.read_csv(tmp_path / f"{project}.csv", dtype={"label": str})
+            labels = predicted["label"].tolist()
+            proba = predicted.filter(like="proba_").to_numpy(np.float32)
+            for binary in (True, False):
+                outputs = [triton.InferRequestedOutput(name, binary_data=binary)
+                           for name in ("label", "probabilities")]
+                result = client.infer(project, _triton_inputs(client, project, features, binary),
+                                      outputs=None if binary else outputs)
+                assert [str(v, "utf-8") if isinstance(v, bytes) else v
+                        for v in result.as_numpy("label")] == labels, (project, binary)
+                assert np.array_equal(result.as_numpy("probabilities"), proba), (project, binary)
+            instances = (features.to_numpy().tolist() if project == "mnist"
+                         else json.loads(features.to_json(orient="records")))
+            answer = requests.post(f"{url}/v1/models/{project}:predict", timeout=120,
+                                   data=json.dumps({"signature_name": "serving_default",
+                                                    "instances": instances}))
+            answer.raise_for_status()
+            assert [p["label"] for p in answer.json()["predictions"]] == labels, project
+    finally:
+        client.close()
         server.terminate()
         server.wait(timeout=30)

@@ -624,3 +624,35 @@ def test_a_graph_that_differs_from_the_eager_network_is_not_served(bundles):
     from dlpipe.bundle.inference import as_graph
 
     assert as_graph(drifting).model is drifting.model
+
+
+def test_the_standard_v2_client_gets_what_predict_gives_over_a_real_socket(served, bundles,
+                                                                          tab_rows, img_rows):
+    """``tritonclient.http`` as its examples use it: health, metadata, then ``infer`` with
+    inputs set from numpy (binary tensors) and no outputs named (binary answers)."""
+    import tritonclient.http as triton
+
+    client = triton.InferenceServerClient(served.removeprefix("http://"), network_timeout=60)
+    try:
+        assert client.is_server_live() and client.is_server_ready()
+        assert client.is_model_ready(PROJECT) and client.is_model_ready("digits")
+        assert "binary_tensor_data" in client.get_server_metadata()["extensions"]
+        rows = tab_rows.dropna().reset_index(drop=True)  # the client sends None as "None"
+        inputs = []
+        for spec in client.get_model_metadata(PROJECT)["inputs"]:
+            values = rows[spec["name"]].to_numpy()
+            tensor = triton.InferInput(spec["name"], [len(rows)], spec["datatype"])
+            tensor.set_data_from_numpy(values.astype(
+                {"FP64": np.float64, "INT64": np.int64, "BYTES": object}[spec["datatype"]]))
+            inputs.append(tensor)
+        result = client.infer(PROJECT, inputs)
+        labels, proba = expected(bundles[PROJECT], rows)
+        assert [label.decode() for label in result.as_numpy("label")] == labels
+        assert np.array_equal(result.as_numpy("probabilities"), proba)
+        pixels = triton.InferInput("input", list(img_rows.shape), "FP32")
+        pixels.set_data_from_numpy(img_rows.to_numpy(np.float32))
+        images = client.infer("digits", [pixels])
+        assert np.array_equal(images.as_numpy("probabilities"),
+                              expected(bundles["digits"], img_rows)[1])
+    finally:
+        client.close()

@@ -1,10 +1,11 @@
-"""The two protocols the server speaks, as conversions between JSON bodies and tables.
+"""The Open Inference Protocol (KServe V2) as conversions between request bodies and tables,
+and what both protocols share (the columns a bundle takes, JSON parsing, row limits).
 
-Open Inference Protocol (KServe V2): one named tensor per feature column (shape ``[n]``), or one
-``[n, d]`` tensor named ``input`` for an image project; the answer holds ``label`` (BYTES) and
-``probabilities`` (FP32 ``[n, k]``). TensorFlow Serving REST: ``{"instances": [{column: value}]}``
-in, ``{"predictions": [{"label", "probabilities": {class: p}}]}`` out. Every refusal is a
-:class:`RequestError` naming the input (or instance) and row at fault.
+A request holds one named tensor per feature column (shape ``[n]``), or one ``[n, d]`` tensor
+named ``input`` for an image project, as JSON or in the binary tensor extension
+(:mod:`dlpipe.serving.binary_tensors`); the answer holds ``label`` (BYTES) and
+``probabilities`` (FP32 ``[n, k]``). Every refusal is a :class:`RequestError` naming the input
+and row at fault. TensorFlow Serving's REST form is :mod:`dlpipe.serving.tf_serving`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import numpy as np
 import orjson
 import pandas as pd
 
+from dlpipe.serving import binary_tensors
+from dlpipe.serving.binary_tensors import BinaryPart
 from dlpipe.serving.tensor_values import (NUMBER_TYPES, Column, RequestError, bad, datatype_of,
                                    is_integer_type, numbers, within)
 
@@ -80,15 +83,18 @@ def v2_metadata(project: str, bundle) -> dict:
             "parameters": {"classes": [str(c) for c in bundle.classes]}}
 
 
-def _tensor(index: int, tensor) -> tuple[str, tuple[int, ...], str, list]:
-    """An input tensor's name, shape, datatype and data, each checked for its JSON type."""
+def _tensor(index: int, tensor, binary: BinaryPart | None
+            ) -> tuple[str, tuple[int, ...], str, list]:
+    """An input tensor's name, shape, datatype and data (from the binary part when it says
+    ``binary_data_size``), each checked for its JSON type."""
     if not isinstance(tensor, dict):
         raise bad(f"inputs[{index}]: expected an object {{name, shape, datatype, data}}, got "
                   f"{type(tensor).__name__}")
     name = tensor.get("name")
     if not isinstance(name, str):
         raise bad(f"inputs[{index}].name: expected a string, got {name!r}")
-    for key in ("shape", "datatype", "data"):
+    size = binary_tensors.binary_size(tensor)
+    for key in ("shape", "datatype") + (("data",) if size is None else ()):
         if key not in tensor:
             raise bad(f"input {name!r}: missing {key!r}")
     shape, datatype = tensor["shape"], tensor["datatype"]
@@ -97,17 +103,28 @@ def _tensor(index: int, tensor) -> tuple[str, tuple[int, ...], str, list]:
         raise bad(f"input {name!r}: shape: expected a list of sizes like [n], got {shape!r}")
     if not isinstance(datatype, str):
         raise bad(f"input {name!r}: datatype: expected a string like 'FP64', got {datatype!r}")
-    return name, tuple(shape), datatype, tensor["data"]
+    if size is None:
+        return name, tuple(shape), datatype, tensor["data"]
+    if binary is None:
+        raise binary_tensors.refuse_without_header(name)
+    if "data" in tensor:
+        raise bad(f"input {name!r}: both data and binary_data_size given (one or the other)")
+    chunk = binary.take(name, size)
+    return name, tuple(shape), datatype, binary_tensors.decode(name, tuple(shape), datatype,
+                                                               chunk)
 
 
-def v2_frame(bundle, body, max_rows: int) -> pd.DataFrame:
-    """The table a V2 inference request describes."""
+def v2_frame(bundle, body, max_rows: int, binary: BinaryPart | None = None) -> pd.DataFrame:
+    """The table a V2 inference request describes (``binary``: the raw bytes after its JSON
+    part, see :mod:`dlpipe.serving.binary_tensors`)."""
     if not isinstance(body, dict):
         raise bad(f"expected a JSON object with 'inputs', got {type(body).__name__}")
     inputs = body.get("inputs")
     if not isinstance(inputs, list) or not inputs:
         raise bad("inputs: expected a non-empty list of tensors {name, shape, datatype, data}")
-    tensors = [_tensor(i, t) for i, t in enumerate(inputs)]
+    tensors = [_tensor(i, t, binary) for i, t in enumerate(inputs)]
+    if binary is not None:
+        binary.check_all_read()
     names = [t[0] for t in tensors]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
@@ -163,9 +180,9 @@ def _column_frame(bundle, tensors: dict) -> pd.DataFrame:
     return pd.DataFrame(frame)
 
 
-def v2_response(project: str, proba: np.ndarray, bundle, body: dict) -> dict:
-    """The V2 answer: ``label`` and ``probabilities``, or those the request's ``outputs`` name;
-    the request's ``id`` echoed."""
+def v2_response(project: str, proba: np.ndarray, bundle, body: dict) -> tuple[dict, bytes]:
+    """The V2 answer: ``label`` and ``probabilities``, or those the request's ``outputs`` name,
+    the request's ``id`` echoed; and the bytes of the outputs it asks to have binary."""
     wanted = body.get("outputs")
     names = list(OUTPUTS)
     if wanted is not None:
@@ -174,15 +191,23 @@ def v2_response(project: str, proba: np.ndarray, bundle, body: dict) -> dict:
             raise bad(f"outputs: expected a list of {{name}} with names from {list(OUTPUTS)}, got "
                       f"{json.dumps(wanted)[:80]}")
         names = [o["name"] for o in wanted]
+    binary = binary_tensors.binary_outputs(body, names, wanted)
     n, k = proba.shape
-    tensors = {"label": {"name": "label", "datatype": "BYTES", "shape": [n],
-                         "data": labels(proba, bundle)},
-               "probabilities": {"name": "probabilities", "datatype": "FP32", "shape": [n, k],
-                                 "data": proba.reshape(-1).tolist()}}
-    answer = {"model_name": project, "outputs": [tensors[name] for name in names]}
+    tensors = {"label": {"name": "label", "datatype": "BYTES", "shape": [n]},
+               "probabilities": {"name": "probabilities", "datatype": "FP32", "shape": [n, k]}}
+    values = {"label": labels(proba, bundle), "probabilities": proba.reshape(-1)}
+    answer, chunks = {"model_name": project, "outputs": []}, []
+    for name in names:
+        tensor = dict(tensors[name])
+        if name in binary:
+            chunks.append(binary_tensors.encode(tensor["datatype"], values[name]))
+            tensor["parameters"] = {"binary_data_size": len(chunks[-1])}
+        else:
+            tensor["data"] = values[name] if name == "label" else values[name].tolist()
+        answer["outputs"].append(tensor)
     if "id" in body:
         answer["id"] = body["id"]
-    return answer
+    return answer, b"".join(chunks)
 
 
 def request_id(body) -> None:
@@ -193,41 +218,3 @@ def request_id(body) -> None:
 
 def labels(proba: np.ndarray, bundle) -> list[str]:
     return [str(name) for name in bundle.label_names(proba)]
-
-
-# --- TensorFlow Serving REST (V1) -----------------------------------------------------------------
-def v1_frame(bundle, body, max_rows: int) -> pd.DataFrame:
-    """The table a ``{"instances": [...]}`` request describes: an object of column values per
-    row, or (an image project) a list of pixels per row."""
-    instances = body.get("instances") if isinstance(body, dict) else None
-    if not isinstance(instances, list):
-        raise bad("instances: expected a list of rows, each an object {column: value}")
-    check_rows(len(instances), max_rows, "instances")
-    cols = columns(bundle)
-    if is_image(bundle) and all(isinstance(row, list) for row in instances):
-        where = "instances"
-        shape = (len(instances), len(cols))
-        pixels = numbers(instances, where, shape, cols[0].dtype)
-        return pd.DataFrame(pixels, columns=[c.name for c in cols])
-    expected, extra = {c.name for c in cols}, ignored(bundle)
-    for index, row in enumerate(instances):
-        if not isinstance(row, dict):
-            raise bad(f"row {index + 1} (instances[{index}]): expected an object "
-                      f"{{column: value}}, got {type(row).__name__}")
-        if row.keys() != expected:
-            unknown = sorted(row.keys() - expected - extra)
-            missing = sorted(expected - row.keys())
-            if unknown or missing:
-                what = f"unknown column {unknown[0]!r}" if unknown else \
-                    f"missing column {missing[0]!r}"
-                raise bad(f"row {index + 1} (instances[{index}]): {what} (expected "
-                          f"{sorted(expected)})")
-    return pd.DataFrame({c.name: c.convert([row[c.name] for row in instances],
-                                           f"column {c.name!r}", (len(instances),))
-                         for c in cols})
-
-
-def v1_response(proba: np.ndarray, bundle) -> dict:
-    names = [str(c) for c in bundle.classes]
-    return {"predictions": [{"label": label, "probabilities": dict(zip(names, row))}
-                            for label, row in zip(labels(proba, bundle), proba.tolist())]}

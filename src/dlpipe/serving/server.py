@@ -26,7 +26,7 @@ from starlette.requests import ClientDisconnect
 
 from dlpipe.errors import InputError, one_line
 from dlpipe.params import ServeParams
-from dlpipe.serving import protocols
+from dlpipe.serving import binary_tensors, protocols, tf_serving
 from dlpipe.serving.openapi_bodies import V1_BODY, V2_BODY
 from dlpipe.serving.tensor_values import RequestError
 
@@ -139,19 +139,26 @@ def _predict(bundle, frame) -> np.ndarray:
     return proba
 
 
-def _v2_infer(project: str, bundle, body: bytes, max_rows: int, watch) -> dict:
-    request = protocols.parse_json(body)
-    frame = protocols.v2_frame(bundle, request, max_rows)
+def _v2_infer(project: str, bundle, body: bytes, max_rows: int, watch,
+              header_length: str | None) -> Response:
+    json_part, binary = binary_tensors.split(body, header_length)
+    request = protocols.parse_json(json_part)
+    frame = protocols.v2_frame(bundle, request, max_rows, binary)
     protocols.request_id(request)
-    answer = protocols.v2_response(project, _predict(bundle, frame), bundle, request)
+    answer, binary_outputs = protocols.v2_response(project, _predict(bundle, frame), bundle,
+                                                   request)
     _keep(watch, frame)
-    return answer
+    if not binary_outputs:
+        return _answer(answer)
+    header = orjson.dumps(answer)
+    return Response(header + binary_outputs, media_type="application/octet-stream",
+                    headers={binary_tensors.HEADER: str(len(header))})
 
 
 def _v1_predict(bundle, body: bytes, max_rows: int, watch) -> dict:
     request = protocols.parse_json(body)
-    frame = protocols.v1_frame(bundle, request, max_rows)
-    answer = protocols.v1_response(_predict(bundle, frame), bundle)
+    frame = tf_serving.v1_frame(bundle, request, max_rows)
+    answer = tf_serving.v1_response(_predict(bundle, frame), bundle)
     _keep(watch, frame)
     return answer
 
@@ -176,7 +183,7 @@ def _watch(request: Request, project: str):
 # --- Open Inference Protocol (V2) -----------------------------------------------------------------
 @router.get("/v2", tags=["v2"])
 def server_metadata() -> dict:
-    return {"name": "dlpipe", "version": "1", "extensions": []}
+    return {"name": "dlpipe", "version": "1", "extensions": [binary_tensors.EXTENSION]}
 
 
 @router.get("/v2/health/live", tags=["v2"])
@@ -204,9 +211,10 @@ def model_ready(request: Request, project: str) -> dict:
 async def infer(request: Request, project: str) -> Response:
     bundle = _bundle(request, project)
     body = await _body(request)
-    return _answer(await run_in_threadpool(_v2_infer, project, bundle, body,
-                                           request.app.state.limits.max_rows,
-                                           request.app.state.watches.get(project)))
+    return await run_in_threadpool(_v2_infer, project, bundle, body,
+                                   request.app.state.limits.max_rows,
+                                   request.app.state.watches.get(project),
+                                   request.headers.get(binary_tensors.HEADER))
 
 
 @router.get("/v2/models/{project}/drift", tags=["v2"])

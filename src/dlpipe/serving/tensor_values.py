@@ -115,7 +115,10 @@ def _refuse(where: str, index: int, shape: tuple[int, ...], expected: str, value
 
 
 def _array(values, where: str, shape: tuple[int, ...]) -> np.ndarray:
-    """``values`` as an array of ``shape`` (nested lists or flat, row-major)."""
+    """``values`` as an array of ``shape`` (nested lists or flat, row-major, or the array a
+    binary tensor was read into)."""
+    if isinstance(values, np.ndarray):
+        return values.reshape(shape)
     if not isinstance(values, list):
         raise bad(f"{where}: expected a list of values, got {type(values).__name__}")
     try:
@@ -142,11 +145,12 @@ def numbers(values, where: str, shape: tuple[int, ...], dtype: str = "float64") 
     """Numbers of ``shape``: float64 with NaN for missing ones, or ``dtype`` when that is an
     integer dtype and every value is a whole number within its range."""
     array = _array(values, where, shape)
-    if array.dtype.kind in "iu" and _integer(dtype) and not _has_bool(values):
+    has_bool = not isinstance(values, np.ndarray) and _has_bool(values)
+    if array.dtype.kind in "iu" and _integer(dtype) and not has_bool:
         info = np.iinfo(dtype)
         if array.size == 0 or (array.min() >= info.min and array.max() <= info.max):
             return array.astype(dtype)
-    if array.dtype.kind in "iuf" and not _has_bool(values):
+    if array.dtype.kind in "iuf" and not has_bool:
         array = array.astype(np.float64)
     else:
         array = _slow_numbers(_leaves(values), where, shape).reshape(shape)
