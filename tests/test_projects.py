@@ -74,12 +74,13 @@ def test_add_writes_a_minimal_section_and_keeps_the_rest(repo, capsys):
     assert "# enabled projects (each has a section below)" in after
     raw = yaml.safe_load(after)
     assert raw["projects"] == ["mnist", "iris", "price", "shop"]
-    assert raw["shop"]["features"] == {"numeric": ["id", "age", "empty"],
-                                       "categorical": ["colour", "member", "code", "store"]}
+    assert raw["shop"]["features"] == {"numeric": ["age"], "categorical": ["colour", "member"],
+                                       "drop": ["id", "code", "empty", "store"]}
     assert set(raw["shop"]["data"]) == {"source", "path", "sep", "na_values", "target", "sha256"}
-    assert "features:\n    numeric: [id, age, empty]\n" in after  # flow lists, one line each
+    assert "features:\n    numeric: [age]\n" in after  # flow lists, one line each
     out = capsys.readouterr().out
-    assert "\n".join(section) in out and f"dvc add {CSV}" in out and "make run" in out
+    assert "\n".join(section) in out and f"dvc add {CSV}" in out
+    assert "snakemake project_shop" in out and "dvc repro --glob '*@shop'" in out
 
 
 def test_the_section_validates_over_defaults_and_fetch_accepts_its_checksum(repo):
@@ -94,25 +95,53 @@ def test_the_section_validates_over_defaults_and_fetch_accepts_its_checksum(repo
     assert list(raw[TARGET].cat.categories) == CLASSES
 
 
-def test_warnings_name_unusable_columns_and_keep_them(repo, capsys):
+def test_columns_that_cannot_help_a_model_are_left_out_and_named(repo, capsys):
     assert add(repo) == 0
-    warnings = capsys.readouterr().err.splitlines()
-    assert [w.split("'")[1] for w in warnings] == ["id", "code", "empty", "store"]
-    assert all(w.startswith("dlpipe: warning: column '") for w in warnings)
-    assert warnings[0].endswith("pass --drop id to leave it out")
-    assert "every value is missing" in warnings[2] and "constant" in warnings[3]
+    notes = capsys.readouterr().err.splitlines()
+    assert [w.split("'")[1] for w in notes] == ["id", "code", "empty", "store"]
+    assert all(w.startswith("dlpipe: warning: column '") for w in notes)
+    assert notes[0].endswith("left out (--keep id keeps it)")
+    assert "every value is missing" in notes[2] and "constant ('main'" in notes[3]
     features = load_params(repo / "params.yaml").project("shop").features
-    assert {"id", "empty", "code", "store"} <= {*features.numeric, *features.categorical}
+    assert features.drop == ["id", "code", "empty", "store"]
+
+
+def test_keep_keeps_a_column_that_would_be_left_out(repo, capsys):
+    assert add(repo, "--keep", "store") == 0
+    features = load_params(repo / "params.yaml").project("shop").features
+    assert "store" in features.categorical and features.drop == ["id", "code", "empty"]
+    assert "'store'" not in capsys.readouterr().err
+
+
+def test_a_constant_number_is_named_as_written(repo, capsys):
+    table = shop_table().assign(store=7)
+    table.to_csv(repo / CSV, index=False)
+    assert add(repo) == 0
+    assert "is constant (7 in every row" in capsys.readouterr().err
 
 
 def test_drop_leaves_the_named_columns_out(repo, capsys):
     assert add(repo, "--drop", "id", "--drop", "empty", "--drop", "id") == 0
     text = (repo / "params.yaml").read_text()
     section = text[text.index("\nshop:\n") + 1:].splitlines()
-    assert len(section) == 12 and section[-1] == "    drop: [id, empty]"
+    assert len(section) == 12 and section[-1] == "    drop: [id, empty, code, store]"
     features = load_params(repo / "params.yaml").project("shop").features
-    assert features.numeric == ["age"] and features.drop == ["id", "empty"]
+    assert features.numeric == ["age"] and features.drop == ["id", "empty", "code", "store"]
     assert [w.split("'")[1] for w in capsys.readouterr().err.splitlines()] == ["code", "store"]
+
+
+def test_replace_writes_the_section_anew_and_keeps_the_rest(repo, capsys):
+    before = (repo / "params.yaml").read_text()
+    assert add(repo) == 0
+    assert add(repo, "--keep", "store") == 2  # a section exists
+    assert "--replace writes it anew" in capsys.readouterr().err
+    assert add(repo, "--keep", "store", "--replace") == 0
+    after = (repo / "params.yaml").read_text()
+    added = new_lines(before, after)
+    assert added.count("shop:") == 1 and added.count("  - shop") == 1
+    raw = yaml.safe_load(after)
+    assert raw["projects"][-1] == "shop" and raw["projects"].count("shop") == 1
+    assert "store" in raw["shop"]["features"]["categorical"]
 
 
 def test_options_reach_the_section(repo):
@@ -166,6 +195,9 @@ REFUSALS = {
     "no usable feature": (["shop"], "n,e,label\n1,,x\n2,,y\n3,,x\n", "no usable feature"),
     "all dropped": (["shop", "--drop", "a"], "a,label\n1,x\n2,y\n", "no feature column left"),
     "a drop not in the file": (["shop", "--drop", "b"], None, "--drop b: no such column"),
+    "a keep not in the file": (["shop", "--keep", "b"], None, "--keep b: no such column"),
+    "a drop and a keep": (["shop", "--drop", "id", "--keep", "id"], None,
+                          "--drop id and --keep id: one or the other"),
     "not UTF-8": (["shop"], b"a,label\n\xff,x\n", "not UTF-8"),
     "not CSV": (["shop"], 'a,label\n"1,x\n', "cannot read"),
     "an empty file": (["shop"], "", "the file is empty"),
@@ -196,7 +228,7 @@ def test_the_command_line_adds_and_refuses(repo):
                              text=True)
     assert refused.returncode == 2 and refused.stdout == ""
     assert refused.stderr == ("dlpipe: error: params.yaml: iris: the project already has a "
-                              "section\n")
+                              "section (--replace writes it anew)\n")
     assert (repo / "params.yaml").read_bytes() == before
     done = subprocess.run([*command, "--drop", "id"], cwd=repo, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

@@ -49,7 +49,9 @@ def unusable(X: pd.DataFrame) -> dict[str, str]:
         if present.empty:
             reasons[name] = "is empty (every value is missing)"
         elif present.nunique() == 1:
-            reasons[name] = f"is constant ({present.iloc[0]!r} in every row that has a value)"
+            value = present.iloc[0]
+            value = value.item() if hasattr(value, "item") else value  # 1, not np.int64(1)
+            reasons[name] = f"is constant ({value!r} in every row that has a value)"
         elif distinct and (types.is_object_dtype(column) or types.is_string_dtype(column)):
             reasons[name] = "has a distinct text value in every row (an ID or free text)"
         elif distinct and types.is_integer_dtype(column) and (
@@ -59,18 +61,23 @@ def unusable(X: pd.DataFrame) -> dict[str, str]:
 
 
 def new_section(name: str, raw: dict, table: pd.DataFrame, data: CsvData,
-                drop: list[str]) -> tuple[dict, list[str]]:
+                drop: list[str], keep: list[str] = ()) -> tuple[dict, list[str]]:
     """The section of project ``name`` for ``table`` read with ``data`` (its checksum is
-    computed here), and one warning per unusable column left in. ``raw`` is the params file as
-    read; the section must validate merged over its ``defaults``."""
+    computed here), and one note per column that cannot help a model: left out (added to
+    ``drop``) unless ``keep`` names it. ``raw`` is the params file as read; the section must
+    validate merged over its ``defaults``."""
     labelled = with_target(table, data.target, data.path)  # the label checks fetch runs
     X = labelled.drop(columns=[TARGET])
-    for column in drop:
-        if column == data.target:
-            raise DataError(f"--drop {column}: that is the target column")
-        if column not in X.columns:
-            raise DataError(f"--drop {column}: no such column in {data.path} (its columns: "
-                            f"{[str(c) for c in table.columns]})")
+    for option, columns in (("--drop", drop), ("--keep", keep)):
+        for column in columns:
+            if column == data.target:
+                raise DataError(f"{option} {column}: that is the target column")
+            if column not in X.columns:
+                raise DataError(f"{option} {column}: no such column in {data.path} (its "
+                                f"columns: {[str(c) for c in table.columns]})")
+    both = sorted(set(drop) & set(keep))
+    if both:
+        raise DataError(f"--drop {both[0]} and --keep {both[0]}: one or the other")
     source = {"source": "csv", "path": data.path, "sep": data.sep, "na_values": data.na_values,
               "target": data.target, "sha256": frame_sha256(table)}
     draft = {"data": source, "features": {"drop": drop}}
@@ -80,12 +87,16 @@ def new_section(name: str, raw: dict, table: pd.DataFrame, data: CsvData,
     if len(reasons) == len(numeric) + len(categorical):
         raise DataError(f"{data.path}: no usable feature column: {list(reasons)} cannot help a "
                         "model (all missing, constant, or an ID)")
-    section = {"data": source, "features": {"numeric": numeric, "categorical": categorical}}
+    left_out = [column for column in reasons if column not in keep]
+    drop = [*drop, *left_out]
+    section = {"data": source, "features": {
+        "numeric": [c for c in numeric if c not in left_out],
+        "categorical": [c for c in categorical if c not in left_out]}}
     if drop:
         section["features"]["drop"] = drop
-    warnings = [f"column {column!r} {why}: pass --drop {column} to leave it out"
-                for column, why in reasons.items()]
-    return section, warnings + small_classes(labelled[TARGET], data.target, project.cv.folds)
+    notes = [f"column {column!r} {why}: left out (--keep {column} keeps it)"
+             for column, why in reasons.items() if column in left_out]
+    return section, notes + small_classes(labelled[TARGET], data.target, project.cv.folds)
 
 
 def small_classes(labels: pd.Series, target: str, folds: int) -> list[str]:
@@ -100,8 +111,22 @@ def small_classes(labels: pd.Series, target: str, folds: int) -> list[str]:
 
 
 def with_project(raw: dict, name: str, section: dict) -> dict:
-    """``raw`` with project ``name``: its section added and its name last in ``projects``."""
-    return {**raw, "projects": [*raw["projects"], name], name: section}
+    """``raw`` with project ``name``: its section set and its name in ``projects`` (last, if it
+    was not there)."""
+    listed = raw["projects"] if name in raw["projects"] else [*raw["projects"], name]
+    return {**raw, "projects": listed, name: section}
+
+
+def without_section(text: str, name: str) -> str:
+    """``text`` (a params file) without the top-level section ``name`` (its lines up to the next
+    top-level key) and the blank lines before it."""
+    lines = text.splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"{name}:"))
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].strip() and not
+                lines[i].startswith((" ", "\t", "#"))), len(lines))
+    while start > 0 and not lines[start - 1].strip():
+        start -= 1
+    return "".join(lines[:start] + lines[end:])
 
 
 def _flow(value) -> str:
@@ -118,9 +143,12 @@ def section_text(name: str, section: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def edited(text: str, name: str, section: str) -> str:
+def edited(text: str, name: str, section: str, listed: bool = False) -> str:
     """``text`` (a params file) with ``name`` appended to its ``projects`` list (flow style on one
-    line, or block style) and ``section`` appended to the end; comments and layout kept."""
+    line, or block style) unless ``listed``, and ``section`` appended to the end; comments and
+    layout kept."""
+    if listed:
+        return text + ("" if text.endswith("\n") else "\n") + "\n" + section
     lines = text.splitlines(keepends=True)
     at = next((i for i, line in enumerate(lines) if line.startswith("projects:")), None)
     if at is None:
@@ -158,9 +186,11 @@ def repo_file(file: str, root: Path) -> str:
 
 
 def add(name: str, file: str, target: str, drop: list[str], sep: str = ",",
-        na_values: list[str] | None = None, params: str | Path = "params.yaml") -> Added:
+        na_values: list[str] | None = None, params: str | Path = "params.yaml",
+        keep: list[str] = (), replace: bool = False) -> Added:
     """Add project ``name`` to ``params`` from the CSV ``file`` (relative to the repository,
-    the directory of ``params``); raise a DlpipeError, the file untouched, on any refusal."""
+    the directory of ``params``), or with ``replace`` write its section anew; raise a
+    DlpipeError, the file untouched, on any refusal."""
     params = Path(params)
     load_params(params)  # the file as it is must be valid first
     text = params.read_text()
@@ -168,22 +198,26 @@ def add(name: str, file: str, target: str, drop: list[str], sep: str = ",",
     if not PROJECT_NAME.match(name) or name in RESERVED_KEYS:
         raise ParamsError(f"{name!r}: not a project name (expected lower-case letters, digits "
                           f"and _, starting with a letter; not one of {list(RESERVED_KEYS)})")
-    if name in raw:
-        raise ParamsError(f"{params}: {name}: the project already has a section")
+    if name in raw and not replace:
+        raise ParamsError(f"{params}: {name}: the project already has a section (--replace "
+                          "writes it anew)")
     if not sep:
         raise ParamsError("--sep: expected one or more characters, got ''")
+    if name in raw:
+        text, raw = without_section(text, name), {k: v for k, v in raw.items() if k != name}
     root = Path(os.path.abspath(params)).parent
     data = CsvData(source="csv", path=repo_file(file, root), sep=sep,
                    na_values=list(na_values or []), target=target, sha256=DRAFT_SHA256)
     table = datasets.read_table(name, data, root)
-    section, warnings = new_section(name, raw, table, data, list(dict.fromkeys(drop)))
+    section, notes = new_section(name, raw, table, data, list(dict.fromkeys(drop)),
+                                 list(dict.fromkeys(keep)))
     block = section_text(name, section)
-    new = edited(text, name, block)
+    new = edited(text, name, block, listed=name in raw["projects"])
     if _parsed(new) != with_project(raw, name, section):
         raise ParamsError(f"{params}: cannot add {name} by editing the text (an unusual layout): "
                           "add the section and the name in projects by hand")
-    write(params, text, new)
-    return Added(name, data.path, block, warnings)
+    write(params, params.read_text(), new)
+    return Added(name, data.path, block, notes)
 
 
 def _parsed(text: str) -> object:

@@ -82,6 +82,25 @@ def test_an_unknown_column(repo, rows, capsys):
         "column 'weight': unknown column (not an input of the model)"]
 
 
+def test_an_ignored_column_is_left_out(repo, rows, capsys):
+    """A file with a column the model does not read (Kaggle's test.csv has an id)."""
+    rows.assign(weight=3.5).to_csv("rows.csv", index=False)
+    assert predict("--ignore", "weight") == 0
+    expected = load_bundle(PROJECT).predict(rows).reset_index(drop=True)
+    pd.testing.assert_frame_equal(pd.read_csv("out.csv"), expected, check_dtype=False,
+                                  rtol=1e-6)
+
+
+@pytest.mark.parametrize("column, message", [
+    ("weight", "--ignore weight: no such column in rows.csv"),
+    ("legs", "--ignore legs: the model reads that column; it cannot be left out")])
+def test_an_ignore_that_cannot_apply_is_refused(repo, rows, capsys, column, message):
+    rows.to_csv("rows.csv", index=False)
+    assert predict("--ignore", column) == 2
+    assert message in capsys.readouterr().err
+    assert not Path("out.csv").exists()
+
+
 def test_text_in_a_numeric_column(repo, rows, capsys):
     rows = rows.astype({"size": object})
     rows.loc[4, "size"] = "big"

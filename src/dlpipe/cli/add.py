@@ -20,6 +20,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--target", required=True, help="the label column")
     parser.add_argument("--drop", action="append", default=[], metavar="COL",
                         help="a column to leave out (repeatable)")
+    parser.add_argument("--keep", action="append", default=[], metavar="COL",
+                        help="a column to keep although it cannot help a model (all missing, "
+                             "constant, or an ID): such columns are left out otherwise "
+                             "(repeatable)")
+    parser.add_argument("--replace", action="store_true",
+                        help="write the section of a project that has one anew")
     parser.add_argument("--sep", default=",", help="the field separator (default ',')")
     parser.add_argument("--na-values", action="append", default=[], metavar="TEXT",
                         help="a cell text that means missing (repeatable; default none)")
@@ -34,12 +40,13 @@ def main(argv: list[str]) -> int:
 
     try:
         added = add(args.name, args.file, args.target, args.drop, args.sep, args.na_values,
-                    args.params)
+                    args.params, keep=args.keep, replace=args.replace)
     except DlpipeError as exc:
         return refuse(exc)
     for warning in added.warnings:
         print(f"dlpipe: warning: {warning}", file=sys.stderr)
     print(f"added project {added.name} to {args.params}:\n\n{added.text}\n"
-          f"next: version the data with `dvc add {added.path}`, then run `make run` or "
-          "`dvc repro`")
+          f"next: version the data with `dvc add {added.path}`, then run this project's stages "
+          f"with `snakemake project_{added.name}` or `dvc repro --glob '*@{added.name}'` "
+          "(`make run` runs every project)")
     return 0

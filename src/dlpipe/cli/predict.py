@@ -21,6 +21,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--output", required=True,
                         help="the predictions (.csv or .parquet): label, then proba_<class> "
                              "for every class, one row per input row in the input's order")
+    parser.add_argument("--ignore", action="append", default=[], metavar="COL",
+                        help="a column of the input the model does not read (e.g. an ID): "
+                             "left out before the rows are checked (repeatable)")
     params_option(parser, ": a CSV input is read with the project's data.sep and "
                           "data.na_values, as its data file is; pandas' defaults if the file "
                           "is absent or lacks the project")
@@ -43,9 +46,24 @@ def main(argv: list[str]) -> int:
         from dlpipe.bundle.inference import load_bundle, read_rows
 
         bundle = load_bundle(args.project)
-        predictions = bundle.predict(read_rows(args.input, bundle.schema, sep, na_values))
+        rows = read_rows(args.input, bundle.schema, sep, na_values)
+        predictions = bundle.predict(_without(rows, args.ignore, bundle.schema, args.input))
     except DlpipeError as exc:
         return refuse(exc, args.input)
     write(args.output, predictions)
     print(f"wrote {len(predictions)} predictions to {args.output}")
     return 0
+
+
+def _without(rows, ignore: list[str], schema, path: str):
+    """``rows`` without the ``--ignore`` columns, each of which must be in the file and not
+    one the model reads."""
+    features = {column.name for column in schema.columns}
+    for column in ignore:
+        if column not in rows.columns:
+            raise DlpipeError(f"--ignore {column}: no such column in {path} (its columns: "
+                              f"{[str(c) for c in rows.columns][:20]})")
+        if column in features:
+            raise DlpipeError(f"--ignore {column}: the model reads that column; it cannot be "
+                              "left out")
+    return rows.drop(columns=list(dict.fromkeys(ignore)))
