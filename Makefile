@@ -17,8 +17,11 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
-run: venv  ## set up, then run the whole pipeline with Snakemake
+run: venv  ## set up, then run the whole pipeline with Snakemake and record its outputs with DVC
 	snakemake --workflow-profile profiles/default --cores $(CORES)
+	# every output is now that of the current params, data and code: DVC records them, so
+	# `dvc status` and `dvc repro` find nothing to do either
+	if [ -d .dvc ]; then dvc commit --force --quiet; fi
 
 repro: venv  ## the same DAG through DVC
 	dvc repro

@@ -77,8 +77,8 @@ def _reached(roots: set[str], lazy: bool) -> set[str]:
     return seen
 
 
-CODE = BY_NAME[jobs.CODE_STAGE]
-RUN = [stage for stage in STAGES if stage is not CODE]  # the stages that follow a digest
+WRITER = next(stage for stage in STAGES if jobs.writes_project_params(stage))
+RUN = [stage for stage in STAGES if stage is not WRITER]
 
 
 @pytest.mark.parametrize("stage", RUN, ids=lambda s: s.name)
@@ -144,9 +144,10 @@ def test_extra_files_a_row_names_are_added(monkeypatch):
     assert "insight/figures.py" not in _files(BY_NAME["report"])
 
 
-def test_the_code_stage_reads_every_module_any_stage_runs():
-    """It writes every digest, so an edit of any of them makes it out of date."""
-    assert set(_files(CODE)) == set().union(*map(_files, RUN))
+def test_the_writer_of_the_project_params_reads_every_module_any_stage_runs():
+    """It writes the digests, so an edit of any of them makes it out of date."""
+    assert set(_files(WRITER)) == set().union(*map(_files, RUN)) | set(
+        code.code_files(WRITER, jobs.file_suffixes(WRITER)))
 
 
 def test_editing_a_module_changes_exactly_the_digests_of_the_stages_that_run_it(
@@ -157,33 +158,50 @@ def test_editing_a_module_changes_exactly_the_digests_of_the_stages_that_run_it(
     copy = tmp_path / "dlpipe"
     shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(code, "PACKAGE", copy)
-    before = jobs.digests()["digests"]
-    assert set(before) == {stage.name for stage in RUN}
+    before = {stage.name: jobs.code_digest(stage) for stage in RUN}
+    assert set(jobs.code_digests()) == {stage.name for stage in RUN if stage.scope != "all"}
     stale_cases = []
     for path in sorted(copy.rglob("*.py")):
         name, content = path.relative_to(copy).as_posix(), path.read_bytes()
         path.write_bytes(content + b"# an edit\n")
-        after = jobs.digests()["digests"]
+        after = {stage.name: jobs.code_digest(stage) for stage in RUN}
         path.write_bytes(content)
         changed = {stage for stage in before if after[stage] != before[stage]}
         runs = {stage.name for stage in RUN if name in _files(stage)}
         if changed != runs:
             stale_cases.append((name, sorted(runs - changed), sorted(changed - runs)))
     assert stale_cases == []
-    assert jobs.digests()["digests"] == before
+    assert {stage.name: jobs.code_digest(stage) for stage in RUN} == before
 
 
-def test_dvc_follows_each_stage_s_digest_instead_of_its_files():
-    """Only the code stage lists source files; every other stage reads its own key of the code
-    stage's output as a param, so DVC re-runs the code stage on an edit, then exactly the stages
-    whose digest changed."""
+def test_dvc_follows_each_project_stage_s_digest_instead_of_its_files():
+    """A per-project stage reads its code digest from the project params file (``resolve``
+    writes it there and alone lists every source file); a once-only stage lists its files. So
+    DVC re-runs ``resolve`` on an edit, then exactly the stages whose digest changed."""
     stages = dvc.render()["stages"]
-    digests = CODE.outputs["digests"].path
     for stage in RUN:
         body = stages[stage.name].get("do", stages[stage.name])
-        assert not [dep for dep in body["deps"] if dep.startswith(jobs.PKG)], stage.name
-        assert {digests: [stage.name]} in body["params"], stage.name
-    assert stages[CODE.name]["deps"] == jobs.code_paths(CODE)
+        listed = [dep.removeprefix(f"{jobs.PKG}/") for dep in body["deps"]
+                  if dep.startswith(jobs.PKG)]
+        if stage.scope == "all":
+            assert set(listed) == _files(stage), stage.name
+            continue
+        assert listed == [], stage.name
+        [keys] = [entry[dvc.project_params_file().replace("{project}", "${item}")]
+                  for entry in body["params"] if isinstance(entry, dict)]
+        assert f"code.{stage.name}" in keys, stage.name
+    assert stages[WRITER.name]["do"]["deps"] == jobs.code_paths(WRITER)
+
+
+def test_resolve_writes_every_digest_a_project_stage_reads(tmp_path, monkeypatch, raw_params):
+    from dlpipe.params import parse_params
+    from dlpipe.pipeline import runner
+
+    monkeypatch.chdir(tmp_path)
+    runner.run(WRITER, {"project": "iris"}, parse_params(raw_params))
+    written = catalog.read(tmp_path / "reports/iris/params.json")["code"]
+    assert written == {stage.name: jobs.code_digest(stage) for stage in RUN
+                       if stage.scope != "all"}
 
 
 def test_snakemake_follows_each_stage_s_digest_as_a_param(raw_params):
@@ -194,11 +212,26 @@ def test_snakemake_follows_each_stage_s_digest_as_a_param(raw_params):
         wildcards = {"project": params.projects[0], "worker": "0"}
         values = snakemake.param_values(stage, params)(wildcards)
         assert f'"code": "{jobs.code_digest(stage)}"' in values, stage.name
-        assert not [dep for dep in snakemake.inputs(stage, params)(wildcards)
-                    if dep.startswith(jobs.PKG)], stage.name
+        listed = [dep for dep in snakemake.inputs(stage, params)(wildcards)
+                  if dep.startswith(jobs.PKG)]
+        assert listed == ([] if jobs.follows_digest(stage) else jobs.code_paths(stage))
 
 
 def test_no_source_file_a_stage_depends_on_is_empty():
     """DVC warns about every empty dependency at each run."""
     for stage in STAGES:
         assert all((PACKAGE / name).stat().st_size for name in _files(stage)), stage.name
+
+
+@pytest.mark.parametrize("source", [
+    "from dlpipe.io import (write_csv,  # a comment with a ) in it\n    write_text)\n",
+    "import os\nfrom dlpipe import io\n\n\ndef f():\n    from dlpipe.pipeline import (\n"
+    "        catalog, jobs)\n    return catalog\n"])
+def test_the_import_scan_reads_what_the_whole_module_parse_reads(source):
+    """The front ends scan import lines rather than parse every module: the same statements."""
+    tree = ast.parse(source)
+    for lazy in (False, True):
+        expected = [n for n in (ast.walk(tree) if lazy else tree.body)
+                    if isinstance(n, ast.ImportFrom) and n.module.startswith("dlpipe")]
+        assert sorted(map(ast.dump, code._statements(source, lazy))) == sorted(
+            map(ast.dump, expected))

@@ -24,7 +24,6 @@ from support import LOCAL, ROOT
 BIN = Path(sys.executable).parent
 
 
-CODE_DIGESTS = jobs.BY_NAME[jobs.CODE_STAGE].outputs["digests"].path
 WORKER = re.compile(r"^(python -m dlpipe \w+ \w+) --worker \d+$")
 
 
@@ -104,12 +103,12 @@ def test_dvc_stages_declare_the_table_params(raw_params):
         for stage in repo.index.stages:
             keys = []
             for dep in stage.deps:
-                if str(dep.def_path) == CODE_DIGESTS:  # the stage's code digest
-                    assert dep.params == [stage.name.split("@")[0]], stage.name
-                elif type(dep).__name__ == "ParamsDependency":
+                if type(dep).__name__ == "ParamsDependency":
                     project = re.fullmatch(r"reports/(\w+)/params\.json", str(dep.def_path))
+                    code = [k for k in dep.params if k.startswith("code.")]
+                    assert code == ([f"code.{stage.name.split('@')[0]}"] if project else [])
                     keys += [f"{project.group(1)}.{k}" if project and k != "seed" else k
-                             for k in dep.params]
+                             for k in dep.params if k not in code]
             declared[stage.cmd] = sorted(keys)
     expected = {}
     for job in jobs.jobs(params):
@@ -236,11 +235,11 @@ def test_a_stage_added_in_the_table_reaches_both_front_ends(with_new_stage):
     command = "python -m dlpipe describe iris"
     assert command in smk and smk == dvc
     assert "data/interim/iris/train.parquet" in dvc[command]["deps"]
-    # its node's module is followed by the code stage, then by the stage's own digest
-    assert "src/dlpipe/stages/describe.py" in dvc["python -m dlpipe code all"]["deps"]
+    # its node's module is read by resolve, which writes the stage's own digest
+    assert "src/dlpipe/stages/describe.py" in dvc["python -m dlpipe resolve iris"]["deps"]
     assert "describe" in json.loads(subprocess.run(
         [sys.executable, "-c", "import json; from dlpipe.pipeline import jobs; "
-         "print(json.dumps(jobs.digests()['digests']))"], cwd=with_new_stage,
+         "print(json.dumps(jobs.code_digests()))"], cwd=with_new_stage,
         env=env(src), capture_output=True, text=True, check=True).stdout)
     assert dvc[command]["outs"] == {"reports/iris/describe.csv"}
 

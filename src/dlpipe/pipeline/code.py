@@ -11,6 +11,7 @@ reaches changes nothing.
 from __future__ import annotations
 
 import ast
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -35,6 +36,25 @@ def module_file(module: str) -> Path | None:
     return None
 
 
+# an import statement naming dlpipe, at the start of a line: its indentation, and the rest of
+# the line or, for a parenthesised list of names, up to its closing parenthesis
+DLPIPE_IMPORT = re.compile(r"^([ \t]*)((?:from|import)[ \t]+dlpipe[^(\n]*(?:\([^)]*\))?[^\n]*)",
+                           re.MULTILINE)
+
+
+def _statements(source: str, lazy: bool) -> list[ast.stmt]:
+    """The import statements of ``source`` that name dlpipe: those at the top level, and with
+    ``lazy`` the indented ones too (inside a function, say). Parsing these few lines instead of
+    the whole module keeps a front end's start-up short."""
+    try:
+        return [ast.parse(match.group(2)).body[0] for match in DLPIPE_IMPORT.finditer(source)
+                if lazy or not match.group(1)]
+    except SyntaxError:  # a statement the pattern cuts short: read the whole module
+        tree = ast.parse(source)
+        return [node for node in (ast.walk(tree) if lazy else tree.body)
+                if isinstance(node, (ast.Import, ast.ImportFrom))]
+
+
 @lru_cache(maxsize=None)
 def imports(module: str, lazy: bool) -> frozenset[str]:
     """The dlpipe modules ``module`` imports (``lazy``: inside functions too), with the
@@ -42,10 +62,8 @@ def imports(module: str, lazy: bool) -> frozenset[str]:
     path = module_file(module)
     if path is None:
         return frozenset()
-    tree = ast.parse(path.read_text())
-    nodes = ast.walk(tree) if lazy else iter(tree.body)
     found: set[str] = set()
-    for node in nodes:
+    for node in _statements(path.read_text(), lazy):
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:

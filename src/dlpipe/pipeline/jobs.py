@@ -92,11 +92,18 @@ def input_paths(stage: Stage, wildcards: Wildcards, params: Params) -> dict[str,
     return paths
 
 
+def writes_project_params(stage: Stage) -> bool:
+    """Whether ``stage`` writes the project params file: the file DVC reads each job's params
+    keys and code digest from."""
+    return any(out.project_params for out in stage.outputs.values())
+
+
 def code_files(stage: Stage) -> tuple[str, ...]:
     """The source files (relative to ``src/dlpipe``) a job of ``stage`` runs (see
-    :mod:`dlpipe.pipeline.code`); the code stage reads those of every stage."""
+    :mod:`dlpipe.pipeline.code`); the writer of the project params file reads those of every
+    stage (it writes their digests)."""
     own = code.code_files(stage, file_suffixes(stage))
-    if stage.name != CODE_STAGE:
+    if not writes_project_params(stage):
         return own
     return tuple(sorted(set(own).union(*(code_files(other) for other in STAGES
                                          if other is not stage))))
@@ -109,18 +116,24 @@ def code_paths(stage: Stage) -> list[str]:
 
 def code_digest(stage: Stage) -> str:
     """One digest of the source files a job of ``stage`` runs: the stage re-runs when it
-    changes (a Snakemake param; for DVC a key of the code stage's output), and it names the
+    changes (a Snakemake param; for DVC a key of the project params file), and it names the
     Optuna study."""
     digests = "".join(hashlib.sha256((code.PACKAGE / name).read_bytes()).hexdigest()
                       for name in code_files(stage))
     return hashlib.sha256(digests.encode()).hexdigest()[:12]
 
 
-def digests() -> dict[str, dict[str, str]]:
-    """The code stage's node: :func:`code_digest` of every other stage, by stage name (DVC
-    reads each stage's key as a param of that stage)."""
-    return {"digests": {stage.name: code_digest(stage) for stage in STAGES
-                        if stage.name != CODE_STAGE}}
+def follows_digest(stage: Stage) -> bool:
+    """Whether DVC follows ``stage``'s code through its digest in the project params file
+    (a per-project job), rather than through its source files (the writer of that file, and
+    a once-only stage, which reads no project's file)."""
+    return stage.scope != "all" and not writes_project_params(stage)
+
+
+def code_digests() -> dict[str, str]:
+    """:func:`code_digest` of every stage that :func:`follows_digest`, by stage name: what
+    the project params file holds under ``code``."""
+    return {stage.name: code_digest(stage) for stage in STAGES if follows_digest(stage)}
 
 
 def file_suffixes(stage: Stage) -> frozenset[str]:
@@ -135,13 +148,12 @@ def file_suffixes(stage: Stage) -> frozenset[str]:
 
 
 def deps(stage: Stage, wildcards: Wildcards, params: Params) -> list[str]:
-    """Every file the job reads: its inputs (the code stage: every source file). Other
-    stages follow their code through :func:`code_digest`, one value per stage instead of
-    dozens of files per job."""
+    """Every file the job reads: its inputs, then its source files unless it
+    :func:`follows_digest` (one value per job instead of dozens of files)."""
     files: list[str] = []
     for value in input_paths(stage, wildcards, params).values():
         files += value if isinstance(value, list) else [value]
-    return files + (code_paths(stage) if stage.name == CODE_STAGE else [])
+    return files + ([] if follows_digest(stage) else code_paths(stage))
 
 
 def output_paths(stage: Stage, wildcards: Wildcards) -> dict[str, str]:

@@ -20,7 +20,8 @@ from dlpipe.pipeline import catalog, guard, jobs
 from dlpipe.pipeline.stage import Section, Stage
 
 log = logging.getLogger("dlpipe")
-CONTEXT = ("project", "worker", "journal", "code_digest")  # what a node may ask for by name
+# what a node may ask for by name
+CONTEXT = ("project", "worker", "journal", "code_digest", "code_digests")
 
 
 def node_of(stage: Stage) -> Callable[..., dict[str, Any]]:
@@ -34,6 +35,8 @@ def context(stage: Stage, wildcards: jobs.Wildcards, wanted: set[str]) -> dict[s
         values["journal"] = Path(jobs.fill(stage.state, wildcards))
     if "code_digest" in wanted:
         values["code_digest"] = jobs.code_digest(stage)
+    if "code_digests" in wanted:
+        values["code_digests"] = jobs.code_digests()
     return values
 
 

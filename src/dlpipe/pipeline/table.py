@@ -38,10 +38,8 @@ def _task(name: str, doc: str, **plots: Output) -> Stage:
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage("code", "a digest of the source files each stage's jobs run: a job re-runs when its "
-          "stage's digest changes", node="dlpipe.pipeline.jobs:digests",
-          outputs={"digests": text("reports/code.json")}, scope="all"),
-    Stage("resolve", "the project's params: defaults merged, validated, written for DVC",
+    Stage("resolve", "the project's params (defaults merged, validated) and its stages' code "
+          "digests, written for DVC",
           node="dlpipe.stages.resolve:resolve", inputs={"section": Section()}, params=("seed",),
           outputs={"params": project_params("reports/{project}/params.json")}),
     Stage("fetch", "load the dataset (cache, mirror or online), verify its checksum",

@@ -1,9 +1,10 @@
-"""resolve: the project's params section, merged over ``defaults`` and validated, as a file.
+"""resolve: the project's params section, merged over ``defaults`` and validated, and the code
+digest of each of its stages, as one file.
 
-DVC tracks each stage's params keys in this file, so a stage re-runs exactly when a value it
-reads changes, whether the project states it or inherits it from ``defaults``. The top-level
-keys the project's stages read (``seed``) are copied in too, so DVC needs no other params file
-for them.
+DVC tracks each stage's params keys and its code digest (``code.<stage>``) in this file, so a
+stage re-runs exactly when a value it reads changes, whether the project states it or inherits
+it from ``defaults``, or when a source file its jobs run changes. The top-level keys the
+project's stages read (``seed``) are copied in too, so DVC needs no other params file for them.
 """
 
 from __future__ import annotations
@@ -11,5 +12,5 @@ from __future__ import annotations
 from dlpipe.params import ProjectParams
 
 
-def resolve(section: ProjectParams, seed: int) -> dict:
-    return {"params": {"seed": seed, **section.model_dump(mode="json")}}
+def resolve(section: ProjectParams, seed: int, code_digests: dict[str, str]) -> dict:
+    return {"params": {"seed": seed, **section.model_dump(mode="json"), "code": code_digests}}
