@@ -47,7 +47,20 @@ onerror:
     guard.release()
 
 
+JOBS = jobs.jobs(PARAMS)
+
+
 rule all:
     input:
-        [path for job in jobs.jobs(PARAMS) for path in job["outs"]],
+        [path for job in JOBS for path in job["outs"]],
     default_target: True
+
+
+# `snakemake project_<p>`: every job of one project (`dlpipe add` points to it)
+for _project in PARAMS.projects:
+
+    rule:
+        name:
+            f"project_{_project}"
+        input:
+            [path for job in JOBS if job["project"] == _project for path in job["outs"]],
