@@ -278,15 +278,16 @@ def _stages_named(status: str) -> set[str]:
 def test_editing_a_module_a_stage_imports_makes_exactly_its_jobs_stale(snakemake_repo, dvc_repo):
     """The explain node draws its figures with insight/figures.py: an edit of it makes every
     explain job (and only those, with what consumes them) out of date under both front ends.
-    DVC sees the edit in the files of ``resolve``, which writes every stage's code digest;
-    once it has run, exactly the explain jobs' digests differ."""
+    DVC sees the edit in the files of the code stage, which writes every stage's code digest;
+    once it and ``resolve`` (which copies them) have run, exactly the explain jobs' digests
+    differ."""
     explains = {f"explain@{project}" for project in PROJECTS}
     edited, recomputed, stale = stale_after_editing(
         dvc_repo, "insight/figures.py", ("dvc", "status"),
         ("dvc", "repro", "--glob", "resolve@*"), ("dvc", "status"))
-    assert _stages_named(edited) == {f"resolve@{project}" for project in PROJECTS}, edited
+    assert _stages_named(edited) == {"code"}, edited
     assert "src/dlpipe/insight/figures.py" in edited
-    assert "Running stage 'resolve@clinic'" in recomputed
+    assert "Running stage 'code'" in recomputed and "Running stage 'resolve@clinic'" in recomputed
     assert _stages_named(stale) == explains, stale
     assert "code.explain" in stale
     sh("dvc", "repro", "--glob", "resolve@*", cwd=dvc_repo)  # the digests as they are again
@@ -297,7 +298,7 @@ def test_editing_a_module_a_stage_imports_makes_exactly_its_jobs_stale(snakemake
     counts = {row[0]: row[1] for row in rows
               if len(row) == 2 and row[1].isdigit() and row[0] not in ("all", "total")}
     assert counts.get("explain") == str(len(PROJECTS)), plan
-    assert set(counts) <= {"resolve", "explain", "audit", "model_table", "report"}, plan
+    assert set(counts) <= {"code", "resolve", "explain", "audit", "model_table", "report"}, plan
 
 
 def _served(repo: Path, projects: tuple[str, ...]):

@@ -27,8 +27,9 @@ from support import ROOT, SHARED_DATA, copy_tracked_files, stand_in, tiny
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
-STAGES = ("resolve@mnist", "fetch@mnist", "split@mnist")
-TARGETS = ("reports/mnist/params.json", "data/interim/mnist/train.parquet",
+# the code stage writes the code digests resolve copies into the project params file
+STAGES = ("code", "resolve@mnist", "fetch@mnist", "split@mnist")
+TARGETS = ("reports/code.json", "reports/mnist/params.json", "data/interim/mnist/train.parquet",
            "data/interim/mnist/test.parquet")
 RAW = "data/raw/mnist.parquet"
 LARGE = 1_000_000  # Snakemake's default max-checksum-file-size
@@ -79,7 +80,7 @@ def test_dvc_commit_leaves_snakemake_nothing_to_do(repo):
 
 def test_dvc_checkout_leaves_snakemake_nothing_to_do(repo):
     sh("dvc", "commit", "-f", *STAGES, cwd=repo)
-    for path in (RAW, *TARGETS[1:]):
+    for path in (RAW, *TARGETS[2:]):
         (repo / path).unlink()
     sh("dvc", "checkout", "--force", *STAGES, cwd=repo)
     assert (repo / RAW).stat().st_size > LARGE

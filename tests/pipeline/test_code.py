@@ -77,8 +77,8 @@ def _reached(roots: set[str], lazy: bool) -> set[str]:
     return seen
 
 
-WRITER = next(stage for stage in STAGES if jobs.writes_project_params(stage))
-RUN = [stage for stage in STAGES if stage is not WRITER]
+CODE = BY_NAME[jobs.CODE_STAGE]
+RUN = [stage for stage in STAGES if stage is not CODE]
 
 
 @pytest.mark.parametrize("stage", RUN, ids=lambda s: s.name)
@@ -144,10 +144,10 @@ def test_extra_files_a_row_names_are_added(monkeypatch):
     assert "insight/figures.py" not in _files(BY_NAME["report"])
 
 
-def test_the_writer_of_the_project_params_reads_every_module_any_stage_runs():
+def test_the_code_stage_reads_every_module_any_stage_runs():
     """It writes the digests, so an edit of any of them makes it out of date."""
-    assert set(_files(WRITER)) == set().union(*map(_files, RUN)) | set(
-        code.code_files(WRITER, jobs.file_suffixes(WRITER)))
+    assert set(_files(CODE)) == set().union(*map(_files, RUN)) | set(
+        code.code_files(CODE, jobs.file_suffixes(CODE)))
 
 
 def test_editing_a_module_changes_exactly_the_digests_of_the_stages_that_run_it(
@@ -175,11 +175,13 @@ def test_editing_a_module_changes_exactly_the_digests_of_the_stages_that_run_it(
 
 
 def test_dvc_follows_each_project_stage_s_digest_instead_of_its_files():
-    """A per-project stage reads its code digest from the project params file (``resolve``
-    writes it there and alone lists every source file); a once-only stage lists its files. So
-    DVC re-runs ``resolve`` on an edit, then exactly the stages whose digest changed."""
+    """A per-project stage reads its code digest from the project params file (the code stage
+    writes the digests and alone lists every source file, ``resolve`` copies them); a
+    once-only stage lists its files. So DVC re-runs the code stage on an edit, ``resolve`` if a
+    digest changed, then exactly the stages whose digest changed."""
     stages = dvc.render()["stages"]
-    for stage in RUN:
+    writer = next(stage for stage in STAGES if jobs.writes_project_params(stage))
+    for stage in STAGES:
         body = stages[stage.name].get("do", stages[stage.name])
         listed = [dep.removeprefix(f"{jobs.PKG}/") for dep in body["deps"]
                   if dep.startswith(jobs.PKG)]
@@ -187,18 +189,22 @@ def test_dvc_follows_each_project_stage_s_digest_instead_of_its_files():
             assert set(listed) == _files(stage), stage.name
             continue
         assert listed == [], stage.name
+        if stage is writer:
+            assert CODE.outputs["digests"].path in body["deps"]
+            continue
         [keys] = [entry[dvc.project_params_file().replace("{project}", "${item}")]
                   for entry in body["params"] if isinstance(entry, dict)]
         assert f"code.{stage.name}" in keys, stage.name
-    assert stages[WRITER.name]["do"]["deps"] == jobs.code_paths(WRITER)
 
 
-def test_resolve_writes_every_digest_a_project_stage_reads(tmp_path, monkeypatch, raw_params):
+def test_resolve_copies_every_digest_a_project_stage_reads(tmp_path, monkeypatch, raw_params):
     from dlpipe.params import parse_params
     from dlpipe.pipeline import runner
 
     monkeypatch.chdir(tmp_path)
-    runner.run(WRITER, {"project": "iris"}, parse_params(raw_params))
+    params = parse_params(raw_params)
+    runner.run(CODE, {"project": jobs.ALL}, params)
+    runner.run(BY_NAME["resolve"], {"project": "iris"}, params)
     written = catalog.read(tmp_path / "reports/iris/params.json")["code"]
     assert written == {stage.name: jobs.code_digest(stage) for stage in RUN
                        if stage.scope != "all"}

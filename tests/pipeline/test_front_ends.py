@@ -235,8 +235,8 @@ def test_a_stage_added_in_the_table_reaches_both_front_ends(with_new_stage):
     command = "python -m dlpipe describe iris"
     assert command in smk and smk == dvc
     assert "data/interim/iris/train.parquet" in dvc[command]["deps"]
-    # its node's module is read by resolve, which writes the stage's own digest
-    assert "src/dlpipe/stages/describe.py" in dvc["python -m dlpipe resolve iris"]["deps"]
+    # its node's module is read by the code stage, which writes the stage's own digest
+    assert "src/dlpipe/stages/describe.py" in dvc["python -m dlpipe code all"]["deps"]
     assert "describe" in json.loads(subprocess.run(
         [sys.executable, "-c", "import json; from dlpipe.pipeline import jobs; "
          "print(json.dumps(jobs.code_digests()))"], cwd=with_new_stage,

@@ -11,7 +11,7 @@ def test_the_project_params_hold_inherited_and_stated_values(raw_params):
     params = parse_params(raw_params)
     digests = {"train": "0123456789ab"}
     written = resolve(section=params.project("iris"), seed=params.seed,
-                      code_digests=digests)["params"]
+                      digests=digests)["params"]
     assert written.pop("seed") == raw_params["seed"]  # a top-level key the stages read
     assert written.pop("code") == digests  # what each stage's code digest is
     assert written["cv"]["folds"] == 4  # inherited from defaults

@@ -4,8 +4,9 @@ Every per-project stage is ``foreach: ${projects}``, so DVC follows ``params.yam
 ``projects`` or ``tune.workers`` needs no re-render (``python -m dlpipe dag`` is needed only when
 the table itself changes, and a test checks that). A stage's params keys and its code digest
 are read from the project's project params (``reports/<p>/params.json``, written by
-``resolve``, which alone lists the source files), so a stage re-runs when a value it reads
-changes, stated by the project or inherited from ``defaults``, or a source file its jobs run.
+``resolve`` from params.yaml and the code stage's digests; the code stage alone lists the
+source files), so a stage re-runs when a value it reads changes, stated by the project or
+inherited from ``defaults``, or a source file its jobs run.
 DVC reads a params file once per stage that names it: a small JSON file per project, rather than
 params.yaml parsed again for every stage, keeps a no-op ``dvc status`` / ``dvc repro`` cheap.
 DVC runs one stage at a time: a project's tuning workers run as one stage of parallel processes.
@@ -82,8 +83,8 @@ def _params(stage: Stage) -> list[Any]:
     if missing:
         raise ValueError(f"{stage.name} reads {missing}, which {_writer().name} does not copy "
                          "into the project params file: add them to its params")
-    # the stage's code digest, which the writer puts there: DVC re-runs the writer when a
-    # source file changes, then exactly the stages whose digest changed
+    # the stage's code digest, which the writer copies there: on an edit DVC re-runs the code
+    # stage, the writer if a digest changed, then exactly the stages whose digest changed
     keys.append(f"code.{stage.name}")
     return [{_path(project_params_file()): keys}]
 

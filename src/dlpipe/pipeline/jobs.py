@@ -100,10 +100,9 @@ def writes_project_params(stage: Stage) -> bool:
 
 def code_files(stage: Stage) -> tuple[str, ...]:
     """The source files (relative to ``src/dlpipe``) a job of ``stage`` runs (see
-    :mod:`dlpipe.pipeline.code`); the writer of the project params file reads those of every
-    stage (it writes their digests)."""
+    :mod:`dlpipe.pipeline.code`); the code stage reads those of every stage."""
     own = code.code_files(stage, file_suffixes(stage))
-    if not writes_project_params(stage):
+    if stage.name != CODE_STAGE:
         return own
     return tuple(sorted(set(own).union(*(code_files(other) for other in STAGES
                                          if other is not stage))))
@@ -124,16 +123,21 @@ def code_digest(stage: Stage) -> str:
 
 
 def follows_digest(stage: Stage) -> bool:
-    """Whether DVC follows ``stage``'s code through its digest in the project params file
-    (a per-project job), rather than through its source files (the writer of that file, and
-    a once-only stage, which reads no project's file)."""
-    return stage.scope != "all" and not writes_project_params(stage)
+    """Whether DVC follows ``stage``'s code through its digest (a per-project job: the code
+    stage writes the digests, ``resolve`` copies them into the project params file) rather
+    than through its source files (a once-only stage, the code stage among them)."""
+    return stage.scope != "all"
 
 
 def code_digests() -> dict[str, str]:
-    """:func:`code_digest` of every stage that :func:`follows_digest`, by stage name: what
-    the project params file holds under ``code``."""
+    """:func:`code_digest` of every stage that :func:`follows_digest`, by stage name."""
     return {stage.name: code_digest(stage) for stage in STAGES if follows_digest(stage)}
+
+
+def digests() -> dict[str, dict[str, str]]:
+    """The code stage's node: :func:`code_digests` (a source file it does not change leaves
+    the file as it was, so DVC re-runs only what an edit reaches)."""
+    return {"digests": code_digests()}
 
 
 def file_suffixes(stage: Stage) -> frozenset[str]:

@@ -20,8 +20,7 @@ from dlpipe.pipeline import catalog, guard, jobs
 from dlpipe.pipeline.stage import Section, Stage
 
 log = logging.getLogger("dlpipe")
-# what a node may ask for by name
-CONTEXT = ("project", "worker", "journal", "code_digest", "code_digests")
+CONTEXT = ("project", "worker", "journal", "code_digest")  # what a node may ask for by name
 
 
 def node_of(stage: Stage) -> Callable[..., dict[str, Any]]:
@@ -35,8 +34,6 @@ def context(stage: Stage, wildcards: jobs.Wildcards, wanted: set[str]) -> dict[s
         values["journal"] = Path(jobs.fill(stage.state, wildcards))
     if "code_digest" in wanted:
         values["code_digest"] = jobs.code_digest(stage)
-    if "code_digests" in wanted:
-        values["code_digests"] = jobs.code_digests()
     return values
 
 

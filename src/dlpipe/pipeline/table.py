@@ -38,9 +38,13 @@ def _task(name: str, doc: str, **plots: Output) -> Stage:
 
 
 STAGES: tuple[Stage, ...] = (
+    Stage("code", "the code digest of every per-project stage: the source files its jobs run",
+          node="dlpipe.pipeline.jobs:digests", outputs={"digests": text("reports/code.json")},
+          scope="all"),
     Stage("resolve", "the project's params (defaults merged, validated) and its stages' code "
           "digests, written for DVC",
-          node="dlpipe.stages.resolve:resolve", inputs={"section": Section()}, params=("seed",),
+          node="dlpipe.stages.resolve:resolve",
+          inputs={"section": Section(), "digests": "code.digests"}, params=("seed",),
           outputs={"params": project_params("reports/{project}/params.json")}),
     Stage("fetch", "load the dataset (cache, mirror or online), verify its checksum",
           node="dlpipe.stages.fetch:fetch", params=("{project}.data",),
