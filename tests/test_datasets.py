@@ -111,6 +111,19 @@ def test_csv_boolean_and_integer_labels(tmp_path):
     assert class_names(frame) == ["3", "10"] and list(frame.columns) == ["x", "ok", "target"]
 
 
+def test_class_names_name_the_label_values_and_keep_their_order(tmp_path):
+    (tmp_path / "grades.csv").write_text("x,grade\n1,3\n2,10\n3,3\n4,1\n")
+    data = _csv("grades.csv", target="grade", sep=",")
+    data = data.model_copy(update={"sha256": _digest("grades", data, tmp_path)})
+    names = {1: "poor", 3: "fair", "10": "top"}  # YAML gives whole numbers, or text
+    frame = datasets.load("grades", data, root=tmp_path, class_names=names)
+    assert class_names(frame) == ["poor", "fair", "top"]  # the codes of 1, 3, 10 as before
+    assert split_xy(frame)[1].tolist() == [1, 2, 1, 0]
+    with pytest.raises(DataError, match=r"grades: class_names: no name for the label value "
+                                        r"'10' \(the label's values are \['1', '3', '10'\]\)"):
+        datasets.load("grades", data, root=tmp_path, class_names={1: "poor", 3: "fair"})
+
+
 def test_csv_path_is_relative_to_the_working_directory(tmp_path, monkeypatch, pets):
     monkeypatch.chdir(tmp_path)
     assert len(datasets.load("pets", pets)) == 5

@@ -21,7 +21,7 @@ import pandas as pd
 
 from dlpipe import csv_files
 from dlpipe.errors import DataError
-from dlpipe.frames import TARGET, with_target
+from dlpipe.frames import TARGET, named, with_target
 from dlpipe.io import atomic_path, frame_sha256, read_parquet, write_parquet
 from dlpipe.params import CsvData, DataParams, OpenMLData, SklearnData, UrlData
 
@@ -37,8 +37,10 @@ def read_table(project: str, data: DataParams, root: str | Path = ".") -> pd.Dat
     return _read(project, data, root)[0]
 
 
-def load(project: str, data: DataParams, root: str | Path = ".") -> pd.DataFrame:
-    """The verified raw table of ``project``: checksum first, then the label as ``target``."""
+def load(project: str, data: DataParams, root: str | Path = ".",
+         class_names: dict | None = None) -> pd.DataFrame:
+    """The verified raw table of ``project``: checksum first, then the label as ``target``,
+    its values named by ``class_names`` when given."""
     frame, origin, names = _read(project, data, root)
     digest = frame_sha256(frame)
     if digest != data.sha256:
@@ -46,6 +48,8 @@ def load(project: str, data: DataParams, root: str | Path = ".") -> pd.DataFrame
             f"{project}: checksum mismatch for {origin}: expected {data.sha256}, got {digest} "
             f"({len(frame)} rows). The file is wrong or truncated: delete it and fetch again")
     frame = with_target(frame, data.target, origin, names)
+    if class_names is not None:
+        frame[TARGET] = named(frame[TARGET], class_names, f"{project}: class_names")
     log.info("%s: %d rows x %d columns, %d classes from %s (sha256 ok)", project, *frame.shape,
              len(frame[TARGET].cat.categories), origin)
     return frame

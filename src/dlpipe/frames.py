@@ -93,6 +93,18 @@ def with_target(frame: pd.DataFrame, column: str, origin: str,
     return out
 
 
+def named(target: pd.Series, class_names: dict, where: str) -> pd.Categorical:
+    """The categorical ``target`` with each class renamed as ``class_names`` says (keys: the
+    values as the data has them), in the same order: the class codes do not change."""
+    names = {str(value): str(name) for value, name in class_names.items()}
+    categories = [str(c) for c in target.cat.categories]
+    unnamed = [c for c in categories if c not in names]
+    if unnamed:
+        raise DataError(f"{where}: no name for the label value {unnamed[0]!r} (the label's "
+                        f"values are {categories})")
+    return target.cat.rename_categories([names[c] for c in categories]).values
+
+
 def _from_codes(labels: pd.Series, names: Sequence[object], where: str) -> pd.Categorical:
     codes = _whole_numbers(labels, where)
     if codes.min() < 0 or codes.max() >= len(names):

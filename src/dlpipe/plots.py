@@ -16,9 +16,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator, PercentFormatter  # noqa: E402
 
-__all__ = ["Figure", "confusion", "curves", "epoch_series", "importances", "learning_curves",
-           "plt", "tuning_history"]
+__all__ = ["Figure", "confusion", "curves", "epoch_series", "importances", "ink",
+           "learning_curves", "percent", "plt", "tuning_history"]
 
 
 def curves(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -62,9 +63,11 @@ def confusion(y_true: np.ndarray, y_pred: np.ndarray, class_names: Sequence[str]
     side = cells + 0.07 * longest
     fig, axes = plt.subplots(1, 2, figsize=(2 * side + 1.4, side + 0.8), layout="constrained")
     for ax, matrix, name, fmt in ((axes[0], counts, "counts", "d"),
-                                  (axes[1], errors, "error rate per actual class", ".2f")):
+                                  (axes[1], errors, "error rate per actual class", "%")):
         image = ax.imshow(matrix, cmap="Blues" if fmt == "d" else "Reds")
-        fig.colorbar(image, ax=ax, fraction=0.046)
+        bar = fig.colorbar(image, ax=ax, fraction=0.046)
+        if fmt == "%":
+            bar.ax.yaxis.set_major_formatter(PercentFormatter(1.0))
         ax.set(xlabel="predicted", ylabel="actual", title=name)
         ax.set_xticks(range(n), labels, rotation=40 if slanted else 0,
                       ha="right" if slanted else "center", rotation_mode="anchor", fontsize=8)
@@ -72,10 +75,23 @@ def confusion(y_true: np.ndarray, y_pred: np.ndarray, class_names: Sequence[str]
         if n <= 12:
             for (i, j), value in np.ndenumerate(matrix):
                 if not np.isnan(value):
-                    ax.text(j, i, format(value, fmt), ha="center", va="center", fontsize=7,
-                            color="white" if image.norm(value) > 0.6 else "black")
+                    ax.text(j, i, format(value, "d") if fmt == "d" else percent(value),
+                            ha="center", va="center", fontsize=7, color=ink(image, value))
     fig.suptitle(title)
     return fig
+
+
+def percent(rate: float) -> str:
+    """A rate as a percentage with enough digits that no error rounds to nothing: "0" only for
+    none, "<0.1%" for a rate below a thousandth."""
+    if rate == 0:
+        return "0"
+    return "<0.1%" if rate < 0.001 else f"{rate:.1%}"
+
+
+def ink(image, value: float) -> str:
+    """Text colour that reads on the cell ``image`` draws for ``value``."""
+    return "white" if image.norm(value) > 0.6 else "black"
 
 
 def learning_curves(history: pd.DataFrame, title: str) -> Figure:
@@ -103,6 +119,7 @@ def tuning_history(trials: pd.DataFrame, metric: str, title: str) -> Figure:
         best = done.sort_values("number")["value"].cummax()
         ax.step(done.sort_values("number")["number"], best, where="post", label="best so far")
     ax.set(xlabel="trial", ylabel=f"CV {metric}", title=title)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # trials are whole numbers
     ax.legend()
     return fig
 

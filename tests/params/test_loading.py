@@ -187,3 +187,9 @@ def test_audit_needs_enough_resamples_for_an_interval(raw_params):
     section(raw_params, "price", "audit")["bootstrap"] = 5
     assert _message(raw_params).startswith("p.yaml: price.audit.bootstrap: expected greater "
                                            "than or equal to 20, got 5")
+
+
+def test_class_names_must_be_distinct(raw_params):
+    raw_params["price"]["class_names"] = {0: "low", 1: "low", 2: "high", 3: "top"}
+    assert _message(raw_params).startswith("p.yaml: price.class_names: ")
+    assert "expected a distinct name for each label value" in _message(raw_params)

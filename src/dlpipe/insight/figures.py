@@ -32,14 +32,21 @@ def importance_bars(table: pd.DataFrame, metric: str, title: str) -> Figure:
                 ecolor="grey", capsize=2)
         ax.axvline(0, color="black", linewidth=0.8)
         ax.set(xlabel=LABELS[method].format(metric=metric), title=method)
-    fig.suptitle(title)
+    fig.suptitle(title + _of_all(len(order), len(first)))
     return fig
+
+
+def _of_all(shown: int, total: int) -> str:
+    """A title's note that a chart shows the top ``shown`` of ``total`` features."""
+    return f" (top {shown} of {total} features)" if shown < total else ""
 
 
 def shap_per_class(per_class: pd.DataFrame, title: str) -> Figure:
     """A features x classes heat map of mean |SHAP|: which feature moves which class."""
     wide = per_class.pivot_table(index="feature", columns="class", values="mean", sort=False)
+    total = len(wide)
     wide = wide.loc[wide.mean(axis=1).sort_values(ascending=False).index[:SHOWN]]
+    title += _of_all(len(wide), total)
     fig, ax = plt.subplots(figsize=(1.6 + 0.7 * wide.shape[1], 1.2 + 0.32 * len(wide)),
                            layout="constrained")
     image = ax.imshow(wide.to_numpy(), cmap="viridis", aspect="auto")
@@ -73,17 +80,20 @@ def class_maps(means: np.ndarray, maps: np.ndarray, classes: Sequence[str], titl
 
 def examples(images: np.ndarray, maps: np.ndarray, captions: Sequence[str], title: str
              ) -> Figure:
-    """Single images (top row) and their occlusion maps (bottom row), each map on its own
-    scale (a confident image's drops are small: one shared scale would hide them); red: hiding
-    the region lowers the true class's probability, blue: raises it."""
+    """Single images (top row) and their occlusion maps (bottom row) on one shared scale, so
+    equal colours are equal drops (a confident image's map stays pale; each title states its
+    largest change); red: hiding the region lowers the true class's probability, blue: raises
+    it."""
     n = len(images)
-    fig, axes = plt.subplots(2, n, figsize=(1.8 * n, 4.2), squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(2, n, figsize=(1.8 * n + 0.8, 4.2), squeeze=False,
+                             layout="constrained")
+    limit = max(float(np.abs(maps).max()), 1e-9)
     for j in range(n):
-        limit = max(float(np.abs(maps[j]).max()), 1e-9)
         axes[0, j].imshow(images[j], cmap="gray_r")
         axes[0, j].set_title(captions[j], fontsize=8)
-        axes[1, j].imshow(maps[j], cmap="bwr", vmin=-limit, vmax=limit)
-        axes[1, j].set_title(f"largest drop {limit:.2g}", fontsize=8)
+        shown = axes[1, j].imshow(maps[j], cmap="bwr", vmin=-limit, vmax=limit)
+        axes[1, j].set_title(f"largest {float(np.abs(maps[j]).max()):.2g}", fontsize=8)
+    fig.colorbar(shown, ax=axes[1, :], shrink=0.8, label="change in probability")
     for ax in axes.flat:
         ax.set_axis_off()
     fig.suptitle(f"{title}\nred: hiding the region lowers the true class's probability, "

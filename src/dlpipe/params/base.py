@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 Seed = Annotated[int, Field(ge=0, le=2**32 - 1, strict=True)]
 PosInt = Annotated[int, Field(gt=0, strict=True)]
 Fraction = Annotated[float, Field(gt=0.0, lt=1.0)]
+
+
+def _distinct(names: dict | None) -> dict | None:
+    if names is not None and len(set(names.values())) < len(names):
+        raise ValueError(f"expected a distinct name for each label value, got {names}")
+    return names
+
+
+# a name for each value of a label (the value as the data has it: a whole number or a text)
+ClassNames = Annotated[Union[dict[Union[StrictInt, str], str], None], AfterValidator(_distinct)]
 
 
 class Strict(BaseModel):

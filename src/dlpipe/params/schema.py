@@ -12,7 +12,7 @@ from typing import Annotated, Literal, Union
 from pydantic import Field, model_validator
 
 from dlpipe.errors import ParamsError
-from dlpipe.params.base import Fraction, KerasModel, PosInt, Seed, Strict
+from dlpipe.params.base import ClassNames, Fraction, KerasModel, PosInt, Seed, Strict
 from dlpipe.params.export import ExportParams
 from dlpipe.params.insight import AuditParams, DriftParams, ExplainParams
 from dlpipe.params.scoring import SCORERS, DecisionParams, EvaluateParams
@@ -207,6 +207,8 @@ class StageResources(Strict):
 
 class ProjectParams(Strict):
     data: DataParams
+    # a name for each value of the label ({0: low cost, ...}); null: the values themselves
+    class_names: ClassNames
     split: SplitParams
     features: FeatureParams
     cv: CVParams

@@ -83,7 +83,8 @@ def execute(stage: Stage, wildcards: jobs.Wildcards, params: Params, params_file
     guard.check()
     threads = jobs.resources(params, stage).threads
     command = jobs.command(stage, wildcards, params_file)
-    log.info("%s: start (params %s, %d threads)", command, params_file, threads)
+    log.info("%s: start (params %s, %d threads, log %s)", command, params_file, threads,
+             jobs.log_path(stage, wildcards))
     started = time.perf_counter()
     # Pools sized from params (see cpu.limit_threads; the CLI calls it before NumPy loads);
     # threadpool_limits covers libraries a caller has loaded already. Two tuning workers on

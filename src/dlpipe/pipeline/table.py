@@ -47,7 +47,7 @@ STAGES: tuple[Stage, ...] = (
           inputs={"section": Section(), "digests": "code.digests"}, params=("seed",),
           outputs={"params": project_params("reports/{project}/params.json")}),
     Stage("fetch", "load the dataset (cache, mirror or online), verify its checksum",
-          node="dlpipe.stages.fetch:fetch", params=("{project}.data",),
+          node="dlpipe.stages.fetch:fetch", params=("{project}.data", "{project}.class_names"),
           outputs={"raw": data("data/raw/{project}.parquet")}),
     Stage("split", "seeded train/test split",
           node="dlpipe.stages.split:split", inputs={"raw": "fetch.raw"},

@@ -6,6 +6,7 @@ from dlpipe import datasets
 from dlpipe.params import DataParams
 
 
-def fetch(data: DataParams, project: str) -> dict:
-    """The raw table, its content checksum verified against ``data.sha256``."""
-    return {"raw": datasets.load(project, data)}
+def fetch(data: DataParams, class_names: dict | None, project: str) -> dict:
+    """The raw table, its content checksum verified against ``data.sha256``, the label's
+    values named by ``class_names``."""
+    return {"raw": datasets.load(project, data, class_names=class_names)}

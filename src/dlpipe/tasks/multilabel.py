@@ -10,7 +10,7 @@ from sklearn import metrics as skm
 from dlpipe.features import subsample_rows
 from dlpipe.metrics import SCORE_COLUMNS, confusion_long, score_rows
 from dlpipe.params.tasks import MultilabelParams
-from dlpipe.plots import Figure, plt
+from dlpipe.plots import Figure, ink, plt
 from dlpipe.tasks import TaskResult
 from dlpipe.tasks.common import Images, build_estimator, timed, training_set
 
@@ -80,11 +80,12 @@ def confusion_figure(Y_true: np.ndarray, P: np.ndarray, names: list[str]) -> Fig
     fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 3.8))
     for ax, j, label in zip(np.atleast_1d(axes), range(len(names)), names):
         matrix = skm.confusion_matrix(Y_true[:, j], P[:, j], labels=[False, True])
-        ax.imshow(matrix, cmap="Blues")
+        image = ax.imshow(matrix, cmap="Blues")
         for (r, c), v in np.ndenumerate(matrix):
-            ax.text(c, r, str(v), ha="center", va="center")
+            ax.text(c, r, str(v), ha="center", va="center", color=ink(image, v))
         f1 = skm.f1_score(Y_true[:, j], P[:, j], zero_division=0)
-        ax.set(xticks=[0, 1], yticks=[0, 1], xlabel="predicted", ylabel="actual",
-               title=f"{label} (F1 {f1:.4f})")
+        ax.set_xticks([0, 1], ["no", "yes"])
+        ax.set_yticks([0, 1], ["no", "yes"])
+        ax.set(xlabel="predicted", ylabel="actual", title=f"{label} (F1 {f1:.4f})")
     fig.suptitle("multilabel KNN on the test set")
     return fig
