@@ -77,7 +77,20 @@ EOF
   cat <<'EOF'
 </head>
 <body>
+<h2 style="font-family: sans-serif">dlpipe plots</h2>
+<nav id="plot-index" style="columns: 3; font: 13px sans-serif"></nav>
 {plot_divs}
+<script>
+// An index of the page: one link per plot (its element id is the file's path, flattened).
+const index = document.getElementById("plot-index");
+for (const plot of document.querySelectorAll("div[id^='reports_']")) {
+  const link = document.createElement("a");
+  link.href = "#" + plot.id;
+  link.textContent = plot.id.replace(/^reports_/, "");
+  link.style.display = "block";
+  index.appendChild(link);
+}
+</script>
 </body>
 </html>
 EOF

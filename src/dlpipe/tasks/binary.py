@@ -167,8 +167,10 @@ def run_task(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_tes
     best = max((n for n in scored if scored[n].kind != "dummy"),
                key=lambda n: scored[n].test["f1"], default=next(iter(scored)))
     plot_data = curve_frames(scored)
-    names = [f"not {cfg.positive_digit}", str(cfg.positive_digit)]
-    plot_data["confusion.csv"] = confusion_long(yb_test, scored[best].predicted, names)
+    # the positive class first, as `dvc plots` sorts the names ("5" before "not 5")
+    names = [str(cfg.positive_digit), f"not {cfg.positive_digit}"]
+    actual, predicted = ~yb_test, ~np.asarray(scored[best].predicted, dtype=bool)
+    plot_data["confusion.csv"] = confusion_long(actual, predicted, names)
     metrics = {name: {"cv": {**s.cv, **s.at_threshold("cv")},
                       "test": {**s.test, **s.at_threshold("test")}}
                for name, s in scored.items()}
@@ -180,7 +182,7 @@ def run_task(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_tes
         "precision_recall_vs_threshold.png": threshold_figure(scored, cfg),
         "roc_curves.png": roc_figure(scored, cfg),
         "confusion.png": plots.confusion(
-            yb_test, scored[best].predicted, names,
+            actual, predicted, names,
             f"is it a {cfg.positive_digit}? {best} on the test set"),
     }
     table = pd.concat([model_score_rows(project, n, s) for n, s in scored.items()],
