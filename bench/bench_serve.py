@@ -222,13 +222,15 @@ def load_run(port: int, goods: list[tuple[str, bytes]], bads: list, clients: int
     return counted(port, work, clients, seconds)
 
 
-def v2_binary_body(frame: pd.DataFrame) -> tuple[bytes, dict]:
-    """The image request ``tritonclient.http`` sends by default: the pixels as one FP32 tensor in
-    the binary extension (answers asked in binary too)."""
+def v2_binary_body(frame: pd.DataFrame, datatype: str = "FP32") -> tuple[bytes, dict]:
+    """The image request ``tritonclient.http`` sends by default: the pixels as one tensor of
+    ``datatype`` (FP32 as the metadata says, or UINT8: a byte per pixel) in the binary
+    extension, answers asked in binary too."""
     import tritonclient.http as triton
 
-    pixels = frame.drop(columns=["target"], errors="ignore").to_numpy(np.float32)
-    tensor = triton.InferInput("input", list(pixels.shape), "FP32")
+    pixels = frame.drop(columns=["target"], errors="ignore").to_numpy(
+        {"FP32": np.float32, "UINT8": np.uint8}[datatype])
+    tensor = triton.InferInput("input", list(pixels.shape), datatype)
     tensor.set_data_from_numpy(pixels)
     body, json_size = triton.InferenceServerClient.generate_request_body([tensor])
     return body, {"Inference-Header-Content-Length": str(json_size)}
@@ -308,11 +310,12 @@ def report(args, root: Path, projects: list[str], port: int, serve: dict) -> Non
     if "mnist" in projects:
         images = rows(root, "mnist", 1000)
         bodies = {"JSON": (v2_body(meta["mnist"], images), {}),
-                  "binary": v2_binary_body(images)}
+                  "binary": v2_binary_body(images),
+                  "binary UINT8": v2_binary_body(images, "UINT8")}
         seconds = mnist_batches(port, bodies, 7)
         for name, (body, _) in bodies.items():
             times = seconds[name]
-            print(f"mnist 1000 images in one request, {name:6s} ({len(body) / 1e6:4.1f} MB): "
+            print(f"mnist 1000 images in one request, {name:12s} ({len(body) / 1e6:4.1f} MB): "
                   f"median {statistics.median(times):.3f} s, min {min(times):.3f}, max "
                   f"{max(times):.3f} of {len(times)} {verdict(statistics.median(times), 0.5)}")
         ratio = statistics.median(seconds["JSON"]) / statistics.median(seconds["binary"])
