@@ -79,6 +79,25 @@ def test_finished_trials_are_not_run_again(tmp_path):
     assert len(calls) == 3 and tuning.finished(study) == 3
 
 
+@pytest.mark.timeout(60)
+def test_a_lock_left_by_a_killed_writer_is_taken_over(tmp_path, monkeypatch):
+    """A worker killed while it writes to the journal (the runner passes a relative path)
+    leaves the lock behind: the next worker takes it over after the grace period, and its
+    trials run."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(tuning, "LOCK_GRACE_SECONDS", 3)
+    tune = tune_params(mode="random")
+    killed = tuning.open_study(Path("data/tuning/j.log"), "stale", tune, seed=0)
+    assert killed._storage._backend._lock.acquire()  # and never released: the writer died
+    lock = Path("data/tuning/j.log.lock")
+    assert lock.is_symlink() and lock.exists(), "the lock's link must point at the journal"
+    started = time.monotonic()
+    study = tuning.open_study(Path("data/tuning/j.log"), "stale", tune, seed=0)
+    tuning.optimise(study, tune, lambda drawn, trial: 0.5, 2, progress_bar=False)
+    assert tuning.finished(study) == 2
+    assert 3 <= time.monotonic() - started < 30
+
+
 def test_two_workers_run_exactly_the_budget(tmp_path):
     """A worker stops when the budget is finished or running elsewhere (no surplus trial)."""
     tune = tune_params(mode="random")

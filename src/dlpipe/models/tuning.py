@@ -3,7 +3,9 @@
 The study lives in an Optuna JournalStorage file (``data/tuning/<project>/journal.log``), one
 study per distinct tuning configuration, so a study killed mid-way resumes where it stopped:
 completed and pruned trials are kept, a trial that was running in a dead process is marked failed
-and its parameters re-queued, and only the missing trials run.
+and its parameters re-queued, and only the missing trials run. A process killed while it
+writes to the journal leaves the journal's lock behind; the next one takes it over after
+``LOCK_GRACE_SECONDS`` without a write.
 """
 
 from __future__ import annotations
@@ -18,13 +20,16 @@ from pathlib import Path
 from typing import Any, Callable
 
 import optuna
-from optuna.storages.journal import JournalFileBackend, JournalStorage
+from optuna.storages.journal import JournalFileBackend, JournalFileSymlinkLock, JournalStorage
 from optuna.trial import TrialState
 
 from dlpipe.params.schema import CategoricalSpace, FloatSpace, IntSpace, TuneParams
 
 log = logging.getLogger(__name__)
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+
+# Optuna's default: a live writer holds the lock for milliseconds.
+LOCK_GRACE_SECONDS = 30
 
 Objective = Callable[[dict[str, Any], optuna.Trial], float]
 
@@ -85,7 +90,12 @@ def make_pruner(tune: TuneParams) -> optuna.pruners.BasePruner:
 
 def open_study(journal: Path, name: str, tune: TuneParams, seed: int) -> optuna.Study:
     journal.parent.mkdir(parents=True, exist_ok=True)
-    storage = JournalStorage(JournalFileBackend(str(journal)))
+    # The lock is a symbolic link to the journal, and Optuna times a stale lock by the age of
+    # what the link points to: a relative path would dangle from the link's directory, and a
+    # lock left by a killed writer would then block every later worker for ever.
+    path = str(journal.resolve())
+    storage = JournalStorage(JournalFileBackend(
+        path, lock_obj=JournalFileSymlinkLock(path, grace_period=LOCK_GRACE_SECONDS)))
     return optuna.create_study(study_name=name, storage=storage, direction="maximize",
                                sampler=make_sampler(tune, seed), pruner=make_pruner(tune),
                                load_if_exists=True)
