@@ -28,7 +28,7 @@ BIN = Path(sys.executable).parent
 
 
 def sh(*args: str, cwd: Path, timeout: int = 900) -> str:
-    result = subprocess.run(args, cwd=cwd, env=_env(), capture_output=True, text=True,
+    result = subprocess.run(args, cwd=cwd, env=_env(cwd), capture_output=True, text=True,
                             timeout=timeout)
     assert result.returncode == 0, f"{args} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     return result.stdout + result.stderr
@@ -82,9 +82,12 @@ def cv_scores(repo: Path, project: str) -> dict[str, object]:
     return json.loads((repo / f"reports/{project}/cv.json").read_text())
 
 
-def _env() -> dict[str, str]:
+def _env(repo: Path) -> dict[str, str]:
+    """The environment of a command run in ``repo``, a copy of this project: its jobs import the
+    copy's package (as a clone's own ``make venv`` installs it), so that the source files DVC
+    and Snakemake track in the copy are the ones that run."""
     return {**os.environ, **LOCAL, "PATH": f"{BIN}:{os.environ['PATH']}",
-            "DLPIPE_DATA_MIRROR": str(SHARED_DATA)}
+            "PYTHONPATH": str(repo / "src"), "DLPIPE_DATA_MIRROR": str(SHARED_DATA)}
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +100,7 @@ def runs(tmp_path_factory):
     sh("dvc", "remote", "modify", "--local", "local", "url", str(storage), cwd=dvc)
     commands = ((["snakemake", "--workflow-profile", "profiles/default", "--cores", "1"],
                  smk), (["dvc", "repro"], dvc))
-    procs = [subprocess.Popen(args, cwd=cwd, env=_env(), stdout=open(cwd / "run.out", "w"),
+    procs = [subprocess.Popen(args, cwd=cwd, env=_env(cwd), stdout=open(cwd / "run.out", "w"),
                               stderr=subprocess.STDOUT) for args, cwd in commands]
     try:
         for proc, (_, cwd) in zip(procs, commands):
@@ -143,7 +146,7 @@ def test_both_front_ends_give_identical_results(snakemake_repo, dvc_repo):
 
 def test_dvc_plots_render_every_declared_plot(dvc_repo):
     shown = json.loads(subprocess.run(["dvc", "plots", "show", "--json"], cwd=dvc_repo,
-                                      env=_env(), capture_output=True, text=True,
+                                      env=_env(dvc_repo), capture_output=True, text=True,
                                       check=True).stdout)
     assert not shown.get("errors"), shown["errors"]
     names = set(shown["data"])
@@ -311,7 +314,7 @@ def _served(repo: Path, projects: tuple[str, ...]):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = subprocess.Popen([sys.executable, "-m", "dlpipe", "serve", *projects, "--host",
-                               "127.0.0.1", "--port", str(port)], cwd=repo, env=_env(),
+                               "127.0.0.1", "--port", str(port)], cwd=repo, env=_env(repo),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120

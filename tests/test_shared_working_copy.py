@@ -121,13 +121,13 @@ def test_one_front_end_at_a_time(repo, tmp_path):
     try:
         (work / guard.DVC_LOCK).write_text(json.dumps({"write": {str(work / "models"): {
             "pid": holder.pid, "cmd": "dvc repro"}}, "read": {}}))
-        out = refused("snakemake", TARGETS[0], "--cores", "1", "--forcerun", "resolve", cwd=work)
+        out = refused("snakemake", TARGETS[1], "--cores", "1", "--forcerun", "resolve", cwd=work)
         assert f"'dvc repro' (pid {holder.pid}) is running in this working copy" in out, out
         assert not (work / guard.CLAIM).exists()
     finally:
         holder.kill()
         holder.wait()
     (work / guard.DVC_LOCK).unlink()
-    assert "resolve mnist: done" in sh("snakemake", TARGETS[0], "--cores", "1", "--forcerun",
+    assert "resolve mnist: done" in sh("snakemake", TARGETS[1], "--cores", "1", "--forcerun",
                                        "resolve", cwd=work)
     assert not (work / guard.CLAIM).exists()  # released at the end
