@@ -27,9 +27,9 @@ from support import ROOT, SHARED_DATA, copy_tracked_files, stand_in, tiny
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
-# the code stage writes the code digests resolve copies into the project params file
+# the code stage writes the code digests resolve copies into the project params
 STAGES = ("code", "resolve@mnist", "fetch@mnist", "split@mnist")
-TARGETS = ("reports/code.json", "reports/mnist/params.json", "data/interim/mnist/train.parquet",
+TARGETS = ("reports/code.json", "reports/mnist/params", "data/interim/mnist/train.parquet",
            "data/interim/mnist/test.parquet")
 RAW = "data/raw/mnist.parquet"
 LARGE = 1_000_000  # Snakemake's default max-checksum-file-size

@@ -175,29 +175,31 @@ def test_editing_a_module_changes_exactly_the_digests_of_the_stages_that_run_it(
 
 
 def test_dvc_follows_each_project_stage_s_digest_instead_of_its_files():
-    """A per-project stage reads its code digest from the project params file (the code stage
-    writes the digests and alone lists every source file, ``resolve`` copies them); a
-    once-only stage lists its files. So DVC re-runs the code stage on an edit, ``resolve`` if a
-    digest changed, then exactly the stages whose digest changed."""
+    """A per-project stage depends on its own params file, which holds its code digest (the code
+    stage writes the digests and alone depends on the source, the package directory;
+    ``resolve`` copies them); a once-only stage lists its files. So DVC re-runs the code stage
+    on an edit, ``resolve`` if a digest changed, then exactly the stages whose digest
+    changed."""
     stages = dvc.render()["stages"]
-    writer = next(stage for stage in STAGES if jobs.writes_project_params(stage))
     for stage in STAGES:
         body = stages[stage.name].get("do", stages[stage.name])
         listed = [dep.removeprefix(f"{jobs.PKG}/") for dep in body["deps"]
                   if dep.startswith(jobs.PKG)]
+        if stage is CODE:
+            assert listed == [jobs.PKG], listed
+            continue
         if stage.scope == "all":
             assert set(listed) == _files(stage), stage.name
             continue
         assert listed == [], stage.name
-        if stage is writer:
+        if jobs.writes_project_params(stage):
             assert CODE.outputs["digests"].path in body["deps"]
             continue
-        [keys] = [entry[dvc.project_params_file().replace("{project}", "${item}")]
-                  for entry in body["params"] if isinstance(entry, dict)]
-        assert f"code.{stage.name}" in keys, stage.name
+        assert dvc.stage_params_file(stage).replace("{project}", "${item}") in body["deps"]
+        assert "params" not in body, stage.name
 
 
-def test_resolve_copies_every_digest_a_project_stage_reads(tmp_path, monkeypatch, raw_params):
+def test_resolve_writes_each_project_stage_s_keys_and_digest(tmp_path, monkeypatch, raw_params):
     from dlpipe.params import parse_params
     from dlpipe.pipeline import runner
 
@@ -205,9 +207,15 @@ def test_resolve_copies_every_digest_a_project_stage_reads(tmp_path, monkeypatch
     params = parse_params(raw_params)
     runner.run(CODE, {"project": jobs.ALL}, params)
     runner.run(BY_NAME["resolve"], {"project": "iris"}, params)
-    written = catalog.read(tmp_path / "reports/iris/params.json")["code"]
-    assert written == {stage.name: jobs.code_digest(stage) for stage in RUN
-                       if stage.scope != "all"}
+    written = catalog.read(tmp_path / "reports/iris/params")
+    followed = [stage for stage in RUN if stage.scope != "all"
+                and not jobs.writes_project_params(stage)]
+    assert set(written) == {"project.json"} | {f"{stage.name}.json" for stage in followed}
+    for stage in followed:
+        values = written[f"{stage.name}.json"]
+        assert values.pop("code") == jobs.code_digest(stage)
+        top = {key.split(".")[0] for key in jobs.project_keys(stage)}
+        assert set(values) == top, stage.name
 
 
 def test_snakemake_follows_each_stage_s_digest_as_a_param(raw_params):

@@ -17,7 +17,8 @@ import yaml
 
 from dlpipe.params import parse_params
 from dlpipe.pipeline import jobs
-from dlpipe.pipeline.dvc import dvc_yaml_text
+from dlpipe.pipeline.dvc import dvc_yaml_text, project_params_dir
+from dlpipe.pipeline.table import BY_NAME
 
 from support import LOCAL, ROOT
 
@@ -30,10 +31,13 @@ WORKER = re.compile(r"^(python -m dlpipe \w+ \w+) --worker \d+$")
 def as_dvc_declares(command: str, job: dict) -> tuple[str, dict]:
     """A Snakemake job as DVC declares it. DVC runs a project's tuning workers as one stage
     whose output is their directory; gathered score files are their directory; every worker's
-    file stands for that directory."""
+    file stands for that directory; the code stage's source files are the package directory."""
     scores = "reports/scores" if command.endswith("report all") else None
+    package = command.endswith(f" {jobs.CODE_STAGE} {jobs.ALL}")
 
     def dvc_view(path: str) -> str:
+        if package and path.startswith(f"{jobs.PKG}/"):
+            return jobs.PKG
         if re.fullmatch(r"data/tuning/\w+/workers/\d+\.json", path):
             return path.rsplit("/", 1)[0]
         if path.startswith("reports/scores/"):
@@ -42,8 +46,12 @@ def as_dvc_declares(command: str, job: dict) -> tuple[str, dict]:
 
     worker = WORKER.match(command)
     outs = {o.rsplit("/", 1)[0] for o in job["outs"]} if worker else job["outs"]
+    # DVC follows the stage's own params file, Snakemake the same values as a rule param
+    name, project = command.split(" --")[0].split()[-2:]
+    params_file = (set() if project == jobs.ALL or name == jobs.project_params_writer().name
+                   else {f"{project_params_dir()}/{name}.json".format(project=project)})
     return (f"{worker.group(1)} --worker all" if worker else command,
-            {"deps": {dvc_view(d) for d in job["deps"]}, "outs": outs})
+            {"deps": {dvc_view(d) for d in job["deps"]} | params_file, "outs": outs})
 
 
 def env(src: Path | None = None) -> dict[str, str]:
@@ -76,6 +84,20 @@ def snakemake_jobs(workdir: Path, src: Path | None = None) -> dict[str, dict]:
     return jobs
 
 
+def smk_inputs(workdir: Path, src: Path, command: str) -> set[str]:
+    """The input files of a Snakemake job, as it names them (before the DVC view)."""
+    result = subprocess.run([str(BIN / "snakemake"), "--forceall", "-n", "-p", "--cores", "1"],
+                            cwd=workdir, capture_output=True, text=True, env=env(src),
+                            check=True)
+    inputs = set()
+    for line in (result.stdout + result.stderr).splitlines():
+        if line.startswith("    input: "):
+            inputs = set(line[len("    input: "):].split(", "))
+        elif line == f"Shell command: python -m dlpipe {command}":
+            return inputs
+    raise AssertionError(f"no job runs {command!r}")
+
+
 def dvc_jobs(workdir: Path) -> dict[str, dict]:
     """cmd -> {deps, outs} from DVC's resolved stages (foreach expanded), params deps excluded."""
     from dvc.repo import Repo
@@ -92,23 +114,25 @@ def test_committed_dvc_yaml_is_rendered_from_the_table(raw_params):
         "dvc.yaml drifted from the stage table: run `python -m dlpipe dag`"
 
 
-def test_dvc_stages_declare_the_table_params(raw_params):
-    """Each stage's params keys: the project's own keys and seed from its project params file
-    (written by the resolve stage, which reads params.yaml, as the report stage does)."""
+def test_dvc_stages_follow_the_table_params(raw_params):
+    """The writer of the project params and the once-only stages track their params.yaml keys;
+    every other stage depends on its own params file (written by the resolve stage, which
+    reads params.yaml, as the report stage does), which holds the project's own keys and seed
+    the table declares for it, and its code digest."""
     params = parse_params(raw_params)
     from dvc.repo import Repo
 
     with Repo(str(ROOT)) as repo:
         declared = {}
         for stage in repo.index.stages:
-            keys = []
-            for dep in stage.deps:
-                if type(dep).__name__ == "ParamsDependency":
-                    project = re.fullmatch(r"reports/(\w+)/params\.json", str(dep.def_path))
-                    code = [k for k in dep.params if k.startswith("code.")]
-                    assert code == ([f"code.{stage.name.split('@')[0]}"] if project else [])
-                    keys += [f"{project.group(1)}.{k}" if project and k != "seed" else k
-                             for k in dep.params if k not in code]
+            keys = [key for dep in stage.deps if type(dep).__name__ == "ParamsDependency"
+                    for key in dep.params]
+            own = [re.fullmatch(r"reports/(\w+)/params/(\w+)\.json", str(dep.def_path))
+                   for dep in stage.deps]
+            for project, name in [match.groups() for match in own if match]:
+                assert name == stage.name.split("@")[0] and not keys, stage
+                keys = [f"{project}.{k}" if k != "seed" else k
+                        for k in jobs.project_keys(BY_NAME[name])]
             declared[stage.cmd] = sorted(keys)
     expected = {}
     for job in jobs.jobs(params):
@@ -236,7 +260,7 @@ def test_a_stage_added_in_the_table_reaches_both_front_ends(with_new_stage):
     assert command in smk and smk == dvc
     assert "data/interim/iris/train.parquet" in dvc[command]["deps"]
     # its node's module is read by the code stage, which writes the stage's own digest
-    assert "src/dlpipe/stages/describe.py" in dvc["python -m dlpipe code all"]["deps"]
+    assert "src/dlpipe/stages/describe.py" in smk_inputs(with_new_stage, src, "code all")
     assert "describe" in json.loads(subprocess.run(
         [sys.executable, "-c", "import json; from dlpipe.pipeline import jobs; "
          "print(json.dumps(jobs.code_digests()))"], cwd=with_new_stage,

@@ -2,13 +2,15 @@
 
 Every per-project stage is ``foreach: ${projects}``, so DVC follows ``params.yaml``: changing
 ``projects`` or ``tune.workers`` needs no re-render (``python -m dlpipe dag`` is needed only when
-the table itself changes, and a test checks that). A stage's params keys and its code digest
-are read from the project's project params (``reports/<p>/params.json``, written by
-``resolve`` from params.yaml and the code stage's digests; the code stage alone lists the
-source files), so a stage re-runs when a value it reads changes, stated by the project or
-inherited from ``defaults``, or a source file its jobs run.
-DVC reads a params file once per stage that names it: a small JSON file per project, rather than
-params.yaml parsed again for every stage, keeps a no-op ``dvc status`` / ``dvc repro`` cheap.
+the table itself changes, and a test checks that). A per-project stage depends on one small file
+of its own (``reports/<p>/params/<stage>.json``, written by ``resolve`` from params.yaml and the
+code stage's digests): the values it reads and its code digest, so it re-runs when a value it
+reads changes, stated by the project or inherited from ``defaults``, or a source file its jobs
+run. The code stage alone depends on the source: the package directory.
+A file dependency is checked by its size and mtime, where a params dependency is parsed, looked
+up key by key and kept value by value in ``dvc.lock``: this keeps a no-op ``dvc status`` /
+``dvc repro`` cheap. ``dvc params diff`` shows the keys edited in params.yaml; the values each
+stage read are in git, in its file.
 DVC runs one stage at a time: a project's tuning workers run as one stage of parallel processes.
 """
 
@@ -31,10 +33,15 @@ def _path(template: str) -> str:
     return template.replace("{project}", "${item}")
 
 
-def project_params_file() -> str:
-    """The per-project file the ``resolve`` stage writes, where DVC reads params keys from."""
+def project_params_dir() -> str:
+    """The directory the ``resolve`` stage writes each stage's params file into."""
     return next(out.path for stage in STAGES for out in stage.outputs.values()
                 if out.project_params)
+
+
+def stage_params_file(stage: Stage) -> str:
+    """The file a per-project stage's params and code digest are tracked in."""
+    return f"{project_params_dir()}/{stage.name}.json"
 
 
 def gathered_dir(stage: Stage, gather: Gather) -> str:
@@ -60,33 +67,28 @@ def _dependencies(stage: Stage) -> list[str]:
         else:
             other, output = jobs.source(reference)
             deps.append(_path(_as_declared(output.path, other)))
+    if stage.name == jobs.CODE_STAGE:  # every source file of every stage: the package
+        return deps + [jobs.PKG]
+    if follows_own_file(stage):
+        return deps + [_path(stage_params_file(stage))]
     return deps + ([] if jobs.follows_digest(stage) else jobs.code_paths(stage))
 
 
-def _writer() -> Stage:
-    """The stage that writes the project params file."""
-    return next(stage for stage in STAGES if jobs.writes_project_params(stage))
+def follows_own_file(stage: Stage) -> bool:
+    """Whether DVC follows ``stage``'s params and code through its own params file: every
+    per-project stage but the one that writes them."""
+    return jobs.follows_digest(stage) and not jobs.writes_project_params(stage)
 
 
 def _params(stage: Stage) -> list[Any]:
-    """The writer of the project params file and a once-only stage read params.yaml (a stage
-    reading the whole section: ``defaults`` and the section). Every other stage reads all its
-    keys from its project's project params file: ``{project}.<key>`` as ``<key>``, a top-level
-    key (``seed``) as itself, which the writer copies there, and its code digest as
-    ``code.<stage>``."""
+    """The params.yaml keys of the writer of the project params and of a once-only stage (a
+    stage reading the whole section: ``defaults`` and the section). Every other stage follows
+    its own params file, a file dependency (see :func:`follows_own_file`)."""
+    if follows_own_file(stage):
+        jobs.project_keys(stage)  # refuses a top-level key the writer does not copy
+        return []
     section = ["defaults", "${item}"] if jobs.reads_section(stage) else []
-    if stage.scope == "all" or stage is _writer():
-        return [*stage.params, *section]
-    keys = [key.split(".", 1)[1] if key.startswith("{project}.") else key for key in stage.params]
-    missing = [key for key in stage.params if not key.startswith("{project}.")
-               and key not in _writer().params]
-    if missing:
-        raise ValueError(f"{stage.name} reads {missing}, which {_writer().name} does not copy "
-                         "into the project params file: add them to its params")
-    # the stage's code digest, which the writer copies there: on an edit DVC re-runs the code
-    # stage, the writer if a digest changed, then exactly the stages whose digest changed
-    keys.append(f"code.{stage.name}")
-    return [{_path(project_params_file()): keys}]
+    return [*stage.params, *section]
 
 
 def _outputs(stage: Stage) -> dict[str, list[Any]]:

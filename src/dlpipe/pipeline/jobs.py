@@ -93,9 +93,26 @@ def input_paths(stage: Stage, wildcards: Wildcards, params: Params) -> dict[str,
 
 
 def writes_project_params(stage: Stage) -> bool:
-    """Whether ``stage`` writes the project params file: the file DVC reads each job's params
-    keys and code digest from."""
+    """Whether ``stage`` writes the project params: the files DVC reads each job's params and
+    code digest from."""
     return any(out.project_params for out in stage.outputs.values())
+
+
+def project_params_writer() -> Stage:
+    return next(stage for stage in STAGES if writes_project_params(stage))
+
+
+def project_keys(stage: Stage) -> list[str]:
+    """The keys of the project params a per-project stage reads: ``{project}.<key>`` as
+    ``<key>``, a top-level key (``seed``) as itself, which the writer copies there."""
+    writer = project_params_writer()
+    missing = [key for key in stage.params if not key.startswith("{project}.")
+               and key not in writer.params]
+    if missing:
+        raise ValueError(f"{stage.name} reads {missing}, which {writer.name} does not copy "
+                         "into the project params: add them to its params")
+    return [key.split(".", 1)[1] if key.startswith("{project}.") else key
+            for key in stage.params]
 
 
 def code_files(stage: Stage) -> tuple[str, ...]:
@@ -115,7 +132,7 @@ def code_paths(stage: Stage) -> list[str]:
 
 def code_digest(stage: Stage) -> str:
     """One digest of the source files a job of ``stage`` runs: the stage re-runs when it
-    changes (a Snakemake param; for DVC a key of the project params file), and it names the
+    changes (a Snakemake param; for DVC a key of the stage's params file), and it names the
     Optuna study."""
     digests = "".join(hashlib.sha256((code.PACKAGE / name).read_bytes()).hexdigest()
                       for name in code_files(stage))
@@ -124,7 +141,7 @@ def code_digest(stage: Stage) -> str:
 
 def follows_digest(stage: Stage) -> bool:
     """Whether DVC follows ``stage``'s code through its digest (a per-project job: the code
-    stage writes the digests, ``resolve`` copies them into the project params file) rather
+    stage writes the digests, ``resolve`` copies them into each stage's params file) rather
     than through its source files (a once-only stage, the code stage among them)."""
     return stage.scope != "all"
 
@@ -134,10 +151,13 @@ def code_digests() -> dict[str, str]:
     return {stage.name: code_digest(stage) for stage in STAGES if follows_digest(stage)}
 
 
-def digests() -> dict[str, dict[str, str]]:
-    """The code stage's node: :func:`code_digests` (a source file it does not change leaves
-    the file as it was, so DVC re-runs only what an edit reaches)."""
-    return {"digests": code_digests()}
+def digests() -> dict[str, dict[str, dict]]:
+    """The code stage's node: what DVC follows of each per-project stage, its
+    :func:`code_digests` and its :func:`project_keys` (a source file that changes neither
+    leaves the file as it was, so DVC re-runs only what an edit reaches)."""
+    return {"digests": {"code": code_digests(),
+                        "keys": {stage.name: project_keys(stage) for stage in STAGES
+                                 if follows_digest(stage) and not writes_project_params(stage)}}}
 
 
 def file_suffixes(stage: Stage) -> frozenset[str]:

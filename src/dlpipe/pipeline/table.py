@@ -38,14 +38,15 @@ def _task(name: str, doc: str, **plots: Output) -> Stage:
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage("code", "the code digest of every per-project stage: the source files its jobs run",
+    Stage("code", "what DVC follows of every per-project stage: the digest of the source "
+          "files its jobs run, and the params keys it reads",
           node="dlpipe.pipeline.jobs:digests", outputs={"digests": text("reports/code.json")},
           scope="all"),
-    Stage("resolve", "the project's params (defaults merged, validated) and its stages' code "
-          "digests, written for DVC",
+    Stage("resolve", "the project's params (defaults merged, validated), and each of its "
+          "stages' values and code digest, written for DVC",
           node="dlpipe.stages.resolve:resolve",
           inputs={"section": Section(), "digests": "code.digests"}, params=("seed",),
-          outputs={"params": project_params("reports/{project}/params.json")}),
+          outputs={"params": project_params("reports/{project}/params")}),
     Stage("fetch", "load the dataset (cache, mirror or online), verify its checksum",
           node="dlpipe.stages.fetch:fetch", params=("{project}.data", "{project}.class_names"),
           outputs={"raw": data("data/raw/{project}.parquet")}),
