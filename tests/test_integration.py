@@ -1,17 +1,23 @@
-"""The whole DAG on tiny params through Snakemake AND `dvc repro`, in temporary git repos.
+"""The whole DAG on tiny params through Snakemake AND `dvc repro`, in temporary git repos, with
+the README's tour run as written on top.
 
-Checks: both front ends produce identical results; a second run has nothing to do; changing an
-iris param re-runs only iris stages (and `dvc params diff` / `dvc metrics diff` show it);
-`dvc push` / `dvc pull` restore data and models.
+The user's project is the tour's: its first block (a CSV file, `dlpipe add`, `dvc add`) makes
+it in each repo; the params are then shrunk. Checks: both front ends produce identical results;
+a second run has nothing to do; the tour's commands (one project's run, predict, serve and
+curl, a param change compared with DVC) work as written and the change re-runs only that
+project's stages; `dvc push` / `dvc pull` restore data and models.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -22,9 +28,12 @@ import yaml
 from support import LOCAL, ROOT, SHARED_DATA, copy_tracked_files, tiny
 
 pytestmark = pytest.mark.slow
-# images and the MNIST study, a shipped many-class table, a user's two-class table
-PROJECTS = ("mnist", "iris", "clinic")
-BIN = Path(sys.executable).parent
+# images, many classes and the MNIST study; a user's two-class table, added as the tour adds it
+PROJECTS = ("mnist", "cancer")
+README = ROOT / "README.md"
+BIN = Path(sys.executable).parent  # the venv `make` uses in a repo (VENV)
+GIT_USER = {f"GIT_{who}_{what}": value for who in ("AUTHOR", "COMMITTER")
+            for what, value in (("NAME", "t"), ("EMAIL", "t@t"))}
 
 
 def sh(*args: str, cwd: Path, timeout: int = 900) -> str:
@@ -34,34 +43,28 @@ def sh(*args: str, cwd: Path, timeout: int = 900) -> str:
     return result.stdout + result.stderr
 
 
-def two_class_csv(path: Path) -> None:
-    """A user's two-class table: scikit-learn's breast-cancer rows (a seeded 200), the label
-    as text, one value in twenty of one column missing (in both parts of the split)."""
-    from sklearn.datasets import load_breast_cancer
+def tour_blocks() -> list[str]:
+    """The bash blocks of the README's tour, in order."""
+    tour = README.read_text().split("## A short tour", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```bash\n(.*?)```", tour, flags=re.S)
 
-    data = load_breast_cancer(as_frame=True)
-    frame = data.frame.sample(200, random_state=0).reset_index(drop=True)
-    frame["diagnosis"] = np.asarray(data.target_names)[frame.pop("target")]
-    frame.loc[::20, "mean radius"] = np.nan
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=False)
+
+def commit(repo: Path, message: str) -> None:
+    sh("git", "add", "-A", cwd=repo)
+    sh("git", "commit", "-qm", message, cwd=repo)
 
 
 def make_repo(where: Path) -> Path:
-    """A git repo holding the tracked files of this project, a two-class project added the way
-    a user adds one (``dlpipe add``, ``dvc add``), and the tiny params."""
+    """A git repo holding the tracked files of this project, the user's project made by the
+    tour's first block (a CSV file, ``dlpipe add``, ``dvc add``), and the tiny params."""
     copy_tracked_files(where)
-    two_class_csv(where / "data/external/clinic.csv")
-    sh(sys.executable, "-m", "dlpipe", "add", "clinic", "--file", "data/external/clinic.csv",
-       "--target", "diagnosis", cwd=where)
+    sh("git", "init", "-q", cwd=where)
+    sh("bash", "-ec", tour_blocks()[0], cwd=where)
     raw = tiny(yaml.safe_load((where / "params.yaml").read_text()))
     raw["projects"] = list(PROJECTS)
     (where / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
     sh(sys.executable, "-m", "dlpipe", "dag", cwd=where)
-    sh("git", "init", "-q", cwd=where)
-    sh("dvc", "add", "-q", "data/external/clinic.csv", cwd=where)
-    sh("git", "-c", "user.name=t", "-c", "user.email=t@t", "add", "-A", cwd=where)
-    sh("git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "tiny", cwd=where)
+    commit(where, "tiny")
     return where
 
 
@@ -87,7 +90,8 @@ def _env(repo: Path) -> dict[str, str]:
     copy's package (as a clone's own ``make venv`` installs it), so that the source files DVC
     and Snakemake track in the copy are the ones that run."""
     return {**os.environ, **LOCAL, "PATH": f"{BIN}:{os.environ['PATH']}",
-            "PYTHONPATH": str(repo / "src"), "DLPIPE_DATA_MIRROR": str(SHARED_DATA)}
+            "PYTHONPATH": str(repo / "src"), "DLPIPE_DATA_MIRROR": str(SHARED_DATA),
+            "VENV": str(BIN.parent), **GIT_USER}
 
 
 @pytest.fixture(scope="module")
@@ -111,8 +115,7 @@ def runs(tmp_path_factory):
     finally:  # a front end that failed or hung leaves no process behind
         for proc in procs:
             proc.kill() if proc.poll() is None else None
-    sh("git", "-c", "user.name=t", "-c", "user.email=t@t", "add", "-A", cwd=dvc)
-    sh("git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "repro", cwd=dvc)
+    commit(dvc, "repro")
     return smk, dvc
 
 
@@ -150,7 +153,7 @@ def test_dvc_plots_render_every_declared_plot(dvc_repo):
                                       check=True).stdout)
     assert not shown.get("errors"), shown["errors"]
     names = set(shown["data"])
-    assert "reports/iris/plots/accuracy.csv" in names and "reports/mnist/binary/pr.csv" in names
+    assert "reports/cancer/plots/accuracy.csv" in names and "reports/mnist/binary/pr.csv" in names
     assert any(name.endswith("figures/confusion.png") for name in names)
 
 
@@ -171,44 +174,24 @@ def back_to_the_committed_run(repo: Path) -> None:
     sh("dvc", "checkout", cwd=repo)
 
 
-def test_iris_param_change_reruns_only_iris(dvc_repo):
-    raw = yaml.safe_load((dvc_repo / "params.yaml").read_text())
-    raw["iris"]["tune"]["n_trials"] = 3
-    (dvc_repo / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
-    assert "iris.tune.n_trials" in sh("dvc", "params", "diff", cwd=dvc_repo)
-    out = sh("dvc", "repro", cwd=dvc_repo)
-    # report re-runs only if iris's score rows changed; nothing of another project may re-run
-    assert ran_stages(out) - {"report"} == {"resolve@iris", "tune_worker@iris", "tune@iris",
-                                            "train@iris", "evaluate@iris", "export@iris",
-                                            "explain@iris", "audit@iris", "reference@iris",
-                                            "model_table@iris"}, out
-    diff = json.loads(sh("dvc", "metrics", "diff", "--all", "--json", cwd=dvc_repo))
-    assert "reports/iris/metrics.json" in diff
-    for path, values in diff.items():
-        if "iris" not in path:
-            assert all(v.get("diff", 0) in (0, None) for v in values.values()), (path, values)
-    assert "tune.n_trials" in sh("dvc", "params", "diff", cwd=dvc_repo)  # the project's value
-    back_to_the_committed_run(dvc_repo)
-
-
 def test_a_default_change_reruns_exactly_the_projects_that_inherit_it(dvc_repo):
     raw = yaml.safe_load((dvc_repo / "params.yaml").read_text())
     default = raw["defaults"]["baseline"]["C"]
-    raw["clinic"]["baseline"] = {"C": default}  # clinic states the old value itself
+    raw["cancer"]["baseline"] = {"C": default}  # cancer states the old value itself
     raw["defaults"]["baseline"]["C"] = default / 2
     (dvc_repo / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
     ran = ran_stages(sh("dvc", "repro", cwd=dvc_repo))
-    assert {"baseline@mnist", "baseline@iris"} <= ran and "baseline@clinic" not in ran
+    assert "baseline@mnist" in ran and "baseline@cancer" not in ran
     assert not {stage for stage in ran if stage.startswith(("train@", "tune", "evaluate@"))}
     assert "defaults.baseline.C" in sh("dvc", "params", "diff", cwd=dvc_repo)
     back_to_the_committed_run(dvc_repo)
 
 
 def test_dvc_experiment_with_fewer_projects_needs_no_re_render(dvc_repo):
-    out = sh("dvc", "exp", "run", "-S", "projects=[iris]", cwd=dvc_repo)
+    out = sh("dvc", "exp", "run", "-S", "projects=[cancer]", cwd=dvc_repo)
     assert ran_stages(out) == {"report"}, out
     summary = pd.read_csv(dvc_repo / "reports/summary.csv")
-    assert set(summary["project"]) == {"iris"}
+    assert set(summary["project"]) == {"cancer"}
     back_to_the_committed_run(dvc_repo)
 
 
@@ -218,7 +201,7 @@ def test_dvc_push_then_pull_restores_data_and_models(dvc_repo):
         shutil.rmtree(dvc_repo / gone)
     shutil.rmtree(dvc_repo / ".dvc" / "cache")
     sh("dvc", "pull", cwd=dvc_repo)
-    assert (dvc_repo / "models/iris/model.keras").exists()
+    assert (dvc_repo / "models/cancer/model.keras").exists()
     assert (dvc_repo / "data/raw/mnist.parquet").exists()
     assert "up to date" in sh("dvc", "status", cwd=dvc_repo)
 
@@ -244,20 +227,20 @@ def test_predict_with_the_bundles_of_the_run(snakemake_repo, tmp_path):
 def test_a_two_class_project_is_scored_on_its_positive_class(snakemake_repo):
     """The user's two-class table goes from ``dlpipe add`` through every stage: scored on the
     positive class (the second in sorted order), stated in the report and the bundle."""
-    metrics = json.loads((snakemake_repo / "reports/clinic/metrics.json").read_text())["test"]
+    metrics = json.loads((snakemake_repo / "reports/cancer/metrics.json").read_text())["test"]
     assert set(metrics) >= {"f1", "precision", "recall", "roc_auc", "average_precision"}
     assert metrics["roc_auc"] == pytest.approx(metrics["roc_auc_ovr"])
-    schema = json.loads((snakemake_repo / "models/clinic/schema.json").read_text())
+    schema = json.loads((snakemake_repo / "models/cancer/schema.json").read_text())
     assert (schema["classes"], schema["positive_class"], schema["threshold"]) == (
         ["benign", "malignant"], "malignant", 0.5)
     summary = pd.read_csv(snakemake_repo / "reports/summary.csv")
-    clinic = summary[summary["project"] == "clinic"]
-    assert set(clinic["task"]) >= {"binary", "explain", "audit"}
-    assert {"keras_mlp_litert_int8", "logistic_regression"} <= set(clinic["model"])
+    cancer = summary[summary["project"] == "cancer"]
+    assert set(cancer["task"]) >= {"binary", "explain", "audit"}
+    assert {"keras_mlp_litert_int8", "logistic_regression"} <= set(cancer["model"])
     markdown = (snakemake_repo / "reports/summary.md").read_text()
-    assert "## Two-class decisions" in markdown and "| clinic    | keras_mlp " in markdown
+    assert "## Two-class decisions" in markdown and "| cancer    | keras_mlp " in markdown
     for path in ("explain/importance.csv", "audit.csv"):
-        assert (snakemake_repo / "reports/clinic" / path).stat().st_size > 0
+        assert (snakemake_repo / "reports/cancer" / path).stat().st_size > 0
 
 
 def stale_after_editing(repo: Path, module: str, *commands: tuple[str, ...]) -> list[str]:
@@ -281,18 +264,18 @@ def _stages_named(status: str) -> set[str]:
 def test_editing_a_module_a_stage_imports_makes_exactly_its_jobs_stale(snakemake_repo, dvc_repo):
     """The explain node draws its figures with insight/figures.py: an edit of it makes every
     explain job (and only those, with what consumes them) out of date under both front ends.
-    DVC sees the edit in the files of the code stage, which writes every stage's code digest;
-    once it and ``resolve`` (which copies them) have run, exactly the explain jobs' digests
-    differ."""
+    DVC sees the edit in the package directory, the code stage's dependency; that stage writes
+    every stage's code digest; once it and ``resolve`` (which copies each into the stage's
+    params file) have run, exactly the explain jobs' files differ."""
     explains = {f"explain@{project}" for project in PROJECTS}
     edited, recomputed, stale = stale_after_editing(
         dvc_repo, "insight/figures.py", ("dvc", "status"),
         ("dvc", "repro", "--glob", "resolve@*"), ("dvc", "status"))
     assert _stages_named(edited) == {"code"}, edited
-    assert "src/dlpipe/insight/figures.py" in edited
-    assert "Running stage 'code'" in recomputed and "Running stage 'resolve@clinic'" in recomputed
+    assert "modified:           src/dlpipe\n" in edited  # the code stage's one dependency
+    assert "Running stage 'code'" in recomputed and "Running stage 'resolve@cancer'" in recomputed
     assert _stages_named(stale) == explains, stale
-    assert "code.explain" in stale
+    assert f"reports/{PROJECTS[-1]}/params/explain.json" in stale  # its digest's file
     sh("dvc", "repro", "--glob", "resolve@*", cwd=dvc_repo)  # the digests as they are again
     assert "Data and pipelines are up to date" in sh("dvc", "status", cwd=dvc_repo)
     [plan] = stale_after_editing(snakemake_repo, "insight/figures.py", ("snakemake", "-n"))
@@ -331,18 +314,18 @@ def test_the_two_class_bundle_is_served_to_curl(snakemake_repo, tmp_path):
     """``dlpipe serve`` on the run's bundles, queried with curl over a real socket: the V2 and the
     TF-Serving answers give the labels ``dlpipe predict`` gives (the positive class at the
     bundle's threshold)."""
-    rows = pd.read_parquet(snakemake_repo / "data/interim/clinic/test.parquet").head(8)
+    rows = pd.read_parquet(snakemake_repo / "data/interim/cancer/test.parquet").head(8)
     rows.drop(columns="target").to_parquet(tmp_path / "rows.parquet")
-    sh(sys.executable, "-m", "dlpipe", "predict", "clinic", "--input",
+    sh(sys.executable, "-m", "dlpipe", "predict", "cancer", "--input",
        str(tmp_path / "rows.parquet"), "--output", str(tmp_path / "expected.csv"),
        cwd=snakemake_repo)
     expected = pd.read_csv(tmp_path / "expected.csv")["label"].tolist()
     features = rows.drop(columns="target")
     (tmp_path / "v1.json").write_text(features.to_json(orient="records").join(
         ['{"instances": ', "}"]))
-    url, server = _served(snakemake_repo, ("clinic",))
+    url, server = _served(snakemake_repo, ("cancer",))
     try:
-        metadata = json.loads(sh("curl", "-sf", f"{url}/v2/models/clinic", cwd=tmp_path))
+        metadata = json.loads(sh("curl", "-sf", f"{url}/v2/models/cancer", cwd=tmp_path))
         assert {i["name"] for i in metadata["inputs"]} == set(features.columns)
         v2 = {"inputs": [{"name": i["name"], "shape": [len(rows)], "datatype": i["datatype"],
                           "data": [None if pd.isna(v) else float(v) for v in features[i["name"]]]}
@@ -350,10 +333,10 @@ def test_the_two_class_bundle_is_served_to_curl(snakemake_repo, tmp_path):
         (tmp_path / "v2.json").write_text(json.dumps(v2))
         answer = json.loads(sh("curl", "-sf", "-H", "Content-Type: application/json",
                                "--data-binary", f"@{tmp_path / 'v2.json'}",
-                               f"{url}/v2/models/clinic/infer", cwd=tmp_path))
+                               f"{url}/v2/models/cancer/infer", cwd=tmp_path))
         assert answer["outputs"][0]["data"] == expected
         v1 = json.loads(sh("curl", "-sf", "--data-binary", f"@{tmp_path / 'v1.json'}",
-                           f"{url}/v1/models/clinic:predict", cwd=tmp_path))
+                           f"{url}/v1/models/cancer:predict", cwd=tmp_path))
         assert [p["label"] for p in v1["predictions"]] == expected
     finally:
         server.terminate()
@@ -416,3 +399,73 @@ def test_the_standard_clients_get_what_predict_gives_on_every_test_part(snakemak
         client.close()
         server.terminate()
         server.wait(timeout=30)
+
+
+def _start_server(command: str, repo: Path) -> tuple[int, subprocess.Popen]:
+    """The tour's background ``serve`` command on a free port of 127.0.0.1, once it listens."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([*command.removesuffix("&").split(), "--port", str(port)],
+                              cwd=repo, env=_env(repo), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while True:
+        with socket.socket() as client:
+            if client.connect_ex(("127.0.0.1", port)) == 0:
+                return port, server
+        assert server.poll() is None and time.monotonic() < deadline, "serve did not start"
+        time.sleep(0.5)
+
+
+def _answers(output: str) -> list:
+    """The JSON documents ``curl -s`` printed one after another."""
+    decoder, found, at = json.JSONDecoder(), [], 0
+    while at < len(output.rstrip()):
+        document, at = decoder.raw_decode(output, at)
+        found.append(document)
+    return found
+
+
+def test_the_readme_tour_runs_as_written(snakemake_repo, tmp_path):
+    """The tour's other blocks, as written, in a copy of the Snakemake run (the first block
+    made the project there): that project's run, predict, serve and curl (on a free port in
+    place of 8080), then a param added to the project's section, recorded and compared with
+    DVC, which re-runs only that project's stages."""
+    repo = tmp_path / "tour"
+    shutil.copytree(snakemake_repo, repo, symlinks=True)
+    for name in ("requirements.lock", "pyproject.toml"):  # `make` keeps the venv as it is
+        os.utime(repo / name, (1, 1))
+    run, predict, serve, compare = tour_blocks()[1:]
+
+    assert "Nothing to be done" in sh("bash", "-ec", run, cwd=repo)
+    sh("bash", "-ec", predict, cwd=repo)
+    test = pd.read_parquet(repo / "data/interim/cancer/test.parquet")
+    predicted = pd.read_csv(repo / "predictions.csv")
+    assert len(predicted) == len(test) and set(predicted["label"]) <= {"benign", "malignant"}
+
+    start, requests = serve.split("\n", 1)
+    port, server = _start_server(start, repo)
+    try:
+        metadata, answer = _answers(sh("bash", "-ec", requests.replace(
+            "localhost:8080", f"localhost:{port}"), cwd=repo))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert metadata["name"] == "cancer" and len(metadata["inputs"]) == test.shape[1] - 1
+    assert [row["label"] for row in answer["predictions"]] == predicted["label"][:2].tolist()
+
+    record, edit = compare.split("# in params.yaml, in the cancer: section, add\n")
+    addition, diff = edit.split("\n", 1)
+    sh("bash", "-ec", record, cwd=repo)
+    raw = yaml.safe_load((repo / "params.yaml").read_text())
+    raw["cancer"].update(yaml.safe_load(addition.lstrip("#").split("#")[0]))
+    (repo / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    out = sh("bash", "-ec", diff, cwd=repo)
+    ran = ran_stages(out)
+    assert {"resolve@cancer", "train@cancer", "evaluate@cancer"} <= ran, out
+    assert all(stage.endswith("@cancer") for stage in ran), out
+    assert "cancer.decision.threshold" in out and '"threshold": 0.3' in out
+    assert "reports/cancer/metrics.json" in out
+    # the change reached no other project: only the summary of every project is out of date
+    assert _stages_named(sh("dvc", "status", cwd=repo)) == {"report"}

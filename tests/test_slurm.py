@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from support import ROOT, SHARED_DATA, tiny
-from test_integration import cv_scores, make_repo
+from support import ROOT, SHARED_DATA, copy_tracked_files, tiny
+from test_integration import cv_scores
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 BIN = Path(sys.executable).parent
@@ -56,12 +56,11 @@ def snakemake(repo: Path, *args: str, timeout: int = 900) -> subprocess.Complete
 
 def iris_repo(where: Path) -> Path:
     """The workflow files and a tiny iris-only params file."""
-
-    repo = make_repo(where)
+    copy_tracked_files(where)
     raw = tiny(yaml.safe_load((ROOT / "params.yaml").read_text()))
     raw["projects"] = ["iris"]
-    (repo / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
-    return repo
+    (where / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    return where
 
 
 def rules_run(output: str) -> list[str]:
