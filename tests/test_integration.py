@@ -111,7 +111,7 @@ def runs(tmp_path_factory):
             proc.wait(timeout=1500)
             output = (cwd / "run.out").read_text()
             assert proc.returncode == 0, f"{proc.args} failed:\n{output[-4000:]}"
-            (cwd / "run.out").unlink()
+            (cwd / "run.out").rename(cwd.parent / f"{cwd.name}.out")  # outside the repo
     finally:  # a front end that failed or hung leaves no process behind
         for proc in procs:
             proc.kill() if proc.poll() is None else None
@@ -141,6 +141,13 @@ def test_snakemake_second_run_has_nothing_to_do(snakemake_repo):
 def test_dvc_second_run_has_nothing_to_do(dvc_repo):
     assert "Data and pipelines are up to date" in sh("dvc", "repro", cwd=dvc_repo)
     assert "up to date" in sh("dvc", "status", cwd=dvc_repo)
+
+
+def test_dvc_warns_of_no_empty_output(dvc_repo):
+    """A task the project leaves out still writes a note in its figures directory."""
+    output = (dvc_repo.parent / f"{dvc_repo.name}.out").read_text()
+    assert "Running stage 'binary@cancer'" in output
+    assert "is empty" not in output, output
 
 
 def test_both_front_ends_give_identical_results(snakemake_repo, dvc_repo):

@@ -76,7 +76,7 @@ def test_a_verified_directory_lists_its_files_digests_and_reads_back_without_it(
     assert BY_NAME["train"].outputs["bundle"].verified
     assert BY_NAME["export"].outputs["files"].verified
     assert not BY_NAME["explain"].outputs["figures"].verified
-    assert not BY_NAME["binary"].outputs["tables"].verified
+    assert not BY_NAME["multiclass"].outputs["tables"].verified
 
 
 def test_a_feature_transformer_round_trips_as_skops(tmp_path, three_class_frame):

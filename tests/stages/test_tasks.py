@@ -14,13 +14,14 @@ import pytest
 
 from dlpipe.metrics import SCORE_COLUMNS
 from dlpipe.params import parse_params
+from dlpipe.pipeline.table import BY_NAME
 from dlpipe.plots import Figure, plt
 from dlpipe.stages.model_table import model_table as model_table_node
 
 from support import ROOT, SHARED_DATA, repo_params, tiny
 
 TASK_NODES = ("binary", "multiclass", "multilabel", "denoise", "mlp")
-OUTPUTS = {"metrics", "info", "scores", "tables", "figures"}
+OUTPUTS = {"metrics", "info", "scores", "figures"}  # and "tables" where the task makes them
 SEED = 42
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -62,8 +63,6 @@ def _leaves(tree, path=()):
 
 @pytest.mark.parametrize("task", TASK_NODES)
 def test_a_task_node_returns_its_declared_outputs(outputs, task):
-    from dlpipe.pipeline.table import BY_NAME
-
     assert set(outputs[task]) == set(BY_NAME[task].outputs) >= OUTPUTS
 
 
@@ -94,7 +93,7 @@ def test_scores_are_tidy_rows_with_the_metrics_values(outputs, task):
 
 @pytest.mark.parametrize("task", TASK_NODES)
 def test_tables_are_csv_frames_and_figures_render_as_png(outputs, task):
-    tables, figures = outputs[task]["tables"], outputs[task]["figures"]
+    tables, figures = outputs[task].get("tables", {}), outputs[task]["figures"]
     assert all(name.endswith(".csv") and isinstance(frame, pd.DataFrame)
                for name, frame in tables.items())
     assert figures and all(name.endswith(".png") and isinstance(figure, Figure)
@@ -129,7 +128,21 @@ def test_a_task_left_out_writes_empty_outputs(outputs):
     assert empty["metrics"] == {} and empty["scores"].empty
     assert list(empty["scores"].columns) == SCORE_COLUMNS
     assert all(empty[name].empty for name in binary.PLOTS)
-    assert empty["figures"] == {} and "iris runs no binary task" in empty["tables"]["README.md"]
+    # a note in place of the figures (which DVC reads no plot from), no figure; binary's
+    # tables are all plot data
+    assert set(empty["figures"]) == {"README.md"} and "tables" not in empty
+    assert "iris runs no binary task" in empty["figures"]["README.md"]
+    other = _node("multilabel")(train=None, test=None, seed=SEED, multilabel=None, project="iris")
+    assert set(other["tables"]) == {"README.md"}
+
+
+@pytest.mark.parametrize("task", TASK_NODES)
+def test_a_task_has_a_tables_output_exactly_when_it_makes_other_tables(task, outputs):
+    module = importlib.import_module(f"dlpipe.tasks.{task}")
+    assert ("tables" in BY_NAME[task].outputs) is module.TABLES
+    assert ("tables" in outputs[task]) is module.TABLES
+    if module.TABLES:
+        assert outputs[task]["tables"], task  # a tables output that is never empty
 
 
 def test_the_model_table_lists_every_model(outputs):

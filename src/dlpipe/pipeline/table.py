@@ -24,16 +24,17 @@ def _confusion(where: str, title: str) -> Output:
                 template="confusion")
 
 
-def _task(name: str, doc: str, **plots: Output) -> Stage:
-    """One MNIST task: metrics, run information, rows, tables, figures and its plot data (a
-    project without the task gets empty ones)."""
+def _task(name: str, doc: str, tables: bool = True, **plots: Output) -> Stage:
+    """One MNIST task: metrics, run information, rows, figures, its plot data and, with
+    ``tables``, its other tables (a project without the task gets empty ones)."""
     where = f"reports/{{project}}/{name}"
+    other = {"tables": text(f"{where}/tables")} if tables else {}
     return Stage(
         name, doc, node=f"dlpipe.stages.tasks.{name}:{name}",
         inputs={"train": "split.train", "test": "split.test"},
         params=("seed", f"{{project}}.tasks.{name}"),
         outputs={"metrics": metrics(f"{where}/metrics.json"), "info": text(f"{where}/info.json"),
-                 "scores": scores(f"{SCORES}/{name}.csv"), "tables": text(f"{where}/tables"),
+                 "scores": scores(f"{SCORES}/{name}.csv"), **other,
                  "figures": figure(f"{where}/figures"), **plots})
 
 
@@ -146,6 +147,7 @@ STAGES: tuple[Stage, ...] = (
           outputs={"metrics": metrics("reports/{project}/baseline.json"),
                    "scores": scores(f"{SCORES}/baseline.csv")}),
     _task("binary", "'is it a 5': CV scores, PR/ROC curves, threshold for a target precision",
+          tables=False,  # its tables are all plot data
           pr=plot("reports/{project}/binary/pr.csv", x="recall", y="precision",
                   title="precision-recall curves (CV scores)"),
           roc=plot("reports/{project}/binary/roc.csv", x="fpr", y="tpr",

@@ -39,18 +39,20 @@ class TaskResult:
     tables: dict[str, pd.DataFrame]
     figures: dict[str, Figure] = field(repr=False)
 
-    def outputs(self, plots: tuple[str, ...]) -> dict[str, Any]:
+    def outputs(self, plots: tuple[str, ...], tables: bool) -> dict[str, Any]:
         """The stage outputs, by name: each of ``plots`` is its own output, the other tables
-        go together."""
+        go together (``tables``: the task has that output)."""
+        other = {k: v for k, v in self.tables.items() if k[:-4] not in plots}
         return {"metrics": self.metrics, "info": self.info, "scores": self.scores,
-                "figures": self.figures,
-                "tables": {k: v for k, v in self.tables.items() if k[:-4] not in plots},
+                "figures": self.figures, **({"tables": other} if tables else {}),
                 **{name: self.tables[f"{name}.csv"] for name in plots}}
 
     @staticmethod
-    def skipped(task: str, project: str, plots: tuple[str, ...]) -> dict[str, Any]:
-        """The outputs of a task the project leaves out (``tasks.<task>: null``): empty."""
+    def skipped(task: str, project: str, plots: tuple[str, ...], tables: bool) -> dict[str, Any]:
+        """The outputs of a task the project leaves out (``tasks.<task>: null``): empty, with a
+        note saying why in place of its tables and its figures."""
         note = f"{project} runs no {task} task (its params set tasks.{task} to null)\n"
         return {"metrics": {}, "info": {"ran": False, "why": note.strip()},
-                "scores": pd.DataFrame(columns=SCORE_COLUMNS), "figures": {},
-                "tables": {"README.md": note}, **{name: pd.DataFrame() for name in plots}}
+                "scores": pd.DataFrame(columns=SCORE_COLUMNS), "figures": {"README.md": note},
+                **({"tables": {"README.md": note}} if tables else {}),
+                **{name: pd.DataFrame() for name in plots}}

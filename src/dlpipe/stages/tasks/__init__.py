@@ -34,5 +34,6 @@ def run(task: ModuleType, section: Any, train: pd.DataFrame, test: pd.DataFrame,
     """One task's outputs; empty ones when the project leaves the task out (section null)."""
     name = task.__name__.rsplit(".", 1)[1]
     if section is None:
-        return TaskResult.skipped(name, project, task.PLOTS)
-    return task.run_task(*images(train, test), section, seed, project).outputs(task.PLOTS)
+        return TaskResult.skipped(name, project, task.PLOTS, task.TABLES)
+    result = task.run_task(*images(train, test), section, seed, project)
+    return result.outputs(task.PLOTS, task.TABLES)
