@@ -46,9 +46,11 @@ def as_dvc_declares(command: str, job: dict) -> tuple[str, dict]:
 
     worker = WORKER.match(command)
     outs = {o.rsplit("/", 1)[0] for o in job["outs"]} if worker else job["outs"]
-    # DVC follows the stage's own params file, Snakemake the same values as a rule param
+    # DVC follows the stage's own params file (its writer: params.yaml), Snakemake the same
+    # values as a rule param
     name, project = command.split(" --")[0].split()[-2:]
-    params_file = (set() if project == jobs.ALL or name == jobs.project_params_writer().name
+    params_file = (set() if project == jobs.ALL else {"params.yaml"}
+                   if name == jobs.project_params_writer().name
                    else {f"{project_params_dir()}/{name}.json".format(project=project)})
     return (f"{worker.group(1)} --worker all" if worker else command,
             {"deps": {dvc_view(d) for d in job["deps"]} | params_file, "outs": outs})
@@ -115,10 +117,10 @@ def test_committed_dvc_yaml_is_rendered_from_the_table(raw_params):
 
 
 def test_dvc_stages_follow_the_table_params(raw_params):
-    """The writer of the project params and the once-only stages track their params.yaml keys;
-    every other stage depends on its own params file (written by the resolve stage, which
-    reads params.yaml, as the report stage does), which holds the project's own keys and seed
-    the table declares for it, and its code digest."""
+    """The once-only stages track their params.yaml keys; the writer of the project params
+    depends on params.yaml whole, as a file; every other stage depends on its own params file
+    (written by the writer), which holds the project's own keys and seed the table declares
+    for it, and its code digest."""
     params = parse_params(raw_params)
     from dvc.repo import Repo
 
@@ -133,11 +135,16 @@ def test_dvc_stages_follow_the_table_params(raw_params):
                 assert name == stage.name.split("@")[0] and not keys, stage
                 keys = [f"{project}.{k}" if k != "seed" else k
                         for k in jobs.project_keys(BY_NAME[name])]
+            if "params.yaml" in {str(dep.def_path) for dep in stage.deps
+                                 if type(dep).__name__ != "ParamsDependency"}:
+                assert not keys, stage
+                keys = ["params.yaml"]
             declared[stage.cmd] = sorted(keys)
     expected = {}
+    writer = jobs.project_params_writer().name
     for job in jobs.jobs(params):
         command = WORKER.sub(r"\1 --worker all", job["cmd"])
-        expected[command] = sorted(job["params"])
+        expected[command] = ["params.yaml"] if job["stage"] == writer else sorted(job["params"])
     assert declared == expected
 
 

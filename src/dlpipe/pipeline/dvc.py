@@ -6,11 +6,12 @@ the table itself changes, and a test checks that). A per-project stage depends o
 of its own (``reports/<p>/params/<stage>.json``, written by ``resolve`` from params.yaml and the
 code stage's digests): the values it reads and its code digest, so it re-runs when a value it
 reads changes, stated by the project or inherited from ``defaults``, or a source file its jobs
-run. The code stage alone depends on the source: the package directory.
+run. The code stage alone depends on the source, the package directory; ``resolve`` depends on
+params.yaml as a file, so it runs on any edit of it.
 A file dependency is checked by its size and mtime, where a params dependency is parsed, looked
 up key by key and kept value by value in ``dvc.lock``: this keeps a no-op ``dvc status`` /
-``dvc repro`` cheap. ``dvc params diff`` shows the keys edited in params.yaml; the values each
-stage read are in git, in its file.
+``dvc repro`` cheap. ``dvc params diff`` shows the keys edited in params.yaml (DVC shows the
+default params file whole); the values each stage read are in git, in its file.
 DVC runs one stage at a time: a project's tuning workers run as one stage of parallel processes.
 """
 
@@ -69,6 +70,9 @@ def _dependencies(stage: Stage) -> list[str]:
             deps.append(_path(_as_declared(output.path, other)))
     if stage.name == jobs.CODE_STAGE:  # every source file of every stage: the package
         return deps + [jobs.PKG]
+    if jobs.writes_project_params(stage):  # runs on any edit; a stage's file differs only
+        # when a value that stage reads changed
+        return deps + [jobs.DEFAULT_PARAMS]
     if follows_own_file(stage):
         return deps + [_path(stage_params_file(stage))]
     return deps + ([] if jobs.follows_digest(stage) else jobs.code_paths(stage))
@@ -81,11 +85,13 @@ def follows_own_file(stage: Stage) -> bool:
 
 
 def _params(stage: Stage) -> list[Any]:
-    """The params.yaml keys of the writer of the project params and of a once-only stage (a
-    stage reading the whole section: ``defaults`` and the section). Every other stage follows
-    its own params file, a file dependency (see :func:`follows_own_file`)."""
+    """The params.yaml keys of a once-only stage. The writer of the project params depends on
+    params.yaml as a file (it takes about a second, and a stage's file it writes differs only
+    when a value that stage reads changed); every other stage follows its own params file, a
+    file dependency (see :func:`follows_own_file`)."""
     if follows_own_file(stage):
         jobs.project_keys(stage)  # refuses a top-level key the writer does not copy
+    if stage.scope != "all":
         return []
     section = ["defaults", "${item}"] if jobs.reads_section(stage) else []
     return [*stage.params, *section]
