@@ -73,23 +73,17 @@ def _dependencies(stage: Stage) -> list[str]:
     if jobs.writes_project_params(stage):  # runs on any edit; a stage's file differs only
         # when a value that stage reads changed
         return deps + [jobs.DEFAULT_PARAMS]
-    if follows_own_file(stage):
+    if jobs.has_own_params_file(stage):
         return deps + [_path(stage_params_file(stage))]
     return deps + ([] if jobs.follows_digest(stage) else jobs.code_paths(stage))
-
-
-def follows_own_file(stage: Stage) -> bool:
-    """Whether DVC follows ``stage``'s params and code through its own params file: every
-    per-project stage but the one that writes them."""
-    return jobs.follows_digest(stage) and not jobs.writes_project_params(stage)
 
 
 def _params(stage: Stage) -> list[Any]:
     """The params.yaml keys of a once-only stage. The writer of the project params depends on
     params.yaml as a file (it takes about a second, and a stage's file it writes differs only
     when a value that stage reads changed); every other stage follows its own params file, a
-    file dependency (see :func:`follows_own_file`)."""
-    if follows_own_file(stage):
+    file dependency (see :func:`jobs.has_own_params_file`)."""
+    if jobs.has_own_params_file(stage):
         jobs.project_keys(stage)  # refuses a top-level key the writer does not copy
     if stage.scope != "all":
         return []

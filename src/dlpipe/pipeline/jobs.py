@@ -151,13 +151,19 @@ def code_digests() -> dict[str, str]:
     return {stage.name: code_digest(stage) for stage in STAGES if follows_digest(stage)}
 
 
+def has_own_params_file(stage: Stage) -> bool:
+    """Whether DVC follows ``stage``'s params and code through a params file of its own, which
+    the writer of the project params writes: every per-project stage but that writer."""
+    return follows_digest(stage) and not writes_project_params(stage)
+
+
 def digests() -> dict[str, dict[str, dict]]:
     """The code stage's node: what DVC follows of each per-project stage, its
     :func:`code_digests` and its :func:`project_keys` (a source file that changes neither
     leaves the file as it was, so DVC re-runs only what an edit reaches)."""
     return {"digests": {"code": code_digests(),
                         "keys": {stage.name: project_keys(stage) for stage in STAGES
-                                 if follows_digest(stage) and not writes_project_params(stage)}}}
+                                 if has_own_params_file(stage)}}}
 
 
 def file_suffixes(stage: Stage) -> frozenset[str]:
