@@ -298,14 +298,17 @@ def test_editing_a_module_a_stage_imports_makes_exactly_its_jobs_stale(snakemake
 def _served(repo: Path, projects: tuple[str, ...]):
     """``dlpipe serve`` on the run's bundles on a free port of 127.0.0.1, ready; its URL and
     process."""
-    import socket
-    import time
+    return _serve([sys.executable, "-m", "dlpipe", "serve", *projects, "--host", "127.0.0.1"],
+                  repo)
 
+
+def _serve(command: list[str], repo: Path) -> tuple[str, subprocess.Popen]:
+    """A ``serve`` command given a free port of 127.0.0.1, once it answers ready; its URL and
+    process."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "dlpipe", "serve", *projects, "--host",
-                               "127.0.0.1", "--port", str(port)], cwd=repo, env=_env(repo),
+    server = subprocess.Popen([*command, "--port", str(port)], cwd=repo, env=_env(repo),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
@@ -409,23 +412,6 @@ def test_the_standard_clients_get_what_predict_gives_on_every_test_part(snakemak
         server.wait(timeout=30)
 
 
-def _start_server(command: str, repo: Path) -> tuple[int, subprocess.Popen]:
-    """The tour's background ``serve`` command on a free port of 127.0.0.1, once it listens."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen([*command.removesuffix("&").split(), "--port", str(port)],
-                              cwd=repo, env=_env(repo), stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while True:
-        with socket.socket() as client:
-            if client.connect_ex(("127.0.0.1", port)) == 0:
-                return port, server
-        assert server.poll() is None and time.monotonic() < deadline, "serve did not start"
-        time.sleep(0.5)
-
-
 def _answers(output: str) -> list:
     """The JSON documents ``curl -s`` printed one after another."""
     decoder, found, at = json.JSONDecoder(), [], 0
@@ -452,11 +438,11 @@ def test_the_readme_tour_runs_as_written(snakemake_repo, tmp_path):
     predicted = pd.read_csv(repo / "predictions.csv")
     assert len(predicted) == len(test) and set(predicted["label"]) <= {"benign", "malignant"}
 
-    start, requests = serve.split("\n", 1)
-    port, server = _start_server(start, repo)
+    start, requests = serve.split("\n", 1)  # the background command, then the requests
+    url, server = _serve(start.removesuffix("&").split(), repo)
     try:
         metadata, answer = _answers(sh("bash", "-ec", requests.replace(
-            "localhost:8080", f"localhost:{port}"), cwd=repo))
+            "localhost:8080", url.removeprefix("http://")), cwd=repo))
     finally:
         server.terminate()
         server.wait(timeout=30)
