@@ -461,6 +461,12 @@ def test_the_readme_tour_runs_as_written(snakemake_repo, tmp_path):
     assert all(stage.endswith("@cancer") for stage in ran), out
     assert "cancer.decision.threshold" in out and '"threshold": 0.3' in out
     assert "reports/cancer/metrics.json" in out
+    table = out[out.index("\nExperiment  "):].splitlines()[1:5]
+    header, rows = table[0], {line.split()[0]: line for line in table[2:]}
+    assert "cancer test" in header and "cancer.decision.threshold" in header, out
+    at = header.index("cancer.decision.threshold")  # the columns are aligned
+    assert len(rows) == 2, out  # the workspace and HEAD, which has no such key
+    assert [row[at:].split()[0] for row in rows.values()] == ["0.3000", "-"], out
     # the change reached no other project: the rest of the DAG runs only the summary of every
     # project and mnist's resolve (on any edit of params.yaml), whose files are unchanged
     assert ran_stages(sh("dvc", "repro", cwd=repo)) == {"report", "resolve@mnist"}
