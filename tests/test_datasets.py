@@ -187,13 +187,17 @@ def test_a_float_target_with_fractions_is_refused(tmp_path):
         datasets.load("homes", homes, root=tmp_path)
 
 
-def test_missing_labels_are_refused_not_dropped(tmp_path):
+def test_missing_labels_are_refused_or_dropped_with_a_warning(tmp_path, caplog):
     (tmp_path / "gaps.csv").write_text("x;animal\n1;cat\n2;?\n3;dog\n4;\n")
     gaps = _csv("gaps.csv")
     gaps = gaps.model_copy(update={"sha256": _digest("gaps", gaps, tmp_path)})
     with pytest.raises(DataError, match=r"gaps.csv: target column 'animal' has no label in 2 of 4 "
-                                        "rows"):
-        datasets.load("gaps", gaps, root=tmp_path)
+                                        "rows: fill or remove those rows in the file, or set "
+                                        "unlabelled_rows: drop"):
+        datasets.load("gaps", gaps, root=tmp_path, unlabelled_rows="error")
+    frame = datasets.load("gaps", gaps, root=tmp_path, unlabelled_rows="drop")
+    assert frame["x"].tolist() == [1, 3]
+    assert "gaps: 2 of 4 rows have no label in 'animal' and are left out" in caplog.text
 
 
 def test_the_checksum_is_checked_before_the_labels(tmp_path, pets):

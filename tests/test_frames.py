@@ -72,6 +72,19 @@ def test_missing_labels_are_refused_with_their_count():
         _labelled(["a", None, "b", np.nan])
 
 
+def test_missing_labels_can_be_dropped_and_the_rest_keep_their_order():
+    frame = with_target(pd.DataFrame({"x": [1, 2, 3, 4], "label": ["a", None, "b", np.nan]}),
+                        "label", "file.csv", unlabelled_rows="drop")
+    assert frame["x"].tolist() == [1, 3] and class_names(frame) == ["a", "b"]
+    assert frame.index.tolist() == [0, 1]
+
+
+def test_a_table_without_any_label_is_refused_even_when_dropping():
+    with pytest.raises(DataError, match="target column 'label' has no label in any of its 2 rows"):
+        with_target(pd.DataFrame({"x": [1, 2], "label": [None, None]}), "label", "file.csv",
+                    unlabelled_rows="drop")
+
+
 def test_a_single_class_is_refused():
     with pytest.raises(DataError, match=r"target column 'label' has a single class \['a'\]"):
         _labelled(["a", "a", "a"])

@@ -20,7 +20,7 @@ FLOORS = (
     ("dlpipe", "dlpipe.errors"),
     ("dlpipe.io", "dlpipe.logs", "dlpipe.frames", "dlpipe.csv_files"),
     ("dlpipe.params",),
-    ("dlpipe.datasets", "dlpipe.features"),
+    ("dlpipe.datasets", "dlpipe.features", "dlpipe.table_checks"),
     ("dlpipe.metrics",),
     ("dlpipe.plots", "dlpipe.tables"),
     ("dlpipe.models",),

@@ -17,7 +17,8 @@ from dlpipe.cli import main
 from dlpipe.errors import ParamsError
 from dlpipe.frames import TARGET
 from dlpipe.params import load_params
-from dlpipe.projects import edited, small_classes, unusable, write
+from dlpipe.projects import edited, write
+from dlpipe.table_checks import small_classes, unusable
 from support import ROOT
 
 CSV = "data/external/shop.csv"
@@ -198,6 +199,11 @@ REFUSALS = {
     "a keep not in the file": (["shop", "--keep", "b"], None, "--keep b: no such column"),
     "a drop and a keep": (["shop", "--drop", "id", "--keep", "id"], None,
                           "--drop id and --keep id: one or the other"),
+    "a quantity as classes": (["shop"], "a,label\n" + "".join(
+        f"{k},{100 + k * 7 % 53}\n" for k in range(60)),
+        "target column 'label' has 53 distinct numbers in 60 rows, 53 of them in fewer than 5 "
+        "rows: a quantity to predict (regression), not classes"),
+    "no label at all": (["shop"], "a,label\n1,\n2,\n", "has no label in any of its 2 rows"),
     "not UTF-8": (["shop"], b"a,label\n\xff,x\n", "not UTF-8"),
     "not CSV": (["shop"], 'a,label\n"1,x\n', "cannot read"),
     "an empty file": (["shop"], "", "the file is empty"),
@@ -235,6 +241,26 @@ def test_the_command_line_adds_and_refuses(repo):
     assert done.stdout.startswith("added project shop to params.yaml:\n\nshop:\n")
     assert len(done.stderr.splitlines()) == 3  # code, empty, store
     assert load_params(repo / "params.yaml").projects[-1] == "shop"
+
+
+def test_rows_without_a_label_are_left_out_with_a_note(repo, capsys):
+    table = shop_table()
+    table.loc[[3, 7], "label"] = None
+    table.to_csv(repo / CSV, index=False)
+    assert add(repo) == 0
+    err = capsys.readouterr().err
+    assert "target 'label': 2 of 60 rows have no label and are left out" in err
+    project = load_params(repo / "params.yaml").project("shop")
+    frame = datasets.load("shop", project.data, root=repo,
+                          unlabelled_rows=project.unlabelled_rows)
+    assert len(frame) == 58
+
+
+def test_a_few_whole_number_classes_are_still_classes(repo, capsys):
+    table = shop_table()
+    table["label"] = np.arange(60) % 4 + 1  # grades 1-4, 15 rows each
+    table.to_csv(repo / CSV, index=False)
+    assert add(repo) == 0
 
 
 def test_small_classes_warn_for_k_fold_cv():

@@ -63,11 +63,14 @@ def cv_xy(frame: pd.DataFrame, folds: int) -> tuple[pd.DataFrame, np.ndarray]:
 
 
 def with_target(frame: pd.DataFrame, column: str, origin: str,
-                names: Sequence[object] | None = None) -> pd.DataFrame:
+                names: Sequence[object] | None = None,
+                unlabelled_rows: str = "error") -> pd.DataFrame:
     """``frame`` with its label ``column`` moved last as a categorical ``target``.
 
     ``names`` (scikit-learn's ``target_names``) name integer codes in code order; otherwise the
     distinct values become the class names, sorted (numerically if they are whole numbers).
+    Rows without a label are refused, or left out with ``unlabelled_rows="drop"``
+    (:func:`unlabelled` counts them).
     """
     if column not in frame.columns:
         raise DataError(f"{origin}: no target column {column!r}; its columns are "
@@ -75,11 +78,17 @@ def with_target(frame: pd.DataFrame, column: str, origin: str,
     if column != TARGET and TARGET in frame.columns:
         raise DataError(f"{origin}: column {TARGET!r} is reserved for the label (here "
                         f"{column!r}): rename it in the file")
-    labels = frame[column]
-    missing = int(labels.isna().sum())
-    if missing:
+    missing = unlabelled(frame, column)
+    if missing and unlabelled_rows != "drop":
         raise DataError(f"{origin}: target column {column!r} has no label in {missing} of "
-                        f"{len(frame)} rows: fill or remove those rows in the file")
+                        f"{len(frame)} rows: fill or remove those rows in the file, or set "
+                        "unlabelled_rows: drop")
+    if missing == len(frame):
+        raise DataError(f"{origin}: target column {column!r} has no label in any of its "
+                        f"{len(frame)} rows")
+    if missing:
+        frame = frame[frame[column].notna()]
+    labels = frame[column]
     where = f"{origin}: target column {column!r}"
     if names is not None:
         target = _from_codes(labels, names, where)
@@ -91,6 +100,11 @@ def with_target(frame: pd.DataFrame, column: str, origin: str,
     out = frame.drop(columns=[column]).reset_index(drop=True)
     out[TARGET] = target
     return out
+
+
+def unlabelled(frame: pd.DataFrame, column: str) -> int:
+    """How many rows of ``frame`` have no value in the label ``column``."""
+    return int(frame[column].isna().sum())
 
 
 def named(target: pd.Series, class_names: dict, where: str) -> pd.Categorical:

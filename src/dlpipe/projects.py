@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
-from pandas.api import types
 
 from dlpipe import datasets
 from dlpipe.errors import DataError, ParamsError
@@ -23,6 +22,7 @@ from dlpipe.features import column_kinds
 from dlpipe.io import frame_sha256, write_text
 from dlpipe.params import CsvData, load_params, parse_params
 from dlpipe.params.schema import PROJECT_NAME, RESERVED_KEYS
+from dlpipe.table_checks import refuse_a_quantity, small_classes, unlabelled_note, unusable
 
 DRAFT_SHA256 = "0" * 64  # stands in for the checksum until the table has been read
 
@@ -37,36 +37,23 @@ class Added:
     warnings: list[str]
 
 
-def unusable(X: pd.DataFrame) -> dict[str, str]:
-    """Why each column that cannot help a model cannot: all missing, constant, or a distinct
-    value in every row (text: an ID or free text; an increasing or decreasing integer: a row
-    ID)."""
-    reasons = {}
-    for name in X.columns:
-        column = X[name]
-        present = column.dropna()
-        distinct = len(column) > 1 and len(present) == len(column) and present.is_unique
-        if present.empty:
-            reasons[name] = "is empty (every value is missing)"
-        elif present.nunique() == 1:
-            value = present.iloc[0]
-            value = value.item() if hasattr(value, "item") else value  # 1, not np.int64(1)
-            reasons[name] = f"is constant ({value!r} in every row that has a value)"
-        elif distinct and (types.is_object_dtype(column) or types.is_string_dtype(column)):
-            reasons[name] = "has a distinct text value in every row (an ID or free text)"
-        elif distinct and types.is_integer_dtype(column) and (
-                column.is_monotonic_increasing or column.is_monotonic_decreasing):
-            reasons[name] = "looks like a row ID (a distinct, ordered integer in every row)"
-    return reasons
-
-
 def new_section(name: str, raw: dict, table: pd.DataFrame, data: CsvData,
                 drop: list[str], keep: list[str] = ()) -> tuple[dict, list[str]]:
     """The section of project ``name`` for ``table`` read with ``data`` (its checksum is
     computed here), and one note per column that cannot help a model: left out (added to
     ``drop``) unless ``keep`` names it. ``raw`` is the params file as read; the section must
     validate merged over its ``defaults``."""
-    labelled = with_target(table, data.target, data.path)  # the label checks fetch runs
+    if data.target not in table.columns:
+        with_target(table, data.target, data.path)  # refuses, naming the file's columns
+    source = {"source": "csv", "path": data.path, "sep": data.sep, "na_values": data.na_values,
+              "target": data.target, "sha256": frame_sha256(table)}
+    draft = {"data": source, "features": {"drop": drop}}
+    project = parse_params(with_project(raw, name, draft)).project(name)
+    # the label checks fetch runs
+    labelled = with_target(table, data.target, data.path,
+                           unlabelled_rows=project.unlabelled_rows)
+    refuse_a_quantity(labelled[TARGET], table[data.target].dtype, data.target, data.path,
+                      project.cv.folds)
     X = labelled.drop(columns=[TARGET])
     for option, columns in (("--drop", drop), ("--keep", keep)):
         for column in columns:
@@ -78,10 +65,6 @@ def new_section(name: str, raw: dict, table: pd.DataFrame, data: CsvData,
     both = sorted(set(drop) & set(keep))
     if both:
         raise DataError(f"--drop {both[0]} and --keep {both[0]}: one or the other")
-    source = {"source": "csv", "path": data.path, "sep": data.sep, "na_values": data.na_values,
-              "target": data.target, "sha256": frame_sha256(table)}
-    draft = {"data": source, "features": {"drop": drop}}
-    project = parse_params(with_project(raw, name, draft)).project(name)
     numeric, categorical = column_kinds(project.features, X)
     reasons = unusable(X[[c for c in X.columns if c in {*numeric, *categorical}]])
     if len(reasons) == len(numeric) + len(categorical):
@@ -96,18 +79,8 @@ def new_section(name: str, raw: dict, table: pd.DataFrame, data: CsvData,
         section["features"]["drop"] = drop
     notes = [f"column {column!r} {why}: left out (--keep {column} keeps it)"
              for column, why in reasons.items() if column in left_out]
-    return section, notes + small_classes(labelled[TARGET], data.target, project.cv.folds)
-
-
-def small_classes(labels: pd.Series, target: str, folds: int) -> list[str]:
-    """A warning if a class has fewer rows than k-fold CV needs (one per fold), else none."""
-    counts = labels.value_counts(sort=False)
-    small = [str(name) for name, count in counts.items() if count < folds]
-    if not small:
-        return []
-    return [f"target {target!r}: {len(small)} of {len(counts)} classes have fewer than {folds} "
-            f"rows (e.g. {small[:3]}) and {folds}-fold CV needs one per fold: merge or drop "
-            "them in the file, or set cv.folds lower in the section"]
+    return section, unlabelled_note(table, data.target) + notes + small_classes(
+        labelled[TARGET], data.target, project.cv.folds)
 
 
 def with_project(raw: dict, name: str, section: dict) -> dict:

@@ -209,6 +209,7 @@ class ProjectParams(Strict):
     data: DataParams
     # a name for each value of the label ({0: low cost, ...}); null: the values themselves
     class_names: ClassNames
+    unlabelled_rows: Literal["drop", "error"]  # rows whose label is missing
     split: SplitParams
     features: FeatureParams
     cv: CVParams

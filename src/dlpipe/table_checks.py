@@ -1,0 +1,66 @@
+"""What ``dlpipe add`` checks in a user's table before it writes a section: the columns that
+cannot help a model, and whether the label holds classes k-fold CV can use."""
+
+from __future__ import annotations
+
+import pandas as pd
+from pandas.api import types
+
+from dlpipe.errors import DataError
+from dlpipe.frames import unlabelled
+
+
+def unusable(X: pd.DataFrame) -> dict[str, str]:
+    """Why each column that cannot help a model cannot: all missing, constant, or a distinct
+    value in every row (text: an ID or free text; an increasing or decreasing integer: a row
+    ID)."""
+    reasons = {}
+    for name in X.columns:
+        column = X[name]
+        present = column.dropna()
+        distinct = len(column) > 1 and len(present) == len(column) and present.is_unique
+        if present.empty:
+            reasons[name] = "is empty (every value is missing)"
+        elif present.nunique() == 1:
+            value = present.iloc[0]
+            value = value.item() if hasattr(value, "item") else value  # 1, not np.int64(1)
+            reasons[name] = f"is constant ({value!r} in every row that has a value)"
+        elif distinct and (types.is_object_dtype(column) or types.is_string_dtype(column)):
+            reasons[name] = "has a distinct text value in every row (an ID or free text)"
+        elif distinct and types.is_integer_dtype(column) and (
+                column.is_monotonic_increasing or column.is_monotonic_decreasing):
+            reasons[name] = "looks like a row ID (a distinct, ordered integer in every row)"
+    return reasons
+
+
+def small_classes(labels: pd.Series, target: str, folds: int) -> list[str]:
+    """A warning if a class has fewer rows than k-fold CV needs (one per fold), else none."""
+    counts = labels.value_counts(sort=False)
+    small = [str(name) for name, count in counts.items() if count < folds]
+    if not small:
+        return []
+    return [f"target {target!r}: {len(small)} of {len(counts)} classes have fewer than {folds} "
+            f"rows (e.g. {small[:3]}) and {folds}-fold CV needs one per fold: merge or drop "
+            "them in the file, or set cv.folds lower in the section"]
+
+
+def unlabelled_note(table: pd.DataFrame, target: str) -> list[str]:
+    """A note of how many rows have no label (the pipeline leaves them out), else none."""
+    missing = unlabelled(table, target)
+    return [f"target {target!r}: {missing} of {len(table)} rows have no label and are left "
+            "out (unlabelled_rows: error in the section refuses them instead)"] if missing else []
+
+
+def refuse_a_quantity(labels: pd.Series, dtype, target: str, path: str, folds: int) -> None:
+    """Refuse numeric labels (``dtype``: the column's in the file) most of whose values are too
+    rare for k-fold CV: a measured quantity, such as a price or a score, rather than classes."""
+    if not types.is_numeric_dtype(dtype) or types.is_bool_dtype(dtype):
+        return
+    counts = labels.value_counts(sort=False)
+    rare = int((counts < folds).sum())
+    if rare * 2 > len(counts):
+        raise DataError(f"{path}: target column {target!r} has {len(counts)} distinct numbers "
+                        f"in {len(labels)} rows, {rare} of them in fewer than {folds} rows: a "
+                        "quantity to predict (regression), not classes. dlpipe projects "
+                        "classify: bin the values into classes in the file, or choose another "
+                        "target")
