@@ -14,7 +14,7 @@ import pandas as pd
 from sklearn import metrics as skm
 
 from dlpipe.errors import DataError
-from dlpipe.params import BINARY_SCORERS
+from dlpipe.params import BINARY_SCORERS, LOWER_IS_BETTER, VALUE_SCORERS
 
 SCORE_COLUMNS = ["project", "task", "model", "split", "metric", "value", "std"]
 
@@ -78,6 +78,31 @@ def score(name: str, y_true: np.ndarray, proba: np.ndarray, decision: Decision =
     kind, average = name.rsplit("_", 1)
     func = {"f1": skm.f1_score, "precision": skm.precision_score, "recall": skm.recall_score}[kind]
     return float(func(y_true, y_pred, average=average, labels=labels, zero_division=0))
+
+
+def value_score(name: str, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Scorer ``name`` of :data:`VALUE_SCORERS` for a numeric target's predicted values (one
+    per row, or one column). MAPE needs a target without zeros."""
+    y_true = np.asarray(y_true, dtype=np.float64)
+    y_pred = np.asarray(y_pred, dtype=np.float64).reshape(len(y_true))
+    if name == "rmse":
+        return float(np.sqrt(skm.mean_squared_error(y_true, y_pred)))
+    if name == "mae":
+        return float(skm.mean_absolute_error(y_true, y_pred))
+    if name == "r2":
+        return float(skm.r2_score(y_true, y_pred))
+    if name == "mape":
+        if np.any(y_true == 0):
+            raise DataError("metric 'mape' divides by the target, which is 0 in "
+                            f"{int(np.sum(y_true == 0))} rows: leave it out of the metrics")
+        return float(np.mean(np.abs((y_true - y_pred) / y_true)))
+    raise DataError(f"metric {name!r} is not for a numeric target (expected one of "
+                    f"{list(VALUE_SCORERS)})")
+
+
+def direction(name: str) -> str:
+    """How a metric improves: ``minimize`` for an error, else ``maximize``."""
+    return "minimize" if name in LOWER_IS_BETTER else "maximize"
 
 
 def _binary(name: str, y_true: np.ndarray, proba: np.ndarray, y_pred: np.ndarray,

@@ -14,7 +14,8 @@ from dlpipe.models import training  # noqa: E402
 def spec(**kw) -> KerasModel:
     base = dict(kind="mlp", n_layers=2, units=8, activation="relu", batch_norm=False,
                 dropout=0.0, l2=0.0, conv_filters=4, conv_blocks=1, image_shape=None,
-                random_shift=0.0, optimizer="adam", learning_rate=0.01, lr_decay=1.0,
+                random_shift=0.0, loss="auto", optimizer="adam", learning_rate=0.01,
+                lr_decay=1.0,
                 batch_size=8, epochs=3, patience=2,
                 validation_fraction=0.2, verbose=0)
     return KerasModel(**{**base, **kw})

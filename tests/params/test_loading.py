@@ -71,6 +71,13 @@ def test_search_space_must_name_model_keys(raw_params):
     assert "not model keys" in _message(raw_params)
 
 
+def test_a_value_loss_on_a_project_of_classes_is_refused(raw_params):
+    section(raw_params, "iris", "model")["loss"] = "huber"
+    message = _message(raw_params)
+    assert message.startswith("p.yaml: iris: ") and "model.loss 'huber' is for a numeric " \
+        "target; a project of classes trains with cross-entropy: set auto" in message, message
+
+
 def test_missing_file(tmp_path):
     with pytest.raises(ParamsError, match="file not found"):
         load_params(tmp_path / "nope.yaml")

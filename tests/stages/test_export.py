@@ -26,7 +26,8 @@ SCHEMA = Schema("blobs", ["0", "1", "2"], "y", columns=[], input_width=4).to_dic
 def spec(**kw) -> KerasModel:
     base = dict(kind="mlp", n_layers=1, units=16, activation="relu", batch_norm=True,
                 dropout=0.2, l2=0.0, conv_filters=4, conv_blocks=1, image_shape=None,
-                random_shift=0.0, optimizer="adam", learning_rate=0.01, lr_decay=1.0,
+                random_shift=0.0, loss="auto", optimizer="adam", learning_rate=0.01,
+                lr_decay=1.0,
                 batch_size=32, epochs=1, patience=1, validation_fraction=0.2, verbose=0)
     return KerasModel(**{**base, **kw})
 

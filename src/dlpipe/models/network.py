@@ -41,11 +41,14 @@ def batch_norm() -> keras.layers.Layer:
     return keras.layers.BatchNormalization(momentum=0.9)
 
 
-def build_network(spec: KerasModel, n_features: int, n_classes: int, onehot: bool) -> keras.Model:
-    """A compiled network: [conv blocks] -> n_layers x Dense(units) [+BN] [+Dropout] -> softmax.
+def build_network(spec: KerasModel, n_features: int, n_classes: int | None,
+                  onehot: bool) -> keras.Model:
+    """A compiled network: [conv blocks] -> n_layers x Dense(units) [+BN] [+Dropout] -> softmax
+    over ``n_classes`` classes, or, with ``n_classes`` None, one linear output (a value, trained
+    on a standardised target with ``spec.loss``: mse for ``auto``, or huber).
 
-    ``n_layers`` 0 leaves a softmax regression on the inputs. ``l2`` penalises every kernel,
-    the output layer's too (without it a 0-layer model would be unregularised).
+    ``n_layers`` 0 leaves a softmax (or linear) regression on the inputs. ``l2`` penalises every
+    kernel, the output layer's too (without it a 0-layer model would be unregularised).
     """
     regularizer = keras.regularizers.L2(spec.l2) if spec.l2 > 0 else None
     model = keras.Sequential(name=f"{spec.kind}")
@@ -76,12 +79,27 @@ def build_network(spec: KerasModel, n_features: int, n_classes: int, onehot: boo
             model.add(batch_norm())
         if spec.dropout > 0:
             model.add(keras.layers.Dropout(spec.dropout))
-    model.add(keras.layers.Dense(n_classes, activation="softmax", kernel_regularizer=regularizer))
     optimizer = (keras.optimizers.Adam(spec.learning_rate) if spec.optimizer == "adam"
                  else keras.optimizers.SGD(spec.learning_rate, momentum=0.9))
+    if n_classes is None:
+        model.add(keras.layers.Dense(1, kernel_regularizer=regularizer))
+        loss = keras.losses.Huber() if spec.loss == "huber" else "mean_squared_error"
+        model.compile(optimizer=optimizer, loss=loss, metrics=["mean_absolute_error"])
+        return model
+    model.add(keras.layers.Dense(n_classes, activation="softmax", kernel_regularizer=regularizer))
     loss = "categorical_crossentropy" if onehot else "sparse_categorical_crossentropy"
     model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
     return model
+
+
+def with_target_scale(model: keras.Model, mean: float, std: float) -> keras.Model:
+    """``model`` (trained on a target standardised with ``mean`` and ``std``) with a last layer
+    that maps its output back to the target's units, so every user of the saved network (the
+    bundle, LiteRT, the server) gets values as the data has them. The weights are shared."""
+    scaled = keras.Sequential([keras.Input(shape=model.input_shape[1:]), *model.layers,
+                               keras.layers.Rescaling(std, offset=mean, name="target_units")],
+                              name=model.name)
+    return scaled
 
 
 def reset_network(model: keras.Model, fresh: keras.Model) -> None:

@@ -1,4 +1,5 @@
-"""Fitting networks: one fit with EarlyStopping, and stratified k-fold CV without leakage."""
+"""Fitting networks: one fit with EarlyStopping, and k-fold CV without leakage (stratified on
+classes), for class codes or a numeric target's values."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
 from dlpipe.models import loop, network
-from dlpipe.metrics import ARGMAX, Decision, score
+from dlpipe.metrics import ARGMAX, Decision, score, value_score
 from dlpipe.features import make_transformer
 from dlpipe.params import FeatureParams, KerasModel
 
@@ -20,8 +21,9 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Fit:
-    model: object
+    model: object  # predicts classes' probabilities, or a numeric target in its units
     history: pd.DataFrame  # epoch, loss, accuracy, val_loss, val_accuracy
+    network: object = None  # the network as trained (a numeric target: on its scaled values)
 
     @property
     def epochs(self) -> int:
@@ -36,35 +38,68 @@ class FoldResult:
     val_rows: list[int] = field(repr=False, default_factory=list)
 
 
+@dataclass(frozen=True)
+class TargetScale:
+    """A numeric target standardised as the network learns it: (y - mean) / std, with mean and
+    std of the rows it is fitted on (the training part of a fit, never its validation)."""
+    mean: float
+    std: float
+
+    @classmethod
+    def fit(cls, y: np.ndarray) -> "TargetScale":
+        std = float(np.std(y))
+        return cls(float(np.mean(y)), std if std > 0 else 1.0)
+
+    def scaled(self, y: np.ndarray) -> np.ndarray:
+        return ((np.asarray(y, dtype=np.float64) - self.mean) / self.std).astype(np.float32)
+
+
+def is_values(y: np.ndarray) -> bool:
+    """Whether ``y`` holds a numeric target's values (floats) rather than class codes."""
+    return np.asarray(y).dtype.kind == "f"
+
+
 @dataclass
 class Setup:
-    """The seeded parts of one fit: a new network (its initial state) and the data pipelines."""
+    """The seeded parts of one fit: a new network (its initial state) and the data pipelines;
+    ``scale`` for a numeric target."""
     model: object
     train: object  # tf.data batches, reshuffled every epoch
     val: object  # the validation slice EarlyStopping watches
+    scale: TargetScale | None = None
 
 
-def setup(spec: KerasModel, X: np.ndarray, y: np.ndarray, n_classes: int, onehot: bool,
+def setup(spec: KerasModel, X: np.ndarray, y: np.ndarray, n_classes: int | None, onehot: bool,
           seed: int) -> Setup:
-    """Seed everything, split a seeded, stratified validation slice off (X, y), build the
-    network and the pipelines. Seeding clears TensorFlow's caches, so CV sets up every fold
-    before training any (see cross_validate)."""
+    """Seed everything, split a seeded validation slice off (X, y) (stratified on class codes),
+    build the network and the pipelines. A numeric ``y`` (floats; ``n_classes`` None) is
+    learnt standardised on the rows the network trains on. Seeding clears TensorFlow's caches,
+    so CV sets up every fold before training any (see cross_validate)."""
     network.seed_everything(seed)
     import keras
 
+    values = is_values(y)
     X_fit, X_val, y_fit, y_val = train_test_split(
-        X, y, test_size=spec.validation_fraction, random_state=seed, stratify=y)
-    model = network.build_network(spec, X.shape[1], n_classes, onehot)
-    target = (lambda v: keras.utils.to_categorical(v, n_classes)) if onehot else (lambda v: v)
+        X, y, test_size=spec.validation_fraction, random_state=seed,
+        stratify=None if values else y)
+    scale = TargetScale.fit(y_fit) if values else None
+    model = network.build_network(spec, X.shape[1], None if values else n_classes, onehot)
+    if scale is not None:
+        target = scale.scaled
+    elif onehot:
+        target = lambda v: keras.utils.to_categorical(v, n_classes)  # noqa: E731
+    else:
+        target = lambda v: v  # noqa: E731
     return Setup(model, batches(X_fit, target(y_fit), spec.batch_size, seed),
-                 batches(X_val, target(y_val), max(spec.batch_size, 256), None).cache())
+                 batches(X_val, target(y_val), max(spec.batch_size, 256), None).cache(), scale)
 
 
 def train(spec: KerasModel, parts: Setup, reuse: object | None = None) -> Fit:
     """Train ``parts.model`` with EarlyStopping on the validation slice (``loop.run``: Keras'
     fit without its per-epoch overhead, the same numbers).
 
-    ``reuse``: the model of an earlier fit of the same spec (a previous CV fold's) trains in
+    ``reuse``: the network of an earlier fit of the same spec (a previous CV fold's
+    ``Fit.network``) trains in
     its place, reset to its initial state: the same numbers, without tracing its training
     functions again.
     """
@@ -74,13 +109,17 @@ def train(spec: KerasModel, parts: Setup, reuse: object | None = None) -> Fit:
         model = reuse
     history = pd.DataFrame(loop.run(model, parts.train, parts.val, spec))
     history.insert(0, "epoch", np.arange(1, len(history) + 1))
-    return Fit(model, history)
+    if parts.scale is None:
+        return Fit(model, history, model)
+    return Fit(network.with_target_scale(model, parts.scale.mean, parts.scale.std), history,
+               model)
 
 
-def fit(spec: KerasModel, X: np.ndarray, y: np.ndarray, n_classes: int, onehot: bool,
+def fit(spec: KerasModel, X: np.ndarray, y: np.ndarray, n_classes: int | None, onehot: bool,
         seed: int, reuse: object | None = None) -> Fit:
-    """Fit a network on (X, y); EarlyStopping watches a seeded, stratified validation slice of X
-    (``reuse``: see ``train``)."""
+    """Fit a network on (X, y); EarlyStopping watches a seeded validation slice of X, stratified
+    on class codes (``reuse``: see ``train``). The fitted network of a numeric ``y`` predicts in
+    the target's units."""
     return train(spec, setup(spec, X, y, n_classes, onehot, seed), reuse)
 
 
@@ -120,14 +159,17 @@ def cross_validate(spec: KerasModel, features: FeatureParams, X: pd.DataFrame, y
                    folds: int, seed: int, metrics: list[str],
                    on_fold: Callable[[list[FoldResult]], None] | None = None,
                    decision: Decision = ARGMAX) -> list[FoldResult]:
-    """Stratified k-fold CV; a fresh feature transformer is fitted on each training fold only.
+    """Stratified k-fold CV (shuffled k-fold for a numeric ``y``); a fresh feature transformer
+    is fitted on each training fold only.
 
     ``on_fold(results_so_far)`` is called after each fold (Optuna pruning hooks in here and may
     raise to stop early).
     """
-    n_classes = int(y.max()) + 1
+    values = is_values(y)
+    n_classes = None if values else int(y.max()) + 1
     onehot = features.label_encoding == "onehot"
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    splitter = (KFold if values else StratifiedKFold)(n_splits=folds, shuffle=True,
+                                                      random_state=seed)
     splits = list(splitter.split(X, y))
     # every fold set up before any trains: seeding a fold clears TensorFlow's caches, after
     # which each traced function is instantiated anew on its next call (~0.1 s per fold)
@@ -137,9 +179,10 @@ def cross_validate(spec: KerasModel, features: FeatureParams, X: pd.DataFrame, y
     model = None  # one model serves every fold: its functions are traced once
     for k, ((_, val_rows), (fold, X_val)) in enumerate(zip(splits, parts)):
         fitted = train(spec, fold, reuse=model)
-        model = fitted.model
-        proba = predict_proba(fitted.model, X_val, spec.batch_size)
-        scores = {m: score(m, y[val_rows], proba, decision) for m in metrics}
+        model = fitted.network
+        output = predict_proba(fitted.model, X_val, spec.batch_size)
+        scores = ({m: value_score(m, y[val_rows], output) for m in metrics} if values else
+                  {m: score(m, y[val_rows], output, decision) for m in metrics})
         results.append(FoldResult(k, scores, fitted.epochs, val_rows.tolist()))
         log.info("fold %d/%d: %s (%d epochs)", k + 1, folds,
                  ", ".join(f"{m}={v:.4f}" for m, v in scores.items()), fitted.epochs)
@@ -149,7 +192,7 @@ def cross_validate(spec: KerasModel, features: FeatureParams, X: pd.DataFrame, y
 
 
 def fold_setup(spec: KerasModel, features: FeatureParams, X: pd.DataFrame, y: np.ndarray,
-               rows: tuple[np.ndarray, np.ndarray], n_classes: int, onehot: bool,
+               rows: tuple[np.ndarray, np.ndarray], n_classes: int | None, onehot: bool,
                seed: int) -> tuple[Setup, np.ndarray]:
     """A fold's fit set up on its training rows, and its validation rows transformed by a
     transformer fitted on the training rows only."""

@@ -8,9 +8,10 @@ from dlpipe.params.serve import ServeParams
 from dlpipe.params.schema import (DEFAULT_PARAMS, CsvData, CVParams, DataParams, FeatureParams,
                                   OpenMLData, Params, ProjectParams, SklearnData, SplitParams,
                                   TuneParams, UrlData)
-from dlpipe.params.scoring import BINARY_SCORERS, SCORERS, DecisionParams, EvaluateParams
+from dlpipe.params.scoring import (BINARY_SCORERS, LOWER_IS_BETTER, SCORERS, VALUE_SCORERS,
+                                   DecisionParams, EvaluateParams)
 
-__all__ = ["BINARY_SCORERS", "DEFAULT_PARAMS", "SCORERS", "DecisionParams", "AuditParams", "CsvData", "DriftParams", "ExplainParams", "CVParams", "DataParams", "EvaluateParams", "ExportParams",
+__all__ = ["BINARY_SCORERS", "DEFAULT_PARAMS", "LOWER_IS_BETTER", "SCORERS", "VALUE_SCORERS", "DecisionParams", "AuditParams", "CsvData", "DriftParams", "ExplainParams", "CVParams", "DataParams", "EvaluateParams", "ExportParams",
            "FeatureParams", "KerasModel", "OpenMLData", "Params", "ProjectParams", "ServeParams",
            "SklearnData",
            "SplitParams", "Strict", "TuneParams", "UrlData", "load_params", "parse_params"]

@@ -42,6 +42,8 @@ class KerasModel(Strict):
     conv_blocks: Annotated[int, Field(ge=0, le=4, strict=True)]
     image_shape: Union[tuple[PosInt, PosInt, PosInt], None]
     random_shift: Annotated[float, Field(ge=0.0, lt=0.5)]
+    # auto: cross-entropy for classes, mean squared error for a value; huber: a value only
+    loss: Literal["auto", "mse", "huber"]
     optimizer: Literal["adam", "sgd"]
     learning_rate: Annotated[float, Field(gt=0.0, le=10.0)]
     lr_decay: Annotated[float, Field(gt=0.0, le=1.0)]  # the rate is multiplied by this per epoch

@@ -146,9 +146,13 @@ def _first_error(exc: ValidationError, source: str, raw: dict) -> str:
             or _key(e["loc"]) == key and errors[0]["type"] not in ("extra_forbidden", "missing")]
     expected = " or ".join(dict.fromkeys(_expected(e) for e in same))
     err = errors[0]
+    where = written_at(key, raw) or "top level"
+    others = len({written_at(_key(e["loc"]), raw) for e in errors}) - 1
+    more = f" (and {others} more problem(s))" if others else ""
+    if err["type"] == "value_error" and [*err["loc"]][:1] == ["project_params"] and len(
+            err["loc"]) == 2:  # a rule across a project's sections names its keys itself
+        return f"{source}: {where}: {expected}{more}"
     got = "nothing" if err["type"] == "missing" else repr(err.get("input"))
     if len(got) > 80:
         got = got[:77] + "..."
-    others = len({written_at(_key(e["loc"]), raw) for e in errors}) - 1
-    more = f" (and {others} more problem(s))" if others else ""
-    return f"{source}: {written_at(key, raw) or 'top level'}: expected {expected}, got {got}{more}"
+    return f"{source}: {where}: expected {expected}, got {got}{more}"

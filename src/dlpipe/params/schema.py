@@ -207,8 +207,7 @@ class StageResources(Strict):
 
 class ProjectParams(Strict):
     data: DataParams
-    # a name for each value of the label ({0: low cost, ...}); null: the values themselves
-    class_names: ClassNames
+    class_names: ClassNames  # a name per value of the label ({0: low cost, ...}); null: as is
     unlabelled_rows: Literal["drop", "error"]  # rows whose label is missing
     split: SplitParams
     features: FeatureParams
@@ -225,11 +224,14 @@ class ProjectParams(Strict):
     tasks: TasksParams  # the MNIST tasks (binary, multiclass, multilabel, denoise, mlp)
 
     @model_validator(mode="after")
-    def _search_space_names_model_fields(self) -> "ProjectParams":
+    def _model_keys_fit(self) -> "ProjectParams":
         unknown = sorted(set(self.tune.search_space) - set(KerasModel.model_fields))
         if unknown:
             raise ValueError(f"tune.search_space names {unknown}, which are not model keys "
                              f"(expected some of {sorted(KerasModel.model_fields)})")
+        if self.model.loss != "auto":
+            raise ValueError(f"model.loss {self.model.loss!r} is for a numeric target; a "
+                             "project of classes trains with cross-entropy: set auto")
         return self
 
 

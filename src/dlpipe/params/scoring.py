@@ -13,6 +13,9 @@ SCORERS = ("accuracy", "balanced_accuracy", "f1_macro", "f1_weighted", "precisio
            "recall_macro", "precision_weighted", "recall_weighted", "roc_auc_ovr", "neg_log_loss")
 # about the positive class of a two-class project (see DecisionParams)
 BINARY_SCORERS = ("f1", "precision", "recall", "roc_auc", "average_precision")
+# a numeric target's: root mean squared, mean absolute and mean absolute percentage error, R^2
+VALUE_SCORERS = ("rmse", "mae", "mape", "r2")
+LOWER_IS_BETTER = frozenset({"rmse", "mae", "mape"})
 
 
 class EvaluateParams(Strict):
