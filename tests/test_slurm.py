@@ -47,11 +47,15 @@ FAST_POLLING = ("--seconds-between-status-checks", "2",
                 "--slurm-init-seconds-before-status-checks", "2")
 
 
-def snakemake(repo: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+def _command(*args: str, timeout: int = 900) -> tuple[list[str], dict]:
     env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}",
            "DLPIPE_DATA_MIRROR": str(SHARED_DATA)}
-    return subprocess.run(["timeout", "-k", "10", str(timeout), str(BIN / "snakemake"), *args],
-                          cwd=repo, env=env, capture_output=True, text=True)
+    return ["timeout", "-k", "10", str(timeout), str(BIN / "snakemake"), *args], env
+
+
+def snakemake(repo: Path, *args: str) -> subprocess.CompletedProcess:
+    command, env = _command(*args)
+    return subprocess.run(command, cwd=repo, env=env, capture_output=True, text=True)
 
 
 def iris_repo(where: Path) -> Path:
@@ -85,15 +89,31 @@ def sacct_states(job_ids) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def local_run(tmp_path_factory):
+def local_started(tmp_path_factory):
+    """The same pipeline run locally, started first so that it runs while the cluster starts
+    and its jobs wait in the queue; its output goes to a file."""
     repo = iris_repo(tmp_path_factory.mktemp("local"))
-    result = snakemake(repo, "--cores", "2", TARGET)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return repo, rules_run(result.stdout + result.stderr)
+    command, env = _command("--cores", "2", TARGET)
+    with open(repo / "snakemake.out", "w") as out:
+        process = subprocess.Popen(command, cwd=repo, env=env, stdout=out,
+                                   stderr=subprocess.STDOUT, text=True)
+    yield repo, process
+    if process.poll() is None:
+        process.kill()
+        process.wait()
 
 
 @pytest.fixture(scope="module")
-def cluster_runs(slurm, tmp_path_factory):
+def local_run(local_started):
+    repo, process = local_started
+    process.wait(timeout=900)
+    output = (repo / "snakemake.out").read_text()
+    assert process.returncode == 0, output[-3000:]
+    return repo, rules_run(output)
+
+
+@pytest.fixture(scope="module")
+def cluster_runs(local_started, slurm, tmp_path_factory):
     """The tiny iris pipeline on SLURM: first with a memory request no node can satisfy for
     `train` (that submission fails, the jobs before it finish), then with it fixed."""
     repo = iris_repo(tmp_path_factory.mktemp("cluster"))
