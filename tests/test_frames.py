@@ -133,3 +133,41 @@ def test_check_classes_names_each_class_below_the_fold_count():
 def test_check_classes_counts_a_class_with_no_rows():
     with pytest.raises(DataError, match="'emu' has 0 rows"):
         check_classes(np.array([0, 0, 1, 1]), ["cat", "dog", "emu"], 2)
+
+
+def _values(values) -> pd.DataFrame:
+    raw = pd.DataFrame({"x": np.arange(len(values), dtype=float), "price": values})
+    return with_target(raw, "price", "file.csv", values=True)
+
+
+def test_a_numeric_target_keeps_its_values_as_float64():
+    frame = _values(["3", 1, 2.5, "4e2"])
+    assert frame[TARGET].dtype == np.float64 and frame[TARGET].tolist() == [3, 1, 2.5, 400]
+    X, y = split_xy(frame)
+    assert list(X.columns) == ["x"] and y.tolist() == [3, 1, 2.5, 400]
+    assert frames.has_values(frame) and class_names(frame) == []
+
+
+@pytest.mark.parametrize("values, message", [
+    ([1.0, "n/a", 2.0], r"1 of 3 values are not finite numbers \(e.g. 'n/a'\)"),
+    ([1.0, np.inf, 2.0], r"1 of 3 values are not finite numbers \(e.g. inf\)"),
+    ([7, 7, 7], r"target column 'price' is constant \(7.0 in every row\)")])
+def test_a_numeric_target_refuses_text_infinity_and_a_constant(values, message):
+    with pytest.raises(DataError, match=message):
+        _values(values)
+
+
+def test_a_numeric_target_is_stratified_by_its_quantile_bins():
+    frame = _values(np.arange(100, dtype=float) ** 2)
+    bins = frames.strata(frame, 4)
+    assert np.bincount(bins).tolist() == [25, 25, 25, 25]
+    assert bins[:25].tolist() == [0] * 25 and bins[-1] == 3  # in the order of the values
+    repeated = _values([1.0] * 90 + [2.0] * 10)
+    assert sorted(set(frames.strata(repeated, 10))) == [0, 1]  # repeats merge the bins
+
+
+def test_cv_of_a_numeric_target_needs_a_row_per_fold():
+    X, y = frames.cv_xy(_values([1.0, 2.0, 3.0]), 3)
+    assert y.tolist() == [1.0, 2.0, 3.0]
+    with pytest.raises(DataError, match="3 rows cannot make 5 CV folds"):
+        frames.cv_xy(_values([1.0, 2.0, 3.0]), 5)

@@ -19,7 +19,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, OneHotEncoder, StandardScaler
 
 from dlpipe.errors import DataError
-from dlpipe.frames import label_codes
+from dlpipe.frames import has_values, label_codes
 from dlpipe.params import FeatureParams
 
 LABEL_COLUMN = re.compile(r"y(_\d+)?")  # the label columns of a processed table: y or y_0..y_k
@@ -178,7 +178,8 @@ def subsample_rows(strata: np.ndarray, rows: int | None, seed: int) -> np.ndarra
 
 def subsample(frame: pd.DataFrame, max_rows: int | None, seed: int) -> pd.DataFrame:
     """All rows, or a seeded subsample of ``max_rows`` of them (in their order), stratified on the
-    class codes."""
+    class codes (a numeric target's rows: one stratum, a plain seeded sample)."""
     if max_rows is None or max_rows >= len(frame):
         return frame
-    return frame.iloc[subsample_rows(label_codes(frame), max_rows, seed)].reset_index(drop=True)
+    strata = np.zeros(len(frame)) if has_values(frame) else label_codes(frame)
+    return frame.iloc[subsample_rows(strata, max_rows, seed)].reset_index(drop=True)

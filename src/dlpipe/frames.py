@@ -29,14 +29,34 @@ def label_codes(frame: pd.DataFrame) -> np.ndarray:
                     f"{labels.dtype}")
 
 
+def has_values(frame: pd.DataFrame) -> bool:
+    """Whether the table's ``target`` holds a numeric target's values (floats), not classes."""
+    return frame[TARGET].dtype.kind == "f"
+
+
 def split_xy(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    """Features and integer class codes of a raw/interim table."""
+    """Features and integer class codes (a numeric target: its float64 values) of a
+    raw/interim table."""
+    if has_values(frame):
+        return frame.drop(columns=[TARGET]), frame[TARGET].to_numpy(dtype=np.float64)
     return frame.drop(columns=[TARGET]), label_codes(frame)
 
 
+def strata(frame: pd.DataFrame, bins: int) -> np.ndarray:
+    """What a stratified split keeps in proportion: the class codes, or for a numeric target
+    the quantile bin of its value (``bins`` bins of about equal counts; fewer when values
+    repeat)."""
+    if not has_values(frame):
+        return label_codes(frame)
+    return pd.qcut(frame[TARGET], q=bins, labels=False, duplicates="drop").to_numpy()
+
+
 def class_names(frame: pd.DataFrame) -> list[str]:
-    """The class names, indexed by code ("0".."k-1" for an integer ``target``)."""
+    """The class names, indexed by code ("0".."k-1" for an integer ``target``); none for a
+    numeric target's values."""
     labels = frame[TARGET]
+    if has_values(frame):
+        return []
     if isinstance(labels.dtype, pd.CategoricalDtype):
         return [str(name) for name in labels.cat.categories]
     codes = label_codes(frame)
@@ -58,14 +78,19 @@ def cv_xy(frame: pd.DataFrame, folds: int) -> tuple[pd.DataFrame, np.ndarray]:
     """Features and class codes of the rows a stratified ``folds``-fold CV splits; refuses a
     class too small to appear in every fold, naming it."""
     X, y = split_xy(frame)
+    if has_values(frame):
+        if len(y) < folds:
+            raise DataError(f"{len(y)} rows cannot make {folds} CV folds (lower cv.folds)")
+        return X, y
     check_classes(y, class_names(frame), folds)
     return X, y
 
 
 def with_target(frame: pd.DataFrame, column: str, origin: str,
                 names: Sequence[object] | None = None,
-                unlabelled_rows: str = "error") -> pd.DataFrame:
-    """``frame`` with its label ``column`` moved last as a categorical ``target``.
+                unlabelled_rows: str = "error", values: bool = False) -> pd.DataFrame:
+    """``frame`` with its label ``column`` moved last as a categorical ``target`` (``values``:
+    as a numeric target's float64 values).
 
     ``names`` (scikit-learn's ``target_names``) name integer codes in code order; otherwise the
     distinct values become the class names, sorted (numerically if they are whole numbers).
@@ -90,6 +115,10 @@ def with_target(frame: pd.DataFrame, column: str, origin: str,
         frame = frame[frame[column].notna()]
     labels = frame[column]
     where = f"{origin}: target column {column!r}"
+    if values:
+        out = frame.drop(columns=[column]).reset_index(drop=True)
+        out[TARGET] = _numbers(labels, where)
+        return out
     if names is not None:
         target = _from_codes(labels, names, where)
     else:
@@ -100,6 +129,24 @@ def with_target(frame: pd.DataFrame, column: str, origin: str,
     out = frame.drop(columns=[column]).reset_index(drop=True)
     out[TARGET] = target
     return out
+
+
+def _numbers(labels: pd.Series, where: str) -> np.ndarray:
+    """A numeric target's values as float64: every one a finite number, not all the same."""
+    numbers = pd.to_numeric(labels, errors="coerce").astype(np.float64)
+    bad = labels[numbers.isna() | ~np.isfinite(numbers)]
+    if len(bad):
+        raise DataError(f"{where}: {len(bad)} of {len(labels)} values are not finite numbers "
+                        f"(e.g. {plain(bad.iloc[0])!r}): a numeric target needs numbers")
+    if numbers.nunique() < 2:
+        raise DataError(f"{where} is constant ({plain(numbers.iloc[0])!r} in every row): "
+                        "there is nothing to predict")
+    return numbers.to_numpy()
+
+
+def plain(value: object) -> object:
+    """A NumPy scalar as the Python value it holds (printed 7.0, not np.float64(7.0))."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def unlabelled(frame: pd.DataFrame, column: str) -> int:

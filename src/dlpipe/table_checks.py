@@ -7,7 +7,7 @@ import pandas as pd
 from pandas.api import types
 
 from dlpipe.errors import DataError
-from dlpipe.frames import unlabelled
+from dlpipe.frames import plain, unlabelled
 
 
 def unusable(X: pd.DataFrame) -> dict[str, str]:
@@ -23,7 +23,7 @@ def unusable(X: pd.DataFrame) -> dict[str, str]:
             reasons[name] = "is empty (every value is missing)"
         elif present.nunique() == 1:
             value = present.iloc[0]
-            value = value.item() if hasattr(value, "item") else value  # 1, not np.int64(1)
+            value = plain(value)  # 1, not np.int64(1)
             reasons[name] = f"is constant ({value!r} in every row that has a value)"
         elif distinct and (types.is_object_dtype(column) or types.is_string_dtype(column)):
             reasons[name] = "has a distinct text value in every row (an ID or free text)"

@@ -12,7 +12,7 @@ from dlpipe.stages.split import split_frame
 
 def _split(**kw) -> SplitParams:
     return SplitParams(**{"method": "stratified", "test_size": 0.2, "seed": 1, "max_rows": None,
-                          **kw})
+                          "bins": 10, **kw})
 
 
 def test_stratified_keeps_class_balance(three_class_frame):
@@ -54,3 +54,23 @@ def test_categorical_labels_select_the_same_rows_as_their_integer_codes():
         for by_int, by_name in zip(split_frame(ints, params), split_frame(named, params)):
             assert by_int["a"].equals(by_name["a"])
             assert np.array_equal(split_xy(by_name)[1], by_int["target"].to_numpy())
+
+
+def test_a_numeric_target_is_split_stratified_on_its_quantile_bins():
+    values = np.random.default_rng(0).lognormal(3, 1, 500)
+    frame = with_target(pd.DataFrame({"x": np.arange(500), "y": values}), "y", "t.csv",
+                        values=True)
+    train, test = split_frame(frame, _split(test_size=0.2, bins=5))
+    assert len(test) == 100 and test["target"].dtype == np.float64
+    edges = np.quantile(values, [0.2, 0.4, 0.6, 0.8])
+    assert np.bincount(np.searchsorted(edges, test["target"]), minlength=5).tolist() == [20] * 5
+    again, _ = split_frame(frame, _split(test_size=0.2, bins=5))
+    assert train.equals(again)
+
+
+def test_a_subsample_of_a_numeric_target_is_a_plain_seeded_sample():
+    frame = with_target(pd.DataFrame({"x": np.arange(50), "y": np.arange(50.0)}), "y", "t.csv",
+                        values=True)
+    train, test = split_frame(frame, _split(test_size=10, max_rows=30))
+    assert len(train) + len(test) == 30
+    assert set(train["x"]) | set(test["x"]) < set(range(50))

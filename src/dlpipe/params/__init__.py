@@ -5,9 +5,9 @@ from dlpipe.params.export import ExportParams
 from dlpipe.params.insight import AuditParams, DriftParams, ExplainParams
 from dlpipe.params.loading import load_params, parse_params
 from dlpipe.params.serve import ServeParams
-from dlpipe.params.schema import (DEFAULT_PARAMS, CsvData, CVParams, DataParams, FeatureParams,
-                                  OpenMLData, Params, ProjectParams, SklearnData, SplitParams,
-                                  TuneParams, UrlData)
+from dlpipe.params.data import CsvData, DataParams, OpenMLData, SklearnData, UrlData
+from dlpipe.params.schema import (DEFAULT_PARAMS, CVParams, FeatureParams, Params, ProjectParams,
+                                  SplitParams, TuneParams)
 from dlpipe.params.scoring import (BINARY_SCORERS, LOWER_IS_BETTER, SCORERS, VALUE_SCORERS,
                                    DecisionParams, EvaluateParams)
 

@@ -13,6 +13,7 @@ from pydantic import Field, model_validator
 
 from dlpipe.errors import ParamsError
 from dlpipe.params.base import ClassNames, Fraction, KerasModel, PosInt, Seed, Strict
+from dlpipe.params.data import ColumnNames, DataParams
 from dlpipe.params.export import ExportParams
 from dlpipe.params.insight import AuditParams, DriftParams, ExplainParams
 from dlpipe.params.scoring import SCORERS, DecisionParams, EvaluateParams
@@ -24,81 +25,13 @@ RESERVED_KEYS = ("seed", "projects", "resources", "serve", "defaults")
 PROJECT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-# --- data -----------------------------------------------------------------------------------------
-Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]  # content checksum (io.frame_sha256)
-ColumnNames = list[str]
-
-
-class SklearnData(Strict):
-    """A dataset embedded in scikit-learn (no network): any ``sklearn.datasets.load_*``."""
-
-    source: Literal["sklearn"]
-    loader: str = Field(pattern=r"^load_[a-z0-9_]+$")
-    target: str
-    sha256: Sha256
-
-
-class OpenMLData(Strict):
-    """An OpenML dataset, by ``name`` and ``version`` or by ``id``; cached and mirrored as
-    ``file``: an ``.npz`` of arrays ``X`` and ``y`` (columns ``<feature_prefix>1..n``), or a
-    ``.parquet`` of the table as OpenML gives it."""
-
-    source: Literal["openml"]
-    name: Union[str, None]
-    version: Union[PosInt, None]
-    id: Union[PosInt, None]
-    file: str = Field(pattern=r"\.(npz|parquet)$")
-    feature_prefix: Union[str, None]
-    target: str
-    sha256: Sha256
-
-    @model_validator(mode="after")
-    def _name_or_id(self) -> "OpenMLData":
-        if (self.id is None) == (self.name is None):
-            raise ValueError("name (with version) or id: exactly one of them")
-        if self.name is not None and self.version is None:
-            raise ValueError("name needs a version (an OpenML name has several)")
-        if self.file.endswith(".npz") and self.feature_prefix is None:
-            raise ValueError("an .npz file needs feature_prefix (its arrays have no names)")
-        return self
-
-
-class CsvOptions(Strict):
-    """How a CSV file is parsed (pandas.read_csv's ``sep`` and ``na_values``)."""
-
-    sep: str = Field(min_length=1)
-    na_values: list[str]
-
-
-class UrlData(CsvOptions):
-    """A CSV file downloaded from ``url``; cached and mirrored as ``file``."""
-
-    source: Literal["url"]
-    url: str = Field(pattern=r"^https?://")
-    file: str
-    target: str
-    sha256: Sha256
-
-
-class CsvData(CsvOptions):
-    """A CSV file in the repository (e.g. ``data/external/x.csv``, versioned with DVC)."""
-
-    source: Literal["csv"]
-    path: str
-    target: str
-    sha256: Sha256
-
-
-DataParams = Annotated[Union[SklearnData, OpenMLData, UrlData, CsvData],
-                       Field(discriminator="source")]
-
-
 # --- split / features / cv ------------------------------------------------------------------------
 class SplitParams(Strict):
     method: Literal["stratified", "ordered"]
     test_size: Union[Fraction, PosInt]
     seed: Seed
     max_rows: Union[PosInt, None]
+    bins: Annotated[int, Field(ge=1, strict=True)]  # a numeric target's strata: quantile bins
 
 
 class ImputeParams(Strict):

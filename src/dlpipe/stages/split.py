@@ -9,7 +9,7 @@ from sklearn.model_selection import train_test_split
 
 from dlpipe.errors import DataError
 from dlpipe.features import subsample
-from dlpipe.frames import label_codes
+from dlpipe.frames import strata
 from dlpipe.params import SplitParams
 
 log = logging.getLogger(__name__)
@@ -18,9 +18,10 @@ log = logging.getLogger(__name__)
 def split_frame(frame: pd.DataFrame, split: SplitParams) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Train and test parts of ``frame``.
 
-    ``stratified`` keeps class proportions in both parts; ``ordered`` takes the last ``test_size``
-    rows as test (MNIST's canonical 60k/10k split). ``max_rows`` first draws a stratified,
-    seeded subsample (for quick runs and tests) from the whole table.
+    ``stratified`` keeps class proportions in both parts (a numeric target: the proportions of
+    its ``bins`` quantile bins); ``ordered`` takes the last ``test_size`` rows as test (MNIST's
+    canonical 60k/10k split). ``max_rows`` first draws a stratified, seeded subsample (for
+    quick runs and tests) from the whole table.
     """
     frame = subsample(frame, split.max_rows, split.seed)
     n_test = split.test_size if isinstance(split.test_size, int) else round(
@@ -32,7 +33,7 @@ def split_frame(frame: pd.DataFrame, split: SplitParams) -> tuple[pd.DataFrame, 
         train, test = frame.iloc[:-n_test], frame.iloc[-n_test:]
     else:
         train, test = train_test_split(frame, test_size=n_test, random_state=split.seed,
-                                       stratify=label_codes(frame))
+                                       stratify=strata(frame, split.bins))
     return train.reset_index(drop=True), test.reset_index(drop=True)
 
 
