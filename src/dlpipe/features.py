@@ -151,7 +151,10 @@ def feature_names(transformer: Pipeline) -> list[str]:
 
 
 def encode_labels(y: np.ndarray, n_classes: int, encoding: str) -> pd.DataFrame:
-    """Target columns as params say: one-hot ``y_0..y_{k-1}`` or one integer column ``y``."""
+    """Target columns as params say: one-hot ``y_0..y_{k-1}`` or one integer column ``y``; a
+    numeric target's values (floats) as one float64 column ``y``."""
+    if np.asarray(y).dtype.kind == "f":
+        return pd.DataFrame({"y": np.asarray(y, dtype=np.float64)})
     if encoding == "onehot":
         onehot = np.eye(n_classes, dtype=np.float32)[y]
         return pd.DataFrame(onehot, columns=[f"y_{k}" for k in range(n_classes)])
@@ -159,9 +162,12 @@ def encode_labels(y: np.ndarray, n_classes: int, encoding: str) -> pd.DataFrame:
 
 
 def decode_labels(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Split a processed table into float32 features and integer labels (either encoding)."""
+    """Split a processed table into float32 features and integer labels (either encoding), or
+    a numeric target's float64 values."""
     target_cols = [c for c in frame.columns if LABEL_COLUMN.fullmatch(c)]
     X = frame.drop(columns=target_cols).to_numpy(dtype=np.float32)
+    if "y" in frame and frame["y"].dtype.kind == "f":
+        return X, frame["y"].to_numpy(dtype=np.float64)
     y = frame["y"].to_numpy() if "y" in frame else frame[target_cols].to_numpy().argmax(axis=1)
     return X, y.astype(np.int64)
 

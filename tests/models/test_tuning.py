@@ -52,6 +52,14 @@ def test_grid_mode_runs_the_whole_grid(tmp_path):
     assert study.best_params["units"] == 24
 
 
+def test_an_error_metric_is_minimised(tmp_path):
+    tune = tune_params().model_copy(update={"metric": "rmse"})
+    study = tuning.open_study(tmp_path / "j.log", "rmse", tune, seed=0)
+    tuning.optimise(study, tune, lambda drawn, trial: drawn["units"] / 100,
+                    tuning.grid_size(tune), progress_bar=False)
+    assert study.best_params["units"] == 8
+
+
 def test_median_pruner_prunes_bad_trials(tmp_path):
     tune = tune_params(mode="tpe", pruner="median", pruner_startup_trials=2)
     study = tuning.open_study(tmp_path / "j.log", "prune", tune, seed=0)

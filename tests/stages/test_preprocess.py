@@ -74,3 +74,16 @@ def test_a_row_without_a_class_is_refused(three_class_frame):
     frame.loc[3, "target"] = None  # code -1: a row that belongs to no class
     with pytest.raises(DataError, match=r"labels must be codes 0\.\.2 of the classes"):
         preprocess(frame, frame, feature_params())
+
+
+def test_a_numeric_target_passes_through_as_its_values():
+    from dlpipe.frames import with_target
+
+    raw = pd.DataFrame({"a": np.arange(10.0), "colour": ["red", "blue"] * 5,
+                        "price": np.linspace(1.5, 99.0, 10)})
+    table = with_target(raw, "price", "t.csv", values=True)
+    out = preprocess(table.iloc[:8], table.iloc[8:], feature_params(scaler="standard"))
+    assert out["names"]["classes"] == []
+    assert out["train"]["y"].dtype == np.float64 and "y_0" not in out["train"]
+    X, y = decode_labels(out["test"])
+    assert X.dtype == np.float32 and y.tolist() == table["target"].iloc[8:].tolist()

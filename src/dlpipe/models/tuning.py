@@ -23,6 +23,7 @@ import optuna
 from optuna.storages.journal import JournalFileBackend, JournalFileSymlinkLock, JournalStorage
 from optuna.trial import TrialState
 
+from dlpipe.metrics import direction
 from dlpipe.params.schema import CategoricalSpace, FloatSpace, IntSpace, TuneParams
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,8 @@ def open_study(journal: Path, name: str, tune: TuneParams, seed: int) -> optuna.
     path = str(journal.resolve())
     storage = JournalStorage(JournalFileBackend(
         path, lock_obj=JournalFileSymlinkLock(path, grace_period=LOCK_GRACE_SECONDS)))
-    return optuna.create_study(study_name=name, storage=storage, direction="maximize",
+    return optuna.create_study(study_name=name, storage=storage,
+                               direction=direction(tune.metric),  # an error is minimised
                                sampler=make_sampler(tune, seed), pruner=make_pruner(tune),
                                load_if_exists=True)
 

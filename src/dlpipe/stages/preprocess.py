@@ -18,12 +18,13 @@ from dlpipe.params import FeatureParams
 
 def preprocess(train: pd.DataFrame, test: pd.DataFrame, features: FeatureParams) -> dict:
     """Processed train and test tables (transformed features, then the label columns), the
-    fitted ``transformer`` and ``names``: {"classes": the class names in code order,
-    "columns": the feature columns of the data}. The transformer only sees ``train``."""
+    fitted ``transformer`` and ``names``: {"classes": the class names in code order (none for
+    a numeric target), "columns": the feature columns of the data}. The transformer only sees
+    ``train``."""
     X_train, y_train = split_xy(train)
     X_test, y_test = split_xy(test)
     classes = class_names(pd.concat([train[[TARGET]], test[[TARGET]]], ignore_index=True))
-    for y in (y_train, y_test):
+    for y in (y_train, y_test) if classes else ():
         if len(y) and not (y.min() >= 0 and y.max() < len(classes)):
             raise DataError(f"preprocess: labels must be codes 0..{len(classes) - 1} of the "
                             f"classes {classes} (-1: a missing label); found codes "
