@@ -160,7 +160,7 @@ def test_dvc_plots_render_every_declared_plot(dvc_repo):
                                       check=True).stdout)
     assert not shown.get("errors"), shown["errors"]
     names = set(shown["data"])
-    assert "reports/cancer/plots/accuracy.csv" in names and "reports/mnist/binary/pr.csv" in names
+    assert "reports/cancer/plots/metric.csv" in names and "reports/mnist/binary/pr.csv" in names
     assert any(name.endswith("figures/confusion.png") for name in names)
 
 

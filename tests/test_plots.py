@@ -73,6 +73,20 @@ def test_learning_curves_draw_train_and_validation_per_epoch():
     assert list(loss.lines[1].get_ydata()) == [1.1, 0.8, 0.7]
 
 
+def test_a_value_networks_curves_show_its_mean_absolute_error():
+    history = pd.DataFrame({"epoch": [1, 2], "loss": [1.0, 0.6], "mean_absolute_error": [0.8, 0.5],
+                            "val_loss": [1.1, 0.8], "val_mean_absolute_error": [0.9, 0.7],
+                            "learning_rate": [0.01, 0.01]})
+    series = plots.epoch_series(history)
+    metric = series["metric_curve"]
+    assert list(metric.columns) == ["epoch", "value", "series"]
+    assert metric.loc[metric["series"] == "validation mean_absolute_error", "value"].tolist() == [
+        0.9, 0.7]
+    assert series["loss_curve"]["loss"].tolist() == [1.0, 0.6, 1.1, 0.8]
+    left, _ = plots.learning_curves(history, "run").axes
+    assert left.get_title() == "mean_absolute_error"
+
+
 def test_tuning_history_marks_the_best_so_far():
     trials = pd.DataFrame({"number": [0, 1, 2, 3], "value": [0.5, 0.7, None, 0.6],
                            "state": ["COMPLETE", "COMPLETE", "PRUNED", "COMPLETE"]})

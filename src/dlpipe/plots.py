@@ -18,8 +18,8 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator, PercentFormatter  # noqa: E402
 
-__all__ = ["Figure", "confusion", "curves", "epoch_series", "importances", "ink",
-           "learning_curves", "percent", "plt", "tuning_history"]
+__all__ = ["Figure", "confusion", "curves", "epoch_series", "history_metric", "importances",
+           "ink", "learning_curves", "percent", "plt", "tuning_history"]
 
 
 def curves(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -29,12 +29,25 @@ def curves(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
                      ignore_index=True)
 
 
+def history_metric(history: pd.DataFrame) -> str:
+    """The metric a Keras history tracks besides the loss: ``accuracy`` for classes,
+    ``mean_absolute_error`` for a numeric target."""
+    return next(k for k in history.columns
+                if k not in ("epoch", "loss", "learning_rate") and not k.startswith("val_"))
+
+
 def epoch_series(history: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Accuracy and loss per epoch of a Keras history, training and validation as two series."""
-    return {f"{metric}_curve": curves({
-        "training": history[["epoch", metric]],
-        "validation": history[["epoch", f"val_{metric}"]].rename(
-            columns={f"val_{metric}": metric})}) for metric in ("accuracy", "loss")}
+    """The network's metric (:func:`history_metric`) and loss per epoch of a Keras history,
+    training and validation as two series each: ``metric_curve`` (column ``value``, series
+    named with the metric) and ``loss_curve`` (column ``loss``)."""
+    metric = history_metric(history)
+    return {"metric_curve": curves({
+                f"{part} {metric}": history[["epoch", f"{prefix}{metric}"]].rename(
+                    columns={f"{prefix}{metric}": "value"})
+                for part, prefix in (("training", ""), ("validation", "val_"))}),
+            "loss_curve": curves({
+                "training": history[["epoch", "loss"]],
+                "validation": history[["epoch", "val_loss"]].rename(columns={"val_loss": "loss"})})}
 
 
 MAX_TICK_CHARS = 20  # longer class names are cut on the axes (the CSVs keep them whole)
@@ -95,9 +108,10 @@ def ink(image, value: float) -> str:
 
 
 def learning_curves(history: pd.DataFrame, title: str) -> Figure:
-    """Accuracy and loss per epoch, train vs validation: a widening gap is overfitting."""
+    """The network's metric and loss per epoch, train vs validation: a widening gap is
+    overfitting."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-    for ax, metric in zip(axes, ("accuracy", "loss")):
+    for ax, metric in zip(axes, (history_metric(history), "loss")):
         ax.plot(history["epoch"], history[metric], label="train")
         ax.plot(history["epoch"], history[f"val_{metric}"], label="validation")
         ax.set(xlabel="epoch", ylabel=metric, title=metric)

@@ -145,8 +145,8 @@ def test_a_schema_of_another_shape_is_refused(copy):
     schema = json.loads(path.read_text())
     path.write_text(json.dumps({**schema, "classes": ["cat", "dog"]}))
     io.write_manifest(path.parent)
-    with pytest.raises(DataError, match=r"model.keras: takes 7 inputs for 3 classes, but "
-                                        r"schema.json says 7 for 2"):
+    with pytest.raises(DataError, match=r"model.keras: takes 7 inputs and gives 3 outputs, but "
+                                        r"schema.json says 7 and 2"):
         load_bundle(PROJECT, copy)
 
 

@@ -117,7 +117,8 @@ def test_plot_data_are_their_own_outputs(outputs):
         == models
     for task in ("binary", "multiclass"):
         assert list(outputs[task]["confusion"].columns) == ["actual", "predicted"]
-    assert set(outputs["mlp"]["accuracy_curve"]["series"]) == {"training", "validation"}
+    assert set(outputs["mlp"]["metric_curve"]["series"]) == {"training accuracy",
+                                                             "validation accuracy"}
 
 
 def test_a_task_left_out_writes_empty_outputs(outputs):

@@ -41,6 +41,12 @@ class Bundle:
     def classes(self) -> list[str]:
         return list(self.schema.classes)
 
+    @property
+    def has_values(self) -> bool:
+        """Whether the model predicts a numeric target's value (one output) instead of
+        classes."""
+        return not self.schema.classes
+
     def label_names(self, proba: np.ndarray) -> np.ndarray:
         """The predicted class name of every row of ``proba``, as the schema's decision has it
         (the positive class at its threshold, or the most probable class)."""
@@ -62,8 +68,9 @@ class Bundle:
                    Schema.from_dict(outputs[bundle_files.SCHEMA]))
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
-        """Class probabilities, float32 [rows, classes] in :attr:`classes` order; raises
-        :class:`InputError` with every problem if the rows do not fit the schema."""
+        """Class probabilities, float32 [rows, classes] in :attr:`classes` order (a numeric
+        target: its values, [rows, 1]); raises :class:`InputError` with every problem if the
+        rows do not fit the schema."""
         problems = self.check(frame)
         if problems:
             raise InputError(problems)
@@ -74,7 +81,7 @@ class Bundle:
         where a category or a missing value training never saw is the transformer's to
         handle."""
         if len(frame) == 0:
-            return np.zeros((0, len(self.classes)), dtype=np.float32)
+            return np.zeros((0, len(self.classes) or 1), dtype=np.float32)
         return self.network_proba(self.features(frame))
 
     def network_proba(self, X: np.ndarray) -> np.ndarray:
@@ -87,8 +94,11 @@ class Bundle:
 
     def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
         """``label`` (the predicted class's name, see :meth:`label_names`) and
-        ``proba_<class>`` per class, one row per input row, with the input's index."""
+        ``proba_<class>`` per class, or a numeric target's ``value``, one row per input row,
+        with the input's index."""
         proba = self.predict_proba(frame)
+        if self.has_values:
+            return pd.DataFrame({"value": proba[:, 0].astype(np.float64)}, index=frame.index)
         out = pd.DataFrame({"label": self.label_names(proba)}, index=frame.index)
         for k, name in enumerate(self.classes):
             out[f"proba_{name}"] = proba[:, k]
@@ -160,10 +170,10 @@ def load_bundle(project: str, root: str | Path = ".") -> Bundle:
 
     model = _read(where / bundle_files.MODEL, lambda p: load_network(str(p)), remedy)
     shapes = (model.input_shape[-1], model.output_shape[-1])
-    if shapes != (schema.input_width, len(schema.classes)):
-        raise DataError(f"{where / bundle_files.MODEL}: takes {shapes[0]} inputs for {shapes[1]} "
-                        f"classes, but {bundle_files.SCHEMA} says {schema.input_width} for "
-                        f"{len(schema.classes)}: {remedy}")
+    if shapes != (schema.input_width, len(schema.classes) or 1):
+        raise DataError(f"{where / bundle_files.MODEL}: takes {shapes[0]} inputs and gives "
+                        f"{shapes[1]} outputs, but {bundle_files.SCHEMA} says "
+                        f"{schema.input_width} and {len(schema.classes) or 1}: {remedy}")
     return Bundle(project, model, transformer, schema)
 
 

@@ -16,7 +16,8 @@ from dlpipe.params.base import ClassNames, Fraction, KerasModel, PosInt, Seed, S
 from dlpipe.params.data import ColumnNames, DataParams
 from dlpipe.params.export import ExportParams
 from dlpipe.params.insight import AuditParams, DriftParams, ExplainParams
-from dlpipe.params.scoring import SCORERS, DecisionParams, EvaluateParams
+from dlpipe.params.scoring import (SCORERS, VALUE_SCORERS, AnyScorer, DecisionParams,
+                                   EvaluateParams, TuneScorer)
 from dlpipe.params.serve import ServeParams
 from dlpipe.params.tasks import TasksParams
 
@@ -71,7 +72,7 @@ class CVParams(Strict):
 
     folds: Annotated[int, Field(ge=2, le=50, strict=True)]
     max_rows: Union[PosInt, None]
-    metrics: list[Literal[SCORERS]] = Field(min_length=1)  # type: ignore[valid-type]
+    metrics: list[AnyScorer] = Field(min_length=1)
 
 
 class BaselineParams(Strict):
@@ -116,7 +117,7 @@ class TuneParams(Strict):
     pruner_startup_trials: Annotated[int, Field(ge=0, strict=True)]
     pruner_warmup_steps: Annotated[int, Field(ge=0, strict=True)]
     max_rows: Union[PosInt, None]
-    metric: Literal["accuracy", "f1_macro", "balanced_accuracy"]
+    metric: TuneScorer
     workers: Annotated[int, Field(ge=1, le=64, strict=True)]
     search_space: dict[str, SearchSpace]
 
@@ -165,6 +166,11 @@ class ProjectParams(Strict):
         if self.model.loss != "auto":
             raise ValueError(f"model.loss {self.model.loss!r} is for a numeric target; a "
                              "project of classes trains with cross-entropy: set auto")
+        for key, names in (("cv.metrics", self.cv.metrics), ("tune.metric", [self.tune.metric]),
+                           ("evaluate.metrics", self.evaluate.metrics)):
+            for name in set(names) & set(VALUE_SCORERS):
+                raise ValueError(f"{key}: {name!r} scores a numeric target; a project of "
+                                 f"classes is scored by {list(SCORERS)}")
         return self
 
 

@@ -16,12 +16,16 @@ BINARY_SCORERS = ("f1", "precision", "recall", "roc_auc", "average_precision")
 # a numeric target's: root mean squared, mean absolute and mean absolute percentage error, R^2
 VALUE_SCORERS = ("rmse", "mae", "mape", "r2")
 LOWER_IS_BETTER = frozenset({"rmse", "mae", "mape"})
+AnyScorer = Literal[SCORERS + VALUE_SCORERS]  # type: ignore[valid-type]
+# what tuning may maximise (or, for an error, minimise)
+TuneScorer = Literal[("accuracy", "f1_macro", "balanced_accuracy",  # type: ignore[valid-type]
+                      *VALUE_SCORERS)]
 
 
 class EvaluateParams(Strict):
     """``metrics`` for every project; ``binary_metrics`` added for a two-class one."""
 
-    metrics: list[Literal[SCORERS]] = Field(min_length=1)  # type: ignore[valid-type]
+    metrics: list[AnyScorer] = Field(min_length=1)
     binary_metrics: list[Literal[BINARY_SCORERS]]  # type: ignore[valid-type]
 
 

@@ -14,9 +14,11 @@ SCORES = "reports/scores/{project}"  # every stage's score rows, one file per st
 
 
 def _curves(where: str, title: str) -> dict[str, Output]:
-    """Accuracy and loss per epoch, one line per series (training, validation)."""
-    return {f"{y}_curve": plot(f"{where}/{y}.csv", x="epoch", y=y, title=f"{title}: {y}")
-            for y in ("accuracy", "loss")}
+    """The network's metric (accuracy, or a numeric target's mean absolute error) and loss per
+    epoch, one line per series (training, validation)."""
+    return {"metric_curve": plot(f"{where}/metric.csv", x="epoch", y="value",
+                                 title=f"{title}: accuracy (classes) or MAE (a value)"),
+            "loss_curve": plot(f"{where}/loss.csv", x="epoch", y="loss", title=f"{title}: loss")}
 
 
 def _confusion(where: str, title: str) -> Output:
