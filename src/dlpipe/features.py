@@ -19,7 +19,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, OneHotEncoder, StandardScaler
 
 from dlpipe.errors import DataError
-from dlpipe.frames import has_values, label_codes
+from dlpipe.frames import has_values, is_values, label_codes
 from dlpipe.params import FeatureParams
 
 LABEL_COLUMN = re.compile(r"y(_\d+)?")  # the label columns of a processed table: y or y_0..y_k
@@ -153,7 +153,7 @@ def feature_names(transformer: Pipeline) -> list[str]:
 def encode_labels(y: np.ndarray, n_classes: int, encoding: str) -> pd.DataFrame:
     """Target columns as params say: one-hot ``y_0..y_{k-1}`` or one integer column ``y``; a
     numeric target's values (floats) as one float64 column ``y``."""
-    if np.asarray(y).dtype.kind == "f":
+    if is_values(y):
         return pd.DataFrame({"y": np.asarray(y, dtype=np.float64)})
     if encoding == "onehot":
         onehot = np.eye(n_classes, dtype=np.float32)[y]

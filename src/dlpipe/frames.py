@@ -29,6 +29,11 @@ def label_codes(frame: pd.DataFrame) -> np.ndarray:
                     f"{labels.dtype}")
 
 
+def is_values(y: np.ndarray) -> bool:
+    """Whether ``y`` holds a numeric target's values (floats) rather than class codes."""
+    return np.asarray(y).dtype.kind == "f"
+
+
 def has_values(frame: pd.DataFrame) -> bool:
     """Whether the table's ``target`` holds a numeric target's values (floats), not classes."""
     return frame[TARGET].dtype.kind == "f"

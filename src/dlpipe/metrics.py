@@ -159,7 +159,9 @@ def class_rows(project: str, task: str, model: str, table: pd.DataFrame) -> pd.D
 
 def task_of(classes: Sequence[str]) -> str:
     """The task column of a project's network and its references: ``binary`` for two
-    classes, else ``multiclass``."""
+    classes, ``regression`` for none (a numeric target), else ``multiclass``."""
+    if not classes:
+        return "regression"
     return "binary" if len(classes) == 2 else "multiclass"
 
 

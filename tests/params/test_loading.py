@@ -78,6 +78,13 @@ def test_a_value_loss_on_a_project_of_classes_is_refused(raw_params):
         "target; a project of classes trains with cross-entropy: set auto" in message, message
 
 
+def test_a_value_metric_on_a_project_of_classes_is_refused(raw_params):
+    section(raw_params, "iris", "cv")["metrics"] = ["accuracy", "rmse"]
+    assert _message(raw_params).startswith(
+        "p.yaml: iris: cv.metrics: 'rmse' scores a numeric target; a project of classes is "
+        "scored by ['accuracy'")
+
+
 def test_missing_file(tmp_path):
     with pytest.raises(ParamsError, match="file not found"):
         load_params(tmp_path / "nope.yaml")

@@ -35,7 +35,8 @@ def run(frame: pd.DataFrame, folds: int = 3) -> dict:
                           evaluate=EvaluateParams(metrics=["accuracy", "f1_macro"],
                                                   binary_metrics=["f1"]),
                           decision=DecisionParams(positive_class=None, threshold=0.5),
-                          baseline=BaselineParams(C=1.0, max_iter=200), project="iris")
+                          baseline=BaselineParams(C=1.0, max_iter=200, alpha=1.0),
+                          project="iris")
 
 
 def test_scores_cv_and_test_as_tidy_rows(labelled):
@@ -71,3 +72,36 @@ def test_a_class_smaller_than_the_folds_is_refused(labelled):
     small = labelled[(labelled["target"] != "virginica") | (labelled.index < 42)]
     with pytest.raises(DataError, match=r"'virginica' has 2 rows.*5-fold CV|5-fold CV.*'virginica' has 2 rows"):
         run(small.reset_index(drop=True), folds=5)
+
+
+def test_a_numeric_target_gets_a_ridge_on_the_networks_folds():
+    """The diabetes table: ridge's CV folds are the shuffled k-fold of the network's CV, and
+    its scores are scikit-learn's ridge on those folds."""
+    from sklearn.datasets import load_diabetes
+    from sklearn.linear_model import Ridge
+    from sklearn.model_selection import KFold
+    from sklearn.preprocessing import StandardScaler
+
+    from dlpipe.frames import with_target
+
+    frame = with_target(load_diabetes(as_frame=True).frame, "target", "d.csv", values=True)
+    train = frame.iloc[:350].reset_index(drop=True)
+    out = stage.baseline(train=train, test=frame.iloc[350:].reset_index(drop=True), seed=0,
+                         features=feature_params(scaler="standard"),
+                         cv=CVParams(folds=3, max_rows=None, metrics=["rmse", "r2"]),
+                         evaluate=EvaluateParams(metrics=["rmse", "mae", "r2"], binary_metrics=[]),
+                         decision=DecisionParams(positive_class=None, threshold=0.5),
+                         baseline=BaselineParams(C=1.0, max_iter=200, alpha=1.0),
+                         project="diabetes")
+    X, y = train.drop(columns=["target"]), train["target"].to_numpy()
+    expected = []
+    for train_rows, val_rows in KFold(3, shuffle=True, random_state=0).split(X):
+        scaler = StandardScaler().fit(X.iloc[train_rows])
+        ridge = Ridge(alpha=1.0).fit(scaler.transform(X.iloc[train_rows]), y[train_rows])
+        predicted = ridge.predict(scaler.transform(X.iloc[val_rows]))
+        expected.append(1 - np.sum((y[val_rows] - predicted) ** 2)
+                        / np.sum((y[val_rows] - y[val_rows].mean()) ** 2))
+    assert out["metrics"]["cv"]["r2"]["mean"] == pytest.approx(np.mean(expected), rel=1e-6)
+    assert set(out["metrics"]["test"]) == {"rmse", "mae", "r2"}
+    scores = out["scores"]
+    assert set(scores["model"]) == {"ridge_regression"} and set(scores["task"]) == {"regression"}

@@ -14,6 +14,7 @@ from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 from dlpipe.models import loop, network
 from dlpipe.metrics import ARGMAX, Decision, score, value_score
 from dlpipe.features import make_transformer
+from dlpipe.frames import is_values
 from dlpipe.params import FeatureParams, KerasModel
 
 log = logging.getLogger(__name__)
@@ -52,11 +53,6 @@ class TargetScale:
 
     def scaled(self, y: np.ndarray) -> np.ndarray:
         return ((np.asarray(y, dtype=np.float64) - self.mean) / self.std).astype(np.float32)
-
-
-def is_values(y: np.ndarray) -> bool:
-    """Whether ``y`` holds a numeric target's values (floats) rather than class codes."""
-    return np.asarray(y).dtype.kind == "f"
 
 
 @dataclass

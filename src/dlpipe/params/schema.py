@@ -76,11 +76,12 @@ class CVParams(Strict):
 
 
 class BaselineParams(Strict):
-    """The classical reference every network is shown beside: a logistic regression on the same
-    preprocessing and the same CV folds."""
+    """The classical reference every network is shown beside: a logistic regression (a numeric
+    target: a ridge regression) on the same preprocessing and the same CV folds."""
 
     C: Annotated[float, Field(gt=0.0)]
     max_iter: PosInt
+    alpha: Annotated[float, Field(ge=0.0)]  # ridge: the L2 penalty of a numeric target's
 
 
 # --- tuning ---------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""baseline: a logistic regression beside every network, through the same preprocessing and on
-the same CV folds, so a user sees at once whether deep learning earns its cost on their data."""
+"""baseline: a logistic regression (a numeric target: a ridge regression) beside every network,
+through the same preprocessing and on the same CV folds, so a user sees at once whether deep
+learning earns its cost on their data."""
 
 from __future__ import annotations
 
@@ -8,26 +9,34 @@ import time
 
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 
 from dlpipe.features import make_transformer, subsample
-from dlpipe.frames import class_names, cv_xy, split_xy
-from dlpipe.metrics import Decision, decision_for, decision_rows, score_rows, score, scores, task_of
+from dlpipe.frames import class_names, cv_xy, has_values, is_values, split_xy
+from dlpipe.metrics import (Decision, decision_for, decision_rows, score, score_rows, scores,
+                            task_of, value_score)
 from dlpipe.params import CVParams, DecisionParams, EvaluateParams, FeatureParams
 from dlpipe.params.schema import BaselineParams
 
 log = logging.getLogger(__name__)
 MODEL = "logistic_regression"
+RIDGE = "ridge_regression"  # a numeric target's
 
 
 def classifier(features: FeatureParams, X: pd.DataFrame, baseline: BaselineParams,
-               seed: int):
-    """The project's preprocessing, then a multinomial logistic regression (unfitted)."""
-    return make_pipeline(make_transformer(features, X),
-                         LogisticRegression(C=baseline.C, max_iter=baseline.max_iter,
-                                            random_state=seed))
+               seed: int, values: bool = False):
+    """The project's preprocessing, then a multinomial logistic regression, or for a numeric
+    target's ``values`` a ridge regression (unfitted)."""
+    estimator = (Ridge(alpha=baseline.alpha) if values else
+                 LogisticRegression(C=baseline.C, max_iter=baseline.max_iter, random_state=seed))
+    return make_pipeline(make_transformer(features, X), estimator)
+
+
+def outputs(model, X: pd.DataFrame, values: bool) -> np.ndarray:
+    """Class probabilities, or a numeric target's predicted values."""
+    return model.predict(X) if values else model.predict_proba(X)
 
 
 def cross_validated(features: FeatureParams, cv: CVParams, baseline: BaselineParams,
@@ -35,13 +44,17 @@ def cross_validated(features: FeatureParams, cv: CVParams, baseline: BaselinePar
                     ) -> dict[str, list[float]]:
     """Per-fold scores on the folds the network's CV uses (same splitter, seed and rows); the
     preprocessing is fitted on each training fold only."""
-    folds = StratifiedKFold(n_splits=cv.folds, shuffle=True, random_state=seed)
+    values = is_values(y)
+    folds = (KFold if values else StratifiedKFold)(n_splits=cv.folds, shuffle=True,
+                                                   random_state=seed)
     per_fold: dict[str, list[float]] = {m: [] for m in cv.metrics}
     for train_rows, val_rows in folds.split(X, y):
-        model = classifier(features, X, baseline, seed).fit(X.iloc[train_rows], y[train_rows])
-        proba = model.predict_proba(X.iloc[val_rows])
+        model = classifier(features, X, baseline, seed, values).fit(X.iloc[train_rows],
+                                                                    y[train_rows])
+        predicted = outputs(model, X.iloc[val_rows], values)
         for metric in cv.metrics:
-            per_fold[metric].append(score(metric, y[val_rows], proba, decision))
+            per_fold[metric].append(value_score(metric, y[val_rows], predicted) if values
+                                    else score(metric, y[val_rows], predicted, decision))
     return per_fold
 
 
@@ -56,24 +69,28 @@ def baseline(train: pd.DataFrame, test: pd.DataFrame, seed: int, features: Featu
     folds = cross_validated(features, cv, baseline, X, y, seed, decided)
     X_train, y_train = split_xy(train)
     X_test, y_test = split_xy(test)
+    values = has_values(train)
     started = time.perf_counter()
-    model = classifier(features, X_train, baseline, seed).fit(X_train, y_train)
+    model = classifier(features, X_train, baseline, seed, values).fit(X_train, y_train)
     fit_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    proba = model.predict_proba(X_test)
+    predicted = outputs(model, X_test, values)
     predict_seconds = time.perf_counter() - started
-    test_scores = scores(evaluate.metrics, evaluate.binary_metrics, y_test, proba, decided)
+    test_scores = ({m: value_score(m, y_test, predicted) for m in evaluate.metrics} if values
+                   else scores(evaluate.metrics, evaluate.binary_metrics, y_test, predicted,
+                               decided))
     cv_means = {m: float(np.mean(v)) for m, v in folds.items()}
     cv_stds = {m: float(np.std(v)) for m, v in folds.items()}
-    log.info("%s: CV %s, test %s", MODEL, cv_means, test_scores)
+    name = RIDGE if values else MODEL
+    log.info("%s: CV %s, test %s", name, cv_means, test_scores)
     task = task_of(classes)
     return {
         "metrics": {"cv": {m: {"mean": cv_means[m], "std": cv_stds[m]} for m in cv_means},
                     "test": test_scores},
         "scores": pd.concat([
-            score_rows(project, task, MODEL, "cv", cv_means, cv_stds),
-            score_rows(project, task, MODEL, "train", {"fit_seconds": fit_seconds}),
-            score_rows(project, task, MODEL, "test", {**test_scores,
-                                                      "predict_seconds": predict_seconds}),
-            decision_rows(project, task, MODEL, classes, decided)],
+            score_rows(project, task, name, "cv", cv_means, cv_stds),
+            score_rows(project, task, name, "train", {"fit_seconds": fit_seconds}),
+            score_rows(project, task, name, "test", {**test_scores,
+                                                     "predict_seconds": predict_seconds}),
+            decision_rows(project, task, name, classes, decided)],
             ignore_index=True)}
