@@ -193,3 +193,37 @@ def test_a_negative_normalisation_scale_is_not_folded_through_relu(augmented):
     assert len(layers) == 1  # only the Dense layer's normalisation
     np.testing.assert_allclose(folded(X, training=False).numpy(),
                                copy(X, training=False).numpy(), atol=1e-5)
+
+
+def test_a_value_network_is_exported_and_scored_by_the_value_metrics():
+    """A network of the diabetes table's numeric target, in its units: the float32 file gives
+    Keras' values, the int8 file values close to them, both scored by RMSE and R^2."""
+    from sklearn.datasets import load_diabetes
+
+    from dlpipe.models import training
+
+    data = load_diabetes()
+    X = ((data.data - data.data.mean(axis=0)) / data.data.std(axis=0)).astype(np.float32)
+    y = data.target.astype(np.float64)
+    fitted = training.fit(spec(n_layers=1, units=16, epochs=60, patience=10, dropout=0.0,
+                               batch_norm=False, learning_rate=0.01), X[:350], y[:350], None,
+                          False, seed=0)
+    train = pd.DataFrame(X[:350], columns=[f"f{k}" for k in range(10)]).assign(y=y[:350])
+    test = pd.DataFrame(X[350:], columns=[f"f{k}" for k in range(10)]).assign(y=y[350:])
+    schema = Schema("diabetes", [], "target", columns=[], input_width=10).to_dict()
+    out = export({bundle_files.MODEL: fitted.model, bundle_files.SCHEMA: schema}, train, test,
+                 seed=0, evaluate=EvaluateParams(metrics=["rmse", "r2"], binary_metrics=[]),
+                 export=ExportParams(calibration_rows=200, latency_runs=5,
+                                     formats=["float32", "int8"]), project="diabetes")
+    keras_values = fitted.model.predict(X[350:], verbose=0)
+    assert set(out["metrics"]["float32"]) == {"size_bytes", "rmse", "r2", "max_abs_difference"}
+    assert out["metrics"]["float32"]["max_abs_difference"] < 1e-3
+    int8 = litert.predict_proba(out["files"]["model_int8.tflite"], X[350:]).ravel()
+    # int8 inputs are clipped to the calibration rows' range: a rare extreme row moves more
+    assert np.percentile(np.abs(int8 - keras_values.ravel()), 90) < 0.05 * y.std()
+    assert out["metrics"]["int8"]["max_abs_difference"] == pytest.approx(
+        float(np.abs(int8 - keras_values.ravel()).max()), rel=1e-5)
+    assert abs(out["metrics"]["int8"]["r2"] - out["metrics"]["float32"]["r2"]) < 0.02
+    assert out["metrics"]["float32"]["rmse"] == pytest.approx(
+        float(np.sqrt(np.mean((keras_values.ravel() - y[350:]) ** 2))), rel=1e-4)
+    assert set(out["scores"]["task"]) == {"regression"}

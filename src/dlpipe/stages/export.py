@@ -6,9 +6,10 @@ are scikit-learn steps fitted on the training part (``preprocess``), and stay in
 the model. Folding them into the graph works for numeric columns only, not for one-hot encoded
 text.
 
-Sizes, test scores and the agreement with the Keras model's labels are metrics (the same params
-give the same numbers); single-row latencies depend on the machine and its load, so they go to
-the run information and the score rows (as ``latency_p50_seconds``), not to the metrics file.
+Sizes, test scores and the agreement with the Keras model's labels (a numeric target: the
+largest difference from its values) are metrics (the same params give the same numbers);
+single-row latencies depend on the machine and its load, so they go to the run information and
+the score rows (as ``latency_p50_seconds``), not to the metrics file.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from dlpipe.features import decode_labels
-from dlpipe.metrics import Decision, score_rows, scores, task_of
+from dlpipe.frames import is_values
+from dlpipe.metrics import Decision, score_rows, scores, task_of, value_score
 from dlpipe.params import EvaluateParams, ExportParams
 from dlpipe.bundle import files as bundle_files
 from dlpipe.bundle.input_schema import Schema
@@ -50,19 +52,26 @@ def measured(content: bytes, X: np.ndarray, y: np.ndarray, keras_proba: np.ndarr
              evaluate: EvaluateParams, decision: Decision, runs: int) -> tuple[dict, dict]:
     """A file's metrics (size, accuracy and the evaluate stage's scores, agreement with the
     Keras labels) and its run information (latencies, largest probability difference from
-    Keras); labels come from the bundle's ``decision``."""
+    Keras); labels come from the bundle's ``decision``. A numeric target's file is scored by
+    the evaluate stage's value metrics, and its largest difference from Keras' values is a
+    metric."""
     from dlpipe.models import litert
 
     proba = litert.predict_proba(content, X)
+    latency = litert.latencies_ms(content, X, runs)
+    timing = {"latency_p50_ms": float(np.percentile(latency, 50)),
+              "latency_p90_ms": float(np.percentile(latency, 90))}
+    if is_values(y):
+        return ({"size_bytes": len(content),
+                 **{m: value_score(m, y, proba) for m in evaluate.metrics},
+                 "max_abs_difference": float(np.abs(proba - keras_proba).max())}, timing)
     # int8 probabilities come in steps of 1/256 and their sum can miss 1 by a few steps, which
     # the probability scores (ROC AUC, log loss) refuse; renormalising keeps every label
     scored = scores(["accuracy", *evaluate.metrics], evaluate.binary_metrics, y,
                     proba / proba.sum(axis=1, keepdims=True), decision)
     agreement = float(np.mean(decision.labels(proba) == decision.labels(keras_proba)))
-    latency = litert.latencies_ms(content, X, runs)
     return ({"size_bytes": len(content), **scored, "agreement": agreement},
-            {"latency_p50_ms": float(np.percentile(latency, 50)),
-             "latency_p90_ms": float(np.percentile(latency, 90)),
+            {**timing,
              "max_abs_probability_difference": float(np.abs(proba - keras_proba).max())})
 
 
@@ -87,9 +96,9 @@ def export(bundle: dict, train: pd.DataFrame, test: pd.DataFrame, seed: int,
                                           schema.decision, export.latency_runs)
         info[fmt]["folded_batch_norm"] = folded
         files[f"model_{fmt}.tflite"] = content
-        log.info("%s: %d bytes, accuracy %.4f, agreement %.4f, p50 %.3f ms", fmt,
-                 len(content), scored[fmt]["accuracy"], scored[fmt]["agreement"],
-                 info[fmt]["latency_p50_ms"])
+        log.info("%s: %d bytes, %s, p50 %.3f ms", fmt, len(content), ", ".join(
+            f"{k} {v:.4f}" for k, v in scored[fmt].items() if k != "size_bytes"),
+            info[fmt]["latency_p50_ms"])
         score_parts.append(score_rows(
             project, task, f"keras_{model.name}_litert_{fmt}", "test",
             {**scored[fmt], "latency_p50_seconds": info[fmt]["latency_p50_ms"] / 1e3}))
