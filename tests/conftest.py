@@ -14,7 +14,8 @@ import yaml
 
 from dlpipe.frames import with_target
 from pets import PROJECT, TARGET, raw_rows
-from support import SHARED_DATA, feature_params, repo_params, tiny, train_bundle
+from support import (SHARED_DATA, decision_params, feature_params, repo_params, tiny,
+                     train_bundle)
 
 
 @pytest.fixture
@@ -83,3 +84,32 @@ def rows() -> pd.DataFrame:
     """Fresh rows in the user's layout (ID and label columns included), none of them bad."""
     frame = raw_rows(12, seed=7)
     return frame.assign(size=frame["size"].fillna(1.0), colour=frame["colour"].fillna("red"))
+
+
+@pytest.fixture(scope="session")
+def diabetes_bundle(tmp_path_factory):
+    """A numeric target's bundle, made by the real preprocess and train nodes from
+    scikit-learn's diabetes table (350 training rows, 92 test rows) and written by the catalog
+    as project "diabetes": (root, the train outputs, train part, test part)."""
+    from sklearn.datasets import load_diabetes
+
+    from dlpipe.params import CVParams, KerasModel
+    from dlpipe.pipeline import catalog
+    from dlpipe.stages.preprocess import preprocess
+    from dlpipe.stages.train import train
+
+    frame = load_diabetes(as_frame=True).frame.rename(columns={"target": "progression"})
+    table = with_target(frame, "progression", "diabetes.csv", values=True)
+    train_part, test_part = table.iloc[:350].reset_index(drop=True), table.iloc[350:].reset_index(
+        drop=True)
+    features = feature_params(scaler="standard")
+    prepared = preprocess(train_part, test_part, features)
+    spec = {**repo_params()["defaults"]["model"], "units": 16, "learning_rate": 0.01,
+            "patience": 20}
+    out = train(train_part, prepared["train"], prepared["transformer"], prepared["names"],
+                {"model": KerasModel.model_validate(spec).model_dump()}, seed=0,
+                features=features, cv=CVParams(folds=3, max_rows=None, metrics=["rmse", "r2"]),
+                decision=decision_params(), target="progression", project="diabetes")
+    root = tmp_path_factory.mktemp("repo")
+    catalog.write(root / "models" / "diabetes", out["bundle"], manifest=True)
+    return root, out, train_part, test_part

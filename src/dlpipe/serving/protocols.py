@@ -4,7 +4,8 @@ and what both protocols share (the columns a bundle takes, JSON parsing, row lim
 A request holds one named tensor per feature column (shape ``[n]``), or one ``[n, d]`` tensor
 named ``input`` for an image project, as JSON or in the binary tensor extension
 (:mod:`dlpipe.serving.binary_tensors`); the answer holds ``label`` (BYTES) and
-``probabilities`` (FP32 ``[n, k]``). Every refusal is a :class:`RequestError` naming the input
+``probabilities`` (FP32 ``[n, k]``), or a numeric target's ``value`` (FP32 ``[n]``). Every
+refusal is a :class:`RequestError` naming the input
 and row at fault. TensorFlow Serving's REST form is :mod:`dlpipe.serving.tf_serving`.
 """
 
@@ -24,6 +25,12 @@ from dlpipe.serving.tensor_values import (NUMBER_TYPES, Column, RequestError, ba
 
 IMAGE_INPUT = "input"  # the V2 tensor holding an image project's pixels, one row per image
 OUTPUTS = ("label", "probabilities")
+VALUE_OUTPUTS = ("value",)  # a numeric target's model
+
+
+def outputs_of(bundle) -> tuple[str, ...]:
+    """The output tensors a bundle's answers hold."""
+    return VALUE_OUTPUTS if bundle.has_values else OUTPUTS
 
 
 def columns(bundle) -> list[Column]:
@@ -76,6 +83,11 @@ def v2_metadata(project: str, bundle) -> dict:
     else:
         inputs = [{"name": c.name, "datatype": c.datatype, "shape": [-1]}
                   for c in columns(bundle)]
+    if bundle.has_values:
+        return {"name": project, "versions": [], "platform": "tensorflow_keras",
+                "inputs": inputs, "outputs": [{"name": "value", "datatype": "FP32",
+                                               "shape": [-1]}],
+                "parameters": {"target": bundle.schema.target}}
     return {"name": project, "versions": [], "platform": "tensorflow_keras", "inputs": inputs,
             "outputs": [{"name": "label", "datatype": "BYTES", "shape": [-1]},
                         {"name": "probabilities", "datatype": "FP32",
@@ -181,21 +193,25 @@ def _column_frame(bundle, tensors: dict) -> pd.DataFrame:
 
 
 def v2_response(project: str, proba: np.ndarray, bundle, body: dict) -> tuple[dict, bytes]:
-    """The V2 answer: ``label`` and ``probabilities``, or those the request's ``outputs`` name,
-    the request's ``id`` echoed; and the bytes of the outputs it asks to have binary."""
+    """The V2 answer: ``label`` and ``probabilities`` (a numeric target: ``value``), or those
+    the request's ``outputs`` name, the request's ``id`` echoed; and the bytes of the outputs
+    it asks to have binary."""
     wanted = body.get("outputs")
-    names = list(OUTPUTS)
+    known = outputs_of(bundle)
+    names = list(known)
     if wanted is not None:
         if not isinstance(wanted, list) or not all(
-                isinstance(o, dict) and o.get("name") in OUTPUTS for o in wanted):
-            raise bad(f"outputs: expected a list of {{name}} with names from {list(OUTPUTS)}, got "
+                isinstance(o, dict) and o.get("name") in known for o in wanted):
+            raise bad(f"outputs: expected a list of {{name}} with names from {list(known)}, got "
                       f"{json.dumps(wanted)[:80]}")
         names = [o["name"] for o in wanted]
     binary = binary_tensors.binary_outputs(body, names, wanted)
     n, k = proba.shape
     tensors = {"label": {"name": "label", "datatype": "BYTES", "shape": [n]},
-               "probabilities": {"name": "probabilities", "datatype": "FP32", "shape": [n, k]}}
-    values = {"label": labels(proba, bundle), "probabilities": proba.reshape(-1)}
+               "probabilities": {"name": "probabilities", "datatype": "FP32", "shape": [n, k]},
+               "value": {"name": "value", "datatype": "FP32", "shape": [n]}}
+    values = ({"value": proba[:, 0]} if bundle.has_values else
+              {"label": labels(proba, bundle), "probabilities": proba.reshape(-1)})
     answer, chunks = {"model_name": project, "outputs": []}, []
     for name in names:
         tensor = dict(tensors[name])

@@ -130,12 +130,13 @@ async def _body(request: Request) -> bytes:
 
 
 def _predict(bundle, frame) -> np.ndarray:
-    """Probabilities (float32 [n, k]); a row the model cannot score is the request's fault."""
+    """Probabilities (float32 [n, k]; a numeric target: values [n, 1]); a row the model cannot
+    score is the request's fault."""
     proba = bundle.predict_proba(frame)
     bad_rows = np.flatnonzero(~np.isfinite(proba).all(axis=1))
     if bad_rows.size:
         raise RequestError(422, f"rows {(bad_rows[:MAX_PROBLEMS] + 1).tolist()}: the model gives "
-                                "no finite probabilities (a missing value it cannot fill?)")
+                                "no finite output (a missing value it cannot fill?)")
     return proba
 
 

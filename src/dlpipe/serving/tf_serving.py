@@ -1,7 +1,8 @@
 """TensorFlow Serving's REST predict as conversions between JSON bodies and tables:
 ``{"instances": [{column: value}]}`` in (an image project: a list of pixels per instance),
-``{"predictions": [{"label", "probabilities": {class: p}}]}`` out. Every refusal is a
-:class:`RequestError` naming the instance (row) and column at fault.
+``{"predictions": [{"label", "probabilities": {class: p}}]}`` out (a numeric target:
+``{"predictions": [{"value": v}]}``). Every refusal is a :class:`RequestError` naming the
+instance (row) and column at fault.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ def v1_frame(bundle, body, max_rows: int) -> pd.DataFrame:
 
 
 def v1_response(proba: np.ndarray, bundle) -> dict:
+    if bundle.has_values:
+        return {"predictions": [{"value": value} for value in proba[:, 0].tolist()]}
     names = [str(c) for c in bundle.classes]
     return {"predictions": [{"label": label, "probabilities": dict(zip(names, row))}
                             for label, row in zip(labels(proba, bundle), proba.tolist())]}
