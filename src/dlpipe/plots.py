@@ -19,7 +19,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator, PercentFormatter  # noqa: E402
 
 __all__ = ["Figure", "confusion", "curves", "epoch_series", "history_metric", "importances",
-           "ink", "learning_curves", "percent", "plt", "tuning_history"]
+           "ink", "learning_curves", "percent", "plt", "predicted_vs_actual", "tuning_history"]
 
 
 def curves(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -90,6 +90,24 @@ def confusion(y_true: np.ndarray, y_pred: np.ndarray, class_names: Sequence[str]
                 if not np.isnan(value):
                     ax.text(j, i, format(value, "d") if fmt == "d" else percent(value),
                             ha="center", va="center", fontsize=7, color=ink(image, value))
+    fig.suptitle(title)
+    return fig
+
+
+def predicted_vs_actual(actual: np.ndarray, predicted: np.ndarray, title: str) -> Figure:
+    """A numeric target's test rows: predicted against actual (the diagonal is a perfect
+    model), and the residual (predicted - actual) against the prediction (a trend or a funnel
+    shows an error the model makes systematically)."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.2), layout="constrained")
+    low, high = float(min(actual.min(), predicted.min())), float(max(actual.max(),
+                                                                      predicted.max()))
+    left.scatter(actual, predicted, s=10, alpha=0.6)
+    left.plot([low, high], [low, high], color="grey", linewidth=1, label="predicted = actual")
+    left.set(xlabel="actual", ylabel="predicted", title="predicted vs actual")
+    left.legend(loc="upper left")
+    right.scatter(predicted, predicted - actual, s=10, alpha=0.6)
+    right.axhline(0, color="grey", linewidth=1)
+    right.set(xlabel="predicted", ylabel="residual (predicted - actual)", title="residuals")
     fig.suptitle(title)
     return fig
 

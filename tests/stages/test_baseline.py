@@ -33,7 +33,7 @@ def run(frame: pd.DataFrame, folds: int = 3) -> dict:
                           features=feature_params(),
                           cv=CVParams(folds=folds, max_rows=None, metrics=["accuracy"]),
                           evaluate=EvaluateParams(metrics=["accuracy", "f1_macro"],
-                                                  binary_metrics=["f1"]),
+                                                  binary_metrics=["f1"], value_groups=5),
                           decision=DecisionParams(positive_class=None, threshold=0.5),
                           baseline=BaselineParams(C=1.0, max_iter=200, alpha=1.0),
                           project="iris")
@@ -89,7 +89,8 @@ def test_a_numeric_target_gets_a_ridge_on_the_networks_folds():
     out = stage.baseline(train=train, test=frame.iloc[350:].reset_index(drop=True), seed=0,
                          features=feature_params(scaler="standard"),
                          cv=CVParams(folds=3, max_rows=None, metrics=["rmse", "r2"]),
-                         evaluate=EvaluateParams(metrics=["rmse", "mae", "r2"], binary_metrics=[]),
+                         evaluate=EvaluateParams(metrics=["rmse", "mae", "r2"], binary_metrics=[],
+                                                 value_groups=5),
                          decision=DecisionParams(positive_class=None, threshold=0.5),
                          baseline=BaselineParams(C=1.0, max_iter=200, alpha=1.0),
                          project="diabetes")

@@ -64,7 +64,8 @@ def run(parts):
                    cv={"summary": {"accuracy": {"mean": 0.9, "std": 0.05}}},
                    fit={"model": {"kind": "mlp"}, "fit_seconds": 1.5},
                    evaluate=EvaluateParams(metrics=METRICS,
-                                           binary_metrics=["f1", "roc_auc"]), project="flowers")
+                                           binary_metrics=["f1", "roc_auc"], value_groups=5),
+                   project="flowers")
     yield out, processed, model, test
     plt.close("all")
 
@@ -114,7 +115,8 @@ def test_test_rows_without_a_feature_column_are_refused(parts):
     with pytest.raises(DataError, match=r"lack the feature columns \['colour'\]"):
         evaluate(test.drop(columns="colour"), bundle(train, processed, None), cv={}, fit={},
                  evaluate=EvaluateParams(metrics=METRICS,
-                                           binary_metrics=["f1", "roc_auc"]), project="flowers")
+                                           binary_metrics=["f1", "roc_auc"], value_groups=5),
+                 project="flowers")
 
 
 # --- two classes ----------------------------------------------------------------------------------
@@ -139,7 +141,8 @@ def two_class_run(three_class_frame, decision: Decision, names=("healthy", "sick
                     cv={"summary": {"accuracy": {"mean": 0.9, "std": 0.05}}},
                     fit={"model": {"kind": "mlp"}, "fit_seconds": 1.5},
                     evaluate=EvaluateParams(metrics=METRICS,
-                                            binary_metrics=["f1", "recall", "roc_auc"]),
+                                            binary_metrics=["f1", "recall", "roc_auc"],
+                                            value_groups=5),
                     project="clinic")
 
 
@@ -168,3 +171,32 @@ def test_the_threshold_and_positive_class_change_the_labels(three_class_frame):
     assert first["confusion"]["predicted"].tolist() == sick["confusion"]["predicted"].tolist()
     assert first["metrics"]["test"]["f1"] == pytest.approx(
         sick["per_class"].set_index("class").loc["healthy", "f1"])
+
+
+def test_a_numeric_target_is_scored_per_quantile_group_and_drawn_against_the_actual(
+        diabetes_bundle, tmp_path):
+    from dlpipe.bundle.inference import Bundle
+    from dlpipe.metrics import value_score
+
+    _, trained, _, test = diabetes_bundle
+    out = evaluate(test, trained["bundle"], trained["cv"], trained["fit"],
+                   evaluate=EvaluateParams(metrics=["rmse", "mae", "r2"], binary_metrics=[],
+                                           value_groups=5), project="diabetes")
+    actual = test["target"].to_numpy()
+    predicted = Bundle.from_outputs("diabetes", trained["bundle"]).predict(
+        test.drop(columns=["target"]))["value"].to_numpy()
+    assert out["metrics"]["test"]["rmse"] == pytest.approx(value_score("rmse", actual, predicted),
+                                                           rel=1e-5)
+    groups = out["per_class"]
+    assert len(groups) == 5 and groups["rows"].sum() == len(test)
+    assert groups["class"].iloc[0].startswith("q1 [") and groups["class"].iloc[-1].endswith("]")
+    overall = np.sqrt((groups["rows"] * groups["rmse"] ** 2).sum() / len(test))
+    assert overall == pytest.approx(out["metrics"]["test"]["rmse"], rel=1e-5)
+    assert set(out["confusion"]["actual"]) == set(groups["class"])
+    assert set(out["confusion"]["predicted"]) <= set(groups["class"])
+    scores = out["scores"]
+    assert set(scores["task"]) == {"regression"} and set(scores["split"]) == {"cv", "train",
+                                                                               "test"}
+    out["confusion_png"].savefig(tmp_path / "values.png")
+    assert [ax.get_title() for ax in out["confusion_png"].axes] == ["predicted vs actual",
+                                                                    "residuals"]

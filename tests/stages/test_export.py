@@ -62,7 +62,7 @@ def run(trained):
     out = export({bundle_files.MODEL: trained, bundle_files.SCHEMA: SCHEMA}, processed(X_train, y_train), processed(X_test, y_test),
                  seed=0,
                  evaluate=EvaluateParams(metrics=METRICS,
-                                           binary_metrics=["f1", "roc_auc"]),
+                                           binary_metrics=["f1", "roc_auc"], value_groups=5),
                  export=ExportParams(calibration_rows=200, latency_runs=20,
                                      formats=["float32", "int8"]),
                  project="blobs")
@@ -110,7 +110,8 @@ def test_tidy_rows_beside_evaluate_rows(run):
 def test_only_the_formats_asked_for(trained):
     X, y = blobs(60, seed=3)
     out = export({bundle_files.MODEL: trained, bundle_files.SCHEMA: SCHEMA}, processed(X, y), processed(X, y), seed=0,
-                 evaluate=EvaluateParams(metrics=["f1_macro"], binary_metrics=["f1"]),
+                 evaluate=EvaluateParams(metrics=["f1_macro"], binary_metrics=["f1"],
+                                         value_groups=5),
                  export=ExportParams(calibration_rows=10, latency_runs=2, formats=["float32"]),
                  project="blobs")
     assert list(out["files"]) == ["model_float32.tflite"] and list(out["metrics"]) == ["float32"]
@@ -212,7 +213,8 @@ def test_a_value_network_is_exported_and_scored_by_the_value_metrics():
     test = pd.DataFrame(X[350:], columns=[f"f{k}" for k in range(10)]).assign(y=y[350:])
     schema = Schema("diabetes", [], "target", columns=[], input_width=10).to_dict()
     out = export({bundle_files.MODEL: fitted.model, bundle_files.SCHEMA: schema}, train, test,
-                 seed=0, evaluate=EvaluateParams(metrics=["rmse", "r2"], binary_metrics=[]),
+                 seed=0, evaluate=EvaluateParams(metrics=["rmse", "r2"], binary_metrics=[],
+                                                 value_groups=5),
                  export=ExportParams(calibration_rows=200, latency_runs=5,
                                      formats=["float32", "int8"]), project="diabetes")
     keras_values = fitted.model.predict(X[350:], verbose=0)

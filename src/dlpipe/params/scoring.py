@@ -23,10 +23,12 @@ TuneScorer = Literal[("accuracy", "f1_macro", "balanced_accuracy",  # type: igno
 
 
 class EvaluateParams(Strict):
-    """``metrics`` for every project; ``binary_metrics`` added for a two-class one."""
+    """``metrics`` for every project; ``binary_metrics`` added for a two-class one; a numeric
+    target's test rows are also scored per ``value_groups`` quantiles of their actual value."""
 
     metrics: list[AnyScorer] = Field(min_length=1)
     binary_metrics: list[Literal[BINARY_SCORERS]]  # type: ignore[valid-type]
+    value_groups: Annotated[int, Field(ge=2, le=20, strict=True)]
 
 
 class DecisionParams(Strict):

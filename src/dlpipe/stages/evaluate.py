@@ -1,4 +1,6 @@
-"""evaluate: test-set metrics, per-class scores, confusion matrix (CSV for DVC, PNG), score rows.
+"""evaluate: test-set metrics, per-class scores, confusion matrix (CSV for DVC, PNG), score rows;
+for a numeric target the value metrics, the same tables per quantile group of its value, and
+predicted vs actual.
 
 The interim test rows go through the project's bundle (the transformer preprocess fitted on the
 training part, the network train fitted), so the model is scored exactly as it would see new
@@ -17,7 +19,7 @@ from dlpipe import plots
 from dlpipe.errors import DataError
 from dlpipe.frames import split_xy
 from dlpipe.metrics import (class_rows, confusion_long, decision_rows, per_class, score_rows,
-                            scores, task_of)
+                            scores, task_of, value_score)
 from dlpipe.params import EvaluateParams
 from dlpipe.bundle import files as bundle_files
 from dlpipe.bundle.input_schema import Schema
@@ -47,6 +49,8 @@ def evaluate(test: pd.DataFrame, bundle: dict, cv: dict, fit: dict, evaluate: Ev
     started = time.perf_counter()
     proba = predict_proba(bundle[bundle_files.MODEL], X_test, batch_size=256)
     predict_seconds = time.perf_counter() - started
+    if not classes:
+        return values_evaluated(y_test, proba[:, 0], predict_seconds, cv, fit, evaluate, project)
     decision = schema.decision
     y_pred = decision.labels(proba)
     test_scores = scores(evaluate.metrics, evaluate.binary_metrics, y_test, proba, decision)
@@ -68,4 +72,48 @@ def evaluate(test: pd.DataFrame, bundle: dict, cv: dict, fit: dict, evaluate: Ev
                        {**test_scores, "predict_seconds": predict_seconds}),
             class_rows(project, task, name, table),
             decision_rows(project, task, name, classes, decision)],
+            ignore_index=True)}
+
+
+def value_groups(actual: np.ndarray, groups: int) -> tuple[np.ndarray, list[str]]:
+    """Edges between ``groups`` quantiles of the actual values, and a name per group."""
+    edges = np.unique(np.quantile(actual, np.linspace(0, 1, groups + 1)[1:-1]))
+    bounds = [float(actual.min()), *edges.tolist(), float(actual.max())]
+    names = [f"q{k + 1} [{bounds[k]:.4g}, {bounds[k + 1]:.4g}{']' if k == len(edges) else ')'}"
+             for k in range(len(edges) + 1)]
+    return edges, names
+
+
+def values_evaluated(actual: np.ndarray, predicted: np.ndarray, predict_seconds: float,
+                     cv: dict, fit: dict, evaluate: EvaluateParams, project: str) -> dict:
+    """A numeric target's evaluation: the value metrics; per quantile group of the actual
+    value its rows, RMSE, MAE and bias (``per_class``); actual and predicted values binned
+    into those groups (``confusion``, the layout the confusion plot reads); predicted vs
+    actual and residuals (``confusion_png``)."""
+    test_scores = {m: value_score(m, actual, predicted) for m in evaluate.metrics}
+    edges, names = value_groups(actual, evaluate.value_groups)
+    group = np.searchsorted(edges, actual, side="right")
+    errors = predicted - actual
+    table = pd.DataFrame([{"class": name, "rows": int((group == k).sum()),
+                           "rmse": float(np.sqrt(np.mean(errors[group == k] ** 2))),
+                           "mae": float(np.mean(np.abs(errors[group == k]))),
+                           "bias": float(np.mean(errors[group == k]))}
+                          for k, name in enumerate(names)])
+    binned = np.asarray(names, dtype=object)
+    name, task = f"keras_{fit['model']['kind']}", "regression"
+    summary = cv["summary"]
+    return {
+        "metrics": {"test": test_scores},
+        "per_class": table,
+        "confusion": pd.DataFrame({"actual": binned[group],
+                                   "predicted": binned[np.searchsorted(edges, predicted,
+                                                                       side="right")]}),
+        "confusion_png": plots.predicted_vs_actual(actual, predicted,
+                                                   f"{project}: {name} on the test set"),
+        "scores": pd.concat([
+            score_rows(project, task, name, "cv", {m: s["mean"] for m, s in summary.items()},
+                       {m: s["std"] for m, s in summary.items()}),
+            score_rows(project, task, name, "train", {"fit_seconds": fit["fit_seconds"]}),
+            score_rows(project, task, name, "test",
+                       {**test_scores, "predict_seconds": predict_seconds})],
             ignore_index=True)}
