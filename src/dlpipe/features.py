@@ -166,7 +166,7 @@ def decode_labels(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     a numeric target's float64 values."""
     target_cols = [c for c in frame.columns if LABEL_COLUMN.fullmatch(c)]
     X = frame.drop(columns=target_cols).to_numpy(dtype=np.float32)
-    if "y" in frame and frame["y"].dtype.kind == "f":
+    if "y" in frame and is_values(frame["y"]):
         return X, frame["y"].to_numpy(dtype=np.float64)
     y = frame["y"].to_numpy() if "y" in frame else frame[target_cols].to_numpy().argmax(axis=1)
     return X, y.astype(np.int64)

@@ -36,7 +36,7 @@ def is_values(y: np.ndarray) -> bool:
 
 def has_values(frame: pd.DataFrame) -> bool:
     """Whether the table's ``target`` holds a numeric target's values (floats), not classes."""
-    return frame[TARGET].dtype.kind == "f"
+    return is_values(frame[TARGET])
 
 
 def split_xy(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:

@@ -100,6 +100,12 @@ def value_score(name: str, y_true: np.ndarray, y_pred: np.ndarray) -> float:
                     f"{list(VALUE_SCORERS)})")
 
 
+def value_scores(names: Sequence[str], y_true: np.ndarray, y_pred: np.ndarray
+                 ) -> dict[str, float]:
+    """Every scorer of ``names`` (:func:`value_score`) for a numeric target's values."""
+    return {name: value_score(name, y_true, y_pred) for name in dict.fromkeys(names)}
+
+
 def direction(name: str) -> str:
     """How a metric improves: ``minimize`` for an error, else ``maximize``."""
     return "minimize" if name in LOWER_IS_BETTER else "maximize"

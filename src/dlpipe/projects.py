@@ -43,8 +43,6 @@ def new_section(name: str, raw: dict, table: pd.DataFrame, data: CsvData,
     computed here), and one note per column that cannot help a model: left out (added to
     ``drop``) unless ``keep`` names it. ``raw`` is the params file as read; the section must
     validate merged over its ``defaults``."""
-    if data.target not in table.columns:
-        with_target(table, data.target, data.path)  # refuses, naming the file's columns
     source = {"source": "csv", "path": data.path, "sep": data.sep, "na_values": data.na_values,
               "target": data.target, "sha256": frame_sha256(table)}
     draft = {"data": source, "features": {"drop": drop}}

@@ -12,7 +12,7 @@ import pandas as pd
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
 from dlpipe.models import loop, network
-from dlpipe.metrics import ARGMAX, Decision, score, value_score
+from dlpipe.metrics import ARGMAX, Decision, score, value_scores
 from dlpipe.features import make_transformer
 from dlpipe.frames import is_values
 from dlpipe.params import FeatureParams, KerasModel
@@ -95,9 +95,8 @@ def train(spec: KerasModel, parts: Setup, reuse: object | None = None) -> Fit:
     fit without its per-epoch overhead, the same numbers).
 
     ``reuse``: the network of an earlier fit of the same spec (a previous CV fold's
-    ``Fit.network``) trains in
-    its place, reset to its initial state: the same numbers, without tracing its training
-    functions again.
+    ``Fit.network``) trains in its place, reset to its initial state: the same numbers,
+    without tracing its training functions again.
     """
     model = parts.model
     if reusable(reuse, model):
@@ -177,7 +176,7 @@ def cross_validate(spec: KerasModel, features: FeatureParams, X: pd.DataFrame, y
         fitted = train(spec, fold, reuse=model)
         model = fitted.network
         output = predict_proba(fitted.model, X_val, spec.batch_size)
-        scores = ({m: value_score(m, y[val_rows], output) for m in metrics} if values else
+        scores = (value_scores(metrics, y[val_rows], output) if values else
                   {m: score(m, y[val_rows], output, decision) for m in metrics})
         results.append(FoldResult(k, scores, fitted.epochs, val_rows.tolist()))
         log.info("fold %d/%d: %s (%d epochs)", k + 1, folds,

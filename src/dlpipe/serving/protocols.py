@@ -84,15 +84,15 @@ def v2_metadata(project: str, bundle) -> dict:
         inputs = [{"name": c.name, "datatype": c.datatype, "shape": [-1]}
                   for c in columns(bundle)]
     if bundle.has_values:
-        return {"name": project, "versions": [], "platform": "tensorflow_keras",
-                "inputs": inputs, "outputs": [{"name": "value", "datatype": "FP32",
-                                               "shape": [-1]}],
-                "parameters": {"target": bundle.schema.target}}
+        outputs = [{"name": "value", "datatype": "FP32", "shape": [-1]}]
+        parameters = {"target": bundle.schema.target}
+    else:
+        outputs = [{"name": "label", "datatype": "BYTES", "shape": [-1]},
+                   {"name": "probabilities", "datatype": "FP32",
+                    "shape": [-1, len(bundle.classes)]}]
+        parameters = {"classes": [str(c) for c in bundle.classes]}
     return {"name": project, "versions": [], "platform": "tensorflow_keras", "inputs": inputs,
-            "outputs": [{"name": "label", "datatype": "BYTES", "shape": [-1]},
-                        {"name": "probabilities", "datatype": "FP32",
-                         "shape": [-1, len(bundle.classes)]}],
-            "parameters": {"classes": [str(c) for c in bundle.classes]}}
+            "outputs": outputs, "parameters": parameters}
 
 
 def _tensor(index: int, tensor, binary: BinaryPart | None

@@ -16,7 +16,7 @@ from sklearn.pipeline import make_pipeline
 from dlpipe.features import make_transformer, subsample
 from dlpipe.frames import class_names, cv_xy, has_values, is_values, split_xy
 from dlpipe.metrics import (Decision, decision_for, decision_rows, score, score_rows, scores,
-                            task_of, value_score)
+                            task_of, value_score, value_scores)
 from dlpipe.params import CVParams, DecisionParams, EvaluateParams, FeatureParams
 from dlpipe.params.schema import BaselineParams
 
@@ -76,7 +76,7 @@ def baseline(train: pd.DataFrame, test: pd.DataFrame, seed: int, features: Featu
     started = time.perf_counter()
     predicted = outputs(model, X_test, values)
     predict_seconds = time.perf_counter() - started
-    test_scores = ({m: value_score(m, y_test, predicted) for m in evaluate.metrics} if values
+    test_scores = (value_scores(evaluate.metrics, y_test, predicted) if values
                    else scores(evaluate.metrics, evaluate.binary_metrics, y_test, predicted,
                                decided))
     cv_means = {m: float(np.mean(v)) for m, v in folds.items()}

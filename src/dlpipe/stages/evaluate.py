@@ -19,7 +19,7 @@ from dlpipe import plots
 from dlpipe.errors import DataError
 from dlpipe.frames import split_xy
 from dlpipe.metrics import (class_rows, confusion_long, decision_rows, per_class, score_rows,
-                            scores, task_of, value_score)
+                            scores, task_of, value_scores)
 from dlpipe.params import EvaluateParams
 from dlpipe.bundle import files as bundle_files
 from dlpipe.bundle.input_schema import Schema
@@ -56,9 +56,6 @@ def evaluate(test: pd.DataFrame, bundle: dict, cv: dict, fit: dict, evaluate: Ev
     test_scores = scores(evaluate.metrics, evaluate.binary_metrics, y_test, proba, decision)
     name, task = f"keras_{fit['model']['kind']}", task_of(classes)
     table = per_class(y_test, y_pred, classes)
-    summary = cv["summary"]
-    cv_means = {m: s["mean"] for m, s in summary.items()}
-    cv_stds = {m: s["std"] for m, s in summary.items()}
     return {
         "metrics": {"test": test_scores},
         "per_class": table,
@@ -66,13 +63,21 @@ def evaluate(test: pd.DataFrame, bundle: dict, cv: dict, fit: dict, evaluate: Ev
         "confusion_png": plots.confusion(y_test, y_pred, classes,
                                          f"{project}: {name} on the test set"),
         "scores": pd.concat([
-            score_rows(project, task, name, "cv", cv_means, cv_stds),
-            score_rows(project, task, name, "train", {"fit_seconds": fit["fit_seconds"]}),
-            score_rows(project, task, name, "test",
-                       {**test_scores, "predict_seconds": predict_seconds}),
+            *network_rows(project, task, name, cv, fit, test_scores, predict_seconds),
             class_rows(project, task, name, table),
             decision_rows(project, task, name, classes, decision)],
             ignore_index=True)}
+
+
+def network_rows(project: str, task: str, name: str, cv: dict, fit: dict,
+                 test_scores: dict[str, float], predict_seconds: float) -> list[pd.DataFrame]:
+    """The network's CV (mean and std per metric), fit time and test score rows."""
+    summary = cv["summary"]
+    return [score_rows(project, task, name, "cv", {m: s["mean"] for m, s in summary.items()},
+                       {m: s["std"] for m, s in summary.items()}),
+            score_rows(project, task, name, "train", {"fit_seconds": fit["fit_seconds"]}),
+            score_rows(project, task, name, "test",
+                       {**test_scores, "predict_seconds": predict_seconds})]
 
 
 def value_groups(actual: np.ndarray, groups: int) -> tuple[np.ndarray, list[str]]:
@@ -90,7 +95,7 @@ def values_evaluated(actual: np.ndarray, predicted: np.ndarray, predict_seconds:
     value its rows, RMSE, MAE and bias (``per_class``); actual and predicted values binned
     into those groups (``confusion``, the layout the confusion plot reads); predicted vs
     actual and residuals (``confusion_png``)."""
-    test_scores = {m: value_score(m, actual, predicted) for m in evaluate.metrics}
+    test_scores = value_scores(evaluate.metrics, actual, predicted)
     edges, names = value_groups(actual, evaluate.value_groups)
     group = np.searchsorted(edges, actual, side="right")
     errors = predicted - actual
@@ -101,7 +106,6 @@ def values_evaluated(actual: np.ndarray, predicted: np.ndarray, predict_seconds:
                           for k, name in enumerate(names)])
     binned = np.asarray(names, dtype=object)
     name, task = f"keras_{fit['model']['kind']}", "regression"
-    summary = cv["summary"]
     return {
         "metrics": {"test": test_scores},
         "per_class": table,
@@ -110,10 +114,5 @@ def values_evaluated(actual: np.ndarray, predicted: np.ndarray, predict_seconds:
                                                                        side="right")]}),
         "confusion_png": plots.predicted_vs_actual(actual, predicted,
                                                    f"{project}: {name} on the test set"),
-        "scores": pd.concat([
-            score_rows(project, task, name, "cv", {m: s["mean"] for m, s in summary.items()},
-                       {m: s["std"] for m, s in summary.items()}),
-            score_rows(project, task, name, "train", {"fit_seconds": fit["fit_seconds"]}),
-            score_rows(project, task, name, "test",
-                       {**test_scores, "predict_seconds": predict_seconds})],
-            ignore_index=True)}
+        "scores": pd.concat(network_rows(project, task, name, cv, fit, test_scores,
+                                         predict_seconds), ignore_index=True)}

@@ -21,7 +21,7 @@ import pandas as pd
 
 from dlpipe.features import decode_labels
 from dlpipe.frames import is_values
-from dlpipe.metrics import Decision, score_rows, scores, task_of, value_score
+from dlpipe.metrics import Decision, score_rows, scores, task_of, value_scores
 from dlpipe.params import EvaluateParams, ExportParams
 from dlpipe.bundle import files as bundle_files
 from dlpipe.bundle.input_schema import Schema
@@ -63,7 +63,7 @@ def measured(content: bytes, X: np.ndarray, y: np.ndarray, keras_proba: np.ndarr
               "latency_p90_ms": float(np.percentile(latency, 90))}
     if is_values(y):
         return ({"size_bytes": len(content),
-                 **{m: value_score(m, y, proba) for m in evaluate.metrics},
+                 **value_scores(evaluate.metrics, y, proba),
                  "max_abs_difference": float(np.abs(proba - keras_proba).max())}, timing)
     # int8 probabilities come in steps of 1/256 and their sum can miss 1 by a few steps, which
     # the probability scores (ROC AUC, log loss) refuse; renormalising keeps every label
