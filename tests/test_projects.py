@@ -17,7 +17,7 @@ from dlpipe.cli import main
 from dlpipe.errors import ParamsError
 from dlpipe.frames import TARGET
 from dlpipe.params import load_params
-from dlpipe.projects import edited, write
+from dlpipe.projects import edited, task_of, write
 from dlpipe.table_checks import small_classes, unusable
 from support import ROOT
 
@@ -199,10 +199,12 @@ REFUSALS = {
     "a keep not in the file": (["shop", "--keep", "b"], None, "--keep b: no such column"),
     "a drop and a keep": (["shop", "--drop", "id", "--keep", "id"], None,
                           "--drop id and --keep id: one or the other"),
-    "a quantity as classes": (["shop"], "a,label\n" + "".join(
+    "a quantity as classes": (["shop", "--task", "classification"], "a,label\n" + "".join(
         f"{k},{100 + k * 7 % 53}\n" for k in range(60)),
         "target column 'label' has 53 distinct numbers in 60 rows, 53 of them in fewer than 5 "
-        "rows: a quantity to predict (regression), not classes"),
+        "rows: a quantity to predict, not classes: use --task regression"),
+    "text as a quantity": (["shop", "--task", "regression"], None,
+                           "values are not finite numbers"),
     "no label at all": (["shop"], "a,label\n1,\n2,\n", "has no label in any of its 2 rows"),
     "not UTF-8": (["shop"], b"a,label\n\xff,x\n", "not UTF-8"),
     "not CSV": (["shop"], 'a,label\n"1,x\n', "cannot read"),
@@ -261,6 +263,45 @@ def test_a_few_whole_number_classes_are_still_classes(repo, capsys):
     table["label"] = np.arange(60) % 4 + 1  # grades 1-4, 15 rows each
     table.to_csv(repo / CSV, index=False)
     assert add(repo) == 0
+
+
+def quantity_table(rows: int = 60) -> pd.DataFrame:
+    table = shop_table(rows)
+    table["label"] = (100 + np.arange(rows) * 7 % 53) * 1.5  # 53 distinct prices
+    return table
+
+
+def test_a_numeric_target_of_many_values_becomes_a_regression_project(repo, capsys):
+    quantity_table().to_csv(repo / CSV, index=False)
+    before = (repo / "params.yaml").read_text()
+    assert add(repo) == 0
+    section = new_lines(before, (repo / "params.yaml").read_text())
+    assert section[section.index("shop:") + 1] == "  task: regression"
+    assert len(section[section.index("shop:"):]) <= 13  # a classifier's, and the task line
+    err = capsys.readouterr().err
+    assert "target 'label': 53 distinct numbers in a numeric column: a regression project " \
+           "(--task classification if they are classes)" in err
+    assert "classes have fewer than" not in err
+    project = load_params(repo / "params.yaml").project("shop")
+    assert project.task == "regression" and project.tune.metric == "rmse"
+    assert "r2" in project.evaluate.metrics and "accuracy" not in project.cv.metrics
+    raw = datasets.load("shop", project.data, root=repo, task=project.task)  # as fetch reads it
+    assert raw[TARGET].dtype == np.float64 and raw[TARGET].iloc[0] == 150.0
+
+
+def test_task_overrides_what_the_target_suggests(repo, capsys):
+    table = shop_table()
+    table["label"] = np.arange(60) % 4 + 1  # four grades: classes by default
+    table.to_csv(repo / CSV, index=False)
+    assert add(repo, "--task", "regression") == 0
+    assert "regression project" not in capsys.readouterr().err  # asked for, not proposed
+    assert load_params(repo / "params.yaml").project("shop").task == "regression"
+
+
+def test_fractional_numbers_are_a_quantity_however_few():
+    assert task_of(pd.DataFrame({"y": [0.5, 1.5] * 30}), "y", 5) == "regression"
+    assert task_of(pd.DataFrame({"y": [0.0, 1.0] * 30}), "y", 5) == "classification"
+    assert task_of(pd.DataFrame({"y": ["a", "b"] * 30}), "y", 5) == "classification"
 
 
 def test_small_classes_warn_for_k_fold_cv():

@@ -60,8 +60,22 @@ def test_insight_rows_stay_out_of_the_headline_and_model_tables_and_get_sections
                                        "features": "ram (0.600 ± 0.020), "
                                                    "px_width (0.100 ± 0.010)"}]
     flagged = tables.flagged_slices(frame)
-    assert flagged[["slice", "accuracy", "interval", "overall"]].values.tolist() == [
-        ["test[ram: q1 [256, 1000)]", 0.7, "[0.600, 0.800]", 0.95]]
+    assert flagged[["slice", "metric", "score", "interval", "overall"]].values.tolist() == [
+        ["test[ram: q1 [256, 1000)]", "accuracy", 0.7, "[0.6, 0.8]", 0.95]]
+
+
+def test_a_regression_project_s_flagged_slices_are_by_rmse():
+    frame = tables.summary([
+        score_rows("price", "audit", "keras_mlp", "test",
+                   {"accuracy": 0.95, "accuracy_low": 0.93, "accuracy_high": 0.97,
+                    "flagged": 0.0}),
+        score_rows("house", "audit", "keras_mlp", "test",
+                   {"rmse": 10.0, "rmse_low": 9.0, "rmse_high": 11.0, "flagged": 0.0}),
+        score_rows("house", "audit", "keras_mlp", "test[target: q4 [200, 400]]",
+                   {"rmse": 16.0, "rmse_low": 12.5, "rmse_high": 19.0, "flagged": 1.0})])
+    flagged = tables.flagged_slices(frame)
+    assert flagged.values.tolist() == [
+        ["house", "test[target: q4 [200, 400]]", "rmse", 16.0, "[12.5, 19]", 10.0]]
 
 
 def test_decisions_lists_the_positive_class_and_threshold_of_two_class_models_only():

@@ -38,10 +38,12 @@ def read_table(project: str, data: DataParams, root: str | Path = ".") -> pd.Dat
 
 
 def load(project: str, data: DataParams, root: str | Path = ".",
-         class_names: dict | None = None, unlabelled_rows: str = "error") -> pd.DataFrame:
-    """The verified raw table of ``project``: checksum first, then the label as ``target``,
-    its values named by ``class_names`` when given; rows without a label are refused or, with
-    ``unlabelled_rows="drop"``, left out with a warning that says how many."""
+         class_names: dict | None = None, unlabelled_rows: str = "error",
+         task: str = "classification") -> pd.DataFrame:
+    """The verified raw table of ``project``: checksum first, then the label as ``target``
+    (classes, their values named by ``class_names`` when given; a regression ``task``: float
+    values); rows without a label are refused or, with ``unlabelled_rows="drop"``, left out
+    with a warning that says how many."""
     frame, origin, names = _read(project, data, root)
     digest = frame_sha256(frame)
     if digest != data.sha256:
@@ -49,14 +51,17 @@ def load(project: str, data: DataParams, root: str | Path = ".",
             f"{project}: checksum mismatch for {origin}: expected {data.sha256}, got {digest} "
             f"({len(frame)} rows). The file is wrong or truncated: delete it and fetch again")
     rows = len(frame)
-    frame = with_target(frame, data.target, origin, names, unlabelled_rows)
+    frame = with_target(frame, data.target, origin, names, unlabelled_rows,
+                        values=task == "regression")
     if len(frame) < rows:
         log.warning("%s: %d of %d rows have no label in %r and are left out "
                     "(unlabelled_rows: drop)", project, rows - len(frame), rows, data.target)
     if class_names is not None:
         frame[TARGET] = named(frame[TARGET], class_names, f"{project}: class_names")
-    log.info("%s: %d rows x %d columns, %d classes from %s (sha256 ok)", project, *frame.shape,
-             len(frame[TARGET].cat.categories), origin)
+    target = (f"{frame[TARGET].nunique()} distinct target values" if task == "regression"
+              else f"{len(frame[TARGET].cat.categories)} classes")
+    log.info("%s: %d rows x %d columns, %s from %s (sha256 ok)", project, *frame.shape, target,
+             origin)
     return frame
 
 

@@ -19,7 +19,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, OneHotEncoder, StandardScaler
 
 from dlpipe.errors import DataError
-from dlpipe.frames import has_values, is_values, label_codes
+from dlpipe.frames import TARGET, has_values, is_values, label_codes
 from dlpipe.params import FeatureParams
 
 LABEL_COLUMN = re.compile(r"y(_\d+)?")  # the label columns of a processed table: y or y_0..y_k
@@ -173,11 +173,14 @@ def decode_labels(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def subsample_rows(strata: np.ndarray, rows: int | None, seed: int) -> np.ndarray:
-    """Positions of a seeded subsample of ``rows`` rows stratified by ``strata``, in order (all
-    positions if ``rows`` is None or not smaller than the data)."""
+    """Positions of a seeded subsample of ``rows`` rows stratified by ``strata`` (a numeric
+    target's values: a plain seeded sample), in order (all positions if ``rows`` is None or not
+    smaller than the data)."""
     n = len(strata)
     if rows is None or rows >= n:
         return np.arange(n)
+    if is_values(strata):
+        strata = np.zeros(n)
     keep, _ = train_test_split(np.arange(n), train_size=rows, random_state=seed, stratify=strata)
     return np.sort(keep)
 
@@ -187,5 +190,5 @@ def subsample(frame: pd.DataFrame, max_rows: int | None, seed: int) -> pd.DataFr
     class codes (a numeric target's rows: one stratum, a plain seeded sample)."""
     if max_rows is None or max_rows >= len(frame):
         return frame
-    strata = np.zeros(len(frame)) if has_values(frame) else label_codes(frame)
+    strata = frame[TARGET].to_numpy() if has_values(frame) else label_codes(frame)
     return frame.iloc[subsample_rows(strata, max_rows, seed)].reset_index(drop=True)

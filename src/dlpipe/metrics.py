@@ -60,7 +60,10 @@ def decision_for(classes: Sequence[str], positive_class: str | None, threshold: 
 def score(name: str, y_true: np.ndarray, proba: np.ndarray, decision: Decision = ARGMAX
           ) -> float:
     """Scorer ``name`` from class probabilities (n_rows x n_classes); class labels come from
-    ``decision``. The two-class scorers (:data:`BINARY_SCORERS`) are about the positive class."""
+    ``decision``. The two-class scorers (:data:`BINARY_SCORERS`) are about the positive class.
+    A value scorer (:data:`VALUE_SCORERS`) takes a numeric target's predicted values instead."""
+    if name in VALUE_SCORERS:
+        return value_score(name, y_true, proba)
     labels = np.arange(proba.shape[1])
     y_pred = decision.labels(proba)
     if name in BINARY_SCORERS:

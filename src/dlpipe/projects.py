@@ -22,7 +22,8 @@ from dlpipe.features import column_kinds
 from dlpipe.io import frame_sha256, write_text
 from dlpipe.params import CsvData, load_params, parse_params
 from dlpipe.params.schema import PROJECT_NAME, RESERVED_KEYS
-from dlpipe.table_checks import refuse_a_quantity, small_classes, unlabelled_note, unusable
+from dlpipe.table_checks import (is_a_quantity, refuse_a_quantity, small_classes,
+                                 unlabelled_note, unusable)
 
 DRAFT_SHA256 = "0" * 64  # stands in for the checksum until the table has been read
 
@@ -37,21 +38,37 @@ class Added:
     warnings: list[str]
 
 
+def task_of(table: pd.DataFrame, target: str, folds: int) -> str:
+    """The task a target column asks for: regression for a quantity (a numeric column that is
+    not whole numbers, or most of whose values are too rare for ``folds``-fold CV), else
+    classification."""
+    if target not in table.columns:
+        return "classification"  # with_target names the missing column
+    labels = table[target].dropna()
+    return "regression" if is_a_quantity(labels, table[target].dtype, folds) \
+        else "classification"
+
+
 def new_section(name: str, raw: dict, table: pd.DataFrame, data: CsvData,
-                drop: list[str], keep: list[str] = ()) -> tuple[dict, list[str]]:
+                drop: list[str], keep: list[str] = (),
+                task: str | None = None) -> tuple[dict, list[str]]:
     """The section of project ``name`` for ``table`` read with ``data`` (its checksum is
     computed here), and one note per column that cannot help a model: left out (added to
-    ``drop``) unless ``keep`` names it. ``raw`` is the params file as read; the section must
+    ``drop``) unless ``keep`` names it. ``task`` null: the one the target asks for
+    (:func:`task_of`), said in a note. ``raw`` is the params file as read; the section must
     validate merged over its ``defaults``."""
     source = {"source": "csv", "path": data.path, "sep": data.sep, "na_values": data.na_values,
               "target": data.target, "sha256": frame_sha256(table)}
     draft = {"data": source, "features": {"drop": drop}}
     project = parse_params(with_project(raw, name, draft)).project(name)
+    found = task_of(table, data.target, project.cv.folds)
+    chosen = task or found
     # the label checks fetch runs
     labelled = with_target(table, data.target, data.path,
-                           unlabelled_rows=project.unlabelled_rows)
-    refuse_a_quantity(labelled[TARGET], table[data.target].dtype, data.target, data.path,
-                      project.cv.folds)
+                           unlabelled_rows=project.unlabelled_rows,
+                           values=chosen == "regression")
+    if chosen == "classification" and found == "regression":
+        refuse_a_quantity(labelled[TARGET], data.target, data.path, project.cv.folds)
     X = labelled.drop(columns=[TARGET])
     for option, columns in (("--drop", drop), ("--keep", keep)):
         for column in columns:
@@ -70,15 +87,20 @@ def new_section(name: str, raw: dict, table: pd.DataFrame, data: CsvData,
                         "model (all missing, constant, or an ID)")
     left_out = [column for column in reasons if column not in keep]
     drop = [*drop, *left_out]
-    section = {"data": source, "features": {
-        "numeric": [c for c in numeric if c not in left_out],
-        "categorical": [c for c in categorical if c not in left_out]}}
+    section = {**({"task": chosen} if chosen != project.task else {}), "data": source,
+               "features": {"numeric": [c for c in numeric if c not in left_out],
+                            "categorical": [c for c in categorical if c not in left_out]}}
     if drop:
         section["features"]["drop"] = drop
     notes = [f"column {column!r} {why}: left out (--keep {column} keeps it)"
              for column, why in reasons.items() if column in left_out]
-    return section, unlabelled_note(table, data.target) + notes + small_classes(
-        labelled[TARGET], data.target, project.cv.folds)
+    if task is None and found == "regression":
+        notes.insert(0, f"target {data.target!r}: {labelled[TARGET].nunique()} distinct numbers "
+                        "in a numeric column: a regression project (--task classification "
+                        "if they are classes)")
+    classes = [] if chosen == "regression" else small_classes(labelled[TARGET], data.target,
+                                                              project.cv.folds)
+    return section, unlabelled_note(table, data.target) + notes + classes
 
 
 def with_project(raw: dict, name: str, section: dict) -> dict:
@@ -109,6 +131,9 @@ def section_text(name: str, section: dict) -> str:
     """The section as YAML lines: mappings in block style, each list on one line."""
     lines = [f"{name}:"]
     for part, fields in section.items():
+        if not isinstance(fields, dict):
+            lines.append(f"  {part}: {_flow(fields)}")
+            continue
         lines.append(f"  {part}:")
         lines += [f"    {key}: {_flow(value)}" for key, value in fields.items()]
     return "\n".join(lines) + "\n"
@@ -158,7 +183,7 @@ def repo_file(file: str, root: Path) -> str:
 
 def add(name: str, file: str, target: str, drop: list[str], sep: str = ",",
         na_values: list[str] | None = None, params: str | Path = "params.yaml",
-        keep: list[str] = (), replace: bool = False) -> Added:
+        keep: list[str] = (), replace: bool = False, task: str | None = None) -> Added:
     """Add project ``name`` to ``params`` from the CSV ``file`` (relative to the repository,
     the directory of ``params``), or with ``replace`` write its section anew; raise a
     DlpipeError, the file untouched, on any refusal."""
@@ -181,7 +206,7 @@ def add(name: str, file: str, target: str, drop: list[str], sep: str = ",",
                    na_values=list(na_values or []), target=target, sha256=DRAFT_SHA256)
     table = datasets.read_table(name, data, root)
     section, notes = new_section(name, raw, table, data, list(dict.fromkeys(drop)),
-                                 list(dict.fromkeys(keep)))
+                                 list(dict.fromkeys(keep)), task)
     block = section_text(name, section)
     new = edited(text, name, block, listed=name in raw["projects"])
     if _parsed(new) != with_project(raw, name, section):

@@ -51,16 +51,24 @@ def unlabelled_note(table: pd.DataFrame, target: str) -> list[str]:
             "out (unlabelled_rows: error in the section refuses them instead)"] if missing else []
 
 
-def refuse_a_quantity(labels: pd.Series, dtype, target: str, path: str, folds: int) -> None:
-    """Refuse numeric labels (``dtype``: the column's in the file) most of whose values are too
-    rare for k-fold CV: a measured quantity, such as a price or a score, rather than classes."""
+def is_a_quantity(labels: pd.Series, dtype, folds: int) -> bool:
+    """Whether numeric labels (``dtype``: the column's in the file) are a measured quantity, such
+    as a price or a score, rather than classes: not whole numbers, or most of their distinct
+    values too rare for k-fold CV."""
     if not types.is_numeric_dtype(dtype) or types.is_bool_dtype(dtype):
-        return
+        return False
+    numbers = pd.to_numeric(labels.astype(object), errors="coerce").dropna()
+    if not numbers.empty and (numbers != numbers.round()).any():
+        return True
+    counts = labels.value_counts(sort=False)
+    return int((counts < folds).sum()) * 2 > len(counts)
+
+
+def refuse_a_quantity(labels: pd.Series, target: str, path: str, folds: int) -> None:
+    """Refuse ``labels`` read as classes that hold a quantity (:func:`is_a_quantity`)."""
     counts = labels.value_counts(sort=False)
     rare = int((counts < folds).sum())
-    if rare * 2 > len(counts):
-        raise DataError(f"{path}: target column {target!r} has {len(counts)} distinct numbers "
-                        f"in {len(labels)} rows, {rare} of them in fewer than {folds} rows: a "
-                        "quantity to predict (regression), not classes. dlpipe projects "
-                        "classify: bin the values into classes in the file, or choose another "
-                        "target")
+    raise DataError(f"{path}: target column {target!r} has {len(counts)} distinct numbers in "
+                    f"{len(labels)} rows, {rare} of them in fewer than {folds} rows: a "
+                    "quantity to predict, not classes: use --task regression (or bin the "
+                    "values into classes in the file)")

@@ -17,10 +17,12 @@ KEYS = ["project", "task", "model", "split", "metric"]
 EXPLAIN, AUDIT = "explain", "audit"
 # The columns summary.md shows; every other metric is in summary.csv.
 HEADLINE = ("accuracy", "f1", "f1_macro", "precision", "recall", "roc_auc", "roc_auc_ovr",
-            "root_mean_squared_error", "psnr", "fit_seconds", "predict_seconds")
+            "rmse", "mae", "r2", "root_mean_squared_error", "psnr", "fit_seconds",
+            "predict_seconds")
 # The columns of the models table; every other metric is in summary.csv.
 MODEL_COLUMNS = ("accuracy", "f1", "f1_macro", "f1_weighted", "precision", "recall", "roc_auc",
-                 "root_mean_squared_error", "psnr", "fit_seconds", "predict_seconds")
+                 "rmse", "mae", "r2", "mape", "root_mean_squared_error", "psnr", "fit_seconds",
+                 "predict_seconds")
 
 
 def markdown_table(frame: pd.DataFrame) -> str:
@@ -72,19 +74,28 @@ def top_features(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def flagged_slices(frame: pd.DataFrame) -> pd.DataFrame:
-    """The audit's flagged slices: project, slice, accuracy and its interval, the overall."""
+    """The audit's flagged slices: project, slice, its metric (accuracy, or a numeric
+    target's rmse), the slice's score and interval, the overall score."""
     audit = frame[frame["task"] == AUDIT]
     wide = audit.pivot_table(index=["project", "model", "split"], columns="metric",
                              values="value", aggfunc="first").reset_index()
+    columns = ["project", "slice", "metric", "score", "interval", "overall"]
     if "flagged" not in wide.columns:
-        return pd.DataFrame(columns=["project", "slice", "accuracy", "interval", "overall"])
-    overall = wide[wide["split"] == "test"].set_index("project")["accuracy"]
-    hits = wide[wide["flagged"] == 1.0]
-    return pd.DataFrame({
-        "project": hits["project"], "slice": hits["split"], "accuracy": hits["accuracy"],
-        "interval": [f"[{lo:.3f}, {hi:.3f}]" for lo, hi in
-                     zip(hits["accuracy_low"], hits["accuracy_high"])],
-        "overall": hits["project"].map(overall)}).reset_index(drop=True)
+        return pd.DataFrame(columns=columns)
+    found = []
+    for metric in ("accuracy", "rmse"):
+        if metric not in wide.columns:
+            continue
+        mine = wide[wide[metric].notna()]
+        overall = mine[mine["split"] == "test"].set_index("project")[metric]
+        hits = mine[mine["flagged"] == 1.0]
+        found.append(pd.DataFrame({
+            "project": hits["project"], "slice": hits["split"], "metric": metric,
+            "score": hits[metric],
+            "interval": [f"[{lo:.4g}, {hi:.4g}]" for lo, hi in
+                         zip(hits[f"{metric}_low"], hits[f"{metric}_high"])],
+            "overall": hits["project"].map(overall)}, columns=columns))
+    return pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=columns)
 
 
 def decisions(frame: pd.DataFrame) -> pd.DataFrame:

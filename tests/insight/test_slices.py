@@ -34,37 +34,74 @@ def colours():
 
 
 def audited(cuts, y, y_pred, seed=0, gap=0.05, min_rows=10):
-    table = slices.accuracies(y, y_pred, cuts, BOOT, 0.95, seed)
-    return slices.flag(table, gap, min_rows).set_index("slice")
+    table = slices.scores((y == y_pred).astype(float), cuts, BOOT, 0.95, seed)
+    return slices.flag(table, table["score"][0] - gap, min_rows).set_index("slice")
 
 
 def test_a_degraded_category_is_flagged_a_healthy_or_tiny_one_is_not(colours):
     colour, y, y_pred = colours
     table = audited([slices.by_category(colour, "colour")], y, y_pred)
     assert list(table.columns) == slices.COLUMNS[:2] + slices.COLUMNS[3:]
-    assert table.loc["all", "accuracy"] == pytest.approx(np.mean(y == y_pred))
-    assert table.loc["blue", "accuracy"] == pytest.approx(0.5)
+    assert table.loc["all", "score"] == pytest.approx(np.mean(y == y_pred))
+    assert table.loc["blue", "score"] == pytest.approx(0.5)
     assert table.loc["blue", "flagged"]
     assert not table.loc["red", "flagged"] and not table.loc["green", "flagged"]
-    assert table.loc["grey", "accuracy"] == 0.0 and table.loc["grey", "rows"] == 5
+    assert table.loc["grey", "score"] == 0.0 and table.loc["grey", "rows"] == 5
     assert not table.loc["grey", "flagged"]  # far below, but under min_rows
-    assert table.loc["blue", "gap"] == pytest.approx(table.loc["all", "accuracy"] - 0.5)
+    assert table.loc["blue", "gap"] == pytest.approx(table.loc["all", "score"] - 0.5)
 
 
 def test_a_slice_whose_interval_reaches_the_overall_is_not_flagged():
     table = pd.DataFrame({"group": ["overall", "class", "class"], "feature": ["", "class", "class"],
                           "slice": ["all", "a", "b"], "rows": [100, 50, 50],
-                          "accuracy": [0.9, 0.8, 0.8], "low": [0.85, 0.7, 0.6],
+                          "score": [0.9, 0.8, 0.8], "low": [0.85, 0.7, 0.6],
                           "high": [0.95, 0.88, 0.92]})
-    assert slices.flag(table, 0.05, 10)["flagged"].tolist() == [False, True, False]
-    assert slices.flag(table, 0.15, 10)["flagged"].tolist() == [False, False, False]
+    assert slices.flag(table, 0.9 - 0.05, 10)["flagged"].tolist() == [False, True, False]
+    assert slices.flag(table, 0.9 - 0.15, 10)["flagged"].tolist() == [False, False, False]
+
+
+def test_an_error_is_flagged_above_the_overall_with_its_whole_interval():
+    table = pd.DataFrame({"group": ["overall", "class", "class", "class"],
+                          "feature": ["", "t", "t", "t"], "slice": ["all", "a", "b", "c"],
+                          "rows": [100, 50, 50, 5], "score": [10.0, 14.0, 14.0, 30.0],
+                          "low": [9.0, 11.0, 9.5, 20.0], "high": [11.0, 17.0, 18.0, 40.0]})
+    flagged = slices.flag(table, 12.5, 10, lower_is_better=True)
+    assert flagged["flagged"].tolist() == [False, True, False, False]  # b reaches it; c is tiny
+    assert flagged["gap"].tolist() == [0.0, 4.0, 4.0, 20.0]  # worse is positive either way
+    assert slices.flag(table, 15.0, 10, lower_is_better=True)["flagged"].sum() == 0
+
+
+def test_rmse_per_slice_is_the_root_of_the_mean_squared_error_with_its_interval():
+    rng = np.random.default_rng(0)
+    y = rng.normal(100, 20, 400)
+    noisy = np.arange(400) < 100  # the first quarter of the rows is predicted badly
+    y_pred = y + np.where(noisy, rng.normal(0, 30, 400), rng.normal(0, 5, 400))
+    group = pd.Series(np.where(noisy, "noisy", "calm"), name="g")
+    table = slices.scores((y - y_pred) ** 2, [slices.by_category(group, "g")], BOOT, 0.95, 0,
+                          root=True).set_index("slice")
+    assert table.loc["all", "score"] == pytest.approx(np.sqrt(np.mean((y - y_pred) ** 2)))
+    assert table.loc["noisy", "score"] == pytest.approx(
+        np.sqrt(np.mean((y - y_pred)[noisy] ** 2)))
+    assert (table["low"] <= table["score"]).all() and (table["score"] <= table["high"]).all()
+    overall = table.loc["all", "score"]
+    flagged = slices.flag(table.reset_index(), overall * 1.25, 10, lower_is_better=True)
+    assert flagged.set_index("slice")["flagged"].to_dict() == {
+        "all": False, "calm": False, "noisy": True}
+
+
+def test_a_numeric_target_is_sliced_by_quartile_of_its_true_value():
+    y = np.linspace(0.0, 99.0, 100)
+    [cut] = slices.slicings(pd.DataFrame({"x": y}), y, [], {"x": "numeric"},
+                            importance_of(), 0, image=False)
+    assert (cut.group, cut.feature) == ("quartile", "target")
+    assert cut.order[0] == "q1 [0, 24.8)" and len(cut.order) == 4
 
 
 def test_intervals_hold_the_estimate_and_repeat_with_the_seed(colours):
     colour, y, y_pred = colours
     cuts = [slices.by_class(y, ["a", "b", "c"]), slices.by_category(colour, "colour")]
     first, again, other = (audited(cuts, y, y_pred, seed=s) for s in (3, 3, 4))
-    assert ((first["low"] <= first["accuracy"]) & (first["accuracy"] <= first["high"])).all()
+    assert ((first["low"] <= first["score"]) & (first["score"] <= first["high"])).all()
     assert (first["low"] < first["high"]).sum() >= 4  # real intervals, not points
     pd.testing.assert_frame_equal(first, again)
     assert not np.allclose(first["low"], other["low"])
@@ -143,14 +180,16 @@ def test_an_importance_table_without_permutation_rows_is_refused():
 
 def test_the_forest_plot_has_a_row_per_slice(colours):
     colour, y, y_pred = colours
-    table = slices.flag(slices.accuracies(y, y_pred, [slices.by_category(colour, "colour")],
-                                          BOOT, 0.9, 0), 0.05, 10)
-    fig = slices.forest(table, 0.05, 0.9, "colours")
+    table = slices.scores((y == y_pred).astype(float), [slices.by_category(colour, "colour")],
+                          BOOT, 0.9, 0)
+    table = slices.flag(table, table["score"][0] - 0.05, 10)
+    fig = slices.forest(table, table["score"][0] - 0.05, 0.9, "colours")
     ax = fig.axes[0]
     labels = [tick.get_text() for tick in ax.get_yticklabels()]
     assert labels[0] == "overall  (n=605)" and "colour: blue  (n=200)" in labels
     assert len(labels) == len(table) and isinstance(fig, Figure)
     assert [line.get_xdata()[0] for line in ax.get_lines()
-            if line.get_label().startswith("overall")] == pytest.approx(
-        [table["accuracy"][0], table["accuracy"][0] - 0.05])
+            if line.get_label().startswith(("overall", "flagged beyond"))] == pytest.approx(
+        [table["score"][0], table["score"][0] - 0.05])
+    assert ax.get_xlabel() == "accuracy (90% bootstrap interval)"
     plt.close(fig)

@@ -85,6 +85,48 @@ def test_a_value_metric_on_a_project_of_classes_is_refused(raw_params):
         "scored by ['accuracy'")
 
 
+def test_a_regression_project_inherits_its_task_defaults_under_its_section(raw_params):
+    raw_params["iris"]["task"] = "regression"
+    raw_params["iris"]["evaluate"] = {"metrics": ["mae"]}
+    iris = parse_params(raw_params).project("iris")
+    layer = raw_params["task_defaults"]["regression"]
+    assert iris.tune.metric == layer["tune"]["metric"] == "rmse"
+    assert iris.cv.metrics == layer["cv"]["metrics"]
+    assert iris.evaluate.metrics == ["mae"]  # the section wins over the layer
+    assert iris.evaluate.value_groups == raw_params["defaults"]["evaluate"]["value_groups"]
+    assert parse_params(raw_params).project("price").tune.metric == "accuracy"
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("cv", {"metrics": ["rmse", "accuracy"]},
+     "cv.metrics: 'accuracy' scores classes; a regression project is scored by ['rmse'"),
+    ("class_names", {0: "low"}, "class_names: a regression project has no classes: set null"),
+    ("decision", {"positive_class": "1"},
+     "decision.positive_class: a regression project has no classes: set null"),
+    ("tasks", {"mlp": {}},
+     "tasks.mlp: the MNIST tasks need classes; a regression project leaves them null")])
+def test_what_a_regression_project_cannot_have_is_refused(raw_params, key, value, message):
+    raw_params["iris"]["task"] = "regression"
+    raw_params["iris"][key] = value
+    assert _message(raw_params).startswith(f"p.yaml: iris: {message}")
+
+
+def test_a_bad_value_from_the_task_layer_names_the_layer(raw_params):
+    raw_params["task_defaults"]["regression"]["tune"]["metric"] = "rsme"
+    raw_params["iris"]["task"] = "regression"
+    assert _message(raw_params).startswith("p.yaml: task_defaults.regression.tune.metric: "
+                                           "expected 'accuracy'")
+
+
+@pytest.mark.parametrize("layers", [None, {"regression": {}}, {"classification": {},
+                                                                "regression": []}])
+def test_task_defaults_needs_a_mapping_per_task(raw_params, layers):
+    raw_params["task_defaults"] = layers
+    assert _message(raw_params).startswith(
+        "p.yaml: task_defaults: expected a mapping for each of ['classification', "
+        "'regression']")
+
+
 def test_missing_file(tmp_path):
     with pytest.raises(ParamsError, match="file not found"):
         load_params(tmp_path / "nope.yaml")

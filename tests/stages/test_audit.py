@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dlpipe.bundle.inference import Bundle
 from dlpipe.errors import DataError
 from dlpipe.frames import with_target
 from dlpipe.insight.slices import COLUMNS
@@ -21,7 +22,8 @@ pytest.importorskip("dlpipe.models.network")
 from dlpipe.stages.audit import audit  # noqa: E402
 
 CLASSES = ["low", "mid", "high"]
-PARAMS = AuditParams(bootstrap=40, confidence=0.95, gap=0.05, numeric_features=1, min_rows=10)
+PARAMS = AuditParams(bootstrap=40, confidence=0.95, gap=0.05, value_gap=0.25,
+                     numeric_features=1, min_rows=10)
 
 
 def rows_of(n: int, seed: int) -> pd.DataFrame:
@@ -60,9 +62,9 @@ def test_the_site_with_noise_labels_is_flagged_the_others_are_not(run):
     table = run["table"].set_index(["feature", "slice"])
     assert list(run["table"].columns) == COLUMNS
     assert table.loc[("site", "c"), "flagged"]
-    assert table.loc[("site", "c"), "accuracy"] < 0.6
+    assert table.loc[("site", "c"), "score"] < 0.6
     assert not table.loc[("site", "a"), "flagged"] and not table.loc[("site", "b"), "flagged"]
-    assert table.loc[("site", "a"), "accuracy"] > 0.9
+    assert table.loc[("site", "a"), "score"] > 0.9
     assert run["table"]["group"].tolist()[:4] == ["overall", "class", "class", "class"]
     assert set(run["table"]["group"]) == {"overall", "class", "category", "quartile"}
     quartiles = table.xs("size").index  # the one numeric feature asked for
@@ -88,3 +90,23 @@ def test_test_rows_without_a_feature_column_are_refused(trained):
     with pytest.raises(DataError, match=r"lack the feature columns \['site'\]"):
         audit(test.drop(columns="site"), bundle, IMPORTANCE, seed=0, audit=PARAMS,
               project="sites")
+
+
+def test_a_numeric_target_is_audited_by_rmse_per_quartile_of_its_value(diabetes_bundle):
+    _, out, _, test = diabetes_bundle
+    importance = pd.DataFrame({"feature": ["bmi", "s5"], "method": ["permutation"] * 2,
+                               "mean": [10.0, 8.0], "std": [1.0, 1.0]})
+    done = audit(test, out["bundle"], importance, seed=0, audit=PARAMS, project="diabetes")
+    plt.close("all")
+    table = done["table"]
+    predicted = Bundle.from_outputs("diabetes", out["bundle"]).probabilities(
+        test.drop(columns="target"))[:, 0]
+    rmse = np.sqrt(np.mean((test["target"].to_numpy() - predicted) ** 2))
+    assert table["score"][0] == pytest.approx(rmse, rel=1e-5)
+    assert table["group"].tolist()[:5] == ["overall"] + ["quartile"] * 4
+    assert table["feature"].tolist()[1:5] == ["target"] * 4
+    assert table[table["feature"] == "bmi"].shape[0] == 4  # the one numeric feature asked for
+    flagged = table["flagged"] & (table["score"] <= rmse * 1.25)
+    assert not flagged.any()  # a flagged slice is more than value_gap above the overall
+    scores = done["scores"]
+    assert set(scores["metric"]) == {"rmse", "rmse_low", "rmse_high", "flagged"}

@@ -132,3 +132,23 @@ def test_image_outputs(image_run):
     assert set(image_run["figures"]) == {"class_maps.png", "examples.png", "importance.png"}
     assert image_run["info"]["images"] == 20 and image_run["info"]["patches"] == 4
     assert set(image_run["scores"]["model"]) == {"occlusion"}
+
+
+def test_a_numeric_target_is_explained_by_the_rise_in_its_error(diabetes_bundle):
+    from dlpipe.plots import plt
+    from dlpipe.stages.explain import explain
+
+    _, out, train, test = diabetes_bundle
+    params = explain_params(rows=None, repeats=5, shap_rows=30, background_rows=30,
+                            shap_permutations=4)
+    done = explain(train, test, out["bundle"], SEED, params, "rmse", "diabetes")
+    plt.close("all")
+    permutation = ranked(done["importance"], "permutation")
+    # bmi and s5 carry most of the signal in this table (its ridge coefficients are largest)
+    assert set(permutation["feature"][:3]) & {"bmi", "s5"}
+    assert permutation["mean"][0] > 1.0  # the RMSE rises, in the target's units
+    assert set(done["per_class"]["class"]) == {"value"} and len(done["per_class"]) == 10
+    assert set(done["figures"]) == {"importance.png"}  # no per-class chart of one output
+    assert done["info"]["metric"] == "rmse" and done["info"]["baseline"] > 0
+    shap = ranked(done["importance"], "shap")
+    assert set(shap["feature"][:3]) & {"bmi", "s5"}

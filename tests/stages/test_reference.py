@@ -129,3 +129,18 @@ def test_a_category_shift_and_more_missing_values_are_found(made):
     found = drift_report(bundle, files, new, PARAMS)
     assert [(r["column"], r["test"]) for r in found["results"] if r["drifted"]] == [
         ("b", "missing")]
+
+
+def test_a_numeric_target_s_reference_keeps_its_predicted_values(diabetes_bundle):
+    _, out, train, test = diabetes_bundle
+    files = reference(train, test, out["bundle"], seed=0, drift=PARAMS,
+                      project="diabetes")["reference"]
+    bundle = Bundle.from_outputs("diabetes", out["bundle"])
+    predicted = bundle.probabilities(test.drop(columns="target"))[:, 0]
+    assert list(files[OUTPUTS].columns) == ["value"]
+    np.testing.assert_allclose(files[OUTPUTS]["value"], predicted)
+    same = drift_report(bundle, files, test.drop(columns="target"), PARAMS)
+    assert not same["drift"] and "(predicted value)" in [r["column"] for r in same["results"]]
+    heavier = test.drop(columns="target").assign(bmi=lambda t: t["bmi"] + 0.08)
+    found = drift_report(bundle, files, heavier, PARAMS)
+    assert "bmi" in found["drifted"] and "(predicted value)" in found["drifted"]

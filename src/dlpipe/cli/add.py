@@ -18,6 +18,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--file", required=True,
                         help="the CSV file, relative to the repository (e.g. data/external/x.csv)")
     parser.add_argument("--target", required=True, help="the label column")
+    parser.add_argument("--task", choices=["classification", "regression"],
+                        help="what the target holds (default: regression for a numeric target "
+                             "of many distinct values, else classification)")
     parser.add_argument("--drop", action="append", default=[], metavar="COL",
                         help="a column to leave out (repeatable)")
     parser.add_argument("--keep", action="append", default=[], metavar="COL",
@@ -40,7 +43,7 @@ def main(argv: list[str]) -> int:
 
     try:
         added = add(args.name, args.file, args.target, args.drop, args.sep, args.na_values,
-                    args.params, keep=args.keep, replace=args.replace)
+                    args.params, keep=args.keep, replace=args.replace, task=args.task)
     except DlpipeError as exc:
         return refuse(exc)
     for warning in added.warnings:

@@ -26,7 +26,8 @@ from dlpipe.bundle.input_schema import Schema, conform, texts
 
 REFERENCE_DIR = "models/{project}-reference"  # the reference stage's output
 ROWS, OUTPUTS, SUMMARY = "rows.parquet", "outputs.parquet", "summary.json"
-CONFIDENCE, PREDICTED = "(confidence)", "(predicted class)"  # the model's outputs as columns
+# the model's outputs as columns: classes, or a numeric target's predicted value
+CONFIDENCE, PREDICTED, VALUE = "(confidence)", "(predicted class)", "(predicted value)"
 IMAGE = "(image)"  # an image project's one input test
 OUTPUT_EFFECTS = {"ks_confidence": "Wasserstein distance of the confidences (probability units)"}
 COLUMNS = ["column", "test", "statistic", "p_value", "effect", "drifted"]
@@ -36,14 +37,17 @@ COLUMNS = ["column", "test", "statistic", "p_value", "effect", "drifted"]
 def build_reference(bundle, train: pd.DataFrame, test: pd.DataFrame, seed: int,
                     params: DriftParams) -> dict:
     """The reference files (name -> content): up to ``params.reference_rows`` seeded training
-    rows, the model's confidence and predicted class on every test row, and a summary."""
+    rows, the model's confidence and predicted class on every test row (a numeric target: its
+    predicted value), and a summary."""
     schema = bundle.schema
     count = min(params.reference_rows, len(train))
     picked = np.sort(np.random.default_rng(seed).choice(len(train), count, replace=False))
     proba = bundle.probabilities(test)
-    outputs = pd.DataFrame({
-        "confidence": proba.max(axis=1).astype(np.float64),
-        "predicted": bundle.label_names(proba)})
+    if bundle.has_values:
+        outputs = pd.DataFrame({"value": proba[:, 0].astype(np.float64)})
+    else:
+        outputs = pd.DataFrame({"confidence": proba.max(axis=1).astype(np.float64),
+                                "predicted": bundle.label_names(proba)})
     summary = {"project": bundle.project, "seed": seed, "train_rows": len(train),
                "test_rows": len(test), "rows": count, "std": _std(schema, train)}
     return {ROWS: stored_rows(schema, train.iloc[picked]), OUTPUTS: outputs, SUMMARY: summary}
@@ -149,8 +153,16 @@ def input_tests(schema: Schema, reference: pd.DataFrame, frame: pd.DataFrame,
 
 def output_tests(bundle, reference: pd.DataFrame, frame: pd.DataFrame) -> list[dict]:
     """The model's confidence (largest probability) and predicted classes on ``frame`` against
-    its outputs on the test part."""
+    its outputs on the test part; a numeric target's predicted values, in units of their
+    standard deviation on the test part."""
     proba = bundle.probabilities(frame)
+    if bundle.has_values:
+        if "value" not in reference.columns:
+            raise DataError(f"the drift reference of {bundle.project!r} holds classes, the "
+                            f"model predicts values: run the reference stage again (`python "
+                            f"-m dlpipe reference {bundle.project}`)")
+        values = reference["value"].to_numpy()
+        return [numeric_test(VALUE, values, proba[:, 0], float(np.std(values, ddof=1)))]
     predicted = bundle.label_names(proba)
     confidence = numeric_test(CONFIDENCE, reference["confidence"].to_numpy(),
                               proba.max(axis=1), 0.0, test="ks_confidence")

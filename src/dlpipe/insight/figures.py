@@ -7,18 +7,21 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from dlpipe.params.scoring import LOWER_IS_BETTER
 from dlpipe.plots import Figure, plt, tick_labels
 
 SHOWN = 15  # features a bar chart shows (importance.csv has them all)
 FEATURE_CHARS = 32  # longer feature names are cut on the axes (the CSV files keep them whole)
-LABELS = {"permutation": "drop in {metric} when shuffled (mean ± std)",
-          "shap": "mean |SHAP value| (class probability)",
+LABELS = {"permutation": "{worse} in {metric} when shuffled (mean ± std)",
+          "shap": "mean |SHAP value| ({output})",
           "occlusion": "drop in the true class's probability when occluded"}
 
 
-def importance_bars(table: pd.DataFrame, metric: str, title: str) -> Figure:
+def importance_bars(table: pd.DataFrame, metric: str, title: str,
+                    values: bool = False) -> Figure:
     """One panel per method, the SHOWN most important features by the first method on top,
-    in the same order in every panel; error bars are the std over repeats or rows."""
+    in the same order in every panel; error bars are the std over repeats or rows. ``values``:
+    the model predicts a numeric target (its SHAP values are in the target's units)."""
     methods = list(dict.fromkeys(table["method"]))
     first = table[table["method"] == methods[0]].sort_values(["mean", "feature"],
                                                              ascending=[False, True])
@@ -31,7 +34,9 @@ def importance_bars(table: pd.DataFrame, metric: str, title: str) -> Figure:
         ax.barh(tick_labels(order, FEATURE_CHARS), rows["mean"], xerr=rows["std"], color="tab:blue",
                 ecolor="grey", capsize=2)
         ax.axvline(0, color="black", linewidth=0.8)
-        ax.set(xlabel=LABELS[method].format(metric=metric), title=method)
+        ax.set(xlabel=LABELS[method].format(
+            metric=metric, worse="rise" if metric in LOWER_IS_BETTER else "drop",
+            output="predicted value" if values else "class probability"), title=method)
     fig.suptitle(title + _of_all(len(order), len(first)))
     return fig
 

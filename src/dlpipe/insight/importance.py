@@ -1,8 +1,9 @@
 """Which input columns drive a model: permutation importance and SHAP values, both on the raw
 columns, so a categorical column is one feature however many one-hot columns it becomes.
 
-``predict`` maps raw rows (a DataFrame of the schema's columns) to class probabilities; the
-transformer inside it sees every permuted or masked row exactly as it would see new data.
+``predict`` maps raw rows (a DataFrame of the schema's columns) to class probabilities (a numeric
+target: its predicted values); the transformer inside it sees every permuted or masked row
+exactly as it would see new data.
 """
 
 from __future__ import annotations
@@ -13,29 +14,34 @@ import numpy as np
 import pandas as pd
 
 from dlpipe.metrics import ARGMAX, Decision, score
+from dlpipe.params.scoring import LOWER_IS_BETTER
 
 Predict = Callable[[pd.DataFrame], np.ndarray]
 COLUMNS = ["feature", "method", "mean", "std"]  # importance.csv
+VALUE = "value"  # the per-class table's one class for a numeric target
 
 
 class _Scored:
     """What ``permutation_importance`` calls: an estimator whose score is ``metric`` of the
-    rows' probabilities (higher is better for every metric dlpipe names)."""
+    rows' model outputs, negated for an error (scikit-learn's scores are higher-is-better, so
+    an importance is the worsening of the metric either way)."""
 
     def __init__(self, predict: Predict, metric: str, decision: Decision):
         self.predict_proba, self.metric, self.decision = predict, metric, decision
+        self.sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
 
     def fit(self, *_):  # scikit-learn's estimator protocol; the model is already trained
         return self
 
     def __call__(self, _, X: pd.DataFrame, y: np.ndarray) -> float:
-        return score(self.metric, y, self.predict_proba(X), self.decision)
+        return self.sign * score(self.metric, y, self.predict_proba(X), self.decision)
 
 
 def permutation(predict: Predict, X: pd.DataFrame, y: np.ndarray, metric: str, repeats: int,
                 seed: int, decision: Decision = ARGMAX) -> pd.DataFrame:
-    """The drop in ``metric`` when one column's values are shuffled among the rows: mean and
-    std over ``repeats`` seeded shuffles, one row per column."""
+    """The worsening of ``metric`` (a drop in a score, a rise in an error) when one column's
+    values are shuffled among the rows: mean and std over ``repeats`` seeded shuffles, one row
+    per column."""
     from sklearn.inspection import permutation_importance
 
     scorer = _Scored(predict, metric, decision)
@@ -94,8 +100,11 @@ def shap_values(predict: Predict, background: pd.DataFrame, rows: pd.DataFrame,
 def shap_summary(values: np.ndarray, features: Sequence[str], classes: Sequence[str]
                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Global rows (mean |SHAP| over rows and classes, std over rows) and one row per feature
-    and class (mean |SHAP| of that class's probability)."""
+    and class (mean |SHAP| of that class's probability; a numeric target: of its value, the
+    one class ``value``)."""
     magnitude = np.abs(values)  # [rows, features, classes]
+    if magnitude.ndim == 2:  # one output: shap drops its axis
+        magnitude = magnitude[:, :, None]
     per_row = magnitude.mean(axis=2)
     overall = pd.DataFrame({"feature": list(features), "method": "shap",
                             "mean": per_row.mean(axis=0), "std": per_row.std(axis=0)})

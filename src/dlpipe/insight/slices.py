@@ -1,8 +1,10 @@
-"""Accuracy per slice of the test part, with bootstrap intervals, and the slices that fall short.
+"""A score per slice of the test part, with bootstrap intervals, and the slices that fall short.
 
-A slicing cuts every test row into one slice: by true class, by category of a categorical
-feature, by quartile of an important numeric feature (for images: of each image's ink, its mean
-pixel intensity). Intervals are percentile bootstrap intervals: seeded resamples of the whole
+The score is accuracy for classes, root mean squared error for a numeric target: both are a
+mean of one number per row (hit or miss; squared error, then its root). A slicing cuts every
+test row into one slice: by true class (a numeric target: by quartile of its true value), by
+category of a categorical feature, by quartile of an important numeric feature (for images: of
+each image's ink, its mean pixel intensity). Intervals are percentile bootstrap intervals: seeded resamples of the whole
 test part, so a slice's size varies between resamples as it would between test sets. The
 resamples are drawn once and shared by every slicing, counted with one ``bincount`` per
 resample (fairlearn's ``MetricFrame(n_boot=...)`` computes the same intervals with a pandas
@@ -21,13 +23,14 @@ from dlpipe.errors import DataError
 from dlpipe.features import as_text
 from dlpipe.plots import Figure, plt, tick_labels
 
-COLUMNS = ["group", "feature", "slice", "rows", "accuracy", "low", "high", "gap", "flagged"]
+COLUMNS = ["group", "feature", "slice", "rows", "score", "low", "high", "gap", "flagged"]
 IMPORTANCE_COLUMNS = ("feature", "method", "mean")
 RANKING = "permutation"  # the importance method that ranks numeric features
 QUARTILES = (0.0, 0.25, 0.5, 0.75, 1.0)
 FEW_VALUES = 4  # a numeric feature with this many distinct values or fewer: one slice per value
 MISSING = "missing"
 INK = "ink"
+TARGET = "target"  # a numeric target's slicing by its true value
 LABEL_CHARS = 40  # longer slice labels are cut on the figure (the table keeps them whole)
 
 
@@ -119,13 +122,14 @@ def top_numeric(importance: pd.DataFrame, kinds: Mapping[str, str], count: int) 
     return list(ranked["feature"].head(count))
 
 
-def slicings(features: pd.DataFrame, codes: np.ndarray, classes: Sequence[str],
+def slicings(features: pd.DataFrame, y: np.ndarray, classes: Sequence[str],
              kinds: Mapping[str, str], importance: pd.DataFrame, count: int,
              image: bool) -> list[Slicing]:
-    """Every slicing of the test rows: by class first, then by category of each categorical
-    feature, then by quartile of the ``count`` most important numeric features (for images:
-    of the ink)."""
-    cuts = [by_class(codes, classes)]
+    """Every slicing of the test rows: by class (no ``classes``: by quartile of the true
+    value) first, then by category of each categorical feature, then by quartile of the
+    ``count`` most important numeric features (for images: of the ink)."""
+    cuts = [by_class(y, classes)] if classes else [
+        cut for cut in [by_quartile(pd.Series(y), TARGET)] if cut is not None]
     if image:
         quartiles = [by_quartile(ink(features[list(kinds)]), INK)]
     else:
@@ -136,39 +140,45 @@ def slicings(features: pd.DataFrame, codes: np.ndarray, classes: Sequence[str],
     return cuts + [cut for cut in quartiles if cut is not None]
 
 
-def accuracies(y_true: np.ndarray, y_pred: np.ndarray, cuts: Sequence[Slicing],
-               bootstrap: int, confidence: float, seed: int) -> pd.DataFrame:
-    """Rows, accuracy and its ``confidence`` bootstrap interval overall (first row) and for
-    every slice; columns group, feature, slice, rows, accuracy, low, high."""
-    correct = (np.asarray(y_true) == np.asarray(y_pred)).astype(np.float64)
-    n = len(correct)
+def scores(per_row: np.ndarray, cuts: Sequence[Slicing], bootstrap: int, confidence: float,
+           seed: int, root: bool = False) -> pd.DataFrame:
+    """Rows, score and its ``confidence`` bootstrap interval overall (first row) and for every
+    slice; the score is the mean of ``per_row`` (hits: accuracy), or with ``root`` its square
+    root (squared errors: RMSE). Columns group, feature, slice, rows, score, low, high."""
+    per_row = np.asarray(per_row, dtype=np.float64)
+    finish = np.sqrt if root else (lambda x: x)  # monotone: the quantiles commute with it
+    n = len(per_row)
     draws = np.random.default_rng(seed).integers(0, n, size=(bootstrap, n))
     quantiles = [(1.0 - confidence) / 2.0, (1.0 + confidence) / 2.0]
-    low, high = np.quantile(correct[draws].mean(axis=1), quantiles)
-    found = [("overall", "", "all", n, float(correct.mean()), low, high)]
+    low, high = finish(np.quantile(per_row[draws].mean(axis=1), quantiles))
+    found = [("overall", "", "all", n, float(finish(per_row.mean())), low, high)]
     for cut in cuts:
         codes = pd.Categorical(cut.labels, categories=cut.order).codes  # every row has a slice
         k = len(cut.order)
-        hits = np.stack([np.bincount(codes[d], weights=correct[d], minlength=k) for d in draws])
+        sums = np.stack([np.bincount(codes[d], weights=per_row[d], minlength=k) for d in draws])
         sizes = np.stack([np.bincount(codes[d], minlength=k) for d in draws])
         with np.errstate(invalid="ignore", divide="ignore"):
-            resampled = hits / sizes  # NaN where a resample drew no row of the slice
-        lows, highs = np.nanquantile(resampled, quantiles, axis=0)
+            resampled = sums / sizes  # NaN where a resample drew no row of the slice
+        lows, highs = finish(np.nanquantile(resampled, quantiles, axis=0))
         for j, name in enumerate(cut.order):
             mine = codes == j
             found.append((cut.group, cut.feature, name, int(mine.sum()),
-                          float(correct[mine].mean()), lows[j], highs[j]))
+                          float(finish(per_row[mine].mean())), lows[j], highs[j]))
     table = pd.DataFrame(found, columns=COLUMNS[:7])
-    return table.astype({"accuracy": float, "low": float, "high": float})
+    return table.astype({"score": float, "low": float, "high": float})
 
 
-def flag(table: pd.DataFrame, gap: float, min_rows: int) -> pd.DataFrame:
-    """``table`` with ``gap`` (overall minus slice accuracy) and ``flagged``: more than ``gap``
-    below the overall, the interval's upper end below it too, and at least ``min_rows`` rows."""
-    overall = float(table.loc[table["group"] == "overall", "accuracy"].iloc[0])
-    out = table.assign(gap=overall - table["accuracy"])
-    out["flagged"] = ((out["group"] != "overall") & (out["gap"] > gap)
-                      & (out["high"] < overall) & (out["rows"] >= min_rows))
+def flag(table: pd.DataFrame, limit: float, min_rows: int,
+         lower_is_better: bool = False) -> pd.DataFrame:
+    """``table`` with ``gap`` (how much worse than the overall a slice scores: positive when
+    worse) and ``flagged``: worse than ``limit``, its whole interval worse than the overall
+    too, and at least ``min_rows`` rows."""
+    overall = float(table.loc[table["group"] == "overall", "score"].iloc[0])
+    sign = -1.0 if lower_is_better else 1.0
+    out = table.assign(gap=sign * (overall - table["score"]) + 0.0)  # + 0.0: no -0.0
+    best_end = table["low"] if lower_is_better else table["high"]
+    out["flagged"] = ((out["group"] != "overall") & (sign * (limit - out["score"]) > 0)
+                      & (sign * (overall - best_end) > 0) & (out["rows"] >= min_rows))
     return out[COLUMNS]
 
 
@@ -177,26 +187,27 @@ def _label(row: pd.Series) -> str:
     return f"{tick_labels([text], LABEL_CHARS)[0]}  (n={row['rows']})"
 
 
-def forest(table: pd.DataFrame, gap: float, confidence: float, title: str) -> Figure:
-    """Each slice's accuracy and interval, top to bottom in table order, with lines at the
-    overall accuracy and at ``gap`` below it; flagged slices in red."""
-    overall = float(table["accuracy"].iloc[0])
+def forest(table: pd.DataFrame, limit: float, confidence: float, title: str,
+           metric: str = "accuracy") -> Figure:
+    """Each slice's score and interval, top to bottom in table order, with lines at the
+    overall score and at the flagging ``limit``; flagged slices in red."""
+    overall = float(table["score"].iloc[0])
     y = np.arange(len(table))[::-1]
     colour = np.where(table["flagged"], "tab:red",
                       np.where(table["group"] == "overall", "black", "tab:blue"))
     fig, ax = plt.subplots(figsize=(8, 1.4 + 0.26 * len(table)), layout="constrained")
     ax.hlines(y, table["low"], table["high"], colors=colour, linewidth=2)
-    ax.scatter(table["accuracy"], y, c=colour, s=24, zorder=3)
-    ax.axvline(overall, color="black", linewidth=1, label=f"overall {overall:.3f}")
-    ax.axvline(overall - gap, color="tab:red", linestyle="--", linewidth=1,
-               label=f"overall - {gap:g}")
+    ax.scatter(table["score"], y, c=colour, s=24, zorder=3)
+    ax.axvline(overall, color="black", linewidth=1, label=f"overall {overall:.4g}")
+    ax.axvline(limit, color="tab:red", linestyle="--", linewidth=1,
+               label=f"flagged beyond {limit:.4g}")
     # a faint line between slicings, so each feature's slices read as one block
     for k in np.flatnonzero(table["feature"].to_numpy()[1:] != table["feature"].to_numpy()[:-1]):
         ax.axhline(y[k] - 0.5, color="0.85", linewidth=0.8)
     ax.scatter([], [], c="tab:red", s=24, label="flagged")
     ax.set_yticks(y, [_label(row) for _, row in table.iterrows()], fontsize=8)
     ax.set_ylim(-0.7, len(table) - 0.3)
-    ax.set(xlabel=f"accuracy ({confidence:.0%} bootstrap interval)", title=title)
+    ax.set(xlabel=f"{metric} ({confidence:.0%} bootstrap interval)", title=title)
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="best", fontsize=8)
     return fig

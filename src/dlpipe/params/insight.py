@@ -36,11 +36,13 @@ class ExplainParams(Strict):
 
 class AuditParams(Strict):
     """Accuracy per slice of the test part with bootstrap intervals; a slice is flagged when
-    its accuracy is more than ``gap`` below the overall and its interval excludes the overall."""
+    its accuracy is more than ``gap`` below the overall and its interval excludes the overall
+    (a numeric target: RMSE per slice, flagged more than ``value_gap`` above the overall)."""
 
     bootstrap: Annotated[int, Field(ge=20, strict=True)]  # resamples per slice
     confidence: Fraction  # of the intervals (0.95: 2.5 % and 97.5 % quantiles)
     gap: Fraction  # accuracy points (as a fraction) below the overall that count
+    value_gap: Annotated[float, Field(gt=0.0)]  # RMSE above the overall, a fraction of it
     numeric_features: Annotated[int, Field(ge=0, strict=True)]  # quartile slices of the top ones
     min_rows: PosInt  # a smaller slice is reported, never flagged
 

@@ -1,5 +1,5 @@
-"""params.yaml: read, merge each project over ``defaults``, validate, and report the first
-problem in one line.
+"""params.yaml: read, merge each project over ``defaults`` (and over its task's
+``task_defaults``), validate, and report the first problem in one line.
 
 An unknown key, a wrong type or an out-of-range value raises :class:`ParamsError` naming the file,
 the key path where the value was written (``penguins.cv.folds``, or ``defaults.cv.folds`` when
@@ -16,7 +16,7 @@ import yaml
 from pydantic import ValidationError
 
 from dlpipe.errors import ParamsError
-from dlpipe.params.schema import DEFAULT_PARAMS, PROJECT_NAME, RESERVED_KEYS, Params
+from dlpipe.params.schema import DEFAULT_PARAMS, PROJECT_NAME, RESERVED_KEYS, TASKS, Params
 
 # --- loading --------------------------------------------------------------------------------------
 def load_params(path: str | Path = DEFAULT_PARAMS) -> Params:
@@ -58,6 +58,24 @@ def with_task_network(defaults: dict, section: Any) -> dict:
     return {**defaults, "tasks": {**defaults["tasks"], "mlp": defaults.get("model")}}
 
 
+def task_layers(layers: Any, source: str) -> dict:
+    """``task_defaults``: for each task, the defaults a project of that task inherits over
+    ``defaults`` (a regression project's metrics, for instance)."""
+    if not isinstance(layers, dict) or set(layers) != set(TASKS) or not all(
+            isinstance(v, dict) for v in layers.values()):
+        raise ParamsError(f"{source}: task_defaults: expected a mapping for each of "
+                          f"{list(TASKS)}, got {layers!r}")
+    return layers
+
+
+def with_task(defaults: dict, layers: dict, section: Any) -> dict:
+    """``defaults`` with the layer of the section's task (stated, or the default one) merged
+    over it; a task no layer names is left for validation to refuse."""
+    task = section.get("task") if isinstance(section, dict) and "task" in section \
+        else defaults.get("task")
+    return merged(defaults, layers[task]) if task in layers else defaults
+
+
 def parse_params(raw: Any, source: str = DEFAULT_PARAMS) -> Params:
     if not isinstance(raw, dict):
         raise ParamsError(f"{source}: top level: expected a mapping, got {type(raw).__name__}")
@@ -72,6 +90,7 @@ def parse_params(raw: Any, source: str = DEFAULT_PARAMS) -> Params:
     if not isinstance(defaults, dict):
         raise ParamsError(f"{source}: defaults: expected a mapping of section defaults, got "
                           f"{defaults!r}")
+    by_task = task_layers(raw["task_defaults"], source)
     sections = {k: v for k, v in raw.items() if k not in RESERVED_KEYS}
     for name, section in sections.items():
         if not PROJECT_NAME.match(str(name)):
@@ -86,7 +105,8 @@ def parse_params(raw: Any, source: str = DEFAULT_PARAMS) -> Params:
                               f"{sorted(sections)}, the sections in the file)")
     if len(set(projects)) != len(projects):
         raise ParamsError(f"{source}: projects: expected unique names, got {projects!r}")
-    project_params = {name: merged(with_task_network(defaults, section), section or {})
+    project_params = {name: merged(with_task_network(with_task(defaults, by_task, section),
+                                                     section), section or {})
                       for name, section in sections.items()}
     try:
         return Params(seed=raw["seed"], projects=projects, resources=raw["resources"],
@@ -102,7 +122,12 @@ def written_at(key: str, raw: dict) -> str:
     project, *rest = key.split(".")
     if project not in raw or project in RESERVED_KEYS or not rest:
         return key
-    for where, node in ((project, raw.get(project)), ("defaults", raw.get("defaults"))):
+    section = raw.get(project)
+    task = section.get("task") if isinstance(section, dict) and "task" in section else (
+        raw.get("defaults") or {}).get("task")
+    layer = (raw.get("task_defaults") or {}).get(task) if isinstance(task, str) else None
+    for where, node in ((project, section), (f"task_defaults.{task}", layer),
+                        ("defaults", raw.get("defaults"))):
         for part in rest:
             node = node.get(part) if isinstance(node, dict) and part in node else _ABSENT
         if node is not _ABSENT:

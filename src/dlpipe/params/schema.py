@@ -22,7 +22,8 @@ from dlpipe.params.serve import ServeParams
 from dlpipe.params.tasks import TasksParams
 
 DEFAULT_PARAMS = "params.yaml"  # the params file every command reads unless told another
-RESERVED_KEYS = ("seed", "projects", "resources", "serve", "defaults")
+RESERVED_KEYS = ("seed", "projects", "resources", "serve", "defaults", "task_defaults")
+TASKS = ("classification", "regression")
 PROJECT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -141,6 +142,7 @@ class StageResources(Strict):
 
 
 class ProjectParams(Strict):
+    task: Literal[TASKS]  # type: ignore[valid-type]  # classes, or a numeric target's values
     data: DataParams
     class_names: ClassNames  # a name per value of the label ({0: low cost, ...}); null: as is
     unlabelled_rows: Literal["drop", "error"]  # rows whose label is missing
@@ -164,14 +166,36 @@ class ProjectParams(Strict):
         if unknown:
             raise ValueError(f"tune.search_space names {unknown}, which are not model keys "
                              f"(expected some of {sorted(KerasModel.model_fields)})")
+        if self.task == "regression":
+            return self._fits_regression()
         if self.model.loss != "auto":
             raise ValueError(f"model.loss {self.model.loss!r} is for a numeric target; a "
                              "project of classes trains with cross-entropy: set auto")
-        for key, names in (("cv.metrics", self.cv.metrics), ("tune.metric", [self.tune.metric]),
-                           ("evaluate.metrics", self.evaluate.metrics)):
+        for key, names in self._scorers():
             for name in set(names) & set(VALUE_SCORERS):
                 raise ValueError(f"{key}: {name!r} scores a numeric target; a project of "
                                  f"classes is scored by {list(SCORERS)}")
+        return self
+
+    def _scorers(self) -> tuple[tuple[str, list[str]], ...]:
+        return (("cv.metrics", self.cv.metrics), ("tune.metric", [self.tune.metric]),
+                ("evaluate.metrics", self.evaluate.metrics))
+
+    def _fits_regression(self) -> "ProjectParams":
+        """A numeric target has no classes: no class names, no positive class, no MNIST task,
+        and it is scored by the value metrics only."""
+        for key, names in self._scorers():
+            for name in sorted(set(names) - set(VALUE_SCORERS)):
+                raise ValueError(f"{key}: {name!r} scores classes; a regression project is "
+                                 f"scored by {list(VALUE_SCORERS)}")
+        for key, value in (("class_names", self.class_names),
+                           ("decision.positive_class", self.decision.positive_class)):
+            if value is not None:
+                raise ValueError(f"{key}: a regression project has no classes: set null")
+        on = [name for name, spec in self.tasks if spec is not None and name != "model_defaults"]
+        if on:
+            raise ValueError(f"tasks.{on[0]}: the MNIST tasks need classes; a regression "
+                             "project leaves them null")
         return self
 
 

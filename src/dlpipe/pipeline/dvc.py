@@ -87,7 +87,7 @@ def _params(stage: Stage) -> list[Any]:
         jobs.project_keys(stage)  # refuses a top-level key the writer does not copy
     if stage.scope != "all":
         return []
-    section = ["defaults", "${item}"] if jobs.reads_section(stage) else []
+    section = ["defaults", "task_defaults", "${item}"] if jobs.reads_section(stage) else []
     return [*stage.params, *section]
 
 

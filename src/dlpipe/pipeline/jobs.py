@@ -197,8 +197,8 @@ def reads_section(stage: Stage) -> bool:
 
 def param_keys(stage: Stage, project: str) -> list[str]:
     """The params.yaml keys the job depends on: its declared keys, and for a stage that reads
-    the project's whole section, ``defaults`` and the section."""
-    section = ["defaults", project] if reads_section(stage) else []
+    the project's whole section, ``defaults``, ``task_defaults`` and the section."""
+    section = ["defaults", "task_defaults", project] if reads_section(stage) else []
     return [key.format(project=project) for key in stage.params] + section
 
 

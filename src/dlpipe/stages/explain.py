@@ -48,7 +48,8 @@ def tabular(bundle: Bundle, train: pd.DataFrame, test: pd.DataFrame, seed: int,
     values = importance.shap_values(bundle.probabilities, background, explained, categorical,
                                     explain.shap_permutations, seed)
     shap_seconds = time.perf_counter() - started
-    overall, per_class = importance.shap_summary(values, schema.names, bundle.classes)
+    overall, per_class = importance.shap_summary(values, schema.names,
+                                                 bundle.classes or [importance.VALUE])
     info = {"metric": metric,
             "baseline": score(metric, y, bundle.probabilities(X), bundle.schema.decision),
             "rows": len(X), "repeats": explain.repeats, "shap_rows": len(explained),
@@ -124,10 +125,10 @@ def explain(train: pd.DataFrame, test: pd.DataFrame, bundle: dict, seed: int,
         table, per_class, pictures, info = images(model, test, seed, explain)
     else:
         table, per_class, info = tabular(model, train, test, seed, explain, metric)
-        pictures = {"shap_per_class.png": figures.shap_per_class(
+        pictures = {} if model.has_values else {"shap_per_class.png": figures.shap_per_class(
             per_class, f"{project}: mean |SHAP| per class ({info['shap_rows']} test rows)")}
     pictures["importance.png"] = figures.importance_bars(
-        table, metric, f"{project}: which inputs drive the model (test part)")
+        table, metric, f"{project}: which inputs drive the model (test part)", model.has_values)
     tops = [importance.ranked(table, method)[:explain.top]
             for method in dict.fromkeys(table["method"])]
     log.info("top features: %s", ", ".join(tops[0]["feature"]))

@@ -6,10 +6,10 @@ from dlpipe import datasets
 from dlpipe.params import DataParams
 
 
-def fetch(data: DataParams, class_names: dict | None, unlabelled_rows: str,
+def fetch(data: DataParams, class_names: dict | None, unlabelled_rows: str, task: str,
           project: str) -> dict:
     """The raw table, its content checksum verified against ``data.sha256``, the label's
-    values named by ``class_names``, rows without a label refused or dropped as
-    ``unlabelled_rows`` says."""
+    values named by ``class_names`` (a regression ``task``: read as numbers), rows without a
+    label refused or dropped as ``unlabelled_rows`` says."""
     return {"raw": datasets.load(project, data, class_names=class_names,
-                                 unlabelled_rows=unlabelled_rows)}
+                                 unlabelled_rows=unlabelled_rows, task=task)}

@@ -18,14 +18,16 @@ def report(scores: list[pd.DataFrame], projects: list[str]) -> dict:
         "## What drives each model", "",
         "The most important inputs on the test part (`explain` stage; every feature and the "
         "figures are in `reports/<project>/explain/`): permutation = drop in the project's "
-        "metric when the column is shuffled, shap = mean |SHAP value| of the class "
-        "probabilities, occlusion = drop in the true class's probability when the patch is "
+        "metric when the column is shuffled (a rise for an error such as rmse), shap = mean "
+        "|SHAP value| of the class probabilities (a regression project: of the predicted "
+        "value), occlusion = drop in the true class's probability when the patch is "
         "hidden.", "",
         tables.markdown_table(tables.top_features(frame)), "",
         "## Slices to watch", "",
         "Slices of the test part whose accuracy is more than the audit's gap below the "
-        "project's overall accuracy with a bootstrap interval that excludes the overall "
-        "(`audit` stage; every slice is in `reports/<project>/audit.csv`).", "",
+        "project's overall accuracy (a regression project: whose RMSE is more than "
+        "`audit.value_gap` above the overall) with a bootstrap interval that excludes the "
+        "overall (`audit` stage; every slice is in `reports/<project>/audit.csv`).", "",
         _flagged(frame), *_decisions(frame)]) + "\n"
     return {"summary": frame, "markdown": markdown}
 
