@@ -18,7 +18,7 @@ PACKAGE = ROOT / "src" / "dlpipe"
 FLOORS = (
     ("dlpipe.cpu",),
     ("dlpipe", "dlpipe.errors"),
-    ("dlpipe.io", "dlpipe.logs", "dlpipe.frames", "dlpipe.csv_files"),
+    ("dlpipe.io", "dlpipe.logs", "dlpipe.frames", "dlpipe.csv_files", "dlpipe.encoders"),
     ("dlpipe.params",),
     ("dlpipe.datasets", "dlpipe.features", "dlpipe.table_checks"),
     ("dlpipe.metrics",),

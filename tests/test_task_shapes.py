@@ -4,7 +4,8 @@ Each shape is added the way a user adds one (``dlpipe add`` on a CSV file), shru
 tests' tiny params, and every job of the stage table is run by the runner in table order, in
 process (the front ends run the same jobs: see test_integration.py). Then its bundle predicts
 and the server answers a TF-Serving request with the same labels. The shipped projects are
-three, four and ten classes; these are the shapes none of them has.
+three, four and ten classes of numeric columns; these are the shapes none of them has (two
+classes, a numeric target, free text and dates).
 """
 
 from __future__ import annotations
@@ -50,11 +51,36 @@ def _wine() -> pd.DataFrame:
     return frame
 
 
-# shape -> (rows, classes in code order, the positive class of a two-class shape)
+def _reviews(values: bool) -> pd.DataFrame:
+    """240 shop reviews: free text whose words carry most of the label, the date of the sale
+    (with a season), a price and a shop; the label a rating (``values``) or whether the
+    reviewer was pleased."""
+    rng = np.random.default_rng(0)
+    n = 240
+    mood = rng.normal(0.0, 1.0, n)
+    good, bad = ["great", "love", "fast", "excellent"], ["slow", "broken", "awful", "refund"]
+    plain = ["phone", "screen", "box", "delivery", "the", "it", "was"]
+    reviews = [" ".join(rng.permutation([*rng.choice(plain, 5), *rng.choice(
+        good if m > 0 else bad, 1 + int(abs(m) * 2))])) for m in mood]
+    sold = pd.Timestamp("2022-01-01") + pd.to_timedelta(rng.integers(0, 730, n), unit="D")
+    season = np.sin(2 * np.pi * sold.day_of_year / 365)
+    price = rng.uniform(100, 500, n).round(2)
+    rating = 3 + 1.2 * mood + 0.5 * season + 0.002 * price + rng.normal(0, 0.3, n)
+    frame = pd.DataFrame({"review": reviews, "sold": sold.strftime("%Y-%m-%d"), "price": price,
+                          "shop": rng.choice(["north", "south"], n)})
+    frame["diagnosis"] = rating.round(3) if values else np.where(mood > 0, "pleased",
+                                                                   "displeased")
+    return frame
+
+
+# shape -> (rows, classes in code order (none: a numeric target), the positive class of a
+# two-class shape)
 SHAPES = {
     "two_text": (lambda: _cancer("text"), ["benign", "malignant"], "malignant"),
     "two_integers": (lambda: _cancer("integers"), ["0", "1"], "1"),
     "three_text": (_wine, ["barbera", "barolo", "grignolino"], None),
+    "values": (lambda: _reviews(values=True), [], None),
+    "two_reviews": (lambda: _reviews(values=False), ["displeased", "pleased"], "pleased"),
 }
 
 
@@ -73,7 +99,10 @@ def project(request, tmp_path_factory):
                          "--target", "diagnosis"]) == 0
         raw = yaml.safe_load((work / "params.yaml").read_text())
         raw["projects"] = [name]
-        (work / "params.yaml").write_text(yaml.safe_dump(tiny(raw), sort_keys=False))
+        raw = tiny(raw)
+        if "text" in raw[name]["features"]:  # the words need more than two epochs to learn
+            raw[name]["model"].update(epochs=30, patience=5)
+        (work / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
         params = jobs.load("params.yaml")
         for stage in STAGES:
             for wildcards in jobs.instances(stage, params):
@@ -81,9 +110,28 @@ def project(request, tmp_path_factory):
         yield work, name, classes, positive
 
 
+def test_free_text_and_dates_are_found_and_used(project):
+    work, name, _, _ = project
+    if "review" not in pd.read_csv(work / f"data/external/{name}.csv", nrows=1).columns:
+        pytest.skip("no text or date column in this shape")
+    features = yaml.safe_load((work / "params.yaml").read_text())[name]["features"]
+    assert (features["text"], features["datetime"]) == (["review"], ["sold"])
+    names = pd.read_parquet(work / f"data/processed/{name}/train.parquet").columns
+    assert "review:great" in names and "sold:month" in names
+    importance = pd.read_csv(work / f"reports/{name}/explain/importance.csv")
+    permutation = importance[importance["method"] == "permutation"]
+    assert permutation.sort_values("mean")["feature"].iloc[-1] == "review"  # the words decide
+
+
 def test_the_network_is_scored_on_the_shape(project):
     work, name, classes, positive = project
     test = json.loads((work / f"reports/{name}/metrics.json").read_text())["test"]
+    if not classes:  # a numeric target
+        assert 0.5 < test["r2"] <= 1 and test["rmse"] > 0
+        per_group = pd.read_csv(work / f"reports/{name}/per_class.csv")
+        assert per_group["rows"].sum() == len(pd.read_parquet(
+            work / f"data/interim/{name}/test.parquet"))
+        return
     assert 0.5 < test["accuracy"] <= 1
     if positive:  # about the positive class
         assert {"f1", "precision", "recall", "roc_auc", "average_precision"} <= set(test)
@@ -113,8 +161,12 @@ def test_every_stage_that_scores_wrote_rows(project):
     tasks = set(summary.loc[summary["project"] == name, "task"])
     assert {"explain", "audit"} <= tasks, tasks
     baseline = json.loads((work / f"reports/{name}/baseline.json").read_text())
-    assert 0.5 < baseline["test"]["accuracy"] <= 1
     export = json.loads((work / f"reports/{name}/export.json").read_text())
+    if not positive and "r2" in baseline["test"]:  # a numeric target
+        assert 0.5 < baseline["test"]["r2"] <= 1
+        assert abs(export["float32"]["r2"] - export["int8"]["r2"]) < 0.05, export
+        return
+    assert 0.5 < baseline["test"]["accuracy"] <= 1
     assert export["float32"]["agreement"] >= 0.95, export  # LiteRT answers as the network
     for kind in ("float32", "int8"):
         assert ("roc_auc" in export[kind]) == (positive is not None), export
@@ -125,9 +177,13 @@ def test_the_bundle_and_the_server_give_the_same_labels(project):
     rows = pd.read_csv(work / f"data/external/{name}.csv").drop(columns="diagnosis").head(8)
     bundle = load_bundle(name, work)
     predicted = bundle.predict(rows)
-    assert set(predicted["label"]) <= set(classes)
     client = TestClient(create_app({name: bundle}, jobs.load(str(work / "params.yaml")).serve))
     instances = json.loads(rows.to_json(orient="records"))
     answer = client.post(f"/v1/models/{name}:predict", json={"instances": instances})
     assert answer.status_code == 200, answer.text
+    if not classes:
+        np.testing.assert_allclose([p["value"] for p in answer.json()["predictions"]],
+                                   predicted["value"], rtol=1e-6)
+        return
+    assert set(predicted["label"]) <= set(classes)
     assert [p["label"] for p in answer.json()["predictions"]] == predicted["label"].tolist()

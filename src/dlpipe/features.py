@@ -18,11 +18,14 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, OneHotEncoder, StandardScaler
 
+from dlpipe.encoders import DateParts, TextTfidf
 from dlpipe.errors import DataError
 from dlpipe.frames import TARGET, has_values, is_values, label_codes
 from dlpipe.params import FeatureParams
 
 LABEL_COLUMN = re.compile(r"y(_\d+)?")  # the label columns of a processed table: y or y_0..y_k
+TEXT, DATETIME = "text", "datetime"
+KINDS = ("numeric", "categorical", TEXT, DATETIME)  # the column kinds a transformer reads
 
 
 class Stateless(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -70,7 +73,8 @@ def column_kinds(features: FeatureParams, X: pd.DataFrame) -> tuple[list[str], l
     categorical. Raises :class:`DataError` for a named column ``X`` lacks, a named numeric
     column that holds no numbers, a column of another dtype left to detection, or no feature.
     """
-    named = [*(features.numeric or []), *(features.categorical or []), *features.drop]
+    named = [*(features.numeric or []), *(features.categorical or []), *features.text,
+             *features.datetime, *features.drop]
     missing = [c for c in named if c not in X.columns]
     if missing:
         raise DataError(f"features: columns {missing} are named in params but not in the data "
@@ -93,7 +97,7 @@ def column_kinds(features: FeatureParams, X: pd.DataFrame) -> tuple[list[str], l
         if other:
             raise DataError(f"features: columns {other} are neither numeric nor categorical "
                             f"(dtypes {[str(X[c].dtype) for c in other]}): add them to drop")
-    if not numeric and not categorical:
+    if not numeric and not categorical and not features.text and not features.datetime:
         raise DataError(f"features: no feature column left (columns {list(X.columns)}, "
                         f"drop {features.drop})")
     return numeric, categorical
@@ -108,11 +112,19 @@ def as_text(X) -> np.ndarray:
 def make_transformer(features: FeatureParams, X: pd.DataFrame) -> Pipeline:
     """A fresh, unfitted transformer of ``X``'s feature columns (see :func:`column_kinds`):
     numeric ones imputed then scaled (``features.scaler``), categorical ones imputed then
-    one-hot encoded (a category unseen in fit becomes all zeros); float32 out, numeric columns
-    under their own names, one-hot columns as ``<column>_<category>``."""
+    one-hot encoded (a category unseen in fit becomes all zeros), each text column as TF-IDF
+    weights, each date column as calendar features imputed then scaled; float32 out, numeric
+    columns under their own names, one-hot columns as ``<column>_<category>``, text and date
+    features as ``<column>:<word>`` and ``<column>:<part>``."""
     numeric, categorical = column_kinds(features, X)
     impute = features.impute
-    parts = []
+    tfidf = features.tfidf
+    parts = [(f"{TEXT}:{name}", TextTfidf(tfidf.max_features, tfidf.min_df, tfidf.ngrams),
+              [name]) for name in features.text]
+    parts += [(f"{DATETIME}:{name}", Pipeline([
+        ("parts", DateParts()),
+        ("impute", SimpleImputer(strategy=impute.numeric, fill_value=impute.numeric_fill)),
+        ("scale", make_scaler(features))]), [name]) for name in features.datetime]
     if numeric:
         parts.append(("numeric", Pipeline([
             ("impute", SimpleImputer(strategy=impute.numeric, fill_value=impute.numeric_fill)),
@@ -128,12 +140,15 @@ def make_transformer(features: FeatureParams, X: pd.DataFrame) -> Pipeline:
                      ("float32", Passthrough())])
 
 
-def fitted_columns(transformer: Pipeline) -> tuple[list[str], list[str]]:
-    """The numeric and the categorical columns a fitted :func:`make_transformer` reads."""
-    parts = {name: [str(c) for c in columns]
-             for name, _, columns in transformer.named_steps["columns"].transformers_
-             if name in ("numeric", "categorical")}
-    return parts.get("numeric", []), parts.get("categorical", [])
+def fitted_columns(transformer: Pipeline) -> dict[str, list[str]]:
+    """The columns a fitted :func:`make_transformer` reads, by kind (numeric, categorical,
+    text, datetime)."""
+    found: dict[str, list[str]] = {kind: [] for kind in KINDS}
+    for name, _, columns in transformer.named_steps["columns"].transformers_:
+        kind = name.split(":", 1)[0]
+        if kind in found:
+            found[kind] += [str(c) for c in columns]
+    return found
 
 
 def feature_names(transformer: Pipeline) -> list[str]:

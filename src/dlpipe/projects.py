@@ -23,7 +23,7 @@ from dlpipe.io import frame_sha256, write_text
 from dlpipe.params import CsvData, load_params, parse_params
 from dlpipe.params.schema import PROJECT_NAME, RESERVED_KEYS
 from dlpipe.table_checks import (is_a_quantity, refuse_a_quantity, small_classes,
-                                 unlabelled_note, unusable)
+                                 text_and_dates, unlabelled_note, unusable)
 
 DRAFT_SHA256 = "0" * 64  # stands in for the checksum until the table has been read
 
@@ -80,20 +80,28 @@ def new_section(name: str, raw: dict, table: pd.DataFrame, data: CsvData,
     both = sorted(set(drop) & set(keep))
     if both:
         raise DataError(f"--drop {both[0]} and --keep {both[0]}: one or the other")
-    numeric, categorical = column_kinds(project.features, X)
+    text, dates = text_and_dates(X.drop(columns=drop))
+    numeric, categorical = column_kinds(
+        project.features.model_copy(update={"text": text, "datetime": dates}), X)
     reasons = unusable(X[[c for c in X.columns if c in {*numeric, *categorical}]])
-    if len(reasons) == len(numeric) + len(categorical):
+    if len(reasons) == len(numeric) + len(categorical) and not text and not dates:
         raise DataError(f"{data.path}: no usable feature column: {list(reasons)} cannot help a "
                         "model (all missing, constant, or an ID)")
     left_out = [column for column in reasons if column not in keep]
     drop = [*drop, *left_out]
     section = {**({"task": chosen} if chosen != project.task else {}), "data": source,
                "features": {"numeric": [c for c in numeric if c not in left_out],
-                            "categorical": [c for c in categorical if c not in left_out]}}
+                            "categorical": [c for c in categorical if c not in left_out],
+                            **({"text": text} if text else {}),
+                            **({"datetime": dates} if dates else {})}}
     if drop:
         section["features"]["drop"] = drop
     notes = [f"column {column!r} {why}: left out (--keep {column} keeps it)"
              for column, why in reasons.items() if column in left_out]
+    notes += [f"column {column!r} holds free text: TF-IDF features (features.text)"
+              for column in text]
+    notes += [f"column {column!r} holds dates: calendar features (features.datetime)"
+              for column in dates]
     if task is None and found == "regression":
         notes.insert(0, f"target {data.target!r}: {labelled[TARGET].nunique()} distinct numbers "
                         "in a numeric column: a regression project (--task classification "

@@ -6,8 +6,35 @@ from __future__ import annotations
 import pandas as pd
 from pandas.api import types
 
+from dlpipe.encoders import unparsed
 from dlpipe.errors import DataError
 from dlpipe.frames import plain, unlabelled
+
+TEXT_WORDS = 3  # free text: at least this many words per value on average
+DATE_LIKE = r"\d{1,4}[-/.]\d{1,2}"  # a date as written: 2024-01-31, 31/01/2024, 31.1.24 ...
+
+
+def text_and_dates(X: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """The free-text and the date columns of ``X``: text columns whose every present value
+    reads as a date (and looks like one) are dates; text columns of mostly distinct values
+    with several words each are free text."""
+    text, dates = [], []
+    for name in X.columns:
+        column = X[name]
+        if types.is_datetime64_any_dtype(column):
+            dates.append(name)
+            continue
+        if not (types.is_object_dtype(column) or types.is_string_dtype(column)):
+            continue
+        present = column.dropna().astype(str)
+        if present.empty:
+            continue
+        if present.str.contains(DATE_LIKE).all() and not len(unparsed(present)):
+            dates.append(name)
+        elif (present.str.split().str.len().mean() >= TEXT_WORDS
+              and present.nunique() >= len(present) / 2):
+            text.append(name)
+    return text, dates
 
 
 def unusable(X: pd.DataFrame) -> dict[str, str]:

@@ -16,9 +16,9 @@ from pets import CLASSES, TARGET, raw_rows
 @pytest.fixture
 def schema() -> Schema:
     train = raw_rows().rename(columns={TARGET: "target"})
-    return Schema.from_frame("pets", train, numeric=["size", "legs"],
-                             categorical=["colour", "coat"], classes=CLASSES, target=TARGET,
-                             input_width=7)
+    return Schema.from_frame("pets", train, {"numeric": ["size", "legs"],
+                                             "categorical": ["colour", "coat"]},
+                             classes=CLASSES, target=TARGET, input_width=7)
 
 
 def test_columns_as_training_had_them(schema):
@@ -39,9 +39,10 @@ def test_to_dict_and_back_through_json(schema):
 
 def test_a_two_class_schema_keeps_its_decision():
     train = raw_rows().rename(columns={TARGET: "target"})
-    schema = Schema.from_frame("pets", train, numeric=["size", "legs"],
-                               categorical=["colour", "coat"], classes=["cat", "dog"],
-                               target=TARGET, input_width=7, decision=Decision(0, 0.3))
+    schema = Schema.from_frame("pets", train, {"numeric": ["size", "legs"],
+                                               "categorical": ["colour", "coat"]},
+                               classes=["cat", "dog"], target=TARGET, input_width=7,
+                               decision=Decision(0, 0.3))
     assert (schema.positive_class, schema.threshold) == ("cat", 0.3)
     again = Schema.from_dict(json.loads(json.dumps(schema.to_dict())))
     assert again == schema and again.decision == Decision(0, 0.3)
@@ -125,8 +126,8 @@ def test_a_column_given_twice(schema):
 def test_image_columns_keep_their_shape():
     pixels = pd.DataFrame(np.zeros((2, 4), dtype=np.uint8),
                           columns=[f"pixel{k}" for k in range(1, 5)])
-    schema = Schema.from_frame("digits", pixels, list(pixels.columns), [], ["0", "1"], "class",
-                               4, image_shape=(2, 2, 1))
+    schema = Schema.from_frame("digits", pixels, {"numeric": list(pixels.columns)},
+                               ["0", "1"], "class", 4, image_shape=(2, 2, 1))
     assert schema.to_dict()["image_shape"] == [2, 2, 1]
     assert schema.columns[0].dtype == "uint8"
     assert check(schema, pixels.astype(float)) == []

@@ -17,7 +17,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, OneHotEncoder, StandardScaler
 
-from dlpipe import features
+from dlpipe import encoders, features
 from dlpipe.errors import DataError
 
 MODEL = "model.keras"  # the fitted network
@@ -35,7 +35,8 @@ ALLOWED: frozenset[str] = frozenset(_name(kind) for kind in (
     Pipeline, ColumnTransformer, SimpleImputer, StandardScaler, MinMaxScaler, OneHotEncoder,
     FunctionTransformer,
     np.dtype, np.ndarray, np.float32, np.float64, np.int64,
-    features.Passthrough, features.PixelScaler, features.as_text))
+    features.Passthrough, features.PixelScaler, features.as_text, encoders.TextTfidf,
+    encoders.DateParts))
 
 
 def dump_transformer(path: str | Path, transformer: Any) -> None:

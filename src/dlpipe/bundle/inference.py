@@ -190,15 +190,15 @@ def _read(path: Path, loader: Callable[[Path], Any], remedy: str) -> Any:
 
 def read_rows(path: str | Path, schema: Schema, sep: str = ",",
               na_values: Sequence[str] = ()) -> pd.DataFrame:
-    """Rows to predict from a ``.csv`` or ``.parquet`` file. A CSV file's categorical columns
-    are read as text, as written (a category "01" stays "01"); an empty cell, pandas' usual
+    """Rows to predict from a ``.csv`` or ``.parquet`` file. A CSV file's categorical and
+    free-text columns are read as text, as written (a category "01" stays "01"); an empty cell, pandas' usual
     markers ("NA", "NaN" ...) and ``na_values`` are missing."""
     path = Path(path)
     if path.suffix not in (".csv", ".parquet"):
         raise DataError(f"{path}: expected a .csv or .parquet file")
     if not path.is_file():
         raise DataError(f"{path}: no such file")
-    text = {c.name: str for c in schema.columns if c.kind == "categorical"}
+    text = {c.name: str for c in schema.columns if c.kind in ("categorical", "text")}
     try:
         if path.suffix == ".parquet":
             return pd.read_parquet(path, engine="pyarrow")

@@ -13,13 +13,14 @@ from typing import Any, Literal, Sequence
 import numpy as np
 import pandas as pd
 
+from dlpipe.encoders import date_problems
 from dlpipe.features import as_text
 from dlpipe.frames import TARGET
 from dlpipe.metrics import Decision
 
 VERSION = 2
 SHOWN_CATEGORIES = 10  # categories a message lists before "..."
-Kind = Literal["numeric", "categorical"]
+Kind = Literal["numeric", "categorical", "text", "datetime"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class Column:
     dtype: str  # the pandas dtype in training
     nan: bool  # whether a value was missing in training (the transformer imputes it)
     categories: list[str] | None = None  # categorical: the values seen in training, as text
+    # numeric: the range seen in training; text and datetime columns keep neither
     min: float | None = None  # numeric: the range seen in training (None: no finite value)
     max: float | None = None
 
@@ -39,11 +41,13 @@ class Column:
                                "nan": self.nan}
         if self.kind == "categorical":
             return {**out, "categories": list(self.categories or [])}
+        if self.kind != "numeric":
+            return out
         return {**out, "min": self.min, "max": self.max}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Column":
-        if data["kind"] not in ("numeric", "categorical"):
+        if data["kind"] not in ("numeric", "categorical", "text", "datetime"):
             raise ValueError(f"column {data['name']!r}: unknown kind {data['kind']!r}")
         return cls(name=str(data["name"]), kind=data["kind"], dtype=str(data["dtype"]),
                    nan=bool(data["nan"]), categories=data.get("categories"),
@@ -81,13 +85,13 @@ class Schema:
         return [column.name for column in self.columns]
 
     @classmethod
-    def from_frame(cls, project: str, frame: pd.DataFrame, numeric: Sequence[str],
-                   categorical: Sequence[str], classes: Sequence[str], target: str,
+    def from_frame(cls, project: str, frame: pd.DataFrame, columns: dict[str, Sequence[str]],
+                   classes: Sequence[str], target: str,
                    input_width: int, image_shape: Sequence[int] | None = None,
                    decision: Decision = Decision()) -> "Schema":
-        """The schema of a model fitted on ``frame`` (the training part; its other columns,
-        the label among them, become ``ignored``)."""
-        kinds = {**{c: "numeric" for c in numeric}, **{c: "categorical" for c in categorical}}
+        """The schema of a model fitted on ``frame`` (the training part) reading ``columns``
+        (kind -> names); its other columns, the label among them, become ``ignored``."""
+        kinds = {name: kind for kind, names in columns.items() for name in names}
         columns = [_describe(str(name), kinds[str(name)], frame[name])
                    for name in frame.columns if str(name) in kinds]
         ignored = [str(c) for c in frame.columns if str(c) not in kinds]
@@ -144,6 +148,8 @@ def _finite(value: float) -> float | None:
 
 def _describe(name: str, kind: Kind, values: pd.Series) -> Column:
     nan = bool(values.isna().any())
+    if kind in ("text", "datetime"):
+        return Column(name, kind, str(values.dtype), nan)
     if kind == "categorical":
         seen = texts(values).dropna()
         return Column(name, kind, str(values.dtype), nan, categories=sorted(set(seen)))
@@ -168,7 +174,8 @@ def check(schema: Schema, frame: pd.DataFrame) -> list[str]:
     position = {name: j for j, name in enumerate(names)}
     usable = [(k, c) for k, c in enumerate(schema.columns) if counts.get(c.name) == 1]
     cells: list[tuple[int, int, str]] = []
-    for kind, found in (("numeric", _numeric_cells), ("categorical", _categorical_cells)):
+    for kind, found in (("numeric", _numeric_cells), ("categorical", _categorical_cells),
+                        ("datetime", _date_cells)):
         chosen = [(k, c) for k, c in usable if c.kind == kind]
         if chosen:
             block = frame.iloc[:, [position[c.name] for _, c in chosen]]
@@ -222,12 +229,21 @@ def _categorical_cells(columns: list[Column], positions: list[int], block: pd.Da
     return found
 
 
+def _date_cells(columns: list[Column], positions: list[int], block: pd.DataFrame
+               ) -> list[tuple[int, int, str]]:
+    """(row, column position, problem) of each bad cell of the date columns (free text takes
+    any value)."""
+    return [(r + 1, positions[j], f"row {r + 1}, column {column.name!r}: {problem}")
+            for j, column in enumerate(columns)
+            for r, problem in date_problems(block.iloc[:, j], column.nan)]
+
+
 def conform(schema: Schema, frame: pd.DataFrame) -> pd.DataFrame:
     """The model's input columns of checked rows, in the schema's order: numeric ones as
-    float64 (numbers read as text become numbers), categorical ones as given."""
+    float64 (numbers read as text become numbers), the others as given."""
     frame = frame.set_axis([str(c) for c in frame.columns], axis=1)
     numeric = [c.name for c in schema.columns if c.kind == "numeric"]
-    categorical = [c.name for c in schema.columns if c.kind == "categorical"]
+    others = [c.name for c in schema.columns if c.kind != "numeric"]
     parts = [pd.DataFrame(_number_block(frame[numeric]), columns=numeric, index=frame.index),
-             frame[categorical]]
+             frame[others]]
     return pd.concat(parts, axis=1)[schema.names]

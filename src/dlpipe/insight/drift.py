@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from dlpipe import io
+from dlpipe.encoders import days, known_share, texts_of, vocabularies
 from dlpipe.errors import DataError
 from dlpipe.insight.drift_tests import (EFFECTS, category_counts, counts_test, decide, image_test,
                                   missing_test, numeric_test)
@@ -54,11 +55,11 @@ def build_reference(bundle, train: pd.DataFrame, test: pd.DataFrame, seed: int,
 
 
 def stored_rows(schema: Schema, frame: pd.DataFrame) -> pd.DataFrame:
-    """The model's input columns as a parquet file keeps them: numbers as they are, categories
-    as the text the encoder sees (None if missing)."""
+    """The model's input columns as a parquet file keeps them: numbers as they are, categories,
+    free text and dates as text (None if missing)."""
     out = frame[schema.names].reset_index(drop=True)
     for column in schema.columns:
-        if column.kind == "categorical":
+        if column.kind != "numeric":
             out[column.name] = texts(out[column.name]).astype(object)
     return out
 
@@ -69,9 +70,13 @@ def _std(schema: Schema, train: pd.DataFrame) -> dict[str, float]:
     if schema.image_shape is not None:
         return {}
     numbers = conform(schema, train)
-    return {c.name: float(np.nanstd(numbers[c.name].to_numpy(), ddof=1)) if
-            numbers[c.name].notna().sum() > 1 else 0.0
-            for c in schema.columns if c.kind == "numeric"}
+    return {c.name: _spread(numbers[c.name].to_numpy() if c.kind == "numeric" else
+                            days(numbers[c.name]))
+            for c in schema.columns if c.kind in ("numeric", "datetime")}
+
+
+def _spread(values: np.ndarray) -> float:
+    return float(np.nanstd(values, ddof=1)) if np.isfinite(values).sum() > 1 else 0.0
 
 
 def reference_dir(project: str, root: str | Path = ".") -> Path:
@@ -120,7 +125,8 @@ def drift_report(bundle, reference: dict, frame: pd.DataFrame, params: DriftPara
         raise DataError(f"the drift reference of {bundle.project!r} lacks the model's input "
                         f"{absent[0]!r}: it was made for another bundle; run the reference "
                         f"stage again (`python -m dlpipe reference {bundle.project}`)")
-    results = input_tests(bundle.schema, rows, frame, reference[SUMMARY]["std"], params.bins)
+    results = input_tests(bundle.schema, rows, frame, reference[SUMMARY]["std"], params.bins,
+                          vocabularies(bundle.transformer))
     results += output_tests(bundle, reference[OUTPUTS], frame)
     decision = decide(results, params.alpha)
     return {"project": bundle.project, "drift": decision["drift"], "rows": len(frame),
@@ -131,9 +137,11 @@ def drift_report(bundle, reference: dict, frame: pd.DataFrame, params: DriftPara
 
 
 def input_tests(schema: Schema, reference: pd.DataFrame, frame: pd.DataFrame,
-                std: dict[str, float], bins: int) -> list[dict]:
+                std: dict[str, float], bins: int, words: dict[str, tuple] | None = None
+                ) -> list[dict]:
     """A test per input column (its missing fraction too, where training had missing values);
-    for images one test of all the pixels."""
+    for images one test of all the pixels; for a text column two: its length in characters,
+    and the share of its words in the vocabulary (``words``: column -> (analyzer, words))."""
     ref, new = conform(schema, reference), conform(schema, frame)
     if schema.image_shape is not None:
         return [image_test(IMAGE, ref.to_numpy(np.float64), new.to_numpy(np.float64), bins)]
@@ -143,12 +151,31 @@ def input_tests(schema: Schema, reference: pd.DataFrame, frame: pd.DataFrame,
             out.append(counts_test(column.name, category_counts(texts(ref[column.name])),
                                    category_counts(texts(new[column.name]))))
             continue
-        values = ref[column.name].to_numpy(), new[column.name].to_numpy()
-        found = numeric_test(column.name, *values, std[column.name])
+        if column.kind == "text":
+            out += text_tests(column.name, ref[column.name], new[column.name],
+                              *(words or {})[column.name])
+            continue
+        if column.kind == "datetime":
+            values = days(ref[column.name]), days(new[column.name])
+        else:
+            values = ref[column.name].to_numpy(), new[column.name].to_numpy()
+        found = numeric_test(column.name, *values, std.get(column.name, 0.0))
         out += [found] if found is not None else []
         if column.nan:
             out.append(missing_test(column.name, np.isnan(values[0]), np.isnan(values[1])))
     return out
+
+
+def text_tests(name: str, reference: pd.Series, new: pd.Series, analyzer, words: set
+               ) -> list[dict]:
+    """KS tests of a text column's lengths and of the share of its words in the vocabulary
+    (rows named ``<column> (length)`` and ``<column> (known words)``)."""
+    lengths = [texts_of(values).astype(str) for values in (reference, new)]
+    ref_len, new_len = (np.char.str_len(v.astype("U")).astype(np.float64) for v in lengths)
+    found = [numeric_test(f"{name} (length)", ref_len, new_len, _spread(ref_len)),
+             numeric_test(f"{name} (known words)", known_share(reference, analyzer, words),
+                          known_share(new, analyzer, words), 0.0)]
+    return [row for row in found if row is not None]
 
 
 def output_tests(bundle, reference: pd.DataFrame, frame: pd.DataFrame) -> list[dict]:

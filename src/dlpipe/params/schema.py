@@ -45,25 +45,40 @@ class ImputeParams(Strict):
     categorical_fill: str
 
 
+class TfidfParams(Strict):
+    """The vocabulary of each free-text column, fitted on the training rows: at most
+    ``max_features`` words (n-grams up to ``ngrams`` words) found in at least ``min_df`` rows."""
+
+    max_features: PosInt
+    min_df: PosInt
+    ngrams: Annotated[int, Field(ge=1, le=3, strict=True)]
+
+
 class FeatureParams(Strict):
     """The columns a model sees and how they are prepared. ``numeric`` and ``categorical``
-    name the columns of each kind (null: detected from the dtypes); ``drop`` leaves columns out
-    (IDs, index columns). Categorical columns are one-hot encoded, numeric ones scaled."""
+    name the columns of each kind (null: detected from the dtypes); ``text`` and ``datetime``
+    name free-text and date columns (never detected at run time: ``dlpipe add`` finds them);
+    ``drop`` leaves columns out (IDs, index columns). Categorical columns are one-hot encoded,
+    numeric ones scaled, text becomes TF-IDF weights, a date calendar features."""
 
     scaler: Literal["standard", "minmax", "pixel", "none"]
     label_encoding: Literal["onehot", "integer"]
     numeric: Union[ColumnNames, None]
     categorical: Union[ColumnNames, None]
+    text: ColumnNames
+    datetime: ColumnNames
     drop: ColumnNames
     impute: ImputeParams
+    tfidf: TfidfParams
 
     @model_validator(mode="after")
     def _disjoint(self) -> "FeatureParams":
-        named = [*(self.numeric or []), *(self.categorical or []), *self.drop]
+        named = [*(self.numeric or []), *(self.categorical or []), *self.text, *self.datetime,
+                 *self.drop]
         twice = sorted({c for c in named if named.count(c) > 1})
         if twice:
             raise ValueError(f"columns {twice} are named in more than one of numeric, "
-                             "categorical and drop")
+                             "categorical, text, datetime and drop")
         return self
 
 

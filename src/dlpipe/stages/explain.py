@@ -43,7 +43,8 @@ def tabular(bundle: Bundle, train: pd.DataFrame, test: pd.DataFrame, seed: int,
     background = X_train[schema.names].iloc[
         subsample_rows(y_train, explain.background_rows, seed)].reset_index(drop=True)
     explained = X.iloc[subsample_rows(y, explain.shap_rows, seed)].reset_index(drop=True)
-    categorical = [c.name for c in schema.columns if c.kind == "categorical"]
+    # categories, free text and dates: SHAP hides a value by taking another row's
+    categorical = [c.name for c in schema.columns if c.kind != "numeric"]
     started = time.perf_counter()
     values = importance.shap_values(bundle.probabilities, background, explained, categorical,
                                     explain.shap_permutations, seed)

@@ -63,8 +63,9 @@ def schema_of(project: str, train: pd.DataFrame, transformer, classes: list[str]
               width: int, spec: KerasModel, decision: Decision = ARGMAX) -> Schema:
     """The input schema of the model fitted on ``train``: images (``image_shape``) when the
     network sees its inputs as pixels of that shape and nothing else."""
-    numeric, categorical = fitted_columns(transformer)
-    images = (spec.image_shape is not None and not categorical
-              and math.prod(spec.image_shape) == width)
-    return Schema.from_frame(project, train, numeric, categorical, classes, target, width,
+    kinds = fitted_columns(transformer)
+    images = (spec.image_shape is not None and kinds["numeric"] == [
+        name for names in kinds.values() for name in names]
+        and math.prod(spec.image_shape) == width)
+    return Schema.from_frame(project, train, kinds, classes, target, width,
                              spec.image_shape if images else None, decision)
