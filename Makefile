@@ -32,12 +32,13 @@ cluster: venv  ## the same DAG submitted to SLURM (profiles/slurm)
 report: venv  ## Snakemake's HTML report with every figure
 	snakemake --workflow-profile profiles/default --report reports/report.html
 
-# Unit tests on every core; the DAG tests (marker slow), which run whole front ends on every
-# core themselves, one at a time after them. Both phases run; either failing fails the target.
+# Unit tests on every core; then the DAG tests (marker slow), one file per worker: the
+# integration test's two front ends share the cores with the SLURM cluster's jobs, whose
+# scheduler leaves them idle between jobs. Both phases run; either failing fails the target.
 test: venv  ## set up, then run the whole test suite (starts a local SLURM cluster when it can)
 	status=0; \
 	python -m pytest -n $(CORES) --dist loadfile -m "not slow" || status=$$?; \
-	python -m pytest -m slow || status=$$?; \
+	python -m pytest -n $(CORES) --dist loadfile -m slow || status=$$?; \
 	exit $$status
 
 test-fast: venv  ## unit tests only

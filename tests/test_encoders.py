@@ -106,3 +106,22 @@ def test_add_finds_text_and_date_columns():
     assert text_and_dates(table) == (["review"], ["sold"])
     assert text_and_dates(table.assign(sold=pd.to_datetime(table["sold"]))) == (["review"],
                                                                                  ["sold"])
+
+
+def test_a_word_s_importance_is_the_worsening_when_it_is_taken_out():
+    from dlpipe.insight.importance import frequent_words, word_importance
+
+    X = pd.DataFrame({"review": ["Great phone", "great", "bad phone", "bad", None, "fine"]})
+    y = np.array([1, 1, 0, 0, 0, 1])
+
+    def predict(rows):  # "great" makes the second class likely, anything else the first
+        hit = rows["review"].fillna("").str.lower().str.contains("great").to_numpy()
+        return np.column_stack([np.where(hit, 0.1, 0.9), np.where(hit, 0.9, 0.1)])
+
+    table = word_importance(predict, X, y, "accuracy", "review", ["great", "phone"])
+    assert table["feature"].tolist() == ["review:great", "review:phone"]
+    assert table["mean"].tolist() == pytest.approx([2 / 6, 0.0])  # two rows lose their hit
+    assert set(table["method"]) == {"word"}
+    transformer = fitted(tfidf={"max_features": 10, "min_df": 1, "ngrams": 2})
+    analyzer, words = vocabularies(transformer)["review"]
+    assert frequent_words(TRAIN["review"], analyzer, words, 2) == ["phone", "bad"]  # 3, 2 rows

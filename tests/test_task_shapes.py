@@ -121,6 +121,10 @@ def test_free_text_and_dates_are_found_and_used(project):
     importance = pd.read_csv(work / f"reports/{name}/explain/importance.csv")
     permutation = importance[importance["method"] == "permutation"]
     assert permutation.sort_values("mean")["feature"].iloc[-1] == "review"  # the words decide
+    words = importance[importance["method"] == "word"].sort_values("mean", ascending=False)
+    assert len(words) == 15  # the 7 plain words, 4 good and 4 bad ones (each in min_df rows)
+    assert words["feature"].iloc[0].removeprefix("review:") in {
+        "great", "love", "fast", "excellent", "slow", "broken", "awful", "refund"}
 
 
 def test_the_network_is_scored_on_the_shape(project):

@@ -39,8 +39,8 @@ def text_and_dates(X: pd.DataFrame) -> tuple[list[str], list[str]]:
 
 def unusable(X: pd.DataFrame) -> dict[str, str]:
     """Why each column that cannot help a model cannot: all missing, constant, or a distinct
-    value in every row (text: an ID or free text; an increasing or decreasing integer: a row
-    ID)."""
+    value in every row (text: an ID; an increasing or decreasing integer: a row ID). Free
+    text of several words is not asked about here (:func:`text_and_dates` finds it)."""
     reasons = {}
     for name in X.columns:
         column = X[name]
@@ -53,7 +53,7 @@ def unusable(X: pd.DataFrame) -> dict[str, str]:
             value = plain(value)  # 1, not np.int64(1)
             reasons[name] = f"is constant ({value!r} in every row that has a value)"
         elif distinct and (types.is_object_dtype(column) or types.is_string_dtype(column)):
-            reasons[name] = "has a distinct text value in every row (an ID or free text)"
+            reasons[name] = "has a distinct text value in every row (an ID)"
         elif distinct and types.is_integer_dtype(column) and (
                 column.is_monotonic_increasing or column.is_monotonic_decreasing):
             reasons[name] = "looks like a row ID (a distinct, ordered integer in every row)"

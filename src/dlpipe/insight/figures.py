@@ -22,7 +22,7 @@ def importance_bars(table: pd.DataFrame, metric: str, title: str,
     """One panel per method, the SHOWN most important features by the first method on top,
     in the same order in every panel; error bars are the std over repeats or rows. ``values``:
     the model predicts a numeric target (its SHAP values are in the target's units)."""
-    methods = list(dict.fromkeys(table["method"]))
+    methods = [m for m in dict.fromkeys(table["method"]) if m != "word"]  # words: not columns
     first = table[table["method"] == methods[0]].sort_values(["mean", "feature"],
                                                              ascending=[False, True])
     order = list(first["feature"][:SHOWN])[::-1]

@@ -1,6 +1,7 @@
 """Which input columns drive a model: permutation importance and SHAP values, both on the raw
 columns, so a categorical column is one feature however many one-hot columns it becomes.
 
+A free-text column is one feature to both; :func:`word_importance` ranks its words.
 ``predict`` maps raw rows (a DataFrame of the schema's columns) to class probabilities (a numeric
 target: its predicted values); the transformer inside it sees every permuted or masked row
 exactly as it would see new data.
@@ -8,17 +9,21 @@ exactly as it would see new data.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
+from dlpipe.encoders import texts_of
 from dlpipe.metrics import ARGMAX, Decision, score
 from dlpipe.params.scoring import LOWER_IS_BETTER
 
 Predict = Callable[[pd.DataFrame], np.ndarray]
 COLUMNS = ["feature", "method", "mean", "std"]  # importance.csv
 VALUE = "value"  # the per-class table's one class for a numeric target
+WORD = "word"  # the method of a text column's words (features <column>:<word>)
 
 
 class _Scored:
@@ -112,6 +117,32 @@ def shap_summary(values: np.ndarray, features: Sequence[str], classes: Sequence[
         [{"feature": f, "class": c, "method": "shap", "mean": float(magnitude[:, j, k].mean())}
          for j, f in enumerate(features) for k, c in enumerate(classes)])
     return overall, per_class
+
+
+def word_importance(predict: Predict, X: pd.DataFrame, y: np.ndarray, metric: str,
+                    column: str, words: Sequence[str], decision: Decision = ARGMAX
+                    ) -> pd.DataFrame:
+    """The worsening of ``metric`` when one word is taken out of the text column ``column``
+    of every row that has it, for each of ``words``: rows ``<column>:<word>``, method
+    ``word`` (std 0: one deterministic pass)."""
+    sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
+    base = sign * score(metric, y, predict(X), decision)
+    text = X[column].astype(object).where(X[column].notna(), "").astype(str)
+    found = []
+    for word in words:
+        pattern = re.compile(rf"(?i)\b{re.escape(word)}\b")
+        without = X.assign(**{column: [pattern.sub(" ", t) for t in text]})
+        found.append(base - sign * score(metric, y, predict(without), decision))
+    return pd.DataFrame({"feature": [f"{column}:{w}" for w in words], "method": WORD,
+                         "mean": found, "std": 0.0})
+
+
+def frequent_words(values: pd.Series, analyzer, vocabulary: set, count: int) -> list[str]:
+    """The ``count`` single words of ``vocabulary`` in most of ``values``' texts (ties by
+    word)."""
+    rows = Counter(word for text in texts_of(values) for word in set(analyzer(text))
+                   if word in vocabulary and " " not in word)
+    return [w for w, _ in sorted(rows.items(), key=lambda kv: (-kv[1], kv[0]))[:count]]
 
 
 def ranked(table: pd.DataFrame, method: str) -> pd.DataFrame:

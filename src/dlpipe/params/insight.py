@@ -13,7 +13,8 @@ Probability = Annotated[float, Field(gt=0.0, lt=1.0)]
 
 
 class ExplainParams(Strict):
-    """Permutation importance and SHAP values for tables; occlusion maps for images."""
+    """Permutation importance and SHAP values for tables (and for a free-text column, the
+    worsening when each of its frequent words is taken out); occlusion maps for images."""
 
     rows: Union[PosInt, None]  # seeded test rows permutation importance scores (None: all)
     repeats: Annotated[int, Field(ge=2, strict=True)]  # shuffles per feature: mean and std
@@ -21,6 +22,7 @@ class ExplainParams(Strict):
     background_rows: PosInt  # seeded training rows SHAP fills hidden features from
     shap_permutations: PosInt  # feature orders each explained row's SHAP values average
     top: PosInt  # features per method in the score rows (summary.csv, summary.md)
+    words: Annotated[int, Field(ge=0, strict=True)]  # text: the most frequent words scored
     image_rows: PosInt  # images: test images per class each class map averages
     patch: PosInt  # images: side of the occluded square, in pixels
     stride: PosInt  # images: step between occluded squares

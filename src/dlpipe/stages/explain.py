@@ -17,6 +17,7 @@ import time
 import numpy as np
 import pandas as pd
 
+from dlpipe.encoders import vocabularies
 from dlpipe.features import subsample_rows
 from dlpipe.frames import split_xy
 from dlpipe.insight import figures, importance, occlusion
@@ -39,6 +40,10 @@ def tabular(bundle: Bundle, train: pd.DataFrame, test: pd.DataFrame, seed: int,
     permuted = importance.permutation(bundle.probabilities, X, y, metric, explain.repeats, seed,
                                       bundle.schema.decision)
     permutation_seconds = time.perf_counter() - started
+    words = [importance.word_importance(
+        bundle.probabilities, X, y, metric, column,
+        importance.frequent_words(X[column], *splitter, explain.words), schema.decision)
+        for column, splitter in vocabularies(bundle.transformer).items()]
     X_train, y_train = split_xy(train)
     background = X_train[schema.names].iloc[
         subsample_rows(y_train, explain.background_rows, seed)].reset_index(drop=True)
@@ -56,7 +61,7 @@ def tabular(bundle: Bundle, train: pd.DataFrame, test: pd.DataFrame, seed: int,
             "rows": len(X), "repeats": explain.repeats, "shap_rows": len(explained),
             "background_rows": len(background), "shap_permutations": explain.shap_permutations,
             "seconds": {"permutation": permutation_seconds, "shap": shap_seconds}}
-    return pd.concat([permuted, overall], ignore_index=True), per_class, info
+    return pd.concat([permuted, overall, *words], ignore_index=True), per_class, info
 
 
 def images(bundle: Bundle, test: pd.DataFrame, seed: int, explain: ExplainParams

@@ -20,8 +20,8 @@ def report(scores: list[pd.DataFrame], projects: list[str]) -> dict:
         "figures are in `reports/<project>/explain/`): permutation = drop in the project's "
         "metric when the column is shuffled (a rise for an error such as rmse), shap = mean "
         "|SHAP value| of the class probabilities (a regression project: of the predicted "
-        "value), occlusion = drop in the true class's probability when the patch is "
-        "hidden.", "",
+        "value), word = the worsening when one word is taken out of a text column, "
+        "occlusion = drop in the true class's probability when the patch is hidden.", "",
         tables.markdown_table(tables.top_features(frame)), "",
         "## Slices to watch", "",
         "Slices of the test part whose accuracy is more than the audit's gap below the "
