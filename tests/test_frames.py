@@ -130,6 +130,21 @@ def test_check_classes_names_each_class_below_the_fold_count():
     assert "'cat'" not in message and "3-fold CV" in message
 
 
+def test_a_quantity_read_as_classes_is_refused_with_the_task_to_set():
+    from sklearn.datasets import load_diabetes
+
+    frame = load_diabetes(as_frame=True).frame
+    table = with_target(frame, "target", "diabetes.csv")  # 214 classes of a quantity
+    codes = split_xy(table)[1]
+    with pytest.raises(DataError) as info:
+        check_classes(codes, class_names(table), 5)
+    message = str(info.value)
+    assert message.startswith("209 of 214 class(es) too small for 5-fold CV: ")
+    assert message.count(" has ") == 5 and " rows, ...; every class" in message  # not 209
+    assert message.endswith("(numbers most of which are this rare are a quantity to predict: "
+                            "set task: regression in the project's section)")
+
+
 def test_check_classes_counts_a_class_with_no_rows():
     with pytest.raises(DataError, match="'emu' has 0 rows"):
         check_classes(np.array([0, 0, 1, 1]), ["cat", "dog", "emu"], 2)

@@ -68,15 +68,24 @@ def class_names(frame: pd.DataFrame) -> list[str]:
     return [str(k) for k in range(int(codes.max()) + 1 if len(codes) else 0)]
 
 
+SHOWN_CLASSES = 5  # small classes a refusal names before "..."
+
+
 def check_classes(y_codes: np.ndarray, class_names: Sequence[str], folds: int) -> None:
     """Refuse labels with a class of fewer than ``folds`` rows (stratified k-fold CV needs one
     row of every class per fold)."""
     counts = np.bincount(np.asarray(y_codes, dtype=np.int64), minlength=len(class_names))
     small = [f"{class_names[k]!r} has {counts[k]} rows" for k in np.flatnonzero(counts < folds)]
-    if small:
-        raise DataError(f"{len(small)} class(es) too small for {folds}-fold CV: "
-                        f"{', '.join(small)}; every class needs at least {folds} rows (lower "
-                        "cv.folds or drop those classes)")
+    if not small:
+        return
+    numbers = pd.to_numeric(pd.Series(list(class_names), dtype=object), errors="coerce")
+    quantity = numbers.notna().all() and len(small) * 2 > len(class_names)
+    shown = ", ".join(small[:SHOWN_CLASSES]) + (", ..." if len(small) > SHOWN_CLASSES else "")
+    raise DataError(f"{len(small)} of {len(class_names)} class(es) too small for {folds}-fold "
+                    f"CV: {shown}; every class needs at least {folds} rows " + (
+                        "(numbers most of which are this rare are a quantity to predict: set "
+                        "task: regression in the project's section)" if quantity else
+                        "(lower cv.folds or drop those classes)"))
 
 
 def cv_xy(frame: pd.DataFrame, folds: int) -> tuple[pd.DataFrame, np.ndarray]:
