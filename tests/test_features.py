@@ -87,10 +87,16 @@ def test_a_column_of_another_dtype_must_be_dropped(mixed):
     assert "when" not in sum(column_kinds(feature_params(drop=["when"]), frame), [])
 
 
-def test_feature_names_must_not_look_like_label_columns(mixed):
-    transformer = make_transformer(feature_params(), mixed.rename(columns={"size": "y"}))
-    with pytest.raises(DataError, match=r"\['y'\] would be taken for label columns"):
-        feature_names(transformer.fit(mixed.rename(columns={"size": "y"})))
+def test_a_feature_named_like_a_label_column_is_renamed_in_the_processed_table(mixed):
+    table = mixed.rename(columns={"size": "y"})
+    names = feature_names(make_transformer(feature_params(), table).fit(table))
+    assert "y (feature)" in names and "y" not in names
+    processed = pd.DataFrame(np.zeros((2, len(names)), dtype=np.float32), columns=names)
+    X, y = decode_labels(pd.concat([processed, pd.DataFrame({"y": [0, 1]})], axis=1))
+    assert X.shape == (2, len(names)) and y.tolist() == [0, 1]
+    clash = mixed.rename(columns={"size": "y", "count": "y (feature)"})
+    with pytest.raises(DataError, match=r"\['y \(feature\)'\] twice"):
+        feature_names(make_transformer(feature_params(), clash).fit(clash))
 
 
 # --- the transformer ------------------------------------------------------------------------------

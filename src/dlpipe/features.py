@@ -96,7 +96,8 @@ def column_kinds(features: FeatureParams, X: pd.DataFrame) -> tuple[list[str], l
         other = [c for c in free if not (_is_numeric(X[c]) or _is_categorical(X[c]))]
         if other:
             raise DataError(f"features: columns {other} are neither numeric nor categorical "
-                            f"(dtypes {[str(X[c].dtype) for c in other]}): add them to drop")
+                            f"(dtypes {[str(X[c].dtype) for c in other]}): add them to datetime "
+                            "(dates) or to drop")
     if not numeric and not categorical and not features.text and not features.datetime:
         raise DataError(f"features: no feature column left (columns {list(X.columns)}, "
                         f"drop {features.drop})")
@@ -152,16 +153,18 @@ def fitted_columns(transformer: Pipeline) -> dict[str, list[str]]:
 
 
 def feature_names(transformer: Pipeline) -> list[str]:
-    """The output columns of a fitted :func:`make_transformer` (none may look like a label
-    column)."""
+    """The output columns of a fitted :func:`make_transformer`, in a processed table: one that
+    would be taken for a label column (``y``, ``y_0`` ..., such as the dimension ``y`` of
+    ggplot2's diamonds) is called ``<name> (feature)``."""
     try:
         names = [str(name) for name in transformer.get_feature_names_out()]
     except ValueError as error:  # two columns of the same name, e.g. a one-hot "a_b" and "a_b"
         raise DataError(f"features: {error}") from error
-    clash = [name for name in names if LABEL_COLUMN.fullmatch(name)]
-    if clash:
-        raise DataError(f"features: feature columns {clash} would be taken for label columns "
-                        "(y, y_0, y_1 ...): rename them in the data")
+    names = [f"{name} (feature)" if LABEL_COLUMN.fullmatch(name) else name for name in names]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise DataError(f"features: feature columns {twice} twice (a column 'y' and a column "
+                        "'y (feature)'?): rename one in the data")
     return names
 
 
