@@ -1,9 +1,9 @@
 """The whole DAG on tiny params through Snakemake AND `dvc repro`, in temporary git repos, with
 the README's tour run as written on top.
 
-The user's projects are the tour's: its first block (a CSV file, `dlpipe add`, `dvc add`) makes
-a two-class project in each repo, its regression step's first block a regression project; the
-params are then shrunk. Checks: both front ends produce identical results;
+The user's project is the tour's: its first block (a CSV file, `dlpipe add`, `dvc add`) makes
+a two-class project in each repo; the params are then shrunk (the tour's regression project runs
+in test_integration_regression.py, beside this file on the other core). Checks: both front ends produce identical results;
 a second run has nothing to do; the tour's commands (one project's run, predict, serve and
 curl, a param change compared with DVC) work as written and the change re-runs only that
 project's stages; `dvc push` / `dvc pull` restore data and models.
@@ -29,10 +29,9 @@ import yaml
 from support import LOCAL, ROOT, SHARED_DATA, copy_tracked_files, tiny
 
 pytestmark = pytest.mark.slow
-# images, many classes and the MNIST study; a user's two-class table and a user's numeric
-# target, added as the tour adds them
-PROJECTS = ("mnist", "cancer", "diabetes")
-MADE_BY = (0, 5)  # the tour blocks that make the user's projects
+# images, many classes and the MNIST study; a user's two-class table, added as the tour adds it
+PROJECTS = ("mnist", "cancer")
+MADE_BY = (0,)  # the tour blocks that make the user's projects
 README = ROOT / "README.md"
 BIN = Path(sys.executable).parent  # the venv `make` uses in a repo (VENV)
 GIT_USER = {f"GIT_{who}_{what}": value for who in ("AUTHOR", "COMMITTER")
@@ -57,15 +56,16 @@ def commit(repo: Path, message: str) -> None:
     sh("git", "commit", "-qm", message, cwd=repo)
 
 
-def make_repo(where: Path) -> Path:
+def make_repo(where: Path, blocks: tuple[int, ...], projects: tuple[str, ...]) -> Path:
     """A git repo holding the tracked files of this project, the user's projects made by the
-    tour's blocks (a CSV file, ``dlpipe add``, ``dvc add``), and the tiny params."""
+    tour's ``blocks`` (a CSV file, ``dlpipe add``, ``dvc add``), and the tiny params of
+    ``projects``."""
     copy_tracked_files(where)
     sh("git", "init", "-q", cwd=where)
-    for block in MADE_BY:
+    for block in blocks:
         sh("bash", "-ec", tour_blocks()[block], cwd=where)
     raw = tiny(yaml.safe_load((where / "params.yaml").read_text()))
-    raw["projects"] = list(PROJECTS)
+    raw["projects"] = list(projects)
     (where / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
     sh(sys.executable, "-m", "dlpipe", "dag", cwd=where)
     commit(where, "tiny")
@@ -98,12 +98,14 @@ def _env(repo: Path) -> dict[str, str]:
             "VENV": str(BIN.parent), **GIT_USER}
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    """The tiny pipeline through Snakemake and through `dvc repro`, both at once (2 cores)."""
+def run_front_ends(tmp_path_factory, blocks: tuple[int, ...], projects: tuple[str, ...]
+                   ) -> tuple[Path, Path]:
+    """The tiny pipeline of ``projects`` through Snakemake and through `dvc repro`, both at
+    once (a core each), in two repos made by :func:`make_repo`."""
     if not (SHARED_DATA / "mnist_784.npz").exists():
         pytest.skip(f"no dataset mirror at {SHARED_DATA}")
-    smk, dvc = make_repo(tmp_path_factory.mktemp("smk")), make_repo(tmp_path_factory.mktemp("dvc"))
+    smk, dvc = (make_repo(tmp_path_factory.mktemp(name), blocks, projects)
+                for name in ("smk", "dvc"))
     storage = tmp_path_factory.mktemp("storage")
     sh("dvc", "remote", "modify", "--local", "local", "url", str(storage), cwd=dvc)
     commands = ((["snakemake", "--workflow-profile", "profiles/default", "--cores", "1"],
@@ -124,6 +126,11 @@ def runs(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    return run_front_ends(tmp_path_factory, MADE_BY, PROJECTS)
+
+
+@pytest.fixture(scope="module")
 def snakemake_repo(runs):
     return runs[0]
 
@@ -137,8 +144,7 @@ def test_snakemake_second_run_has_nothing_to_do(snakemake_repo):
     assert "Nothing to be done" in sh("snakemake", "-n", "--cores", "2", cwd=snakemake_repo)
     for project in PROJECTS:
         metrics = json.loads((snakemake_repo / f"reports/{project}/metrics.json").read_text())
-        assert set(metrics["test"]) >= ({"rmse", "r2"} if project == "diabetes" else
-                                        {"accuracy", "f1_macro"})
+        assert set(metrics["test"]) >= {"accuracy", "f1_macro"}
         assert (snakemake_repo / f"logs/{project}/train.log").read_text().count("done in") == 1
         assert (snakemake_repo / f"benchmarks/{project}/tune.tsv").exists()
 
@@ -222,7 +228,7 @@ def test_dvc_push_then_pull_restores_data_and_models(dvc_repo):
 def test_predict_with_the_bundles_of_the_run(snakemake_repo, tmp_path):
     """Each bundle predicts its project's test part as given (label column included) as the
     evaluate stage scored it; MNIST's schema marks its columns as 28x28 images."""
-    for project in ("mnist", "cancer"):
+    for project in PROJECTS:
         output = tmp_path / f"{project}.csv"
         sh(sys.executable, "-m", "dlpipe", "predict", project, "--input",
            f"data/interim/{project}/test.parquet", "--output", str(output), cwd=snakemake_repo)
@@ -235,33 +241,6 @@ def test_predict_with_the_bundles_of_the_run(snakemake_repo, tmp_path):
     schema = json.loads((snakemake_repo / "models/mnist/schema.json").read_text())
     assert schema["image_shape"] == [28, 28, 1] and schema["input_width"] == 784
     assert [c["name"] for c in schema["columns"]] == [f"pixel{k}" for k in range(1, 785)]
-
-
-def test_a_regression_project_runs_every_stage_on_its_values(snakemake_repo):
-    """The user's numeric target goes from ``dlpipe add`` through every stage: scored by RMSE
-    and R² beside its ridge baseline, audited by RMSE per slice, explained by the rise in
-    RMSE, its drift reference on predicted values, in the summary."""
-    raw = yaml.safe_load((snakemake_repo / "params.yaml").read_text())
-    assert raw["diabetes"]["task"] == "regression"
-    metrics = json.loads((snakemake_repo / "reports/diabetes/metrics.json").read_text())["test"]
-    assert set(metrics) >= {"rmse", "mae", "r2", "mape"} and "accuracy" not in metrics
-    baseline = json.loads((snakemake_repo / "reports/diabetes/baseline.json").read_text())
-    assert set(baseline["test"]) >= {"rmse", "r2"}
-    schema = json.loads((snakemake_repo / "models/diabetes/schema.json").read_text())
-    assert schema["classes"] == []
-    audit = pd.read_csv(snakemake_repo / "reports/diabetes/audit.csv")
-    assert audit["feature"].tolist()[1:3] == ["target", "target"]
-    assert audit["score"][0] == pytest.approx(metrics["rmse"], rel=1e-4)
-    explained = json.loads((snakemake_repo / "reports/diabetes/explain/info.json").read_text())
-    assert explained["metric"] == "rmse"
-    outputs = pd.read_parquet(snakemake_repo / "models/diabetes-reference/outputs.parquet")
-    assert list(outputs.columns) == ["value"]
-    summary = pd.read_csv(snakemake_repo / "reports/summary.csv")
-    diabetes = summary[summary["project"] == "diabetes"]
-    assert {"keras_mlp", "keras_mlp_litert_int8", "ridge_regression"} <= set(diabetes["model"])
-    assert set(diabetes["task"]) == {"regression", "explain", "audit"}
-    assert "| diabetes  | regression | keras_mlp " in (
-        snakemake_repo / "reports/summary.md").read_text()
 
 
 def test_a_two_class_project_is_scored_on_its_positive_class(snakemake_repo):
@@ -427,15 +406,6 @@ def test_the_standard_clients_get_what_predict_gives_on_every_test_part(snakemak
                                    data=json.dumps({"signature_name": "serving_default",
                                                     "instances": instances}))
             answer.raise_for_status()
-            if project == "diabetes":  # a numeric target: one FP32 output, its values
-                for binary in (True, False):
-                    result = client.infer(project, _triton_inputs(client, project, features,
-                                                                  binary))
-                    np.testing.assert_allclose(result.as_numpy("value"), predicted["value"],
-                                               rtol=1e-6)
-                np.testing.assert_allclose([p["value"] for p in answer.json()["predictions"]],
-                                           predicted["value"], rtol=1e-6)
-                continue
             labels = predicted["label"].tolist()
             proba = predicted.filter(like="proba_").to_numpy(np.float32)
             for binary in (True, False):
@@ -471,7 +441,7 @@ def test_the_readme_tour_runs_as_written(snakemake_repo, tmp_path):
     shutil.copytree(snakemake_repo, repo, symlinks=True)
     for name in ("requirements.lock", "pyproject.toml"):  # `make` keeps the venv as it is
         os.utime(repo / name, (1, 1))
-    run, predict, serve, compare, _, regression = tour_blocks()[1:]
+    run, predict, serve, compare = tour_blocks()[1:5]
 
     assert "Nothing to be done" in sh("bash", "-ec", run, cwd=repo)
     sh("bash", "-ec", predict, cwd=repo)
@@ -510,14 +480,4 @@ def test_the_readme_tour_runs_as_written(snakemake_repo, tmp_path):
     assert [row[at:].split()[0] for row in rows.values()] == ["0.3000", "-"], out
     # the change reached no other project: the rest of the DAG runs only the summary of every
     # project and mnist's resolve (on any edit of params.yaml), whose files are unchanged
-    assert ran_stages(sh("dvc", "repro", cwd=repo)) == {"report", "resolve@mnist",
-                                                        "resolve@diabetes"}
-
-    run_it, predict_it = regression.splitlines()
-    assert "Nothing to be done" in sh("bash", "-ec", run_it, cwd=repo)
-    sh("bash", "-ec", predict_it, cwd=repo)
-    values = pd.read_csv(repo / "values.csv")
-    truth = pd.read_parquet(repo / "data/interim/diabetes/test.parquet")["target"]
-    rmse = json.loads((repo / "reports/diabetes/metrics.json").read_text())["test"]["rmse"]
-    assert list(values.columns) == ["value"] and len(values) == len(truth)
-    assert np.sqrt(np.mean((values["value"] - truth) ** 2)) == pytest.approx(rmse, rel=1e-4)
+    assert ran_stages(sh("dvc", "repro", cwd=repo)) == {"report", "resolve@mnist"}
