@@ -57,9 +57,16 @@ def train_bundle(train_part, test_part, features, target: str, project: str, see
                  decision=decision_params(), target=target, project=project)["bundle"]
 
 
+TINY_TREES = {"max_iter": {"type": "int", "low": 10, "high": 30, "step": 1, "log": False},
+              # tests' tables have tens of rows: scikit-learn's 20 rows per leaf would be a stump
+              "min_samples_leaf": {"type": "int", "low": 2, "high": 5, "step": 1, "log": False},
+              "learning_rate": {"type": "float", "low": 0.1, "high": 0.3, "log": True,
+                                "grid": [0.1, 0.3]}}
+
+
 def tiny(raw: dict) -> dict:
-    """The repo's params shrunk for tests: few rows, 2 folds, 2 trials, 2 epochs, small
-    explanations and audits."""
+    """The repo's params shrunk for tests: few rows, 2 folds, 2 trials, 2 epochs, a few
+    small trees, small explanations and audits."""
     raw = copy.deepcopy(raw)
     for project in raw["projects"]:
         section = raw[project]
@@ -75,6 +82,9 @@ def tiny(raw: dict) -> dict:
         section.setdefault("explain", {}).update(repeats=2, shap_rows=5, background_rows=10,
                                                  shap_permutations=2, image_rows=2, examples=2)
         section.setdefault("audit", {})["bootstrap"] = 20
+        if section.get("gbdt", {}) is not None:  # null: the project trains no trees
+            section["gbdt"] = {**section.get("gbdt", {}), "n_trials": 2, "timeout": None,
+                               "search_space": TINY_TREES}
         if section.get("tasks"):
             section["tasks"] = tiny_study(section["tasks"])
     return raw

@@ -76,7 +76,7 @@ def results(repo: Path) -> dict[str, object]:
     """Every metric of the run; wall-clock seconds (they differ run to run) left out."""
     out = {p.relative_to(repo).as_posix(): json.loads(p.read_text())
            for pattern in ("*/metrics.json", "*/cv.json", "*/baseline.json", "*/export.json",
-                           "*/*/metrics.json")
+                           "*/gbdt.json", "*/selection.json", "*/*/metrics.json")
            for p in sorted((repo / "reports").glob(pattern))}
     summary = pd.read_csv(repo / "reports/summary.csv")
     out["summary.csv"] = summary[~summary["metric"].str.endswith("_seconds")].to_csv()
@@ -138,6 +138,12 @@ def snakemake_repo(runs):
 @pytest.fixture(scope="module")
 def dvc_repo(runs):
     return runs[1]
+
+
+def served_test(repo: Path, project: str) -> dict[str, float]:
+    """The test scores of the family the project's bundle holds (its selection says which)."""
+    selection = json.loads((repo / f"reports/{project}/selection.json").read_text())
+    return selection["families"][selection["served"]]["test"]
 
 
 def test_snakemake_second_run_has_nothing_to_do(snakemake_repo):
@@ -220,14 +226,15 @@ def test_dvc_push_then_pull_restores_data_and_models(dvc_repo):
         shutil.rmtree(dvc_repo / gone)
     shutil.rmtree(dvc_repo / ".dvc" / "cache")
     sh("dvc", "pull", cwd=dvc_repo)
-    assert (dvc_repo / "models/cancer/model.keras").exists()
+    assert (dvc_repo / "models/cancer/schema.json").exists()
+    assert (dvc_repo / "models/cancer-network/model.keras").exists()
     assert (dvc_repo / "data/raw/mnist.parquet").exists()
     assert "up to date" in sh("dvc", "status", cwd=dvc_repo)
 
 
 def test_predict_with_the_bundles_of_the_run(snakemake_repo, tmp_path):
-    """Each bundle predicts its project's test part as given (label column included) as the
-    evaluate stage scored it; MNIST's schema marks its columns as 28x28 images."""
+    """Each bundle predicts its project's test part as given (label column included) as its
+    family was scored; MNIST's schema marks its columns as 28x28 images."""
     for project in PROJECTS:
         output = tmp_path / f"{project}.csv"
         sh(sys.executable, "-m", "dlpipe", "predict", project, "--input",
@@ -236,8 +243,8 @@ def test_predict_with_the_bundles_of_the_run(snakemake_repo, tmp_path):
         truth = pd.read_parquet(snakemake_repo / f"data/interim/{project}/test.parquet")["target"]
         assert len(predicted) == len(truth)
         accuracy = (predicted["label"] == truth.astype(str).to_numpy()).mean()
-        metrics = json.loads((snakemake_repo / f"reports/{project}/metrics.json").read_text())
-        assert accuracy == pytest.approx(metrics["test"]["accuracy"], abs=1 / len(truth))
+        assert accuracy == pytest.approx(served_test(snakemake_repo, project)["accuracy"],
+                                         abs=1 / len(truth))
     schema = json.loads((snakemake_repo / "models/mnist/schema.json").read_text())
     assert schema["image_shape"] == [28, 28, 1] and schema["input_width"] == 784
     assert [c["name"] for c in schema["columns"]] == [f"pixel{k}" for k in range(1, 785)]

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from test_integration import (_served, _triton_inputs, results, run_front_ends, sh,
+from test_integration import (_served, _triton_inputs, results, run_front_ends, served_test, sh,
                               tour_blocks)
 
 pytestmark = pytest.mark.slow
@@ -55,7 +55,11 @@ def test_a_regression_project_runs_every_stage_on_its_values(snakemake_repo):
     assert schema["classes"] == []
     audit = pd.read_csv(snakemake_repo / "reports/diabetes/audit.csv")
     assert audit["feature"].tolist()[1:3] == ["target", "target"]
-    assert audit["score"][0] == pytest.approx(metrics["rmse"], rel=1e-4)
+    assert audit["score"][0] == pytest.approx(served_test(snakemake_repo, "diabetes")["rmse"],
+                                              rel=1e-4)  # the served family's
+    selection = json.loads((snakemake_repo / "reports/diabetes/selection.json").read_text())
+    assert set(selection["families"]) == {"linear", "gbdt", "network"}
+    assert selection["metric"] == "rmse" and selection["direction"] == "minimize"
     explained = json.loads((snakemake_repo / "reports/diabetes/explain/info.json").read_text())
     assert explained["metric"] == "rmse"
     outputs = pd.read_parquet(snakemake_repo / "models/diabetes-reference/outputs.parquet")
@@ -63,7 +67,8 @@ def test_a_regression_project_runs_every_stage_on_its_values(snakemake_repo):
     summary = pd.read_csv(snakemake_repo / "reports/summary.csv")
     diabetes = summary[summary["project"] == "diabetes"]
     assert {"keras_mlp", "keras_mlp_litert_int8", "ridge_regression"} <= set(diabetes["model"])
-    assert set(diabetes["task"]) == {"regression", "explain", "audit"}
+    assert set(diabetes["task"]) == {"regression", "explain", "audit", "select"}
+    assert "hist_gradient_boosting" in set(diabetes["model"])
     assert "| diabetes  | regression | keras_mlp " in (
         snakemake_repo / "reports/summary.md").read_text()
 
@@ -107,6 +112,6 @@ def test_the_readme_regression_step_runs_as_written(snakemake_repo, tmp_path):
     sh("bash", "-ec", predict_it, cwd=repo)
     values = pd.read_csv(repo / "values.csv")
     truth = pd.read_parquet(repo / "data/interim/diabetes/test.parquet")["target"]
-    rmse = json.loads((repo / "reports/diabetes/metrics.json").read_text())["test"]["rmse"]
+    rmse = served_test(repo, "diabetes")["rmse"]
     assert list(values.columns) == ["value"] and len(values) == len(truth)
     assert np.sqrt(np.mean((values["value"] - truth) ** 2)) == pytest.approx(rmse, rel=1e-4)

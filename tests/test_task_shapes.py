@@ -191,3 +191,14 @@ def test_the_bundle_and_the_server_give_the_same_labels(project):
         return
     assert set(predicted["label"]) <= set(classes)
     assert [p["label"] for p in answer.json()["predictions"]] == predicted["label"].tolist()
+
+
+def test_the_served_bundle_is_the_selected_family(project):
+    """Every shape trains the three families on the same folds; its bundle holds the one the
+    rule picks (the shapes' params leave serve_family at auto)."""
+    work, name, _, _ = project
+    selection = json.loads((work / f"reports/{name}/selection.json").read_text())
+    assert set(selection["families"]) == {"linear", "gbdt", "network"}
+    assert selection["serve_family"] == "auto"
+    assert selection["served"] == selection["champion"]
+    assert load_bundle(name, work).family == selection["served"]

@@ -12,9 +12,11 @@ from dlpipe.metrics import SCORE_COLUMNS
 
 KEYS = ["project", "task", "model", "split", "metric"]
 # rows about a model rather than of one: feature importances (model = the method, metric = the
-# feature) and slices of the test part (split = "test[<feature>: <slice>]"); the headline and
-# models tables leave them out, summary.md lists them in sections of their own
-EXPLAIN, AUDIT = "explain", "audit"
+# feature), slices of the test part (split = "test[<feature>: <slice>]") and the model families'
+# CV scores the select stage compares (model = the family); the headline and models tables
+# leave them out, summary.md lists them in sections of their own
+EXPLAIN, AUDIT, SELECT = "explain", "audit", "select"
+ABOUT = (EXPLAIN, AUDIT, SELECT)
 # The columns summary.md shows; every other metric is in summary.csv.
 HEADLINE = ("accuracy", "f1", "f1_macro", "precision", "recall", "roc_auc", "roc_auc_ovr",
             "rmse", "mae", "r2", "root_mean_squared_error", "psnr", "fit_seconds",
@@ -43,7 +45,7 @@ def summary(tables: list[pd.DataFrame]) -> pd.DataFrame:
 def headline(frame: pd.DataFrame) -> pd.DataFrame:
     """One line per (project, task, model, split), one column per headline metric:
     'value ± std' (std only where there is one, i.e. CV rows)."""
-    frame = frame[frame["metric"].isin(HEADLINE) & ~frame["task"].isin([EXPLAIN, AUDIT])]
+    frame = frame[frame["metric"].isin(HEADLINE) & ~frame["task"].isin(ABOUT)]
     cells = frame.assign(cell=[f"{v:.4f}" if pd.isna(s) else f"{v:.4f} ± {s:.4f}"
                                for v, s in zip(frame["value"], frame["std"])])
     wide = cells.pivot_table(index=KEYS[:4], columns="metric", values="cell",
@@ -53,7 +55,7 @@ def headline(frame: pd.DataFrame) -> pd.DataFrame:
 
 def model_table(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per (task, model): its test metrics and its fit and predict seconds."""
-    frame = frame.loc[~frame["task"].isin([EXPLAIN, AUDIT]), SCORE_COLUMNS]
+    frame = frame.loc[~frame["task"].isin(ABOUT), SCORE_COLUMNS]
     keep = frame[(frame["split"] == "test") | (frame["metric"].str.endswith("_seconds"))]
     wide = keep.pivot_table(index=["task", "model"], columns="metric", values="value",
                             aggfunc="first")
@@ -96,6 +98,22 @@ def flagged_slices(frame: pd.DataFrame) -> pd.DataFrame:
                          zip(hits[f"{metric}_low"], hits[f"{metric}_high"])],
             "overall": hits["project"].map(overall)}, columns=columns))
     return pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=columns)
+
+
+def families(frame: pd.DataFrame) -> pd.DataFrame:
+    """One line per project: the metric the select stage compares, each family's CV score
+    ('mean ± std') and the family served."""
+    rows = frame[frame["task"] == SELECT]
+    cv, served = rows[rows["split"] == "cv"], rows[rows["split"] == "served"]
+    out = []
+    for project, part in cv.groupby("project"):
+        line = {"project": project, "metric": part["metric"].iloc[0]}
+        for r in part.itertuples():
+            line[r.model] = f"{r.value:.4f} ± {r.std:.4f}"
+        line["served"] = served.loc[served["project"] == project, "model"].iloc[0]
+        out.append(line)
+    columns = ["project", "metric", "linear", "gbdt", "network", "served"]
+    return pd.DataFrame(out, columns=columns)
 
 
 def decisions(frame: pd.DataFrame) -> pd.DataFrame:

@@ -31,8 +31,8 @@ def copy(trained, tmp_path):
     return tmp_path
 
 
-def test_the_train_stage_writes_where_the_bundle_is_read():
-    assert BY_NAME["train"].outputs["bundle"].path == BUNDLE_DIR
+def test_the_select_stage_writes_where_the_bundle_is_read():
+    assert BY_NAME["select"].outputs["bundle"].path == BUNDLE_DIR
     assert jobs.fill(BUNDLE_DIR, {"project": "iris"}) == "models/iris"
 
 
@@ -93,7 +93,7 @@ def test_bad_rows_raise_every_problem(loaded, rows):
 
 def test_no_bundle_says_which_stage_makes_it(tmp_path):
     with pytest.raises(DataError, match=r"models/iris: no model bundle for project 'iris': the "
-                                        r"train stage writes it"):
+                                        r"select stage writes it"):
         load_bundle("iris", tmp_path)
 
 
@@ -101,10 +101,10 @@ def test_no_bundle_says_which_stage_makes_it(tmp_path):
 def test_a_missing_file_is_named(copy, name):
     (copy / "models" / PROJECT / name).unlink()
     with pytest.raises(DataError, match=rf"pets/{name}: listed in .manifest.json but missing: "
-                                        r"re-run its train stage"):
+                                        r"re-run its select stage"):
         load_bundle(PROJECT, copy)
     io.write_manifest(copy / "models" / PROJECT)  # a manifest that agrees: the loader's check
-    with pytest.raises(DataError, match=rf"pets/{name}: missing from the bundle: the train stage"):
+    with pytest.raises(DataError, match=rf"pets/{name}: missing from the bundle: the select stage"):
         load_bundle(PROJECT, copy)
 
 

@@ -249,3 +249,19 @@ def test_class_names_must_be_distinct(raw_params):
     raw_params["price"]["class_names"] = {0: "low", 1: "low", 2: "high", 3: "top"}
     assert _message(raw_params).startswith("p.yaml: price.class_names: ")
     assert "expected a distinct name for each label value" in _message(raw_params)
+
+
+@pytest.mark.parametrize("section, message", [
+    ({"gbdt": None, "serve_family": "gbdt"},
+     ": serve_family: 'gbdt' is not trained (gbdt: null); expected one of ['auto', 'linear', "
+     "'network']"),
+    ({"serve_family": "forest"}, ".serve_family: expected 'auto', 'linear', 'gbdt' or 'network'"),
+    ({"tune": {"metric": "f1_macro"}},
+     ": tune.metric: 'f1_macro' must be one of cv.metrics ['accuracy']: the select stage"),
+    ({"gbdt": {"search_space": {"depth": {"type": "int", "low": 1, "high": 3, "step": 1,
+                                          "log": False}}}},
+     ": gbdt.search_space names ['depth'], which HistGradientBoosting does not take")])
+def test_a_family_that_cannot_be_trained_or_served_is_refused(raw_params, section, message):
+    raw_params["iris"].update(section)
+    raw_params["iris"]["cv"] = {"metrics": ["accuracy"]}
+    assert _message(raw_params).startswith(f"p.yaml: iris{message}")

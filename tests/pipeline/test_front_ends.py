@@ -182,7 +182,7 @@ def test_both_front_ends_run_the_export_stage(front_ends):
     for project in ("mnist", "iris", "price"):
         command = f"python -m dlpipe export {project}"
         assert smk[command] == dvc[command]
-        assert f"models/{project}" in dvc[command]["deps"]
+        assert f"models/{project}-network" in dvc[command]["deps"]
         assert f"models/{project}-litert" in dvc[command]["outs"]
 
 

@@ -101,7 +101,7 @@ def test_export_reads_the_model_and_both_processed_parts(raw_params):
     assert sorted(exports) == sorted(params.projects)
     job = exports["mnist"]
     assert job["cmd"] == "python -m dlpipe export mnist"
-    assert job["deps"][:3] == ["models/mnist", "data/processed/mnist/train.parquet",
+    assert job["deps"][:3] == ["models/mnist-network", "data/processed/mnist/train.parquet",
                                "data/processed/mnist/test.parquet"]
     assert "models/litert.py" in jobs.code_files(BY_NAME["export"])
     assert job["outs"] == ["models/mnist-litert", "reports/mnist/export.json",

@@ -41,13 +41,16 @@ def run(frame: pd.DataFrame, folds: int = 3) -> dict:
 
 def test_scores_cv_and_test_as_tidy_rows(labelled):
     out = run(labelled)
-    assert set(out) == {"metrics", "scores"}
+    assert set(out) == {"model", "metrics", "scores"}
     assert set(out["metrics"]["test"]) == {"accuracy", "f1_macro"}
     assert out["metrics"]["cv"]["accuracy"]["mean"] > 0.8  # three separable blobs
     scores = out["scores"]
     assert list(scores.columns) == SCORE_COLUMNS
     assert set(scores["model"]) == {"logistic_regression"}
     assert set(scores["split"]) == {"cv", "train", "test"}
+    predicted = out["model"]["model.skops"].predict(labelled.iloc[45:].drop(columns="target"))
+    assert (predicted == labelled["target"].cat.codes.iloc[45:]).mean() == pytest.approx(
+        out["metrics"]["test"]["accuracy"])  # the fitted pipeline is the one scored
 
 
 def test_the_folds_are_the_networks_folds(labelled, monkeypatch):

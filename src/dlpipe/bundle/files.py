@@ -1,9 +1,10 @@
-"""The bundle's files, and the feature transformer stored with ``skops.io`` instead of a pickle.
+"""The bundle's files, and the feature transformer (and a scikit-learn family's estimator) stored
+with ``skops.io`` instead of a pickle.
 
 A pickle runs whatever code it names when loaded; a skops file names its types, and loading
 it refuses any type not trusted. The trusted types are exactly those the file names, and only
 if every one of them is on :data:`ALLOWED`: the types :func:`dlpipe.features.make_transformer`
-builds from.
+builds from, and the fitted trees of gradient boosting.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.compose import ColumnTransformer
+from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, OneHotEncoder, StandardScaler
@@ -21,6 +23,8 @@ from dlpipe import encoders, features
 from dlpipe.errors import DataError
 
 MODEL = "model.keras"  # the fitted network
+ESTIMATOR = "model.skops"  # or a scikit-learn family's fitted estimator (the select stage's)
+FAMILY = "family.json"  # which family the bundle serves: {"family": ..., "model": ...}
 TRANSFORMER = "preprocess.skops"  # the fitted feature transformer
 SCHEMA = "schema.json"  # the input columns, class names and target (serving.schema)
 
@@ -36,7 +40,8 @@ ALLOWED: frozenset[str] = frozenset(_name(kind) for kind in (
     FunctionTransformer,
     np.dtype, np.ndarray, np.float32, np.float64, np.int64,
     features.Passthrough, features.PixelScaler, features.as_text, encoders.TextTfidf,
-    encoders.DateParts))
+    encoders.DateParts,
+    TreePredictor))  # gradient-boosted trees' fitted trees (skops trusts the estimators)
 
 
 def dump_transformer(path: str | Path, transformer: Any) -> None:

@@ -1,8 +1,10 @@
-"""A project's inference bundle, ``models/<project>/``: the network, the fitted feature
-transformer and the input schema, loaded together and applied to new rows.
+"""A project's inference bundle, ``models/<project>/``: the served model (the network, or a
+scikit-learn family's estimator), the fitted feature transformer and the input schema, loaded
+together and applied to new rows.
 
-The train stage writes the bundle (:data:`BUNDLE_DIR`); :func:`load_bundle` reads it back with
-safe loaders only (Keras safe mode, skops with an allow-list).
+The select stage writes the bundle (:data:`BUNDLE_DIR`) from the champion family's;
+:func:`load_bundle` reads it back with safe loaders only (Keras safe mode, skops with an
+allow-list).
 """
 
 from __future__ import annotations
@@ -12,18 +14,19 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 
-from dlpipe import csv_files, io
+from dlpipe import io
 from dlpipe.errors import DataError, InputError, one_line
 from dlpipe.bundle import files as bundle_files
 from dlpipe.bundle.input_schema import Schema, check, conform
 
 log = logging.getLogger(__name__)
-BUNDLE_DIR = "models/{project}"  # the train stage's bundle output, relative to the repository
+BUNDLE_DIR = "models/{project}"  # the select stage's bundle output, relative to the repository
+NETWORK = "network"  # the family of a bundle without a family file
 REASON = 300  # characters of a library's error a refusal repeats (Keras' can be the whole config)
 BATCH_ROWS = 1024  # rows per network call: small enough for memory, large enough for speed
 
@@ -33,9 +36,16 @@ class Bundle:
     """A trained model with everything needed to predict on raw rows."""
 
     project: str
-    model: Any  # keras.Model
+    model: Any  # keras.Model, or a fitted scikit-learn estimator (``family`` says which)
     transformer: Any  # the fitted sklearn Pipeline of dlpipe.features.make_transformer
     schema: Schema
+    family: str = NETWORK  # network | gbdt | linear
+    family_model: str = ""  # a scikit-learn family's model name (hist_gradient_boosting ...)
+
+    @property
+    def model_name(self) -> str:
+        """The served model's name in score rows: ``keras_<kind>``, or the family's model."""
+        return f"keras_{self.model.name}" if self.family == NETWORK else self.family_model
 
     @property
     def classes(self) -> list[str]:
@@ -57,15 +67,19 @@ class Bundle:
         return check(self.schema, frame)
 
     def features(self, frame: pd.DataFrame) -> np.ndarray:
-        """The network's float32 input for rows that passed :meth:`check`."""
+        """The model's float32 input for rows that passed :meth:`check`."""
         return np.asarray(self.transformer.transform(conform(self.schema, frame)),
                           dtype=np.float32)
 
     @classmethod
     def from_outputs(cls, project: str, outputs: dict) -> "Bundle":
-        """The bundle a stage receives as its ``train.bundle`` input (file name -> object)."""
-        return cls(project, outputs[bundle_files.MODEL], outputs[bundle_files.TRANSFORMER],
-                   Schema.from_dict(outputs[bundle_files.SCHEMA]))
+        """The bundle a stage receives as its ``select.bundle`` (or ``train.bundle``) input
+        (file name -> object)."""
+        family = outputs.get(bundle_files.FAMILY, {"family": NETWORK, "model": ""})
+        model = outputs[bundle_files.MODEL if family["family"] == NETWORK
+                        else bundle_files.ESTIMATOR]
+        return cls(project, model, outputs[bundle_files.TRANSFORMER],
+                   Schema.from_dict(outputs[bundle_files.SCHEMA]), **_fields(family))
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         """Class probabilities, float32 [rows, classes] in :attr:`classes` order (a numeric
@@ -82,10 +96,15 @@ class Bundle:
         handle."""
         if len(frame) == 0:
             return np.zeros((0, len(self.classes) or 1), dtype=np.float32)
-        return self.network_proba(self.features(frame))
+        return self.outputs(self.features(frame))
 
-    def network_proba(self, X: np.ndarray) -> np.ndarray:
-        """The network's probabilities for transformed features ``X`` (float32)."""
+    def outputs(self, X: np.ndarray) -> np.ndarray:
+        """The model's probabilities (a numeric target: values, [rows, 1]) for transformed
+        features ``X`` (float32)."""
+        if self.family != NETWORK:
+            out = (self.model.predict(X)[:, None] if self.has_values
+                   else self.model.predict_proba(X))
+            return np.asarray(out, dtype=np.float32)
         # a direct call, not model.predict: predict builds a dataset and a step function per
         # call (~44 ms), a call runs the layers at once (~1.4 ms for a few rows)
         parts = [np.asarray(self.model(X[start:start + BATCH_ROWS], training=False))
@@ -129,7 +148,10 @@ class Graph:
 def as_graph(bundle):
     """``bundle`` predicting through :class:`Graph`, if the graph gives the eager call's numbers
     bit for bit on a few random batches (else as it is, with a warning); either way its network
-    has run once, so the first request is as fast as the others."""
+    has run once, so the first request is as fast as the others. A scikit-learn family's
+    bundle is returned as it is."""
+    if bundle.family != NETWORK:
+        return bundle
     graph = Graph(bundle.model)
     rows = np.random.default_rng(0).normal(size=(9, bundle.schema.input_width)).astype(
         np.float32)
@@ -151,13 +173,18 @@ def load_bundle(project: str, root: str | Path = ".") -> Bundle:
     """The bundle of ``project`` under ``root``; a :class:`DataError` naming the file if a
     part is missing, unreadable or does not match the others."""
     where = bundle_dir(project, root)
-    remedy = (f"the train stage writes it (`python -m dlpipe train {project}`, or `make run` / "
+    remedy = (f"the select stage writes it (`python -m dlpipe select {project}`, or `make run` / "
               "`dvc repro`)")
     if not where.is_dir():
         raise DataError(f"{where}: no model bundle for project {project!r}: {remedy}")
-    io.verify_manifest(where, f"re-run its train stage ({remedy}; `dvc repro --force "
-                              f"train@{project}` if DVC's cache holds the damaged copy)")
-    for name in (bundle_files.SCHEMA, bundle_files.TRANSFORMER, bundle_files.MODEL):
+    io.verify_manifest(where, f"re-run its select stage ({remedy}; `dvc repro --force "
+                              f"select@{project}` if DVC's cache holds the damaged copy)")
+    about = {"family": NETWORK, "model": ""}
+    if (where / bundle_files.FAMILY).is_file():
+        about = _read(where / bundle_files.FAMILY, lambda p: json.loads(p.read_text()), remedy)
+    family = about["family"]
+    model_file = bundle_files.MODEL if family == NETWORK else bundle_files.ESTIMATOR
+    for name in (bundle_files.SCHEMA, bundle_files.TRANSFORMER, model_file):
         if not (where / name).is_file():
             raise DataError(f"{where / name}: missing from the bundle: {remedy}")
     schema = _read(where / bundle_files.SCHEMA, lambda p: Schema.from_dict(json.loads(p.read_text())),
@@ -166,15 +193,34 @@ def load_bundle(project: str, root: str | Path = ".") -> Bundle:
         raise DataError(f"{where / bundle_files.SCHEMA}: describes project {schema.project!r}, not "
                         f"{project!r}: {remedy}")
     transformer = _read(where / bundle_files.TRANSFORMER, bundle_files.load_transformer, remedy)
-    from dlpipe.models.network import load_network
-
-    model = _read(where / bundle_files.MODEL, lambda p: load_network(str(p)), remedy)
-    shapes = (model.input_shape[-1], model.output_shape[-1])
+    model = _read(where / model_file, _loader(family), remedy)
+    shapes = _shapes(model, family)
     if shapes != (schema.input_width, len(schema.classes) or 1):
-        raise DataError(f"{where / bundle_files.MODEL}: takes {shapes[0]} inputs and gives "
+        raise DataError(f"{where / model_file}: takes {shapes[0]} inputs and gives "
                         f"{shapes[1]} outputs, but {bundle_files.SCHEMA} says "
                         f"{schema.input_width} and {len(schema.classes) or 1}: {remedy}")
-    return Bundle(project, model, transformer, schema)
+    return Bundle(project, model, transformer, schema, **_fields(about))
+
+
+def _fields(family: dict[str, str]) -> dict[str, str]:
+    """The Bundle fields of a bundle's family file."""
+    return {"family": family["family"], "family_model": family["model"]}
+
+
+def _loader(family: str) -> Callable[[Path], Any]:
+    if family != NETWORK:
+        return bundle_files.load_transformer  # skops, with the same allow-list
+    from dlpipe.models.network import load_network
+
+    return lambda p: load_network(str(p))
+
+
+def _shapes(model: Any, family: str) -> tuple[int, int]:
+    """The model's input width and output count."""
+    if family == NETWORK:
+        return model.input_shape[-1], model.output_shape[-1]
+    classes = getattr(model, "classes_", None)
+    return int(model.n_features_in_), 1 if classes is None else len(classes)
 
 
 def _read(path: Path, loader: Callable[[Path], Any], remedy: str) -> Any:
@@ -186,30 +232,3 @@ def _read(path: Path, loader: Callable[[Path], Any], remedy: str) -> Any:
     except Exception as error:
         raise DataError(f"{path}: cannot be read ({type(error).__name__}: "
                         f"{one_line(str(error), REASON)}); {remedy}") from error
-
-
-def read_rows(path: str | Path, schema: Schema, sep: str = ",",
-              na_values: Sequence[str] = ()) -> pd.DataFrame:
-    """Rows to predict from a ``.csv`` or ``.parquet`` file. A CSV file's categorical and
-    free-text columns are read as text, as written (a category "01" stays "01"); an empty cell, pandas' usual
-    markers ("NA", "NaN" ...) and ``na_values`` are missing."""
-    path = Path(path)
-    if path.suffix not in (".csv", ".parquet"):
-        raise DataError(f"{path}: expected a .csv or .parquet file")
-    if not path.is_file():
-        raise DataError(f"{path}: no such file")
-    text = {c.name: str for c in schema.columns if c.kind in ("categorical", "text")}
-    try:
-        if path.suffix == ".parquet":
-            return pd.read_parquet(path, engine="pyarrow")
-        frame = pd.read_csv(path, sep=sep, na_values=list(na_values), dtype=text)
-    except UnicodeDecodeError:
-        raise DataError(csv_files.not_utf8(path)) from None
-    except Exception as error:
-        raise DataError(f"{path}: cannot be read ({type(error).__name__}: "
-                        f"{one_line(str(error), REASON)})") from error
-    hint = csv_files.separator_hint(frame, path, sep) if len(schema.columns) > 1 else ""
-    if hint:
-        raise DataError(f"{path}: cannot be read{hint}")
-    return csv_files.with_own_header(frame, path, sep)
-

@@ -53,7 +53,8 @@ def main(argv: list[str]) -> int:
 
 def _report(args: argparse.Namespace) -> dict:
     """The report of the input rows; raises what the user can fix."""
-    from dlpipe.bundle.inference import as_graph, load_bundle, read_rows
+    from dlpipe.bundle.inference import as_graph, load_bundle
+    from dlpipe.bundle.rows import read_rows
     from dlpipe.insight.drift import drift_report, load_reference, too_few
 
     params = read_params(args.params)

@@ -12,7 +12,7 @@ from dlpipe.errors import DlpipeError
 
 def _parser() -> argparse.ArgumentParser:
     parser = command_parser("predict", "Predict the class of every input row with the "
-        "project's bundle models/PROJECT/ (the train stage writes it). Rows that do not fit "
+        "project's bundle models/PROJECT/ (the select stage writes it). Rows that do not fit "
         "the bundle's schema are refused, one line per problem, and nothing is written.")
     parser.add_argument("project", help="the project whose bundle predicts")
     parser.add_argument("--input", required=True,
@@ -43,7 +43,8 @@ def main(argv: list[str]) -> int:
         if Path(args.output).resolve() == Path(args.input).resolve():
             raise DlpipeError(f"{args.output}: is the input; predictions go to another file")
         sep, na_values = csv_options(read_params(args.params, required=False), args.project)
-        from dlpipe.bundle.inference import load_bundle, read_rows
+        from dlpipe.bundle.inference import load_bundle
+        from dlpipe.bundle.rows import read_rows
 
         bundle = load_bundle(args.project)
         rows = read_rows(args.input, bundle.schema, sep, na_values)

@@ -61,13 +61,17 @@ def load(projects: list[str], root: str | Path = ".") -> dict:
     from dlpipe.bundle.inference import BUNDLE_DIR, as_graph, load_bundle
     from dlpipe.bundle.files import SCHEMA
 
+    from dlpipe.params.schema import PROJECT_NAME
+
+    # a project's name has no hyphen: models/<p>-network/ and the like are its companions
     found = sorted(p.parent.name for p in Path(root).glob(BUNDLE_DIR.format(project="*") +
-                                                          f"/{SCHEMA}"))
+                                                          f"/{SCHEMA}")
+                   if PROJECT_NAME.match(p.parent.name))
     names = list(dict.fromkeys(projects)) or found
     if not names:
         raise DataError(f"{Path(root) / BUNDLE_DIR.format(project='*')}: no model bundle to "
-                        "serve (the train stage writes one per project: `make run`, or "
-                        "`python -m dlpipe train PROJECT`)")
+                        "serve (the select stage writes one per project: `make run`, or "
+                        "`python -m dlpipe select PROJECT`)")
     bundles = {name: as_graph(load_bundle(name, root)) for name in names}
     log.info("serving %s", ", ".join(bundles))
     return bundles

@@ -9,9 +9,9 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
+from sklearn.model_selection import train_test_split
 
-from dlpipe.models import loop, network
+from dlpipe.models import families, loop, network
 from dlpipe.metrics import ARGMAX, Decision, score, value_scores
 from dlpipe.features import make_transformer
 from dlpipe.frames import is_values
@@ -163,9 +163,7 @@ def cross_validate(spec: KerasModel, features: FeatureParams, X: pd.DataFrame, y
     values = is_values(y)
     n_classes = None if values else int(y.max()) + 1
     onehot = features.label_encoding == "onehot"
-    splitter = (KFold if values else StratifiedKFold)(n_splits=folds, shuffle=True,
-                                                      random_state=seed)
-    splits = list(splitter.split(X, y))
+    splits = families.splits(X, y, folds, seed)
     # every fold set up before any trains: seeding a fold clears TensorFlow's caches, after
     # which each traced function is instantiated anew on its next call (~0.1 s per fold)
     parts = [fold_setup(spec, features, X, y, rows, n_classes, onehot, seed + k)

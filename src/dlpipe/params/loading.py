@@ -33,7 +33,7 @@ def load_params(path: str | Path = DEFAULT_PARAMS) -> Params:
 
 # Mappings whose keys the user names (search dimensions): a project replaces them whole, so that
 # its search space is exactly what it lists.
-WHOLE = {("tune", "search_space")}
+WHOLE = {("tune", "search_space"), ("gbdt", "search_space")}
 
 
 def merged(defaults: Any, section: Any, path: tuple[str, ...] = ()) -> Any:

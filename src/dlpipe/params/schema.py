@@ -15,7 +15,9 @@ from dlpipe.errors import ParamsError
 from dlpipe.params.base import ClassNames, Fraction, KerasModel, PosInt, Seed, Strict
 from dlpipe.params.data import ColumnNames, DataParams
 from dlpipe.params.export import ExportParams
+from dlpipe.params.families import GBDT_KEYS, GbdtParams, ServeFamily, trained, unknown_keys
 from dlpipe.params.insight import AuditParams, DriftParams, ExplainParams
+from dlpipe.params.search_space import FloatSpace, IntSpace, SearchSpace
 from dlpipe.params.scoring import (SCORERS, VALUE_SCORERS, AnyScorer, DecisionParams,
                                    EvaluateParams, TuneScorer)
 from dlpipe.params.serve import ServeParams
@@ -101,30 +103,6 @@ class BaselineParams(Strict):
 
 
 # --- tuning ---------------------------------------------------------------------------------------
-class IntSpace(Strict):
-    type: Literal["int"]
-    low: int
-    high: int
-    step: PosInt
-    log: bool
-
-
-class FloatSpace(Strict):
-    type: Literal["float"]
-    low: float
-    high: float
-    log: bool
-    grid: list[float]
-
-
-class CategoricalSpace(Strict):
-    type: Literal["categorical"]
-    choices: list[Union[str, int, float, bool]] = Field(min_length=1)
-
-
-SearchSpace = Annotated[Union[IntSpace, FloatSpace, CategoricalSpace], Field(discriminator="type")]
-
-
 class TuneParams(Strict):
     mode: Literal["tpe", "random", "grid"]
     sampler_startup_trials: Annotated[int, Field(ge=0, strict=True)]  # TPE: random trials first
@@ -169,6 +147,8 @@ class ProjectParams(Strict):
     evaluate: EvaluateParams
     decision: DecisionParams
     baseline: BaselineParams
+    gbdt: Union[GbdtParams, None]  # gradient-boosted trees beside the network; null: none
+    serve_family: ServeFamily  # auto: the select stage's champion by CV; or the family named
     export: ExportParams
     explain: ExplainParams
     audit: AuditParams
@@ -181,6 +161,17 @@ class ProjectParams(Strict):
         if unknown:
             raise ValueError(f"tune.search_space names {unknown}, which are not model keys "
                              f"(expected some of {sorted(KerasModel.model_fields)})")
+        if unknown_keys(self.gbdt):
+            raise ValueError(f"gbdt.search_space names {unknown_keys(self.gbdt)}, which "
+                             f"HistGradientBoosting does not take (expected some of "
+                             f"{list(GBDT_KEYS)})")
+        if self.serve_family not in ("auto", *trained(self.gbdt)):
+            raise ValueError(f"serve_family: {self.serve_family!r} is not trained (gbdt: null); "
+                             f"expected one of {['auto', *trained(self.gbdt)]}")
+        if self.tune.metric not in self.cv.metrics:
+            raise ValueError(f"tune.metric: {self.tune.metric!r} must be one of cv.metrics "
+                             f"{self.cv.metrics}: the select stage compares the families' CV "
+                             "scores by it")
         if self.task == "regression":
             return self._fits_regression()
         if self.model.loss != "auto":

@@ -88,8 +88,9 @@ STAGES: tuple[Stage, ...] = (
                   "best_params": "tune.best_params"},
           params=("seed", "{project}.features", "{project}.cv", "{project}.data.target",
                   "{project}.decision"),
-          # the inference bundle: model.keras, preprocess.skops, schema.json (dlpipe.serving)
-          outputs={"bundle": data("models/{project}"),
+          # the network's bundle: model.keras, preprocess.skops, schema.json (dlpipe.bundle);
+          # the select stage serves it, or another family's, as models/{project}
+          outputs={"bundle": data("models/{project}-network"),
                    "cv": metrics("reports/{project}/cv.json"),
                    "fit": text("reports/{project}/fit.json"),
                    **_curves("reports/{project}/plots", "final fit"),
@@ -110,15 +111,47 @@ STAGES: tuple[Stage, ...] = (
           inputs={"bundle": "train.bundle", "train": "preprocess.train",
                   "test": "preprocess.test"},
           params=("seed", "{project}.evaluate", "{project}.export"),
-          # beside the bundle, not in it: models/<p>/ is the train stage's one output
+          # beside the network's bundle, not in it: models/<p>-network/ is the train stage's output
           outputs={"files": data("models/{project}-litert"),
                    "metrics": metrics("reports/{project}/export.json"),
                    "info": text("reports/{project}/export_info.json"),
                    "scores": scores(f"{SCORES}/export.csv")}),
+    Stage("baseline", "the linear family: logistic (a numeric target: ridge) regression on the "
+          "same preprocessing and CV folds, then the test",
+          node="dlpipe.stages.baseline:baseline",
+          inputs={"train": "split.train", "test": "split.test"},
+          params=("seed", "{project}.features", "{project}.cv", "{project}.evaluate",
+                  "{project}.decision", "{project}.baseline"),
+          outputs={"model": data("models/{project}-linear"),
+                   "metrics": metrics("reports/{project}/baseline.json"),
+                   "scores": scores(f"{SCORES}/baseline.csv")}),
+    Stage("gbdt", "gradient-boosted trees on the same preprocessing, tuned by Optuna on the "
+          "same CV folds, then the test",
+          node="dlpipe.stages.gbdt:gbdt",
+          inputs={"train": "split.train", "test": "split.test"},
+          params=("seed", "{project}.features", "{project}.cv", "{project}.evaluate",
+                  "{project}.decision", "{project}.gbdt", "{project}.tune.metric"),
+          outputs={"model": data("models/{project}-gbdt"),
+                   "metrics": metrics("reports/{project}/gbdt.json"),
+                   "info": text("reports/{project}/gbdt_info.json"),
+                   "trials": text("reports/{project}/tuning/gbdt_trials.csv"),
+                   "scores": scores(f"{SCORES}/gbdt.csv")}),
+    Stage("select", "the champion family by mean CV score (one-standard-error rule), and the "
+          "served bundle: the champion's, or the family params pin",
+          node="dlpipe.stages.select:select",
+          inputs={"network": "train.bundle", "network_cv": "train.cv",
+                  "network_test": "evaluate.metrics", "linear": "baseline.metrics",
+                  "linear_model": "baseline.model", "gbdt": "gbdt.metrics",
+                  "gbdt_model": "gbdt.model"},
+          params=("{project}.cv", "{project}.serve_family", "{project}.tune.metric"),
+          # the inference bundle predict, serve, explain, audit and reference load
+          outputs={"bundle": data("models/{project}"),
+                   "selection": text("reports/{project}/selection.json"),
+                   "scores": scores(f"{SCORES}/select.csv")}),
     Stage("explain", "which inputs drive the model: permutation importance and SHAP (tables), "
           "occlusion maps (images)",
           node="dlpipe.stages.explain:explain",
-          inputs={"train": "split.train", "test": "split.test", "bundle": "train.bundle"},
+          inputs={"train": "split.train", "test": "split.test", "bundle": "select.bundle"},
           params=("seed", "{project}.explain", "{project}.tune.metric"),
           outputs={"importance": plot("reports/{project}/explain/importance.csv", x="mean",
                                       y="feature", title="feature importance (test)",
@@ -130,7 +163,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("audit", "accuracy per slice of the test part (class, category, quartile of the most "
           "important numbers) with bootstrap intervals; weak slices flagged",
           node="dlpipe.stages.audit:audit",
-          inputs={"test": "split.test", "bundle": "train.bundle",
+          inputs={"test": "split.test", "bundle": "select.bundle",
                   "importance": "explain.importance"},
           params=("seed", "{project}.audit"),
           outputs={"table": text("reports/{project}/audit.csv"),
@@ -139,17 +172,10 @@ STAGES: tuple[Stage, ...] = (
     Stage("reference", "what drift checks compare new rows with: a seeded sample of the "
           "training part, the model's confidence on the test part",
           node="dlpipe.stages.reference:reference",
-          inputs={"train": "split.train", "test": "split.test", "bundle": "train.bundle"},
+          inputs={"train": "split.train", "test": "split.test", "bundle": "select.bundle"},
           params=("seed", "{project}.drift"),
           # beside the bundle: serve and `dlpipe drift` load it with the bundle
           outputs={"reference": data("models/{project}-reference")}),
-    Stage("baseline", "logistic regression on the same preprocessing and CV folds, then the test",
-          node="dlpipe.stages.baseline:baseline",
-          inputs={"train": "split.train", "test": "split.test"},
-          params=("seed", "{project}.features", "{project}.cv", "{project}.evaluate",
-                  "{project}.decision", "{project}.baseline"),
-          outputs={"metrics": metrics("reports/{project}/baseline.json"),
-                   "scores": scores(f"{SCORES}/baseline.csv")}),
     _task("binary", "'is it a 5': CV scores, PR/ROC curves, threshold for a target precision",
           tables=False,  # its tables are all plot data
           pr=plot("reports/{project}/binary/pr.csv", x="recall", y="precision",

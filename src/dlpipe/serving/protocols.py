@@ -26,6 +26,7 @@ from dlpipe.serving.tensor_values import (NUMBER_TYPES, Column, RequestError, ba
 IMAGE_INPUT = "input"  # the V2 tensor holding an image project's pixels, one row per image
 OUTPUTS = ("label", "probabilities")
 VALUE_OUTPUTS = ("value",)  # a numeric target's model
+PLATFORMS = {"network": "tensorflow_keras", "gbdt": "sklearn", "linear": "sklearn"}
 
 
 def outputs_of(bundle) -> tuple[str, ...]:
@@ -91,7 +92,7 @@ def v2_metadata(project: str, bundle) -> dict:
                    {"name": "probabilities", "datatype": "FP32",
                     "shape": [-1, len(bundle.classes)]}]
         parameters = {"classes": [str(c) for c in bundle.classes]}
-    return {"name": project, "versions": [], "platform": "tensorflow_keras", "inputs": inputs,
+    return {"name": project, "versions": [], "platform": PLATFORMS[bundle.family], "inputs": inputs,
             "outputs": outputs, "parameters": parameters}
 
 

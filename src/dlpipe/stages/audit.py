@@ -56,7 +56,7 @@ def slice_score_rows(table: pd.DataFrame, project: str, model: str, metric: str
 def audit(test: pd.DataFrame, bundle: dict, importance: pd.DataFrame, seed: int,
           audit: AuditParams, project: str) -> dict:
     """The slice table (``audit.csv``), its forest plot and score rows (model ``keras_<kind>``
-    as evaluate names it)."""
+    as evaluate names it, or the served family's model)."""
     model = as_graph(Bundle.from_outputs(project, bundle))
     X, y, y_pred = predicted(test, model)
     schema = model.schema
@@ -69,7 +69,7 @@ def audit(test: pd.DataFrame, bundle: dict, importance: pd.DataFrame, seed: int,
     overall = float(table["score"].iloc[0])
     limit = overall * (1.0 + audit.value_gap) if values else overall - audit.gap
     table = slices.flag(table, limit, audit.min_rows, lower_is_better=values)
-    name = f"keras_{model.model.name}"
+    name = model.model_name
     weak = table[table["flagged"]]
     log.info("%d slices, %d flagged%s", len(table) - 1, len(weak),
              "".join(f"; {split_of(row)} {row['score']:.4g}" for _, row in weak.iterrows()))

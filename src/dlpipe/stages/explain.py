@@ -75,7 +75,7 @@ def images(bundle: Bundle, test: pd.DataFrame, seed: int, explain: ExplainParams
     X = bundle.features(X_raw.iloc[keep])
     background = bundle.features(X_raw.iloc[:1] * 0)[0]  # an empty (all-zero) image
     started = time.perf_counter()
-    drops, corners = occlusion.drops(bundle.network_proba, X, y[keep], shape, background,
+    drops, corners = occlusion.drops(bundle.outputs, X, y[keep], shape, background,
                                      explain.patch, explain.stride)
     seconds = time.perf_counter() - started
     maps = occlusion.class_maps(drops, y[keep], len(bundle.classes), corners, shape,
@@ -109,7 +109,7 @@ def _examples(bundle: Bundle, X_raw: pd.DataFrame, y: np.ndarray, pixels: np.nda
                        replace=False)
     chosen = np.concatenate([errors, right])
     X = bundle.features(X_raw.iloc[chosen])
-    drops, corners = occlusion.drops(bundle.network_proba, X, y[chosen],
+    drops, corners = occlusion.drops(bundle.outputs, X, y[chosen],
                                      bundle.schema.image_shape, bundle.features(
                                          X_raw.iloc[:1] * 0)[0], explain.patch, explain.stride)
     maps = [occlusion.pixel_map(row, corners, bundle.schema.image_shape, explain.patch)

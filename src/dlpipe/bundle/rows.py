@@ -1,0 +1,40 @@
+"""Rows to predict, read from a file as the bundle's input schema describes them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import pandas as pd
+
+from dlpipe import csv_files
+from dlpipe.bundle.inference import REASON
+from dlpipe.bundle.input_schema import Schema
+from dlpipe.errors import DataError, one_line
+
+
+def read_rows(path: str | Path, schema: Schema, sep: str = ",",
+              na_values: Sequence[str] = ()) -> pd.DataFrame:
+    """Rows to predict from a ``.csv`` or ``.parquet`` file. A CSV file's categorical and
+    free-text columns are read as text, as written (a category "01" stays "01"); an empty cell, pandas' usual
+    markers ("NA", "NaN" ...) and ``na_values`` are missing."""
+    path = Path(path)
+    if path.suffix not in (".csv", ".parquet"):
+        raise DataError(f"{path}: expected a .csv or .parquet file")
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    text = {c.name: str for c in schema.columns if c.kind in ("categorical", "text")}
+    try:
+        if path.suffix == ".parquet":
+            return pd.read_parquet(path, engine="pyarrow")
+        frame = pd.read_csv(path, sep=sep, na_values=list(na_values), dtype=text)
+    except UnicodeDecodeError:
+        raise DataError(csv_files.not_utf8(path)) from None
+    except Exception as error:
+        raise DataError(f"{path}: cannot be read ({type(error).__name__}: "
+                        f"{one_line(str(error), REASON)})") from error
+    hint = csv_files.separator_hint(frame, path, sep) if len(schema.columns) > 1 else ""
+    if hint:
+        raise DataError(f"{path}: cannot be read{hint}")
+    return csv_files.with_own_header(frame, path, sep)
+
