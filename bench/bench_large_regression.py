@@ -7,13 +7,15 @@ target the price in US dollars), as R's datasets ship it inside the PyPI package
 0.2.0 (no download). The script copies the repository to a scratch git repo with `projects:
 [iris]`, writes the table as a CSV, runs `dlpipe add diamonds --file ... --target price` (no
 other edit), then `snakemake project_diamonds` (every stage of the project: tune, train,
-evaluate, export, explain, audit, reference, baseline) on 2 cores. Prints, each next to its
-target:
+evaluate, export, baseline, gbdt, select, explain, audit, reference) on 2 cores. Prints, each
+next to its target:
 
 - the project's wall time (<= 10 min on 2 cores) and the per-stage seconds
-- the network's test R² and RMSE, beside scikit-learn's HistGradientBoostingRegressor with
-  default settings and a ridge regression (one-hot categories, scaled numbers), fitted on the
-  project's own training part and scored on its test part
+- each model family's test R² and RMSE (the network, the tuned trees, ridge: the project's
+  selection) and which one the project serves, beside scikit-learn's
+  HistGradientBoostingRegressor with default settings and a ridge regression (one-hot
+  categories, scaled numbers), fitted on the project's own training part and scored on its test
+  part
 
     python bench/bench_large_regression.py [--workdir DIR]
 """
@@ -100,9 +102,12 @@ def main() -> int:
     for tsv in sorted((repo / "benchmarks/diamonds").glob("*.tsv")):
         seconds = float(tsv.read_text().splitlines()[-1].split("\t")[0])
         print(f"  {tsv.stem:<16} {seconds:7.1f} s")
-    metrics = json.loads((repo / "reports/diamonds/metrics.json").read_text())["test"]
-    print(f"{'model':<36} {'test R2':>8} {'RMSE':>9}")
-    print(f"{'the network (dlpipe)':<36} {metrics['r2']:>8.4f} {metrics['rmse']:>9.1f}")
+    selection = json.loads((repo / "reports/diamonds/selection.json").read_text())
+    print(f"{'model':<36} {'test R2':>8} {'RMSE':>9}   (dlpipe served: {selection['served']})")
+    for family, scored in selection["families"].items():
+        test = scored["test"]
+        print(f"{family + ' (dlpipe, CV RMSE ' + format(scored['cv']['mean'], '.0f') + ')':<36} "
+              f"{test['r2']:>8.4f} {test['rmse']:>9.1f}")
     for name, scores in references(repo).items():
         print(f"{name:<36} {scores['r2']:>8.4f} {scores['rmse']:>9.1f}")
     print(f"(scratch repo: {repo})")
