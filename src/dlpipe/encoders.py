@@ -118,20 +118,21 @@ class DateParts(TransformerMixin, BaseEstimator):
         columns = [when.dt.year, when.dt.month, when.dt.day, when.dt.dayofweek]
         if self.hours_:
             columns.append(when.dt.hour + when.dt.minute / 60.0)
-        epoch = (when - pd.Timestamp(0)).dt.total_seconds() / SECONDS_PER_DAY
-        out = np.column_stack([c.to_numpy(dtype=np.float64, na_value=np.nan)
-                               for c in [*columns, epoch]])
-        return out
+        return np.column_stack([c.to_numpy(dtype=np.float64, na_value=np.nan)
+                                for c in [*columns, since_1970(when)]])
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         return np.asarray([f"{self.column_}:{part}" for part in self.parts()], dtype=object)
 
 
+def since_1970(when: pd.Series) -> pd.Series:
+    """Parsed dates as days since 1970 (fractions for times of day)."""
+    return (when - pd.Timestamp(0)).dt.total_seconds() / SECONDS_PER_DAY
+
+
 def days(values: pd.Series) -> np.ndarray:
     """Dates as days since 1970 (float64; NaN where missing or not a date)."""
-    when = parse_dates(values)
-    return ((when - pd.Timestamp(0)).dt.total_seconds() / SECONDS_PER_DAY).to_numpy(
-        dtype=np.float64, na_value=np.nan)
+    return since_1970(parse_dates(values)).to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def vocabularies(transformer) -> dict[str, tuple]:

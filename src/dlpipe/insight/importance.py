@@ -125,14 +125,14 @@ def word_importance(predict: Predict, X: pd.DataFrame, y: np.ndarray, metric: st
     """The worsening of ``metric`` when one word is taken out of the text column ``column``
     of every row that has it, for each of ``words``: rows ``<column>:<word>``, method
     ``word`` (std 0: one deterministic pass)."""
-    sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
-    base = sign * score(metric, y, predict(X), decision)
+    scored = _Scored(predict, metric, decision)
+    base = scored(None, X, y)
     text = X[column].astype(object).where(X[column].notna(), "").astype(str)
     found = []
     for word in words:
         pattern = re.compile(rf"(?i)\b{re.escape(word)}\b")
         without = X.assign(**{column: [pattern.sub(" ", t) for t in text]})
-        found.append(base - sign * score(metric, y, predict(without), decision))
+        found.append(base - scored(None, without, y))
     return pd.DataFrame({"feature": [f"{column}:{w}" for w in words], "method": WORD,
                          "mean": found, "std": 0.0})
 
