@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.model_selection import StratifiedKFold
 
 from dlpipe.errors import DataError
 from dlpipe.metrics import SCORE_COLUMNS
@@ -13,20 +12,7 @@ from dlpipe.params import CVParams, DecisionParams, EvaluateParams
 from dlpipe.params.schema import BaselineParams
 from dlpipe.stages import baseline as stage
 
-from support import feature_params
-
-NAMES = ["setosa", "versicolor", "virginica"]
-
-
-@pytest.fixture
-def labelled(three_class_frame) -> pd.DataFrame:
-    """The three-class frame with named classes, a text column and a missing value."""
-    frame = three_class_frame.assign(
-        target=pd.Categorical.from_codes(three_class_frame["target"], NAMES),
-        colour=np.where(three_class_frame.index % 2, "red", "blue"))
-    frame.loc[4, "a"] = None
-    return frame
-
+from support import feature_params, networks_folds
 
 def run(frame: pd.DataFrame, folds: int = 3) -> dict:
     return stage.baseline(train=frame.iloc[:45], test=frame.iloc[45:], seed=0,
@@ -53,22 +39,10 @@ def test_scores_cv_and_test_as_tidy_rows(labelled):
         out["metrics"]["test"]["accuracy"])  # the fitted pipeline is the one scored
 
 
-def test_the_folds_are_the_networks_folds(labelled, monkeypatch):
+def test_the_folds_are_the_networks_folds(labelled, seen_folds):
     """The splitter the baseline uses is the one the network's cross_validate uses."""
-    seen = []
-    real = StratifiedKFold.split
-
-    def spy(self, X, y=None, groups=None):
-        for train_rows, val_rows in real(self, X, y, groups):
-            seen.append(tuple(val_rows))
-            yield train_rows, val_rows
-
-    monkeypatch.setattr(StratifiedKFold, "split", spy)
     run(labelled)
-    train = labelled.iloc[:45]
-    networks = StratifiedKFold(n_splits=3, shuffle=True, random_state=0)  # cross_validate's
-    expected = [tuple(v) for _, v in real(networks, train, train["target"].cat.codes)]
-    assert seen == expected
+    assert seen_folds == networks_folds(labelled.iloc[:45], folds=3, seed=0)
 
 
 def test_a_class_smaller_than_the_folds_is_refused(labelled):

@@ -3,30 +3,15 @@ folds."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
-from sklearn.model_selection import StratifiedKFold
 
 from dlpipe.metrics import SCORE_COLUMNS
 from dlpipe.params import CVParams, DecisionParams, EvaluateParams
 from dlpipe.params.families import GbdtParams
 from dlpipe.stages import gbdt as stage
 
-from support import TINY_TREES, feature_params
-
-NAMES = ["setosa", "versicolor", "virginica"]
-
-
-@pytest.fixture
-def labelled(three_class_frame) -> pd.DataFrame:
-    """The three-class frame with named classes, a categorical column and a missing value."""
-    frame = three_class_frame.assign(
-        target=pd.Categorical.from_codes(three_class_frame["target"], NAMES),
-        colour=np.where(three_class_frame.index % 2, "red", "blue"))
-    frame.loc[4, "a"] = None
-    return frame
-
+from support import TINY_TREES, feature_params, networks_folds
 
 def trees(n_trials: int = 3) -> GbdtParams:
     return GbdtParams(mode="tpe", n_trials=n_trials, timeout=None, sampler_startup_trials=2,
@@ -66,20 +51,9 @@ def test_two_runs_give_the_same_numbers(labelled):
     assert first["info"]["settings"] == second["info"]["settings"]
 
 
-def test_the_folds_are_the_networks_folds(labelled, monkeypatch):
-    seen = []
-    real = StratifiedKFold.split
-
-    def spy(self, X, y=None, groups=None):
-        for train_rows, val_rows in real(self, X, y, groups):
-            seen.append(tuple(val_rows))
-            yield train_rows, val_rows
-
-    monkeypatch.setattr(StratifiedKFold, "split", spy)
+def test_the_folds_are_the_networks_folds(labelled, seen_folds):
     run(labelled, trees(1))
-    train = labelled.iloc[:45]
-    networks = StratifiedKFold(n_splits=3, shuffle=True, random_state=0)  # cross_validate's
-    assert seen == [tuple(v) for _, v in real(networks, train, train["target"].cat.codes)]
+    assert seen_folds == networks_folds(labelled.iloc[:45], folds=3, seed=0)
 
 
 def test_two_classes_get_the_two_class_scores(labelled):

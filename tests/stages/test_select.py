@@ -16,7 +16,7 @@ from dlpipe.stages import baseline, gbdt, select as stage
 from dlpipe.stages.select import champion
 
 from pets import CLASSES, PROJECT
-from support import feature_params, decision_params, repo_params, tiny
+from support import TINY_TREES, decision_params, feature_params, repo_params
 
 
 def cv(**means_and_stds) -> dict:
@@ -50,10 +50,7 @@ def test_equal_means_go_to_the_simpler_family():
 @pytest.fixture(scope="module")
 def families(trained):
     """The pets project's linear and gbdt outputs on the train fixture's parts."""
-    raw = tiny(repo_params())["defaults"]
-    raw["gbdt"].update(n_trials=2, search_space={**raw["gbdt"]["search_space"], **{
-        "min_samples_leaf": {"type": "int", "low": 2, "high": 5, "step": 1, "log": False},
-        "max_iter": {"type": "int", "low": 10, "high": 20, "step": 1, "log": False}}})
+    raw = repo_params()["defaults"]
     from dlpipe.params.families import GbdtParams
     from dlpipe.params.schema import BaselineParams
 
@@ -64,7 +61,9 @@ def families(trained):
                                           value_groups=5),
                   decision=decision_params(), project=PROJECT)
     return (baseline.baseline(baseline=BaselineParams(**raw["baseline"]), **common),
-            gbdt.gbdt(gbdt=GbdtParams(**raw["gbdt"]), metric="accuracy", **common))
+            gbdt.gbdt(gbdt=GbdtParams(**{**raw["gbdt"], "n_trials": 2,
+                                         "search_space": TINY_TREES}),
+                      metric="accuracy", **common))
 
 
 def selected(trained, families, serve_family: str) -> dict:
