@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from support import ROOT, SHARED_DATA, copy_tracked_files, tiny
-from test_integration import cv_scores
+from frontends import cv_scores
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 BIN = Path(sys.executable).parent

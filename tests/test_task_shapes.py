@@ -2,7 +2,7 @@
 
 Each shape is added the way a user adds one (``dlpipe add`` on a CSV file), shrunk with the
 tests' tiny params, and every job of the stage table is run by the runner in table order, in
-process (the front ends run the same jobs: see test_integration.py). Then its bundle predicts
+process (the front ends run the same jobs: see test_integration_tour.py). Then its bundle predicts
 and the server answers a TF-Serving request with the same labels. The shipped projects are
 three, four and ten classes of numeric columns; these are the shapes none of them has (two
 classes, a numeric target, free text and dates).
