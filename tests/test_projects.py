@@ -18,6 +18,7 @@ from dlpipe.errors import ParamsError
 from dlpipe.frames import TARGET
 from dlpipe.params import load_params
 from dlpipe.projects import edited, task_of, write
+from dlpipe.stages.split import split_frame
 from dlpipe.table_checks import small_classes, unusable
 from support import ROOT
 
@@ -94,6 +95,23 @@ def test_the_section_validates_over_defaults_and_fetch_accepts_its_checksum(repo
     raw = datasets.load("shop", shop.data, root=repo)  # verifies the checksum, as fetch does
     assert raw.shape == (60, 8)
     assert list(raw[TARGET].cat.categories) == CLASSES
+
+
+def test_a_table_with_a_date_is_split_by_time(repo, capsys):
+    """The test part is the latest rows by the date `add` finds; the split stage does it."""
+    table = shop_table().assign(sold=pd.date_range("2024-01-01", periods=60).strftime(
+        "%Y-%m-%d")).sample(frac=1.0, random_state=0)
+    table.to_csv(repo / CSV, index=False)
+    assert add(repo) == 0
+    raw = yaml.safe_load((repo / "params.yaml").read_text())
+    assert raw["shop"]["features"]["datetime"] == ["sold"]
+    assert raw["shop"]["split"] == {"method": "ordered", "order_by": "sold"}
+    assert "the test part is the latest rows by 'sold' (split.order_by; split.method: " \
+           "stratified for a random test part)" in capsys.readouterr().err
+    shop = load_params(repo / "params.yaml").project("shop")
+    train, test = split_frame(datasets.load("shop", shop.data, root=repo), shop.split)
+    assert sorted(test["sold"]) == sorted(table["sold"])[-len(test):]
+    assert train["sold"].max() < test["sold"].min()
 
 
 def test_columns_that_cannot_help_a_model_are_left_out_and_named(repo, capsys):

@@ -118,6 +118,11 @@ def test_free_text_and_dates_are_found_and_used(project):
     assert (features["text"], features["datetime"]) == (["review"], ["sold"])
     names = pd.read_parquet(work / f"data/processed/{name}/train.parquet").columns
     assert "review:great" in names and "sold:month" in names
+    train, test = (pd.read_parquet(work / f"data/interim/{name}/{part}.parquet")
+                   for part in ("train", "test"))
+    assert train["sold"].max() <= test["sold"].min()  # tested on the latest sales
+    audit = pd.read_csv(work / f"reports/{name}/audit.csv")
+    assert {"review (words)", "sold"} <= set(audit["feature"])
     importance = pd.read_csv(work / f"reports/{name}/explain/importance.csv")
     permutation = importance[importance["method"] == "permutation"]
     assert permutation.sort_values("mean")["feature"].iloc[-1] == "review"  # the words decide

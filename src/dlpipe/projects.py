@@ -96,12 +96,17 @@ def new_section(name: str, raw: dict, table: pd.DataFrame, data: CsvData,
                             **({"datetime": dates} if dates else {})}}
     if drop:
         section["features"]["drop"] = drop
+    if dates:  # tested on its latest rows, as it will be used on rows later than its training
+        section["split"] = {"method": "ordered", "order_by": dates[0]}
     notes = [f"column {column!r} {why}: left out (--keep {column} keeps it)"
              for column, why in reasons.items() if column in left_out]
     notes += [f"column {column!r} holds free text: TF-IDF features (features.text)"
               for column in text]
     notes += [f"column {column!r} holds dates: calendar features (features.datetime)"
               for column in dates]
+    if dates:
+        notes.append(f"the test part is the latest rows by {dates[0]!r} (split.order_by; "
+                     "split.method: stratified for a random test part)")
     if task is None and found == "regression":
         notes.insert(0, f"target {data.target!r}: {labelled[TARGET].nunique()} distinct numbers "
                         "in a numeric column: a regression project (--task classification "

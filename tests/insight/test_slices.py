@@ -143,6 +143,27 @@ def test_images_are_sliced_by_ink_not_by_pixel():
                              "q4 [29.2, 39]"]
 
 
+def test_free_text_is_sliced_by_its_length_in_words_and_a_date_by_its_quartiles():
+    days = pd.Series(pd.date_range("2024-01-01", periods=80, freq="D").strftime("%Y-%m-%d"))
+    texts = pd.Series([" ".join(["word"] * (1 + k % 8)) for k in range(79)] + [None])
+    features = pd.DataFrame({"review": texts, "sold": days})
+    cuts = slices.slicings(features, np.arange(80) % 2, ["a", "b"],
+                           {"review": "text", "sold": "datetime"}, importance_of(), 3,
+                           image=False)
+    assert [(cut.group, cut.feature) for cut in cuts] == [
+        ("class", "class"), ("quartile", "review (words)"), ("quartile", "sold")]
+    words, dates = cuts[1], cuts[2]
+    assert words.labels[-1] == words.labels[0] == "q1 [0, 2)"  # no text: no words
+    assert words.order[-1] == "q4 [6, 8]"
+    # the quartiles of 80 days fall at 6 pm and noon: rounded up to the next day
+    assert dates.order == ["q1 [2024-01-01, 2024-01-21)", "q2 [2024-01-21, 2024-02-10)",
+                           "q3 [2024-02-10, 2024-03-01)", "q4 [2024-03-01, 2024-03-20]"]
+    assert [(dates.labels == name).sum() for name in dates.order] == [20, 20, 20, 20]
+    timed = slices.by_quartile(pd.Series([0.0, 0.5, 1.25, 2.0, 3.0]), "at", slices._date,
+                               whole=True)
+    assert timed.order[0] == "q1 [1970-01-01, 1970-01-01 12:00)"  # times of day: kept
+
+
 def importance_of(*rows) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["feature", "method", "mean", "std"])
 

@@ -47,6 +47,12 @@ def test_out_of_range(raw_params):
     assert "iris.split.test_size" in message and "got 1.5" in message
 
 
+def test_order_by_with_a_random_split_is_refused(raw_params):
+    section(raw_params, "iris", "split")["order_by"] = "sold"
+    assert _message(raw_params).startswith(
+        "p.yaml: iris.split: expected order_by 'sold' needs method 'ordered'")
+
+
 def test_unknown_project(raw_params):
     raw_params["projects"].append("cifar")
     message = _message(raw_params)

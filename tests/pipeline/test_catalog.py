@@ -79,6 +79,22 @@ def test_a_verified_directory_lists_its_files_digests_and_reads_back_without_it(
     assert not BY_NAME["multiclass"].outputs["tables"].verified
 
 
+def test_a_directory_reads_a_file_when_a_node_asks_for_it(tmp_path):
+    """A node that takes a bundle for its schema alone never loads (nor imports the library
+    of) its model: a damaged model file is not even opened."""
+    catalog.write(tmp_path / "bundle", {"schema.json": {"n": 3}})
+    (tmp_path / "bundle" / "model.keras").write_bytes(b"not a zip")
+    bundle = catalog.read(tmp_path / "bundle")
+    assert sorted(bundle) == ["model.keras", "schema.json"] and len(bundle) == 2
+    assert bundle["schema.json"] == {"n": 3}
+    with pytest.raises(KeyError):
+        bundle["absent.json"]
+    catalog.write(tmp_path / "copy", bundle)  # passed on unread: copied as it is
+    assert (tmp_path / "copy/model.keras").read_bytes() == b"not a zip"
+    with pytest.raises(Exception, match="model.keras|zip"):
+        bundle["model.keras"]
+
+
 def test_a_feature_transformer_round_trips_as_skops(tmp_path, three_class_frame):
     from dlpipe.features import make_transformer
     from support import feature_params

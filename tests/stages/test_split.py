@@ -12,7 +12,7 @@ from dlpipe.stages.split import split_frame
 
 def _split(**kw) -> SplitParams:
     return SplitParams(**{"method": "stratified", "test_size": 0.2, "seed": 1, "max_rows": None,
-                          "bins": 10, **kw})
+                          "bins": 10, "order_by": None, **kw})
 
 
 def test_stratified_keeps_class_balance(three_class_frame):
@@ -74,3 +74,37 @@ def test_a_subsample_of_a_numeric_target_is_a_plain_seeded_sample():
     train, test = split_frame(frame, _split(test_size=10, max_rows=30))
     assert len(train) + len(test) == 30
     assert set(train["x"]) | set(test["x"]) < set(range(50))
+
+
+def _dated(rows: int = 40) -> pd.DataFrame:
+    """Rows in random order of their sale date; one row has no date and one a number."""
+    rng = np.random.default_rng(3)
+    sold = (pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.permutation(rows), unit="D"))
+    frame = pd.DataFrame({"sold": sold.strftime("%Y-%m-%d"), "x": rng.normal(size=rows),
+                          "target": np.arange(rows) % 2})
+    frame.loc[0, "sold"] = None
+    return frame
+
+
+def test_ordered_by_a_date_column_tests_the_latest_rows():
+    frame = _dated()
+    train, test = split_frame(frame, _split(method="ordered", test_size=10, order_by="sold"))
+    latest = frame.dropna().sort_values("sold")["sold"].iloc[-10:].tolist()
+    assert test["sold"].tolist() == latest  # the ten latest dates, oldest first
+    assert train["sold"].isna().sum() == 1  # the row without a date trains
+    assert train["sold"].dropna().max() < test["sold"].min()
+    numbers = split_frame(frame, _split(method="ordered", test_size=10, order_by="x"))[1]
+    assert numbers["x"].tolist() == sorted(frame["x"])[-10:]
+
+
+@pytest.mark.parametrize("column, message", [
+    ("when", "split.order_by: no column 'when' in the data (its columns: ['sold', 'x', "
+             "'target'])"),
+    ("kind", "split.order_by: column 'kind' holds neither numbers nor dates (e.g. 'red')")])
+def test_order_by_a_column_that_cannot_order_the_rows_is_refused(column, message):
+    frame = _dated().assign(kind="red")
+    if column == "when":
+        frame = frame.drop(columns="kind")
+    with pytest.raises(DataError) as info:
+        split_frame(frame, _split(method="ordered", order_by=column))
+    assert str(info.value) == message

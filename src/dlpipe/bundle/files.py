@@ -27,6 +27,7 @@ ESTIMATOR = "model.skops"  # or a scikit-learn family's fitted estimator (the se
 FAMILY = "family.json"  # which family the bundle serves: {"family": ..., "model": ...}
 TRANSFORMER = "preprocess.skops"  # the fitted feature transformer
 SCHEMA = "schema.json"  # the input columns, class names and target (serving.schema)
+NETWORK = "network"  # the family of a bundle without a family file
 
 
 def _name(kind: Any) -> str:
@@ -42,6 +43,11 @@ ALLOWED: frozenset[str] = frozenset(_name(kind) for kind in (
     features.Passthrough, features.PixelScaler, features.as_text, encoders.TextTfidf,
     encoders.DateParts,
     TreePredictor))  # gradient-boosted trees' fitted trees (skops trusts the estimators)
+
+
+def model_file(family: str) -> str:
+    """The bundle file that holds the family's fitted model."""
+    return MODEL if family == NETWORK else ESTIMATOR
 
 
 def dump_transformer(path: str | Path, transformer: Any) -> None:

@@ -22,11 +22,11 @@ import pandas as pd
 from dlpipe import io
 from dlpipe.errors import DataError, InputError, one_line
 from dlpipe.bundle import files as bundle_files
+from dlpipe.bundle.files import NETWORK
 from dlpipe.bundle.input_schema import Schema, check, conform
 
 log = logging.getLogger(__name__)
 BUNDLE_DIR = "models/{project}"  # the select stage's bundle output, relative to the repository
-NETWORK = "network"  # the family of a bundle without a family file
 REASON = 300  # characters of a library's error a refusal repeats (Keras' can be the whole config)
 BATCH_ROWS = 1024  # rows per network call: small enough for memory, large enough for speed
 
@@ -76,8 +76,7 @@ class Bundle:
         """The bundle a stage receives as its ``select.bundle`` (or ``train.bundle``) input
         (file name -> object)."""
         family = outputs.get(bundle_files.FAMILY, {"family": NETWORK, "model": ""})
-        model = outputs[bundle_files.MODEL if family["family"] == NETWORK
-                        else bundle_files.ESTIMATOR]
+        model = outputs[bundle_files.model_file(family["family"])]
         return cls(project, model, outputs[bundle_files.TRANSFORMER],
                    Schema.from_dict(outputs[bundle_files.SCHEMA]), **_fields(family))
 
@@ -183,7 +182,7 @@ def load_bundle(project: str, root: str | Path = ".") -> Bundle:
     if (where / bundle_files.FAMILY).is_file():
         about = _read(where / bundle_files.FAMILY, lambda p: json.loads(p.read_text()), remedy)
     family = about["family"]
-    model_file = bundle_files.MODEL if family == NETWORK else bundle_files.ESTIMATOR
+    model_file = bundle_files.model_file(family)
     for name in (bundle_files.SCHEMA, bundle_files.TRANSFORMER, model_file):
         if not (where / name).is_file():
             raise DataError(f"{where / name}: missing from the bundle: {remedy}")

@@ -4,7 +4,7 @@ The score is accuracy for classes, root mean squared error for a numeric target:
 mean of one number per row (hit or miss; squared error, then its root). A slicing cuts every
 test row into one slice: by true class (a numeric target: by quartile of its true value), by
 category of a categorical feature, by quartile of an important numeric feature (for images: of
-each image's ink, its mean pixel intensity). Intervals are percentile bootstrap intervals: seeded resamples of the whole
+each image's ink, its mean pixel intensity), of a free text's length in words and of a date. Intervals are percentile bootstrap intervals: seeded resamples of the whole
 test part, so a slice's size varies between resamples as it would between test sets. The
 resamples are drawn once and shared by every slicing, counted with one ``bincount`` per
 resample (fairlearn's ``MetricFrame(n_boot=...)`` computes the same intervals with a pandas
@@ -19,6 +19,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from dlpipe.encoders import days, texts_of
 from dlpipe.errors import DataError
 from dlpipe.features import as_text
 from dlpipe.plots import Figure, plt, tick_labels
@@ -31,6 +32,7 @@ FEW_VALUES = 4  # a numeric feature with this many distinct values or fewer: one
 MISSING = "missing"
 INK = "ink"
 TARGET = "target"  # a numeric target's slicing by its true value
+WORDS = "(words)"  # a free-text column's slicing by its length in words
 LABEL_CHARS = 40  # longer slice labels are cut on the figure (the table keeps them whole)
 
 
@@ -70,22 +72,34 @@ def _number(value: float) -> str:
     return f"{value:.{max(3, digits + 1)}g}"
 
 
-def by_quartile(values: pd.Series, feature: str) -> Slicing | None:
-    """Quartiles of ``values`` with edges from these rows; tied edges merge bins, and a feature
-    with few distinct values gets one slice per value. None when one slice would hold every
+def _date(value: float) -> str:
+    """Days since 1970 as the date (and time of day, where it has one)."""
+    when = pd.Timestamp(0) + pd.Timedelta(days=float(value))
+    return str(when.date()) if when == when.normalize() else when.strftime("%Y-%m-%d %H:%M")
+
+
+def by_quartile(values: pd.Series, feature: str, show=_number, whole: bool = False
+                ) -> Slicing | None:
+    """Quartiles of ``values`` with edges from these rows (labelled by ``show``); tied edges
+    merge bins, and a feature with few distinct values gets one slice per value. With
+    ``whole`` and whole-number values (days without a time of day), the edges are rounded up
+    to whole numbers, which keeps every row in its bin. None when one slice would hold every
     row (it would repeat the overall)."""
     x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
     finite = np.isfinite(x)
     distinct = np.unique(x[finite])
     if len(distinct) <= FEW_VALUES:
-        names = [_number(v) for v in distinct]
+        names = [show(v) for v in distinct]
         codes = np.searchsorted(distinct, np.where(finite, x, distinct[0] if len(distinct)
                                                    else 0.0))
     else:
-        edges = np.unique(np.quantile(x[finite], QUARTILES))
+        edges = np.quantile(x[finite], QUARTILES)
+        if whole and np.all(distinct == np.round(distinct)):
+            edges = np.ceil(edges)  # x < e and x >= e hold as for ceil(e) for a whole x
+        edges = np.unique(edges)
         bins = len(edges) - 1
         # left-closed bins, the last one closed on both ends so the maximum belongs to it
-        names = [f"q{k + 1} [{_number(edges[k])}, {_number(edges[k + 1])}"
+        names = [f"q{k + 1} [{show(edges[k])}, {show(edges[k + 1])}"
                  f"{')' if k < bins - 1 else ']'}" for k in range(bins)]
         codes = np.clip(np.searchsorted(edges, np.where(finite, x, edges[0]), side="right") - 1,
                         0, bins - 1)
@@ -127,7 +141,8 @@ def slicings(features: pd.DataFrame, y: np.ndarray, classes: Sequence[str],
              image: bool) -> list[Slicing]:
     """Every slicing of the test rows: by class (no ``classes``: by quartile of the true
     value) first, then by category of each categorical feature, then by quartile of the
-    ``count`` most important numeric features (for images: of the ink)."""
+    ``count`` most important numeric features (for images: of the ink), of each free text's
+    length in words and of each date."""
     cuts = [by_class(y, classes)] if classes else [
         cut for cut in [by_quartile(pd.Series(y), TARGET)] if cut is not None]
     if image:
@@ -137,7 +152,16 @@ def slicings(features: pd.DataFrame, y: np.ndarray, classes: Sequence[str],
                  if kind == "categorical"]
         quartiles = [by_quartile(features[name], name)
                      for name in top_numeric(importance, kinds, count)]
+        quartiles += [by_quartile(words(features[name]), f"{name} {WORDS}")
+                      for name, kind in kinds.items() if kind == "text"]
+        quartiles += [by_quartile(pd.Series(days(features[name])), name, _date, whole=True)
+                      for name, kind in kinds.items() if kind == "datetime"]
     return cuts + [cut for cut in quartiles if cut is not None]
+
+
+def words(values: pd.Series) -> pd.Series:
+    """Each text's length in words (a missing text: 0)."""
+    return pd.Series([len(text.split()) for text in texts_of(values)], dtype=np.float64)
 
 
 def scores(per_row: np.ndarray, cuts: Sequence[Slicing], bootstrap: int, confidence: float,

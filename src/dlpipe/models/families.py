@@ -19,11 +19,11 @@ import pandas as pd
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 
-from dlpipe.features import make_transformer
-from dlpipe.frames import class_names, has_values, is_values, split_xy
-from dlpipe.metrics import (Decision, decision_rows, score, score_rows, scores, task_of,
-                            value_score, value_scores)
-from dlpipe.params import EvaluateParams, FeatureParams
+from dlpipe.features import make_transformer, subsample
+from dlpipe.frames import class_names, cv_xy, has_values, is_values, split_xy
+from dlpipe.metrics import (Decision, decision_for, decision_rows, score, score_rows, scores,
+                            task_of, value_score, value_scores)
+from dlpipe.params import CVParams, DecisionParams, EvaluateParams, FeatureParams
 from dlpipe.params.schema import BaselineParams
 
 log = logging.getLogger(__name__)
@@ -88,14 +88,19 @@ class Fold:
     y_val: np.ndarray
 
 
-def prepared(features: FeatureParams, X: pd.DataFrame, y: np.ndarray, folds: int, seed: int
-             ) -> list[Fold]:
+def prepared(train: pd.DataFrame, features: FeatureParams, cv: CVParams,
+             decision: DecisionParams, seed: int) -> tuple[Decision, list[Fold]]:
+    """The project's decision (a two-class project's positive class and threshold, as the
+    network's) and the CV folds of the training part every family is scored on, each
+    transformed by a transformer fitted on its training rows."""
+    decided = decision_for(class_names(train), decision.positive_class, decision.threshold)
+    X, y = cv_xy(subsample(train, cv.max_rows, seed), cv.folds)
     out = []
-    for train_rows, val_rows in splits(X, y, folds, seed):
+    for train_rows, val_rows in splits(X, y, cv.folds, seed):
         transformer = make_transformer(features, X).fit(X.iloc[train_rows])
         out.append(Fold(transformer.transform(X.iloc[train_rows]), y[train_rows],
                         transformer.transform(X.iloc[val_rows]), y[val_rows]))
-    return out
+    return decided, out
 
 
 def cross_validated(make: Estimator, settings: dict[str, Any], folds: list[Fold],

@@ -36,6 +36,14 @@ class SplitParams(Strict):
     seed: Seed
     max_rows: Union[PosInt, None]
     bins: Annotated[int, Field(ge=1, strict=True)]  # a numeric target's strata: quantile bins
+    order_by: Union[str, None]  # ordered: the column (dates or numbers) that orders the rows
+
+    @model_validator(mode="after")
+    def _order_by_needs_ordered(self) -> "SplitParams":
+        if self.order_by is not None and self.method != "ordered":
+            raise ValueError(f"order_by {self.order_by!r} needs method 'ordered' (stratified "
+                             "draws the test rows at random)")
+        return self
 
 
 class ImputeParams(Strict):

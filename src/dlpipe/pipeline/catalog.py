@@ -2,7 +2,9 @@
 
 A path without a suffix is a directory output: the node returns a mapping of file name to
 content, written into a fresh directory that replaces the old one in one rename, and read back
-as the same mapping (each file by its suffix).
+as the same mapping (each file by its suffix, when the node first asks for it: a node that
+reads only a bundle's schema never imports TensorFlow to load its network). A directory a node
+returns as it was read is written with its unread files copied byte for byte.
 """
 
 from __future__ import annotations
@@ -10,19 +12,41 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 import pandas as pd
 
 from dlpipe import io
 
 
+class Directory(Mapping[str, Any]):
+    """A directory output as read: file name -> content, each file read on first access."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.names = [child.name for child in sorted(path.iterdir())
+                      if not child.name.startswith(".")]
+        self.read: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self.names:
+            raise KeyError(name)
+        if name not in self.read:
+            self.read[name] = read(self.path / name)
+        return self.read[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
 def read(path: str | Path) -> Any:
     path = Path(path)
     suffix = path.suffix
     if not suffix and path.is_dir():
-        return {child.name: read(child) for child in sorted(path.iterdir())
-                if not child.name.startswith(".")}
+        return Directory(path)
     if suffix == ".parquet":
         return io.read_parquet(path)
     if suffix == ".csv":
@@ -91,8 +115,11 @@ def _write_directory(path: Path, files: Mapping[str, Any], manifest: bool) -> No
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp.", dir=path.parent))
     try:
-        for name, value in files.items():
-            write(staging / name, value)
+        for name in files:
+            if isinstance(files, Directory) and name not in files.read:
+                shutil.copyfile(files.path / name, staging / name)  # passed on unread: as is
+            else:
+                write(staging / name, files[name])
         if manifest:
             io.write_manifest(staging)
         staging.chmod(0o777 & ~io.umask())

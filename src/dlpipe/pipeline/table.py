@@ -11,6 +11,9 @@ from dlpipe.pipeline.stage import (Gather, Output, Section, Stage, data, project
                                    figure, metrics, plot, scores, text)
 
 SCORES = "reports/scores/{project}"  # every stage's score rows, one file per stage
+# what every scikit-learn family's fit and scores read: the folds, the features, the decision
+FAMILY_PARAMS = ("seed", "{project}.features", "{project}.cv", "{project}.evaluate",
+                 "{project}.decision")
 
 
 def _curves(where: str, title: str) -> dict[str, Output]:
@@ -120,8 +123,7 @@ STAGES: tuple[Stage, ...] = (
           "same preprocessing and CV folds, then the test",
           node="dlpipe.stages.baseline:baseline",
           inputs={"train": "split.train", "test": "split.test"},
-          params=("seed", "{project}.features", "{project}.cv", "{project}.evaluate",
-                  "{project}.decision", "{project}.baseline"),
+          params=(*FAMILY_PARAMS, "{project}.baseline"),
           outputs={"model": data("models/{project}-linear"),
                    "metrics": metrics("reports/{project}/baseline.json"),
                    "scores": scores(f"{SCORES}/baseline.csv")}),
@@ -129,8 +131,7 @@ STAGES: tuple[Stage, ...] = (
           "same CV folds, then the test",
           node="dlpipe.stages.gbdt:gbdt",
           inputs={"train": "split.train", "test": "split.test"},
-          params=("seed", "{project}.features", "{project}.cv", "{project}.evaluate",
-                  "{project}.decision", "{project}.gbdt", "{project}.tune.metric"),
+          params=(*FAMILY_PARAMS, "{project}.gbdt", "{project}.tune.metric"),
           outputs={"model": data("models/{project}-gbdt"),
                    "metrics": metrics("reports/{project}/gbdt.json"),
                    "info": text("reports/{project}/gbdt_info.json"),

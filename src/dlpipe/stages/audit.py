@@ -1,9 +1,10 @@
 """audit: on which groups of test rows the model fails. Accuracy per slice (true class, category
 of each categorical feature, quartile of the most important numeric features or, for images, of
-the ink) with bootstrap intervals; a slice well below the overall accuracy, with enough rows
-and an interval that excludes the overall, is flagged. A numeric target's model is audited by
-RMSE (slices by quartile of the true value instead of class), a slice flagged when its RMSE is
-more than ``value_gap`` (a fraction) above the overall.
+the ink, quartile of each free text's length in words and of each date) with bootstrap
+intervals; a slice well below the overall accuracy, with enough rows and an interval that
+excludes the overall, is flagged. A numeric target's model is audited by RMSE (slices by
+quartile of the true value instead of class), a slice flagged when its RMSE is more than
+``value_gap`` (a fraction) above the overall.
 
 The raw test rows go through the bundle as evaluate sends them, so the slices are scored on the
 model's real predictions.

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dlpipe.features import subsample
-from dlpipe.frames import class_names, cv_xy, has_values
-from dlpipe.metrics import decision_for
+from dlpipe.frames import has_values
 from dlpipe.models import families
 from dlpipe.params import CVParams, DecisionParams, EvaluateParams, FeatureParams
 from dlpipe.params.schema import BaselineParams
@@ -20,10 +18,8 @@ def baseline(train: pd.DataFrame, test: pd.DataFrame, seed: int, features: Featu
     """CV scores on the training part's folds (the preprocessing fitted on each training fold
     only), then a fit on all of it scored on the test part (a two-class project's positive
     class and threshold as the network's)."""
-    decided = decision_for(class_names(train), decision.positive_class, decision.threshold)
-    X, y = cv_xy(subsample(train, cv.max_rows, seed), cv.folds)
+    decided, folds = families.prepared(train, features, cv, decision, seed)
     make = families.linear(baseline, seed, has_values(train))
-    per_fold = families.cross_validated(make, {}, families.prepared(features, X, y, cv.folds,
-                                                                    seed), cv.metrics, decided)
+    per_fold = families.cross_validated(make, {}, folds, cv.metrics, decided)
     return families.evaluated("linear", make, {}, per_fold, train, test, features, evaluate,
                               decided, project)

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dlpipe.features import subsample
-from dlpipe.frames import class_names, cv_xy, has_values
-from dlpipe.metrics import SCORE_COLUMNS, decision_for
+from dlpipe.frames import has_values
+from dlpipe.metrics import SCORE_COLUMNS
 from dlpipe.models import families
 from dlpipe.models.tuning import tuned_trees
 from dlpipe.params import CVParams, DecisionParams, EvaluateParams, FeatureParams
@@ -25,12 +24,10 @@ def gbdt(train: pd.DataFrame, test: pd.DataFrame, seed: int, features: FeaturePa
         return {"model": {ABSENT: {"trained": False, "why": "gbdt: null in params"}},
                 "metrics": {}, "info": {"trained": False}, "trials": pd.DataFrame({"trial": []}),
                 "scores": pd.DataFrame(columns=SCORE_COLUMNS)}
-    decided = decision_for(class_names(train), decision.positive_class, decision.threshold)
-    X, y = cv_xy(subsample(train, cv.max_rows, seed), cv.folds)
+    decided, folds = families.prepared(train, features, cv, decision, seed)
     make = families.trees(seed, has_values(train))
-    settings, per_fold, trials = tuned_trees(
-        gbdt, make, families.prepared(features, X, y, cv.folds, seed), metric, cv.metrics,
-        decided, seed)
+    settings, per_fold, trials = tuned_trees(gbdt, make, folds, metric, cv.metrics, decided,
+                                             seed)
     out = families.evaluated("gbdt", make, settings, per_fold, train, test, features, evaluate,
                              decided, project)
     return {**out, "trials": trials,

@@ -69,6 +69,7 @@ def select(network: dict, network_cv: dict, network_test: dict, linear: dict,
     return {"bundle": bundle, "selection": selection,
             "scores": pd.concat(rows, ignore_index=True)}
 
+
 def family_bundle(network: dict, pipeline: Any, family: str) -> dict[str, Any]:
     """The bundle of a scikit-learn family's fitted pipeline: its transformer and estimator,
     the network's input schema (the same columns) with the estimator's input width."""
