@@ -99,14 +99,7 @@ def new_section(name: str, raw: dict, table: pd.DataFrame, data: CsvData,
     if dates:  # tested on its latest rows, as it will be used on rows later than its training
         section["split"] = {"method": "ordered", "order_by": dates[0]}
     notes = [f"column {column!r} {why}: left out (--keep {column} keeps it)"
-             for column, why in reasons.items() if column in left_out]
-    notes += [f"column {column!r} holds free text: TF-IDF features (features.text)"
-              for column in text]
-    notes += [f"column {column!r} holds dates: calendar features (features.datetime)"
-              for column in dates]
-    if dates:
-        notes.append(f"the test part is the latest rows by {dates[0]!r} (split.order_by; "
-                     "split.method: stratified for a random test part)")
+             for column, why in reasons.items() if column in left_out] + kind_notes(text, dates)
     if task is None and found == "regression":
         notes.insert(0, f"target {data.target!r}: {labelled[TARGET].nunique()} distinct numbers "
                         "in a numeric column: a regression project (--task classification "
@@ -114,6 +107,16 @@ def new_section(name: str, raw: dict, table: pd.DataFrame, data: CsvData,
     classes = [] if chosen == "regression" else small_classes(labelled[TARGET], data.target,
                                                               project.cv.folds)
     return section, unlabelled_note(table, data.target) + notes + classes
+
+
+def kind_notes(text: list[str], dates: list[str]) -> list[str]:
+    """What ``add`` does with the free-text and date columns it found."""
+    notes = [f"column {column!r} holds free text: TF-IDF features (features.text)"
+             for column in text]
+    notes += [f"column {column!r} holds dates: calendar features (features.datetime)"
+              for column in dates]
+    return notes + [f"the test part is the latest rows by {column!r} (split.order_by; "
+                    "split.method: stratified for a random test part)" for column in dates[:1]]
 
 
 def with_project(raw: dict, name: str, section: dict) -> dict:

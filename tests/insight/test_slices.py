@@ -154,7 +154,7 @@ def test_free_text_is_sliced_by_its_length_in_words_and_a_date_by_its_quartiles(
         ("class", "class"), ("quartile", "review (words)"), ("quartile", "sold")]
     words, dates = cuts[1], cuts[2]
     assert words.labels[-1] == words.labels[0] == "q1 [0, 2)"  # no text: no words
-    assert words.order[-1] == "q4 [6, 8]"
+    assert words.order[-1] == "q4 [6, 8]" and words.order[1] == "q2 [2, 4)"
     # the quartiles of 80 days fall at 6 pm and noon: rounded up to the next day
     assert dates.order == ["q1 [2024-01-01, 2024-01-21)", "q2 [2024-01-21, 2024-02-10)",
                            "q3 [2024-02-10, 2024-03-01)", "q4 [2024-03-01, 2024-03-20]"]

@@ -82,9 +82,9 @@ def by_quartile(values: pd.Series, feature: str, show=_number, whole: bool = Fal
                 ) -> Slicing | None:
     """Quartiles of ``values`` with edges from these rows (labelled by ``show``); tied edges
     merge bins, and a feature with few distinct values gets one slice per value. With
-    ``whole`` and whole-number values (days without a time of day), the edges are rounded up
-    to whole numbers, which keeps every row in its bin. None when one slice would hold every
-    row (it would repeat the overall)."""
+    ``whole`` and whole-number values (counts, days without a time of day), the edges are
+    rounded up to whole numbers, which keeps every row in its bin. None when one slice would
+    hold every row (it would repeat the overall)."""
     x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
     finite = np.isfinite(x)
     distinct = np.unique(x[finite])
@@ -152,7 +152,7 @@ def slicings(features: pd.DataFrame, y: np.ndarray, classes: Sequence[str],
                  if kind == "categorical"]
         quartiles = [by_quartile(features[name], name)
                      for name in top_numeric(importance, kinds, count)]
-        quartiles += [by_quartile(words(features[name]), f"{name} {WORDS}")
+        quartiles += [by_quartile(words(features[name]), f"{name} {WORDS}", whole=True)
                       for name, kind in kinds.items() if kind == "text"]
         quartiles += [by_quartile(pd.Series(days(features[name])), name, _date, whole=True)
                       for name, kind in kinds.items() if kind == "datetime"]
