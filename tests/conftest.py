@@ -108,7 +108,8 @@ def diabetes_bundle(tmp_path_factory):
             "patience": 20}
     out = train(train_part, prepared["train"], prepared["transformer"], prepared["names"],
                 {"model": KerasModel.model_validate(spec).model_dump()}, seed=0,
-                features=features, cv=CVParams(folds=3, max_rows=None, metrics=["rmse", "r2"]),
+                features=features, cv=CVParams(folds=3, method="shuffled",
+                                               max_rows=None, metrics=["rmse", "r2"]),
                 decision=decision_params(), target="progression", project="diabetes")
     root = tmp_path_factory.mktemp("repo")
     catalog.write(root / "models" / "diabetes", out["bundle"], manifest=True)

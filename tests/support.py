@@ -56,7 +56,8 @@ def train_bundle(train_part, test_part, features, target: str, project: str, see
     spec = {**repo_params()["defaults"]["model"], **model}
     return train(train_part, prepared["train"], prepared["transformer"], prepared["names"],
                  {"model": KerasModel.model_validate(spec).model_dump()}, seed=seed,
-                 features=features, cv=CVParams(folds=2, max_rows=None, metrics=["accuracy"]),
+                 features=features, cv=CVParams(folds=2, method="shuffled",
+                                                max_rows=None, metrics=["accuracy"]),
                  decision=decision_params(), target=target, project=project)["bundle"]
 
 

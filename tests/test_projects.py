@@ -106,8 +106,10 @@ def test_a_table_with_a_date_is_split_by_time(repo, capsys):
     raw = yaml.safe_load((repo / "params.yaml").read_text())
     assert raw["shop"]["features"]["datetime"] == ["sold"]
     assert raw["shop"]["split"] == {"method": "ordered", "order_by": "sold"}
-    assert "the test part is the latest rows by 'sold' (split.order_by; split.method: " \
-           "stratified for a random test part)" in capsys.readouterr().err
+    assert raw["shop"]["cv"] == {"method": "ordered"}
+    assert "the test part is the latest rows by 'sold' and each CV fold is scored on rows " \
+           "after its training rows (split.order_by, cv.method: ordered; stratified and " \
+           "shuffled draw them at random)" in capsys.readouterr().err
     shop = load_params(repo / "params.yaml").project("shop")
     train, test = split_frame(datasets.load("shop", shop.data, root=repo), shop.split)
     assert sorted(test["sold"]) == sorted(table["sold"])[-len(test):]

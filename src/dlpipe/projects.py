@@ -96,8 +96,8 @@ def new_section(name: str, raw: dict, table: pd.DataFrame, data: CsvData,
                             **({"datetime": dates} if dates else {})}}
     if drop:
         section["features"]["drop"] = drop
-    if dates:  # tested on its latest rows, as it will be used on rows later than its training
-        section["split"] = {"method": "ordered", "order_by": dates[0]}
+    if dates:  # scored on later rows than it learns from, as it will be used
+        section.update(split={"method": "ordered", "order_by": dates[0]}, cv={"method": "ordered"})
     notes = [f"column {column!r} {why}: left out (--keep {column} keeps it)"
              for column, why in reasons.items() if column in left_out] + kind_notes(text, dates)
     if task is None and found == "regression":
@@ -115,8 +115,9 @@ def kind_notes(text: list[str], dates: list[str]) -> list[str]:
              for column in text]
     notes += [f"column {column!r} holds dates: calendar features (features.datetime)"
               for column in dates]
-    return notes + [f"the test part is the latest rows by {column!r} (split.order_by; "
-                    "split.method: stratified for a random test part)" for column in dates[:1]]
+    return notes + [f"the test part is the latest rows by {column!r} and each CV fold is scored "
+                    "on rows after its training rows (split.order_by, cv.method: ordered; "
+                    "stratified and shuffled draw them at random)" for column in dates[:1]]
 
 
 def with_project(raw: dict, name: str, section: dict) -> dict:

@@ -37,7 +37,7 @@ def spied(monkeypatch) -> list:
 
 def cv(X, y, **features):
     return training.cross_validate(spec(epochs=1), feature_params(**features), X, y, folds=3,
-                                   seed=0, metrics=["accuracy"])
+                                   method="shuffled", seed=0, metrics=["accuracy"])
 
 
 def test_fold_isolation_the_transformer_never_sees_the_validation_fold(three_class_frame,

@@ -17,7 +17,8 @@ from support import feature_params, networks_folds
 def run(frame: pd.DataFrame, folds: int = 3) -> dict:
     return stage.baseline(train=frame.iloc[:45], test=frame.iloc[45:], seed=0,
                           features=feature_params(),
-                          cv=CVParams(folds=folds, max_rows=None, metrics=["accuracy"]),
+                          cv=CVParams(folds=folds, method="shuffled",
+                                      max_rows=None, metrics=["accuracy"]),
                           evaluate=EvaluateParams(metrics=["accuracy", "f1_macro"],
                                                   binary_metrics=["f1"], value_groups=5),
                           decision=DecisionParams(positive_class=None, threshold=0.5),
@@ -65,7 +66,8 @@ def test_a_numeric_target_gets_a_ridge_on_the_networks_folds():
     train = frame.iloc[:350].reset_index(drop=True)
     out = stage.baseline(train=train, test=frame.iloc[350:].reset_index(drop=True), seed=0,
                          features=feature_params(scaler="standard"),
-                         cv=CVParams(folds=3, max_rows=None, metrics=["rmse", "r2"]),
+                         cv=CVParams(folds=3, method="shuffled",
+                                     max_rows=None, metrics=["rmse", "r2"]),
                          evaluate=EvaluateParams(metrics=["rmse", "mae", "r2"], binary_metrics=[],
                                                  value_groups=5),
                          decision=DecisionParams(positive_class=None, threshold=0.5),

@@ -22,7 +22,8 @@ def run(frame: pd.DataFrame, gbdt: GbdtParams | None, metrics=("accuracy",), spl
         evaluated=("accuracy", "f1_macro")) -> dict:
     return stage.gbdt(train=frame.iloc[:split], test=frame.iloc[split:], seed=0,
                       features=feature_params(),
-                      cv=CVParams(folds=3, max_rows=None, metrics=list(metrics)),
+                      cv=CVParams(folds=3, method="shuffled",
+                                  max_rows=None, metrics=list(metrics)),
                       evaluate=EvaluateParams(metrics=list(evaluated), binary_metrics=["f1"],
                                               value_groups=5),
                       decision=DecisionParams(positive_class=None, threshold=0.5),

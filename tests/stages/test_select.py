@@ -56,7 +56,7 @@ def families(trained):
 
     common = dict(train=trained.train, test=trained.test, seed=0,
                   features=feature_params(drop=["id"]),
-                  cv=CVParams(folds=2, max_rows=None, metrics=["accuracy"]),
+                  cv=CVParams(folds=2, method="shuffled", max_rows=None, metrics=["accuracy"]),
                   evaluate=EvaluateParams(metrics=["accuracy"], binary_metrics=["f1"],
                                           value_groups=5),
                   decision=decision_params(), project=PROJECT)
@@ -72,7 +72,8 @@ def selected(trained, families, serve_family: str) -> dict:
     return stage.select(network=network, network_cv={"summary": {"accuracy": {
         "mean": 0.5, "std": 0.1}}}, network_test={"test": {"accuracy": 0.5}},
         linear=linear["metrics"], linear_model=linear["model"], gbdt=trees["metrics"],
-        gbdt_model=trees["model"], cv=CVParams(folds=2, max_rows=None, metrics=["accuracy"]),
+        gbdt_model=trees["model"], cv=CVParams(folds=2, method="shuffled",
+                                               max_rows=None, metrics=["accuracy"]),
         serve_family=serve_family, metric="accuracy", project=PROJECT)
 
 

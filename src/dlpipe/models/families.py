@@ -16,9 +16,10 @@ from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.model_selection import KFold, StratifiedKFold, TimeSeriesSplit
 from sklearn.pipeline import make_pipeline
 
+from dlpipe.errors import DataError
 from dlpipe.features import make_transformer, subsample
 from dlpipe.frames import class_names, cv_xy, has_values, is_values, split_xy
 from dlpipe.metrics import (Decision, decision_for, decision_rows, score, score_rows, scores,
@@ -38,10 +39,24 @@ def model_name(family: str, values: bool) -> str:
     return NAMES[family][values]
 
 
-def splits(X: pd.DataFrame, y: np.ndarray, folds: int, seed: int
+def splits(X: pd.DataFrame, y: np.ndarray, folds: int, seed: int, method: str
            ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The CV folds every family is scored on: stratified on the classes, shuffled k-fold
-    for a numeric target, seeded."""
+    """The CV folds every family is scored on. ``shuffled``: stratified on the classes,
+    shuffled k-fold for a numeric target, seeded. ``ordered``: forward chaining in the rows'
+    order (time, for a training part sorted by a date): fold k trains on the first k blocks
+    of rows and is scored on the next one, so no fold learns from rows later than those it is
+    scored on; a DataError if a fold's training rows lack a class."""
+    if method == "ordered":
+        out = list(TimeSeriesSplit(n_splits=folds).split(X))
+        if not is_values(y):
+            for k, (train_rows, _) in enumerate(out):
+                missing = sorted(set(np.unique(y)) - set(np.unique(y[train_rows])))
+                if missing:
+                    raise DataError(f"cv.method ordered: the training rows of fold {k + 1} "
+                                    f"(the first {len(train_rows)} rows) hold no row of class "
+                                    f"code(s) {[int(c) for c in missing]}: lower cv.folds, or "
+                                    "set cv.method: shuffled")
+        return out
     splitter = (KFold if is_values(y) else StratifiedKFold)(n_splits=folds, shuffle=True,
                                                             random_state=seed)
     return list(splitter.split(X, y))
@@ -96,7 +111,7 @@ def prepared(train: pd.DataFrame, features: FeatureParams, cv: CVParams,
     decided = decision_for(class_names(train), decision.positive_class, decision.threshold)
     X, y = cv_xy(subsample(train, cv.max_rows, seed), cv.folds)
     out = []
-    for train_rows, val_rows in splits(X, y, cv.folds, seed):
+    for train_rows, val_rows in splits(X, y, cv.folds, seed, cv.method):
         transformer = make_transformer(features, X).fit(X.iloc[train_rows])
         out.append(Fold(transformer.transform(X.iloc[train_rows]), y[train_rows],
                         transformer.transform(X.iloc[val_rows]), y[val_rows]))

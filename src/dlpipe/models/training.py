@@ -151,11 +151,11 @@ def predict_proba(model, X: np.ndarray, batch_size: int) -> np.ndarray:
 
 
 def cross_validate(spec: KerasModel, features: FeatureParams, X: pd.DataFrame, y: np.ndarray,
-                   folds: int, seed: int, metrics: list[str],
+                   folds: int, method: str, seed: int, metrics: list[str],
                    on_fold: Callable[[list[FoldResult]], None] | None = None,
                    decision: Decision = ARGMAX) -> list[FoldResult]:
-    """Stratified k-fold CV (shuffled k-fold for a numeric ``y``); a fresh feature transformer
-    is fitted on each training fold only.
+    """k-fold CV on the folds of :func:`dlpipe.models.families.splits` (``method``: shuffled
+    or ordered); a fresh feature transformer is fitted on each training fold only.
 
     ``on_fold(results_so_far)`` is called after each fold (Optuna pruning hooks in here and may
     raise to stop early).
@@ -163,7 +163,7 @@ def cross_validate(spec: KerasModel, features: FeatureParams, X: pd.DataFrame, y
     values = is_values(y)
     n_classes = None if values else int(y.max()) + 1
     onehot = features.label_encoding == "onehot"
-    splits = families.splits(X, y, folds, seed)
+    splits = families.splits(X, y, folds, seed, method)
     # every fold set up before any trains: seeding a fold clears TensorFlow's caches, after
     # which each traced function is instantiated anew on its next call (~0.1 s per fold)
     parts = [fold_setup(spec, features, X, y, rows, n_classes, onehot, seed + k)

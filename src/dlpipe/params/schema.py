@@ -97,6 +97,7 @@ class CVParams(Strict):
     subsample of the training part, for data too large to fit k extra times)."""
 
     folds: Annotated[int, Field(ge=2, le=50, strict=True)]
+    method: Literal["shuffled", "ordered"]  # ordered: forward chaining in the rows' order
     max_rows: Union[PosInt, None]
     metrics: list[AnyScorer] = Field(min_length=1)
 

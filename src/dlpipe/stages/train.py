@@ -33,7 +33,7 @@ def train(train: pd.DataFrame, processed: pd.DataFrame, transformer, names: dict
     spec = KerasModel.model_validate(best_params["model"])
     decided = decision_for(names["classes"], decision.positive_class, decision.threshold)
     X, y = cv_xy(subsample(train, cv.max_rows, seed), cv.folds)
-    folds = training.cross_validate(spec, features, X, y, cv.folds, seed, cv.metrics,
+    folds = training.cross_validate(spec, features, X, y, cv.folds, cv.method, seed, cv.metrics,
                                     decision=decided)
 
     X_train, y_train = decode_labels(processed)

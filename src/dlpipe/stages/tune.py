@@ -32,7 +32,7 @@ def with_overrides(model: KerasModel, drawn: dict[str, Any]) -> KerasModel:
     return KerasModel.model_validate({**model.model_dump(), **drawn})
 
 
-def make_objective(model: KerasModel, features: FeatureParams, folds: int, metric: str,
+def make_objective(model: KerasModel, features: FeatureParams, cv: CVParams, metric: str,
                    X: pd.DataFrame, y: np.ndarray, seed: int) -> tuning.Objective:
     """A trial's score: the mean of ``metric`` over k folds, reported after each fold so the
     pruner can stop a poor trial early."""
@@ -47,7 +47,8 @@ def make_objective(model: KerasModel, features: FeatureParams, folds: int, metri
             if trial.should_prune():
                 raise optuna.TrialPruned()
 
-        results = cross_validate(spec, features, X, y, folds, seed, [metric], on_fold)
+        results = cross_validate(spec, features, X, y, cv.folds, cv.method, seed, [metric],
+                                 on_fold)
         return float(np.mean([r.scores[metric] for r in results]))
 
     return objective
@@ -59,7 +60,7 @@ def study_config(seed: int, n_rows: int, features: FeatureParams, cv: CVParams,
     evaluate-only setting (cv.metrics, cv.max_rows, model.verbose, timeout, workers) keeps the
     study and its finished trials; editing the code that scores a trial starts a new one."""
     return {"seed": seed, "rows": n_rows, "features": features.model_dump(), "folds": cv.folds,
-            "model": model.model_dump(exclude={"verbose"}),
+            "cv_method": cv.method, "model": model.model_dump(exclude={"verbose"}),
             "tune": tune.model_dump(exclude={"timeout", "workers", "n_trials"}),
             "code": code_digest}
 
@@ -85,7 +86,7 @@ def run_trials(train: pd.DataFrame, seed: int, features: FeatureParams, cv: CVPa
              name, worker, tune.workers, tune.mode, budget(tune), cv.folds, len(train),
              tune.metric)
     X, y = cv_xy(train, cv.folds)
-    objective = make_objective(model, features, cv.folds, tune.metric, X, y, seed)
+    objective = make_objective(model, features, cv, tune.metric, X, y, seed)
     tuning.optimise(study, tune, objective, budget(tune), progress_bar=sys.stderr.isatty())
     return {"done": {"study": name, "worker": worker, "finished_before": before,
                      "finished_after": tuning.finished(study),
