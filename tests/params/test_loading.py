@@ -53,6 +53,13 @@ def test_order_by_with_a_random_split_is_refused(raw_params):
         "p.yaml: iris.split: expected order_by 'sold' needs method 'ordered'")
 
 
+def test_ordered_folds_of_a_shuffled_split_are_refused(raw_params):
+    section(raw_params, "iris", "cv")["method"] = "ordered"
+    assert _message(raw_params).startswith(
+        "p.yaml: iris: cv.method ordered needs split.method ordered (a stratified split "
+        "shuffles the training rows")
+
+
 def test_unknown_project(raw_params):
     raw_params["projects"].append("cifar")
     message = _message(raw_params)

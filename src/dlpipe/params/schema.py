@@ -177,6 +177,9 @@ class ProjectParams(Strict):
         if self.serve_family not in ("auto", *trained(self.gbdt)):
             raise ValueError(f"serve_family: {self.serve_family!r} is not trained (gbdt: null); "
                              f"expected one of {['auto', *trained(self.gbdt)]}")
+        if self.cv.method == "ordered" and self.split.method != "ordered":
+            raise ValueError("cv.method ordered needs split.method ordered (a stratified split "
+                             "shuffles the training rows, so they have no order to follow)")
         if self.tune.metric not in self.cv.metrics:
             raise ValueError(f"tune.metric: {self.tune.metric!r} must be one of cv.metrics "
                              f"{self.cv.metrics}: the select stage compares the families' CV "
