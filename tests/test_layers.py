@@ -18,9 +18,10 @@ PACKAGE = ROOT / "src" / "dlpipe"
 FLOORS = (
     ("dlpipe.cpu",),
     ("dlpipe", "dlpipe.errors"),
-    ("dlpipe.io", "dlpipe.logs", "dlpipe.frames", "dlpipe.csv_files", "dlpipe.encoders"),
+    ("dlpipe.io", "dlpipe.logs", "dlpipe.frames", "dlpipe.csv_files", "dlpipe.encoders",
+     "dlpipe.images"),
     ("dlpipe.params",),
-    ("dlpipe.datasets", "dlpipe.features", "dlpipe.table_checks"),
+    ("dlpipe.datasets", "dlpipe.features", "dlpipe.table_checks", "dlpipe.params_file"),
     ("dlpipe.metrics",),
     ("dlpipe.plots", "dlpipe.tables"),
     ("dlpipe.models",),
@@ -28,7 +29,7 @@ FLOORS = (
     ("dlpipe.insight", "dlpipe.tasks"),
     ("dlpipe.serving",),
     ("dlpipe.stages",),
-    ("dlpipe.pipeline", "dlpipe.projects"),
+    ("dlpipe.pipeline", "dlpipe.projects", "dlpipe.image_projects"),
     ("dlpipe.cli",),
     ("dlpipe.__main__",),
 )

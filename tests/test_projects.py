@@ -17,7 +17,8 @@ from dlpipe.cli import main
 from dlpipe.errors import ParamsError
 from dlpipe.frames import TARGET
 from dlpipe.params import load_params
-from dlpipe.projects import edited, task_of, write
+from dlpipe.params_file import edited, write
+from dlpipe.projects import task_of
 from dlpipe.stages.split import split_frame
 from dlpipe.table_checks import small_classes, unusable
 from support import ROOT

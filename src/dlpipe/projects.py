@@ -1,27 +1,25 @@
 """``dlpipe add``: a new project from a CSV file in the repository, as a minimal params section.
 
 The section states the source, the target, the content checksum and the feature columns found in
-the table with their kinds; everything else comes from ``defaults:``. :func:`new_section` and
-:func:`edited` are pure (a table or a text in, a section or a text out); :func:`add` reads the
-file and :func:`write` alone touches params.yaml.
+the table with their kinds; everything else comes from ``defaults:``. :func:`new_section` is
+pure (a table in, a section out); :func:`add` reads the file, and :mod:`dlpipe.params_file`
+edits params.yaml.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from dlpipe import datasets
 from dlpipe.errors import DataError, ParamsError
 from dlpipe.frames import TARGET, with_target
 from dlpipe.features import column_kinds
-from dlpipe.io import frame_sha256, write_text
-from dlpipe.params import CsvData, load_params, parse_params
-from dlpipe.params.schema import PROJECT_NAME, RESERVED_KEYS
+from dlpipe.io import frame_sha256
+from dlpipe.params import CsvData, parse_params
+from dlpipe.params_file import opened, repo_file, saved, with_project
 from dlpipe.table_checks import (is_a_quantity, refuse_a_quantity, small_classes,
                                  text_and_dates, unlabelled_note, unusable)
 
@@ -120,131 +118,19 @@ def kind_notes(text: list[str], dates: list[str]) -> list[str]:
                     "stratified and shuffled draw them at random)" for column in dates[:1]]
 
 
-def with_project(raw: dict, name: str, section: dict) -> dict:
-    """``raw`` with project ``name``: its section set and its name in ``projects`` (last, if it
-    was not there)."""
-    listed = raw["projects"] if name in raw["projects"] else [*raw["projects"], name]
-    return {**raw, "projects": listed, name: section}
-
-
-def without_section(text: str, name: str) -> str:
-    """``text`` (a params file) without the top-level section ``name`` (its lines up to the next
-    top-level key) and the blank lines before it."""
-    lines = text.splitlines(keepends=True)
-    start = next(i for i, line in enumerate(lines) if line.startswith(f"{name}:"))
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].strip() and not
-                lines[i].startswith((" ", "\t", "#"))), len(lines))
-    while start > 0 and not lines[start - 1].strip():
-        start -= 1
-    return "".join(lines[:start] + lines[end:])
-
-
-def _flow(value) -> str:
-    """``value`` as YAML on one line: a list in flow style, a scalar quoted only if needed."""
-    return yaml.safe_dump([value], default_flow_style=True, width=float("inf")).strip()[1:-1]
-
-
-def section_text(name: str, section: dict) -> str:
-    """The section as YAML lines: mappings in block style, each list on one line."""
-    lines = [f"{name}:"]
-    for part, fields in section.items():
-        if not isinstance(fields, dict):
-            lines.append(f"  {part}: {_flow(fields)}")
-            continue
-        lines.append(f"  {part}:")
-        lines += [f"    {key}: {_flow(value)}" for key, value in fields.items()]
-    return "\n".join(lines) + "\n"
-
-
-def edited(text: str, name: str, section: str, listed: bool = False) -> str:
-    """``text`` (a params file) with ``name`` appended to its ``projects`` list (flow style on one
-    line, or block style) unless ``listed``, and ``section`` appended to the end; comments and
-    layout kept."""
-    if listed:
-        return text + ("" if text.endswith("\n") else "\n") + "\n" + section
-    lines = text.splitlines(keepends=True)
-    at = next((i for i, line in enumerate(lines) if line.startswith("projects:")), None)
-    if at is None:
-        raise ParamsError("params file: no top-level 'projects:' line to add the project to")
-    value, mark, comment = lines[at][len("projects:"):].rstrip("\n").partition("#")
-    value = value.strip()
-    if value.startswith("[") and value.endswith("]"):
-        items = value[1:-1].strip()
-        entries = f"{items}, {name}" if items else name
-        lines[at] = f"projects: [{entries}]" + (f"  {mark}{comment}" if mark else "") + "\n"
-    else:
-        end = next((i for i in range(at + 1, len(lines)) if lines[i].strip() and not
-                    lines[i].startswith((" ", "\t", "#", "- "))), len(lines))
-        items = [i for i in range(at + 1, end) if lines[i].lstrip().startswith("- ")]
-        if value or not items:
-            raise ParamsError("params file: 'projects:' is neither a [flow] list on one line nor "
-                              "a block of '- name' lines: add the project by hand")
-        last = lines[items[-1]]
-        lines.insert(items[-1] + 1, last[:len(last) - len(last.lstrip())] + f"- {name}\n")
-    body = "".join(lines)
-    return body + ("" if body.endswith("\n") else "\n") + "\n" + section
-
-
-def repo_file(file: str, root: Path) -> str:
-    """``file`` as a path relative to ``root`` (the repository), refused outside it or missing."""
-    full = Path(os.path.normpath(root / file))
-    try:
-        relative = full.relative_to(root)
-    except ValueError:
-        raise ParamsError(f"--file {file}: outside the repository {root} (copy it under "
-                          "data/external/)") from None
-    if not full.is_file():
-        raise ParamsError(f"--file {file}: no such file under {root}")
-    return relative.as_posix()
-
-
 def add(name: str, file: str, target: str, drop: list[str], sep: str = ",",
         na_values: list[str] | None = None, params: str | Path = "params.yaml",
         keep: list[str] = (), replace: bool = False, task: str | None = None) -> Added:
     """Add project ``name`` to ``params`` from the CSV ``file`` (relative to the repository,
     the directory of ``params``), or with ``replace`` write its section anew; raise a
     DlpipeError, the file untouched, on any refusal."""
-    params = Path(params)
-    load_params(params)  # the file as it is must be valid first
-    text = params.read_text()
-    raw = yaml.safe_load(text)
-    if not PROJECT_NAME.match(name) or name in RESERVED_KEYS:
-        raise ParamsError(f"{name!r}: not a project name (expected lower-case letters, digits "
-                          f"and _, starting with a letter; not one of {list(RESERVED_KEYS)})")
-    if name in raw and not replace:
-        raise ParamsError(f"{params}: {name}: the project already has a section (--replace "
-                          "writes it anew)")
     if not sep:
         raise ParamsError("--sep: expected one or more characters, got ''")
-    if name in raw:
-        text, raw = without_section(text, name), {k: v for k, v in raw.items() if k != name}
-    root = Path(os.path.abspath(params)).parent
-    data = CsvData(source="csv", path=repo_file(file, root), sep=sep,
+    params = Path(params)
+    text, raw, root = opened(params, name, replace)
+    data = CsvData(source="csv", path=repo_file(file, root, "--file"), sep=sep,
                    na_values=list(na_values or []), target=target, sha256=DRAFT_SHA256)
     table = datasets.read_table(name, data, root)
     section, notes = new_section(name, raw, table, data, list(dict.fromkeys(drop)),
                                  list(dict.fromkeys(keep)), task)
-    block = section_text(name, section)
-    new = edited(text, name, block, listed=name in raw["projects"])
-    if _parsed(new) != with_project(raw, name, section):
-        raise ParamsError(f"{params}: cannot add {name} by editing the text (an unusual layout): "
-                          "add the section and the name in projects by hand")
-    write(params, params.read_text(), new)
-    return Added(name, data.path, block, notes)
-
-
-def _parsed(text: str) -> object:
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
-        return None
-
-
-def write(params: Path, old: str, new: str) -> None:
-    """Write ``new`` to ``params`` and validate it; restore ``old`` if it does not validate."""
-    write_text(params, new)
-    try:
-        load_params(params)
-    except ParamsError as exc:
-        write_text(params, old)
-        raise ParamsError(f"{exc} (the section did not validate: {params} restored)") from None
+    return Added(name, data.path, saved(params, text, raw, name, section), notes)
