@@ -1,4 +1,5 @@
-"""Dataset sources: a CSV in the repository, a URL, OpenML, or a scikit-learn loader.
+"""Dataset sources: a CSV file or a folder of images in the repository, a URL, OpenML, or a
+scikit-learn loader.
 
 A downloaded file is looked for in the download cache, then in a mirror directory, then fetched
 online. :func:`read_table` gives the table as the source has it; :func:`load` verifies its
@@ -14,16 +15,16 @@ import shutil
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
 import pandas as pd
 
-from dlpipe import csv_files
+from dlpipe import csv_files, images
 from dlpipe.errors import DataError
 from dlpipe.frames import TARGET, named, with_target
 from dlpipe.io import atomic_path, frame_sha256, read_parquet, write_parquet
-from dlpipe.params import CsvData, DataParams, OpenMLData, SklearnData, UrlData
+from dlpipe.params import CsvData, DataParams, ImagesData, OpenMLData, SklearnData, UrlData
 
 log = logging.getLogger(__name__)
 MIRROR_ENV = "DLPIPE_DATA_MIRROR"
@@ -39,17 +40,26 @@ def read_table(project: str, data: DataParams, root: str | Path = ".") -> pd.Dat
 
 def load(project: str, data: DataParams, root: str | Path = ".",
          class_names: dict | None = None, unlabelled_rows: str = "error",
-         task: str = "classification") -> pd.DataFrame:
+         task: str = "classification", image_shape: Sequence[int] | None = None
+         ) -> pd.DataFrame:
     """The verified raw table of ``project``: checksum first, then the label as ``target``
     (classes, their values named by ``class_names`` when given; a regression ``task``: float
     values); rows without a label are refused or, with ``unlabelled_rows="drop"``, left out
-    with a warning that says how many."""
-    frame, origin, names = _read(project, data, root)
-    digest = frame_sha256(frame)
+    with a warning that says how many. A folder of images is read at ``image_shape``."""
+    if isinstance(data, ImagesData):
+        origin, names = str(Path(root) / data.path), None
+        frame, digest = images.read_folder(Path(origin), image_shape, data.target)
+        remedy = ("an image was changed, added, removed or renamed since its checksum was "
+                  "written: if the folder is as it should be, `dlpipe add NAME --images "
+                  "FOLDER --replace` writes its checksum")
+    else:
+        frame, origin, names = _read(project, data, root)
+        digest = frame_sha256(frame)
+        remedy = "The file is wrong or truncated: delete it and fetch again"
     if digest != data.sha256:
         raise DataError(
             f"{project}: checksum mismatch for {origin}: expected {data.sha256}, got {digest} "
-            f"({len(frame)} rows). The file is wrong or truncated: delete it and fetch again")
+            f"({len(frame)} rows). {remedy}")
     rows = len(frame)
     frame = with_target(frame, data.target, origin, names, unlabelled_rows,
                         values=task == "regression")

@@ -11,13 +11,23 @@ from dlpipe.errors import DlpipeError
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = command_parser("add", "Add a project from a CSV file in the repository: append "
-        "its section (source, target, checksum, feature columns and kinds) to the params file "
-        "and its name to projects.")
+    parser = command_parser("add", "Add a project from a CSV file or a folder of images in the "
+        "repository: append its section (source, target, checksum, feature columns and kinds, "
+        "or the images' shape and a CNN) to the params file and its name to projects.")
     parser.add_argument("name", help="the project's name (lower case, digits and _)")
-    parser.add_argument("--file", required=True,
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--file",
                         help="the CSV file, relative to the repository (e.g. data/external/x.csv)")
-    parser.add_argument("--target", required=True, help="the label column")
+    source.add_argument("--images", metavar="FOLDER",
+                        help="a folder, relative to the repository, with one subfolder of "
+                             "images (PNG or JPEG) per class, the subfolder's name the class")
+    parser.add_argument("--target", help="the label column (with --file)")
+    parser.add_argument("--size", nargs=2, type=int, default=[32, 32],
+                        metavar=("HEIGHT", "WIDTH"),
+                        help="with --images: every image resized to this (default 32 32)")
+    parser.add_argument("--channels", type=int, choices=[1, 3],
+                        help="with --images: 1 (grey) or 3 (RGB); default 3 if any image has "
+                             "colour, else 1")
     parser.add_argument("--task", choices=["classification", "regression"],
                         help="what the target holds (default: regression for a numeric target "
                              "of many distinct values, else classification)")
@@ -38,12 +48,27 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     """``dlpipe add``: write the section, print it and the next steps; warnings on stderr."""
-    args = _parser().parse_args(argv)
-    from dlpipe.projects import add
-
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.file and not args.target:
+        parser.error("--file needs --target (the label column)")
+    if args.images and (args.target or args.task or args.drop or args.keep):
+        parser.error("--images takes no --target, --task, --drop or --keep: the subfolders "
+                     "are the classes")
+    if min(args.size) < 1:
+        parser.error(f"--size: expected two positive numbers, got {args.size}")
     try:
-        added = add(args.name, args.file, args.target, args.drop, args.sep, args.na_values,
-                    args.params, keep=args.keep, replace=args.replace, task=args.task)
+        if args.images:
+            from dlpipe.image_projects import add_images
+
+            added = add_images(args.name, args.images, args.params, tuple(args.size),
+                               args.channels, replace=args.replace)
+        else:
+            from dlpipe.projects import add
+
+            added = add(args.name, args.file, args.target, args.drop, args.sep,
+                        args.na_values, args.params, keep=args.keep, replace=args.replace,
+                        task=args.task)
     except DlpipeError as exc:
         return refuse(exc)
     for warning in added.warnings:

@@ -17,10 +17,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("project", help="the project whose bundle predicts")
     parser.add_argument("--input", required=True,
                         help="a .csv or .parquet file of rows with the project's feature "
-                             "columns; its label column and dropped columns are ignored")
+                             "columns; its label column and dropped columns are ignored. An "
+                             "image project also takes an image file (PNG or JPEG) or a "
+                             "folder of them, read as its training images were")
     parser.add_argument("--output", required=True,
                         help="the predictions (.csv or .parquet): label, then proba_<class> "
-                             "for every class, one row per input row in the input's order")
+                             "for every class, one row per input row in the input's order "
+                             "(images: a file column first, in sorted order)")
     parser.add_argument("--ignore", action="append", default=[], metavar="COL",
                         help="a column of the input the model does not read (e.g. an ID): "
                              "left out before the rows are checked (repeatable)")
@@ -33,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str]) -> int:
     """``dlpipe predict``: problems with the rows on stderr, one line each (capped)."""
     args = _parser().parse_args(argv)
-    from dlpipe import io
+    from dlpipe import images, io
 
     writers = {".csv": io.write_csv, ".parquet": io.write_parquet}
     try:
@@ -47,8 +50,14 @@ def main(argv: list[str]) -> int:
         from dlpipe.bundle.rows import read_rows
 
         bundle = load_bundle(args.project)
-        rows = read_rows(args.input, bundle.schema, sep, na_values)
+        files = None
+        if bundle.schema.image_shape is not None and images.is_image_input(Path(args.input)):
+            rows, files = images.read_images(Path(args.input), bundle.schema.image_shape)
+        else:
+            rows = read_rows(args.input, bundle.schema, sep, na_values)
         predictions = bundle.predict(_without(rows, args.ignore, bundle.schema, args.input))
+        if files is not None:
+            predictions.insert(0, "file", files)
     except DlpipeError as exc:
         return refuse(exc, args.input)
     write(args.output, predictions)

@@ -1,5 +1,5 @@
-"""Where a project's table comes from: scikit-learn's embedded sets, OpenML, a URL or a CSV file
-in the repository, each with the content checksum its table must match."""
+"""Where a project's table comes from: scikit-learn's embedded sets, OpenML, a URL, a CSV file
+or a folder of images in the repository, each with the content checksum it must match."""
 
 from __future__ import annotations
 
@@ -73,5 +73,17 @@ class CsvData(CsvOptions):
     sha256: Sha256
 
 
-DataParams = Annotated[Union[SklearnData, OpenMLData, UrlData, CsvData],
+class ImagesData(Strict):
+    """A folder in the repository (e.g. ``data/external/x``, versioned with DVC) with one
+    subfolder of images (PNG or JPEG, any size) per class, the subfolder's name the class;
+    each image is read at ``model.image_shape`` (resized; 1 channel: grey, 3: RGB). The
+    checksum covers every image's path and bytes."""
+
+    source: Literal["images"]
+    path: str
+    target: str  # the column of the table that holds each image's class
+    sha256: Sha256
+
+
+DataParams = Annotated[Union[SklearnData, OpenMLData, UrlData, CsvData, ImagesData],
                        Field(discriminator="source")]

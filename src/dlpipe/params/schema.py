@@ -177,6 +177,11 @@ class ProjectParams(Strict):
         if self.serve_family not in ("auto", *trained(self.gbdt)):
             raise ValueError(f"serve_family: {self.serve_family!r} is not trained (gbdt: null); "
                              f"expected one of {['auto', *trained(self.gbdt)]}")
+        if self.data.source == "images" and (self.model.image_shape is None or
+                                             self.model.image_shape[-1] not in (1, 3)):
+            raise ValueError(f"model.image_shape: a folder of images is read at [height, width, "
+                             f"channels] with 1 (grey) or 3 (RGB) channels, got "
+                             f"{self.model.image_shape}")
         if self.cv.method == "ordered" and self.split.method != "ordered":
             raise ValueError("cv.method ordered needs split.method ordered (a stratified split "
                              "shuffles the training rows, so they have no order to follow)")

@@ -56,7 +56,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("fetch", "load the dataset (cache, mirror or online), verify its checksum",
           node="dlpipe.stages.fetch:fetch",
           params=("{project}.data", "{project}.class_names", "{project}.unlabelled_rows",
-                  "{project}.task"),
+                  "{project}.task", "{project}.model.image_shape"),
           outputs={"raw": data("data/raw/{project}.parquet")}),
     Stage("split", "seeded train/test split",
           node="dlpipe.stages.split:split", inputs={"raw": "fetch.raw"},

@@ -1,0 +1,129 @@
+"""A folder of images as a table: one subfolder per class, each image (PNG or JPEG, any size)
+decoded, converted to grey or RGB, resized to ``height x width`` and flattened into the columns
+``pixel1..pixelN`` (row-major, channels last, uint8), the image path kept for messages.
+
+The same decoding serves training (:func:`read_folder`) and new images to predict
+(:func:`read_images`), so a model sees a file as it saw its training images. The checksum of a
+folder (:func:`folder_sha256`) covers every image's path and bytes, not the decoded pixels: a
+file changed, added, removed or renamed changes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from dlpipe.errors import DataError
+
+SUFFIXES = (".png", ".jpg", ".jpeg")  # the image files a folder is read for (any case)
+PIXEL = "pixel"  # the columns pixel1..pixelN, as MNIST's
+FOLDER_DIGEST_FORMAT = b"dlpipe folder_sha256 v1"
+GREY = ("1", "L", "LA", "I", "I;16", "F")  # Pillow's modes without colour
+
+
+def is_image(path: Path) -> bool:
+    return path.is_file() and path.suffix.lower() in SUFFIXES
+
+
+def is_image_input(path: Path) -> bool:
+    """An image file or a folder: what ``predict`` reads as images, not as a table."""
+    return path.is_dir() or path.suffix.lower() in SUFFIXES
+
+
+def listing(root: Path) -> list[tuple[str, str]]:
+    """(path relative to ``root``, class) of every image in ``root``'s subfolders, sorted; a
+    DataError if ``root`` is not a folder of class subfolders holding images."""
+    if not root.is_dir():
+        raise DataError(f"{root}: no such folder (an image project reads a folder with one "
+                        "subfolder of images per class)")
+    found = [(path.relative_to(root).as_posix(), folder.name)
+             for folder in sorted(p for p in root.iterdir() if p.is_dir())
+             for path in sorted(folder.rglob("*")) if is_image(path)]
+    classes = {label for _, label in found}
+    if len(classes) < 2:
+        raise DataError(f"{root}: expected one subfolder of images ({', '.join(SUFFIXES)}) per "
+                        f"class, at least two classes; found {len(classes)} with images")
+    return found
+
+
+def folder_sha256(root: Path, files: Sequence[str]) -> str:
+    """Checksum of ``files`` (paths relative to ``root``): each path and its bytes, in order."""
+    digest = hashlib.sha256(FOLDER_DIGEST_FORMAT)
+    for name in files:
+        body = (root / name).read_bytes()
+        for part in (name.encode(), body):
+            digest.update(len(part).to_bytes(8, "little"))
+            digest.update(part)
+    return digest.hexdigest()
+
+
+def columns(shape: Sequence[int]) -> list[str]:
+    return [f"{PIXEL}{k}" for k in range(1, int(np.prod(shape)) + 1)]
+
+
+def _read(path: Path, how):
+    """``how(image)`` of the image in ``path``; a DataError naming the file if it is not an
+    image Pillow can decode."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            return how(image)
+    except (UnidentifiedImageError, OSError, ValueError) as error:
+        raise DataError(f"{path}: not an image that can be read ({type(error).__name__}: "
+                        f"{error})") from None
+
+
+def pixels(path: Path, shape: Sequence[int]) -> np.ndarray:
+    """One image as ``height x width x channels`` uint8 values, flattened."""
+    from PIL import Image
+
+    height, width, channels = shape
+
+    def decoded(image) -> np.ndarray:
+        image = image.convert("L" if channels == 1 else "RGB")
+        resized = image.resize((width, height), Image.Resampling.BILINEAR)
+        return np.asarray(resized, dtype=np.uint8).reshape(-1)
+
+    return _read(path, decoded)
+
+
+def has_colour(path: Path) -> bool:
+    """Whether the image's mode holds colour (from the file's header)."""
+    return _read(path, lambda image: image.mode not in GREY)
+
+
+def table(paths: Sequence[Path], shape: Sequence[int]) -> pd.DataFrame:
+    """The pixel columns of ``paths``, one row per image."""
+    width = int(np.prod(shape))
+    matrix = np.empty((len(paths), width), dtype=np.uint8)
+    for row, path in enumerate(paths):
+        matrix[row] = pixels(path, shape)
+    return pd.DataFrame(matrix, columns=columns(shape))
+
+
+def read_folder(root: Path, shape: Sequence[int], target: str) -> tuple[pd.DataFrame, str]:
+    """The folder's images as pixel columns and their class in column ``target``, and the
+    checksum of its files."""
+    files = listing(root)
+    frame = table([root / name for name, _ in files], shape)
+    frame[target] = [label for _, label in files]
+    return frame, folder_sha256(root, [name for name, _ in files])
+
+
+def read_images(path: Path, shape: Sequence[int]) -> tuple[pd.DataFrame, list[str]]:
+    """Images to predict: one file, or every image under a folder (sorted); their pixel
+    columns and their paths as given."""
+    if path.is_dir():
+        files = [p for p in sorted(path.rglob("*")) if is_image(p)]
+        if not files:
+            raise DataError(f"{path}: no image ({', '.join(SUFFIXES)}) in the folder")
+    elif is_image(path):
+        files = [path]
+    else:
+        raise DataError(f"{path}: no such image file ({', '.join(SUFFIXES)}) or folder")
+    return table(files, shape), [p.as_posix() for p in files]

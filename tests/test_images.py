@@ -1,0 +1,180 @@
+"""A folder of images as a project: `dlpipe add --images`, the checksum over its files, every
+stage of the table on it, and `predict` on image files.
+
+The images are scikit-learn's 8x8 digits (three classes), upscaled to 24x24 and written as PNG
+files, one subfolder per class, as a user's folder would be.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from dlpipe import datasets, images
+from dlpipe.bundle.inference import load_bundle
+from dlpipe.cli import add, main
+from dlpipe.errors import DataError
+from dlpipe.params import load_params
+from dlpipe.pipeline import jobs, runner
+from dlpipe.pipeline.table import STAGES
+
+from support import ROOT, tiny
+
+FOLDER = "data/external/digits"
+CLASSES = ["one", "seven", "zero"]
+
+
+def write_digits(where, per_class: int = 30, colour: bool = False) -> None:
+    """``per_class`` digits of 0, 1 and 7 as 24x24 PNG files in one subfolder per class."""
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    for digit, name in ((0, "zero"), (1, "one"), (7, "seven")):
+        (where / name).mkdir(parents=True, exist_ok=True)
+        for k, pixels in enumerate(digits.images[digits.target == digit][:per_class]):
+            grey = Image.fromarray(np.uint8(pixels * 255 / 16)).resize((24, 24))
+            image = grey.convert("RGB") if colour and k == 0 else grey
+            image.save(where / name / f"{name}_{k:03d}.png")
+
+
+@pytest.fixture
+def repo(tmp_path, monkeypatch):
+    (tmp_path / "params.yaml").write_text((ROOT / "params.yaml").read_text())
+    write_digits(tmp_path / FOLDER)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_add_writes_an_image_section_that_fetch_verifies(repo, capsys):
+    assert add.main(["digits", "--images", FOLDER, "--size", "16", "16"]) == 0
+    section = yaml.safe_load((repo / "params.yaml").read_text())["digits"]
+    assert section["data"]["source"] == "images" and section["data"]["path"] == FOLDER
+    assert section["model"]["image_shape"] == [16, 16, 1] and section["gbdt"] is None
+    assert "90 images in 3 classes (one: 30, seven: 30, zero: 30), read at 16x16 with 1 " \
+           "channel(s)" in capsys.readouterr().err
+    project = load_params("params.yaml").project("digits")
+    raw = datasets.load("digits", project.data, image_shape=project.model.image_shape)
+    assert raw.shape == (90, 257) and list(raw.columns[:2]) == ["pixel1", "pixel2"]
+    assert list(raw["target"].cat.categories) == CLASSES
+    assert raw.drop(columns="target").to_numpy().dtype == np.uint8
+
+
+def test_a_colour_image_makes_three_channels(tmp_path, monkeypatch):
+    (tmp_path / "params.yaml").write_text((ROOT / "params.yaml").read_text())
+    write_digits(tmp_path / FOLDER, per_class=6, colour=True)
+    monkeypatch.chdir(tmp_path)
+    assert add.main(["digits", "--images", FOLDER]) == 0
+    shape = yaml.safe_load((tmp_path / "params.yaml").read_text())["digits"]["model"][
+        "image_shape"]
+    assert shape == [32, 32, 3]
+
+
+def test_a_changed_image_fails_the_checksum_by_name(repo):
+    assert add.main(["digits", "--images", FOLDER]) == 0
+    project = load_params("params.yaml").project("digits")
+    (repo / FOLDER / "zero/zero_000.png").write_bytes(
+        (repo / FOLDER / "zero/zero_001.png").read_bytes())
+    with pytest.raises(DataError, match=r"checksum mismatch .*an image was changed, added, "
+                                        r"removed or renamed"):
+        datasets.load("digits", project.data, image_shape=project.model.image_shape)
+
+
+@pytest.mark.parametrize("damage, message", [
+    ("corrupt", "zero_000.png: not an image that can be read"),
+    ("one class", "expected one subfolder of images (.png, .jpg, .jpeg) per class, at least "
+                  "two classes; found 1 with images")])
+def test_a_folder_that_cannot_be_a_project_is_refused_in_one_line(repo, capsys, damage,
+                                                                  message):
+    import shutil
+
+    before = (repo / "params.yaml").read_text()
+    if damage == "corrupt":
+        (repo / FOLDER / "zero/zero_000.png").write_bytes(b"not a png")
+    else:
+        for name in ("one", "seven"):
+            shutil.rmtree(repo / FOLDER / name)
+    assert main(["add", "digits", "--images", FOLDER]) != 0
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert (repo / "params.yaml").read_text() == before
+
+
+def test_add_refuses_options_that_belong_to_a_table(repo, capsys):
+    with pytest.raises(SystemExit):
+        add.main(["digits", "--images", FOLDER, "--target", "label"])
+    assert "--images takes no --target" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        add.main(["digits", "--file", "x.csv"])
+    assert "--file needs --target" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A working copy where every job of an image-folder project has run, on tiny params."""
+    work = tmp_path_factory.mktemp("digits")
+    (work / "params.yaml").write_text((ROOT / "params.yaml").read_text())
+    write_digits(work / FOLDER)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(work)
+        assert add.main(["digits", "--images", FOLDER, "--size", "16", "16"]) == 0
+        raw = yaml.safe_load((work / "params.yaml").read_text())
+        raw["projects"] = ["digits"]
+        raw = tiny(raw)
+        raw["digits"]["model"].update(epochs=15, patience=5)
+        (work / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+        params = jobs.load("params.yaml")
+        for stage in STAGES:
+            for wildcards in jobs.instances(stage, params):
+                runner.run(stage, wildcards, params)
+        yield work
+
+
+def test_every_stage_runs_on_the_images(trained):
+    metrics = json.loads((trained / "reports/digits/metrics.json").read_text())["test"]
+    assert 0.5 < metrics["accuracy"] <= 1
+    schema = json.loads((trained / "models/digits/schema.json").read_text())
+    assert schema["image_shape"] == [16, 16, 1] and schema["classes"] == CLASSES
+    selection = json.loads((trained / "reports/digits/selection.json").read_text())
+    assert set(selection["families"]) == {"linear", "network"}
+    audit = pd.read_csv(trained / "reports/digits/audit.csv")
+    assert "ink" in set(audit["feature"])  # sliced as MNIST is
+    assert (trained / "reports/digits/explain").is_dir()
+
+
+def test_predict_reads_image_files_as_training_read_them(trained, capsys, monkeypatch):
+    monkeypatch.chdir(trained)
+    assert main(["predict", "digits", "--input", f"{FOLDER}/seven", "--output",
+                 "seven.csv"]) == 0
+    predicted = pd.read_csv(trained / "seven.csv")
+    assert predicted["file"].tolist() == [f"{FOLDER}/seven/seven_{k:03d}.png" for k in range(30)]
+    bundle = load_bundle("digits", trained)
+    rows, _ = images.read_images(trained / FOLDER / "seven", bundle.schema.image_shape)
+    assert predicted["label"].tolist() == bundle.predict(rows)["label"].tolist()
+    assert main(["predict", "digits", "--input", f"{FOLDER}/zero/zero_003.png", "--output",
+                 "one.csv"]) == 0
+    assert pd.read_csv(trained / "one.csv")["file"].tolist() == [f"{FOLDER}/zero/zero_003.png"]
+
+
+def test_the_server_answers_pixels_as_predict_answers_files(trained):
+    from fastapi.testclient import TestClient
+
+    from dlpipe.serving.server import create_app
+
+    bundle = load_bundle("digits", trained)
+    rows, _ = images.read_images(trained / FOLDER / "one", bundle.schema.image_shape)
+    client = TestClient(create_app({"digits": bundle},
+                                   jobs.load(str(trained / "params.yaml")).serve))
+    metadata = client.get("/v2/models/digits").json()
+    assert metadata["inputs"][0]["name"] == "input"
+    assert metadata["inputs"][0]["shape"] == [-1, 256]
+    answer = client.post("/v2/models/digits/infer", json={"inputs": [
+        {"name": "input", "shape": list(rows.shape), "datatype": "FP32",
+         "data": rows.to_numpy().ravel().tolist()}]})
+    assert answer.status_code == 200, answer.text
+    labels = next(o for o in answer.json()["outputs"] if o["name"] == "label")["data"]
+    assert labels == bundle.predict(rows)["label"].tolist()
