@@ -15,8 +15,7 @@ from pathlib import Path
 
 from dlpipe import images
 from dlpipe.params import parse_params
-from dlpipe.params_file import opened, repo_file, saved, with_project
-from dlpipe.projects import Added
+from dlpipe.params_file import Added, opened, repo_file, saved, with_project
 from dlpipe.table_checks import small_classes
 
 LABEL = "label"  # the table's column of each image's class (its subfolder's name)

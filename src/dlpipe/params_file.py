@@ -6,6 +6,7 @@ section to the end, comments and layout kept. :func:`edited` is pure (a text in,
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -14,6 +15,16 @@ from dlpipe.errors import ParamsError
 from dlpipe.io import write_text
 from dlpipe.params import load_params
 from dlpipe.params.schema import PROJECT_NAME, RESERVED_KEYS
+
+
+@dataclass(frozen=True)
+class Added:
+    """What ``add`` wrote: the section's text (as appended to params.yaml) and the warnings."""
+
+    name: str
+    path: str
+    text: str
+    warnings: list[str]
 
 
 def opened(params: Path, name: str, replace: bool) -> tuple[str, dict, Path]:

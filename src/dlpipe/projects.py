@@ -8,7 +8,6 @@ edits params.yaml.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -19,21 +18,11 @@ from dlpipe.frames import TARGET, with_target
 from dlpipe.features import column_kinds
 from dlpipe.io import frame_sha256
 from dlpipe.params import CsvData, parse_params
-from dlpipe.params_file import opened, repo_file, saved, with_project
+from dlpipe.params_file import Added, opened, repo_file, saved, with_project
 from dlpipe.table_checks import (is_a_quantity, refuse_a_quantity, small_classes,
                                  text_and_dates, unlabelled_note, unusable)
 
 DRAFT_SHA256 = "0" * 64  # stands in for the checksum until the table has been read
-
-
-@dataclass(frozen=True)
-class Added:
-    """What ``add`` wrote: the section's text (as appended to params.yaml) and the warnings."""
-
-    name: str
-    path: str
-    text: str
-    warnings: list[str]
 
 
 def task_of(table: pd.DataFrame, target: str, folds: int) -> str:
