@@ -14,7 +14,8 @@ from dlpipe.models import training  # noqa: E402
 def spec(**kw) -> KerasModel:
     base = dict(kind="mlp", n_layers=2, units=8, activation="relu", batch_norm=False,
                 dropout=0.0, l2=0.0, conv_filters=4, conv_blocks=1, image_shape=None,
-                random_shift=0.0, loss="auto", optimizer="adam", learning_rate=0.01,
+                random_shift=0.0, random_flip="none", random_rotation=0.0,
+                random_contrast=0.0, loss="auto", optimizer="adam", learning_rate=0.01,
                 lr_decay=1.0,
                 batch_size=8, epochs=3, patience=2,
                 validation_fraction=0.2, verbose=0)
@@ -74,6 +75,21 @@ def test_random_shift_moves_training_images_only():
     assert any(not np.allclose(m, image) for m in moved)
 
 
-def test_random_shift_needs_an_image_shape():
-    with pytest.raises(ValueError, match="random_shift needs image_shape"):
-        spec(random_shift=0.1)
+@pytest.mark.parametrize("augment", [{"random_shift": 0.1}, {"random_flip": "horizontal"},
+                                     {"random_rotation": 0.1}, {"random_contrast": 0.2}])
+def test_augmentation_needs_an_image_shape(augment):
+    with pytest.raises(ValueError, match="random_contrast need image_shape"):
+        spec(**augment)
+
+
+def test_flips_turns_and_contrast_change_training_images_only():
+    model = network.build_network(spec(random_flip="horizontal_and_vertical",
+                                       random_rotation=0.25, random_contrast=0.5,
+                                       image_shape=(8, 8, 1)), 64, 3, onehot=True)
+    assert kinds(model)[:5] == ["Reshape", "RandomFlip", "RandomRotation", "RandomContrast",
+                                "Flatten"]
+    image = np.random.default_rng(0).uniform(0, 1, (4, 64)).astype(np.float32)
+    augment = network.keras.Sequential(model.layers[:5])
+    assert np.array_equal(augment(image, training=False).numpy(), image)
+    changed = [augment(image, training=True).numpy() for _ in range(3)]
+    assert all(not np.allclose(c, image) for c in changed)

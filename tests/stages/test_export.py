@@ -26,7 +26,8 @@ SCHEMA = Schema("blobs", ["0", "1", "2"], "y", columns=[], input_width=4).to_dic
 def spec(**kw) -> KerasModel:
     base = dict(kind="mlp", n_layers=1, units=16, activation="relu", batch_norm=True,
                 dropout=0.2, l2=0.0, conv_filters=4, conv_blocks=1, image_shape=None,
-                random_shift=0.0, loss="auto", optimizer="adam", learning_rate=0.01,
+                random_shift=0.0, random_flip="none", random_rotation=0.0,
+                random_contrast=0.0, loss="auto", optimizer="adam", learning_rate=0.01,
                 lr_decay=1.0,
                 batch_size=32, epochs=1, patience=1, validation_fraction=0.2, verbose=0)
     return KerasModel(**{**base, **kw})
@@ -137,17 +138,19 @@ def test_calibration_rows_are_a_seeded_sample():
 # --- inference behaviour ------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def augmented():
-    """A CNN with RandomTranslation, BatchNormalization and Dropout, trained for a few steps
-    (so the moving statistics are not their initial values)."""
+    """A CNN with every augmentation layer, BatchNormalization and Dropout, trained for a few
+    steps (so the moving statistics are not their initial values)."""
     network.seed_everything(0)
     model = network.build_network(spec(kind="cnn", image_shape=(8, 8, 1), random_shift=0.3,
-                                       conv_blocks=1, conv_filters=4, dropout=0.5), 64, 3,
-                                  onehot=False)
+                                       random_flip="horizontal", random_rotation=0.1,
+                                       random_contrast=0.2, conv_blocks=1, conv_filters=4,
+                                       dropout=0.5), 64, 3, onehot=False)
     rng = np.random.default_rng(0)
     X = rng.uniform(0, 1, (96, 64)).astype(np.float32)
     model.fit(X, np.arange(96) % 3, epochs=2, batch_size=16, verbose=0)
     kinds = {type(layer).__name__ for layer in model.layers}
-    assert {"RandomTranslation", "BatchNormalization", "Dropout"} <= kinds
+    assert {"RandomTranslation", "RandomFlip", "RandomRotation", "RandomContrast",
+            "BatchNormalization", "Dropout"} <= kinds
     return model, X[:40]
 
 

@@ -41,6 +41,25 @@ def batch_norm() -> keras.layers.Layer:
     return keras.layers.BatchNormalization(momentum=0.9)
 
 
+def augmentation(spec: KerasModel) -> list:
+    """The augmentation layers of ``spec``, active in training only (identities at inference):
+    each image moved by up to ``random_shift`` of its height and width, flipped, rotated by up
+    to ``random_rotation`` of a turn and its contrast scaled by up to ``random_contrast``; the
+    borders a move or a turn uncovers are filled with background (0)."""
+    layers = []
+    if spec.random_shift > 0:
+        layers.append(keras.layers.RandomTranslation(spec.random_shift, spec.random_shift,
+                                                     fill_mode="constant", fill_value=0.0))
+    if spec.random_flip != "none":
+        layers.append(keras.layers.RandomFlip(spec.random_flip))
+    if spec.random_rotation > 0:
+        layers.append(keras.layers.RandomRotation(spec.random_rotation, fill_mode="constant",
+                                                  fill_value=0.0))
+    if spec.random_contrast > 0:
+        layers.append(keras.layers.RandomContrast(spec.random_contrast))
+    return layers
+
+
 def build_network(spec: KerasModel, n_features: int, n_classes: int | None,
                   onehot: bool) -> keras.Model:
     """A compiled network: [conv blocks] -> n_layers x Dense(units) [+BN] [+Dropout] -> softmax
@@ -53,15 +72,12 @@ def build_network(spec: KerasModel, n_features: int, n_classes: int | None,
     regularizer = keras.regularizers.L2(spec.l2) if spec.l2 > 0 else None
     model = keras.Sequential(name=f"{spec.kind}")
     model.add(keras.Input(shape=(n_features,)))
-    as_images = spec.kind == "cnn" or spec.random_shift > 0
+    as_images = spec.kind == "cnn" or spec.augments
     if as_images:
         assert spec.image_shape is not None  # guaranteed by params validation
         model.add(keras.layers.Reshape(spec.image_shape))
-    if spec.random_shift > 0:
-        # data augmentation, active in training only: each image moved by up to this fraction
-        # of its height and width, the border filled with background (0)
-        model.add(keras.layers.RandomTranslation(spec.random_shift, spec.random_shift,
-                                                 fill_mode="constant", fill_value=0.0))
+    for layer in augmentation(spec):
+        model.add(layer)
     if spec.kind == "cnn":
         for block in range(spec.conv_blocks):
             filters = spec.conv_filters * 2**block

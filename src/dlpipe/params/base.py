@@ -42,6 +42,9 @@ class KerasModel(Strict):
     conv_blocks: Annotated[int, Field(ge=0, le=4, strict=True)]
     image_shape: Union[tuple[PosInt, PosInt, PosInt], None]
     random_shift: Annotated[float, Field(ge=0.0, lt=0.5)]
+    random_flip: Literal["none", "horizontal", "vertical", "horizontal_and_vertical"]
+    random_rotation: Annotated[float, Field(ge=0.0, le=0.5)]  # a fraction of a full turn
+    random_contrast: Annotated[float, Field(ge=0.0, lt=1.0)]
     # auto: cross-entropy for classes, mean squared error for a value; huber: a value only
     loss: Literal["auto", "mse", "huber"]
     optimizer: Literal["adam", "sgd"]
@@ -57,6 +60,13 @@ class KerasModel(Strict):
     def _cnn_needs_shape(self) -> "KerasModel":
         if self.kind == "cnn" and self.image_shape is None:
             raise ValueError("kind 'cnn' needs image_shape [height, width, channels]")
-        if self.random_shift > 0 and self.image_shape is None:
-            raise ValueError("random_shift needs image_shape [height, width, channels]")
+        if self.augments and self.image_shape is None:
+            raise ValueError("random_shift, random_flip, random_rotation and random_contrast "
+                             "need image_shape [height, width, channels]")
         return self
+
+    @property
+    def augments(self) -> bool:
+        """Whether training images are augmented (moved, flipped, rotated or contrasted)."""
+        return (self.random_shift > 0 or self.random_flip != "none" or self.random_rotation > 0
+                or self.random_contrast > 0)
