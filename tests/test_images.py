@@ -7,6 +7,7 @@ files, one subfolder per class, as a user's folder would be.
 
 from __future__ import annotations
 
+import base64
 import json
 
 import numpy as np
@@ -178,3 +179,87 @@ def test_the_server_answers_pixels_as_predict_answers_files(trained):
     assert answer.status_code == 200, answer.text
     labels = next(o for o in answer.json()["outputs"] if o["name"] == "label")["data"]
     assert labels == bundle.predict(rows)["label"].tolist()
+
+
+def _b64(path) -> str:
+    return base64.b64encode(path.read_bytes()).decode()
+
+
+def test_encoded_files_are_served_as_predict_reads_them(trained):
+    """V2 (an ``image`` BYTES tensor of base64 files) and TF-Serving (``{"b64": ...}``)
+    requests give the labels ``predict`` gives for the same files; bad files are 400s naming
+    the row."""
+    from fastapi.testclient import TestClient
+
+    from dlpipe.serving.server import create_app
+
+    bundle = load_bundle("digits", trained)
+    files = sorted((trained / FOLDER / "seven").glob("*.png"))[:6]
+    expected = bundle.predict(images.read_images(trained / FOLDER / "seven",
+                                                 bundle.schema.image_shape)[0])["label"][:6]
+    client = TestClient(create_app({"digits": bundle},
+                                   jobs.load(str(trained / "params.yaml")).serve))
+    assert client.get("/v2/models/digits").json()["parameters"]["image_files"]["name"] == "image"
+    texts = [_b64(path) for path in files]
+    v2 = client.post("/v2/models/digits/infer", json={"inputs": [
+        {"name": "image", "shape": [len(texts)], "datatype": "BYTES", "data": texts}]})
+    assert v2.status_code == 200, v2.text
+    labels = next(o for o in v2.json()["outputs"] if o["name"] == "label")["data"]
+    assert labels == expected.tolist()
+    v1 = client.post("/v1/models/digits:predict",
+                     json={"instances": [{"b64": text} for text in texts]})
+    assert [p["label"] for p in v1.json()["predictions"]] == expected.tolist()
+    for data, message in ((["%%%"], "input 'image' row 1: not base64 text"),
+                          ([base64.b64encode(b"GIF89a not really").decode()],
+                           "input 'image' row 1: not an image that can be read")):
+        answer = client.post("/v2/models/digits/infer", json={"inputs": [
+            {"name": "image", "shape": [1], "datatype": "BYTES", "data": data}]})
+        assert answer.status_code == 400 and message in answer.json()["error"], answer.text
+    answer = client.post("/v1/models/digits:predict", json={"instances": [{"b64": "%%%"}]})
+    assert answer.status_code == 400 and "instances row 1: not base64 text" in answer.text
+
+
+def test_curl_and_tritonclient_send_image_files_over_a_socket(trained):
+    """``dlpipe serve`` on 127.0.0.1: curl posts a TF-Serving b64 request, ``tritonclient``
+    a V2 BYTES tensor of base64 files in JSON; both get ``predict``'s labels."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import tritonclient.http as triton
+
+    files = sorted((trained / FOLDER / "zero").glob("*.png"))[:4]
+    bundle = load_bundle("digits", trained)
+    expected = bundle.predict(images.table(files, bundle.schema.image_shape))["label"].tolist()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "dlpipe", "serve", "digits", "--host",
+                               "127.0.0.1", "--port", str(port)], cwd=trained,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while subprocess.run(["curl", "-sf", f"http://{url}/v2/health/ready"],
+                             capture_output=True).returncode != 0:
+            assert server.poll() is None and time.monotonic() < deadline, "server not ready"
+            time.sleep(0.5)
+        (trained / "b64.json").write_text(json.dumps(
+            {"instances": [{"b64": _b64(path)} for path in files]}))
+        out = subprocess.run(["curl", "-sf", "--data-binary", f"@{trained / 'b64.json'}",
+                              f"http://{url}/v1/models/digits:predict"], capture_output=True,
+                             text=True, check=True).stdout
+        assert [p["label"] for p in json.loads(out)["predictions"]] == expected
+        client = triton.InferenceServerClient(url)
+        tensor = triton.InferInput("image", [len(files)], "BYTES")
+        tensor.set_data_from_numpy(np.array([_b64(path) for path in files], dtype=object),
+                                   binary_data=False)
+        result = client.infer("digits", [tensor], outputs=[
+            triton.InferRequestedOutput("label", binary_data=False)])
+        assert [str(v, "utf-8") if isinstance(v, bytes) else v
+                for v in result.as_numpy("label")] == expected
+        client.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -11,6 +11,7 @@ file changed, added, removed or renamed changes it.
 from __future__ import annotations
 
 import hashlib
+import io
 from pathlib import Path
 from typing import Sequence
 
@@ -65,21 +66,23 @@ def columns(shape: Sequence[int]) -> list[str]:
     return [f"{PIXEL}{k}" for k in range(1, int(np.prod(shape)) + 1)]
 
 
-def _read(path: Path, how):
-    """``how(image)`` of the image in ``path``; a DataError naming the file if it is not an
-    image Pillow can decode."""
+def _read(source: Path | bytes, how, name: str):
+    """``how(image)`` of the image in ``source`` (a file, or an encoded file's bytes); a
+    DataError starting with ``name`` if it is not an image Pillow can decode."""
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as image:
+        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as image:
             return how(image)
     except (UnidentifiedImageError, OSError, ValueError) as error:
-        raise DataError(f"{path}: not an image that can be read ({type(error).__name__}: "
+        raise DataError(f"{name}: not an image that can be read ({type(error).__name__}: "
                         f"{error})") from None
 
 
-def pixels(path: Path, shape: Sequence[int]) -> np.ndarray:
-    """One image as ``height x width x channels`` uint8 values, flattened."""
+def pixels(source: Path | bytes, shape: Sequence[int], name: str | None = None
+           ) -> np.ndarray:
+    """One image (a file, or an encoded file's bytes) as ``height x width x channels`` uint8
+    values, flattened; ``name`` (default: the path) names it in an error."""
     from PIL import Image
 
     height, width, channels = shape
@@ -89,20 +92,22 @@ def pixels(path: Path, shape: Sequence[int]) -> np.ndarray:
         resized = image.resize((width, height), Image.Resampling.BILINEAR)
         return np.asarray(resized, dtype=np.uint8).reshape(-1)
 
-    return _read(path, decoded)
+    return _read(source, decoded, name or str(source))
 
 
 def has_colour(path: Path) -> bool:
     """Whether the image's mode holds colour (from the file's header)."""
-    return _read(path, lambda image: image.mode not in GREY)
+    return _read(path, lambda image: image.mode not in GREY, str(path))
 
 
-def table(paths: Sequence[Path], shape: Sequence[int]) -> pd.DataFrame:
-    """The pixel columns of ``paths``, one row per image."""
+def table(sources: Sequence[Path | bytes], shape: Sequence[int],
+          names: Sequence[str] | None = None) -> pd.DataFrame:
+    """The pixel columns of ``sources`` (files, or encoded files' bytes named by ``names``), one
+    row per image."""
     width = int(np.prod(shape))
-    matrix = np.empty((len(paths), width), dtype=np.uint8)
-    for row, path in enumerate(paths):
-        matrix[row] = pixels(path, shape)
+    matrix = np.empty((len(sources), width), dtype=np.uint8)
+    for row, source in enumerate(sources):
+        matrix[row] = pixels(source, shape, None if names is None else names[row])
     return pd.DataFrame(matrix, columns=columns(shape))
 
 

@@ -1,8 +1,9 @@
 """The Open Inference Protocol (KServe V2) as conversions between request bodies and tables,
 and what both protocols share (the columns a bundle takes, JSON parsing, row limits).
 
-A request holds one named tensor per feature column (shape ``[n]``), or one ``[n, d]`` tensor
-named ``input`` for an image project, as JSON or in the binary tensor extension
+A request holds one named tensor per feature column (shape ``[n]``), or for an image project one
+``[n, d]`` tensor of pixels named ``input`` (or encoded files, :mod:`dlpipe.serving.image_files`),
+as JSON or in the binary tensor extension
 (:mod:`dlpipe.serving.binary_tensors`); the answer holds ``label`` (BYTES) and
 ``probabilities`` (FP32 ``[n, k]``), or a numeric target's ``value`` (FP32 ``[n]``). Every
 refusal is a :class:`RequestError` naming the input
@@ -18,7 +19,7 @@ import numpy as np
 import orjson
 import pandas as pd
 
-from dlpipe.serving import binary_tensors
+from dlpipe.serving import binary_tensors, image_files
 from dlpipe.serving.binary_tensors import BinaryPart
 from dlpipe.serving.tensor_values import (NUMBER_TYPES, Column, RequestError, bad, datatype_of,
                                    is_integer_type, numbers, within)
@@ -92,6 +93,8 @@ def v2_metadata(project: str, bundle) -> dict:
                    {"name": "probabilities", "datatype": "FP32",
                     "shape": [-1, len(bundle.classes)]}]
         parameters = {"classes": [str(c) for c in bundle.classes]}
+    if is_image(bundle):  # or encoded files in place of the pixels
+        parameters["image_files"] = image_files.described()
     return {"name": project, "versions": [], "platform": PLATFORMS[bundle.family], "inputs": inputs,
             "outputs": outputs, "parameters": parameters}
 
@@ -146,6 +149,9 @@ def v2_frame(bundle, body, max_rows: int, binary: BinaryPart | None = None) -> p
         check_rows(shape[0], max_rows, f"input {name!r}")
     if is_image(bundle) and IMAGE_INPUT in names:
         return _image_frame(bundle, *tensors[names.index(IMAGE_INPUT)][1:], names)
+    if is_image(bundle) and image_files.IMAGE_FILES in names:
+        return image_files.v2_frame(bundle, *tensors[names.index(image_files.IMAGE_FILES)][1:],
+                                    names)
     return _column_frame(bundle, {t[0]: t[1:] for t in tensors})
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from dlpipe.serving import image_files
 from dlpipe.serving.protocols import check_rows, columns, ignored, is_image, labels
 from dlpipe.serving.tensor_values import bad, numbers
 
@@ -21,6 +22,10 @@ def v1_frame(bundle, body, max_rows: int) -> pd.DataFrame:
         raise bad("instances: expected a list of rows, each an object {column: value}")
     check_rows(len(instances), max_rows, "instances")
     cols = columns(bundle)
+    if is_image(bundle) and all(isinstance(row, dict) and row.keys() == {image_files.B64}
+                                for row in instances):
+        return image_files.frame(bundle, [row[image_files.B64] for row in instances],
+                                 "instances")
     if is_image(bundle) and all(isinstance(row, list) for row in instances):
         where = "instances"
         shape = (len(instances), len(cols))
