@@ -51,14 +51,15 @@ def test_dvc_warns_of_no_empty_output(dvc_repo):
 
 def test_a_default_change_reruns_exactly_the_projects_that_inherit_it(dvc_repo):
     raw = yaml.safe_load((dvc_repo / "params.yaml").read_text())
-    default = raw["defaults"]["baseline"]["alpha"]  # the ridge regression's penalty
-    raw["cancer"]["baseline"] = {"alpha": default}  # cancer states the old value itself
-    raw["defaults"]["baseline"]["alpha"] = default / 2
+    default = raw["defaults"]["audit"]["value_gap"]  # how far a slice's RMSE may rise
+    raw["cancer"]["audit"]["value_gap"] = default  # cancer states the old value itself
+    raw["defaults"]["audit"]["value_gap"] = default / 2
     (dvc_repo / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
     ran = ran_stages(sh("dvc", "repro", cwd=dvc_repo))
-    assert "baseline@diabetes" in ran and "baseline@cancer" not in ran
-    assert not {stage for stage in ran if stage.startswith(("train@", "tune", "evaluate@"))}
-    assert "defaults.baseline.alpha" in sh("dvc", "params", "diff", cwd=dvc_repo)
+    assert "audit@diabetes" in ran and "audit@cancer" not in ran
+    assert not {stage for stage in ran if stage.startswith(("train@", "tune", "evaluate@",
+                                                            "baseline@", "select@"))}
+    assert "defaults.audit.value_gap" in sh("dvc", "params", "diff", cwd=dvc_repo)
     back_to_the_committed_run(dvc_repo)
 
 
