@@ -263,3 +263,20 @@ def test_curl_and_tritonclient_send_image_files_over_a_socket(trained):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_drift_reads_a_folder_of_images_and_sees_inverted_ones(trained, tmp_path, monkeypatch):
+    """The drift check takes image files as predict does: the training images pass, the same
+    images with their ink inverted are flagged."""
+    from PIL import Image, ImageOps
+
+    inverted = tmp_path / "inverted"
+    inverted.mkdir()
+    for path in sorted((trained / FOLDER).rglob("*.png")):
+        with Image.open(path) as image:
+            ImageOps.invert(image.convert("L")).save(inverted / f"{path.parent.name}_{path.name}")
+    monkeypatch.chdir(trained)
+    assert main(["drift", "digits", "--input", FOLDER, "--output", "same.json"]) == 0
+    assert main(["drift", "digits", "--input", str(inverted), "--output", "shifted.json"]) == 1
+    report = json.loads((trained / "shifted.json").read_text())
+    assert report["drift"] is True

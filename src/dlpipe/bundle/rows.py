@@ -1,4 +1,5 @@
-"""Rows to predict, read from a file as the bundle's input schema describes them."""
+"""Rows to predict, read from a file as the bundle's input schema describes them (an image
+project's: image files too)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,19 @@ from typing import Sequence
 
 import pandas as pd
 
-from dlpipe import csv_files
+from dlpipe import csv_files, images
 from dlpipe.bundle.inference import REASON
 from dlpipe.bundle.input_schema import Schema
 from dlpipe.errors import DataError, one_line
+
+
+def read_input(path: str | Path, schema: Schema, sep: str = ",",
+               na_values: Sequence[str] = ()) -> tuple[pd.DataFrame, list[str] | None]:
+    """Rows to predict or check: a table (:func:`read_rows`), or for an image project an image
+    file or a folder of them, read as its training images were, with their paths."""
+    if schema.image_shape is not None and images.is_image_input(Path(path)):
+        return images.read_images(Path(path), schema.image_shape)
+    return read_rows(path, schema, sep, na_values), None
 
 
 def read_rows(path: str | Path, schema: Schema, sep: str = ",",

@@ -24,7 +24,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("project", help="the project whose bundle and reference to use")
     parser.add_argument("--input", required=True,
                         help="a .csv or .parquet file of new rows with the project's feature "
-                             "columns (at least drift.min_rows of them)")
+                             "columns (at least drift.min_rows of them); an image project also "
+                             "takes a folder of image files")
     parser.add_argument("--output", default=None, help="write the report here (.json)")
     parser.add_argument("--table", default=None,
                         help="write the report's rows here (.csv): column, test, statistic, "
@@ -54,7 +55,7 @@ def main(argv: list[str]) -> int:
 def _report(args: argparse.Namespace) -> dict:
     """The report of the input rows; raises what the user can fix."""
     from dlpipe.bundle.inference import as_graph, load_bundle
-    from dlpipe.bundle.rows import read_rows
+    from dlpipe.bundle.rows import read_input
     from dlpipe.insight.drift import drift_report, load_reference, too_few
 
     params = read_params(args.params)
@@ -64,7 +65,7 @@ def _report(args: argparse.Namespace) -> dict:
     # network's numbers several times faster on a large batch (MNIST: 10 000 images)
     bundle = as_graph(load_bundle(args.project, args.root))
     reference = load_reference(args.project, args.root)
-    frame = read_rows(args.input, bundle.schema, sep, na_values)
+    frame, _ = read_input(args.input, bundle.schema, sep, na_values)
     problems = bundle.check(frame)
     if problems:
         raise InputError(problems)

@@ -36,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str]) -> int:
     """``dlpipe predict``: problems with the rows on stderr, one line each (capped)."""
     args = _parser().parse_args(argv)
-    from dlpipe import images, io
+    from dlpipe import io
 
     writers = {".csv": io.write_csv, ".parquet": io.write_parquet}
     try:
@@ -47,14 +47,10 @@ def main(argv: list[str]) -> int:
             raise DlpipeError(f"{args.output}: is the input; predictions go to another file")
         sep, na_values = csv_options(read_params(args.params, required=False), args.project)
         from dlpipe.bundle.inference import load_bundle
-        from dlpipe.bundle.rows import read_rows
+        from dlpipe.bundle.rows import read_input
 
         bundle = load_bundle(args.project)
-        files = None
-        if bundle.schema.image_shape is not None and images.is_image_input(Path(args.input)):
-            rows, files = images.read_images(Path(args.input), bundle.schema.image_shape)
-        else:
-            rows = read_rows(args.input, bundle.schema, sep, na_values)
+        rows, files = read_input(args.input, bundle.schema, sep, na_values)
         predictions = bundle.predict(_without(rows, args.ignore, bundle.schema, args.input))
         if files is not None:
             predictions.insert(0, "file", files)
