@@ -280,3 +280,15 @@ def test_drift_reads_a_folder_of_images_and_sees_inverted_ones(trained, tmp_path
     assert main(["drift", "digits", "--input", str(inverted), "--output", "shifted.json"]) == 1
     report = json.loads((trained / "shifted.json").read_text())
     assert report["drift"] is True
+
+
+def test_an_image_past_pillows_pixel_limit_is_refused_not_decoded(repo, monkeypatch):
+    """A decompression bomb (more pixels than Pillow's limit allows, twice over) is a
+    DataError naming the file, which the server turns into a 400."""
+    from PIL import Image
+
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # 24 x 24 = 576 > 2 x 100
+    path = repo / FOLDER / "zero/zero_000.png"
+    with pytest.raises(DataError, match="zero_000.png: not an image that can be read "
+                                        r"\(DecompressionBombError"):
+        images.pixels(path, (8, 8, 1))

@@ -74,7 +74,7 @@ def _read(source: Path | bytes, how, name: str):
     try:
         with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as image:
             return how(image)
-    except (UnidentifiedImageError, OSError, ValueError) as error:
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as error:
         raise DataError(f"{name}: not an image that can be read ({type(error).__name__}: "
                         f"{error})") from None
 
