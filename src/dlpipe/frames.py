@@ -16,6 +16,8 @@ from pandas.api import types
 from dlpipe.errors import DataError
 
 TARGET = "target"
+# the columns of every score row (one number each; dlpipe.metrics.score_rows makes them)
+SCORE_COLUMNS = ["project", "task", "model", "split", "metric", "value", "std"]
 
 
 def label_codes(frame: pd.DataFrame) -> np.ndarray:

@@ -14,9 +14,9 @@ import pandas as pd
 from sklearn import metrics as skm
 
 from dlpipe.errors import DataError
+from dlpipe.frames import SCORE_COLUMNS
 from dlpipe.params import BINARY_SCORERS, LOWER_IS_BETTER, VALUE_SCORERS
 
-SCORE_COLUMNS = ["project", "task", "model", "split", "metric", "value", "std"]
 
 
 @dataclass(frozen=True)

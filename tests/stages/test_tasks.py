@@ -122,13 +122,13 @@ def test_plot_data_are_their_own_outputs(outputs):
 
 
 def test_a_task_left_out_writes_empty_outputs(outputs):
-    from dlpipe.tasks import binary
+    from dlpipe.tasks import DECLARED
 
     empty = _node("binary")(train=None, test=None, seed=SEED, binary=None, project="iris")
     assert set(empty) == set(outputs["binary"])
     assert empty["metrics"] == {} and empty["scores"].empty
     assert list(empty["scores"].columns) == SCORE_COLUMNS
-    assert all(empty[name].empty for name in binary.PLOTS)
+    assert all(empty[name].empty for name in DECLARED["binary"][0])
     # a note in place of the figures (which DVC reads no plot from), no figure; binary's
     # tables are all plot data
     assert set(empty["figures"]) == {"README.md"} and "tables" not in empty
@@ -139,10 +139,13 @@ def test_a_task_left_out_writes_empty_outputs(outputs):
 
 @pytest.mark.parametrize("task", TASK_NODES)
 def test_a_task_has_a_tables_output_exactly_when_it_makes_other_tables(task, outputs):
-    module = importlib.import_module(f"dlpipe.tasks.{task}")
-    assert ("tables" in BY_NAME[task].outputs) is module.TABLES
-    assert ("tables" in outputs[task]) is module.TABLES
-    if module.TABLES:
+    from dlpipe.tasks import DECLARED
+
+    plots, tables = DECLARED[task]
+    assert ("tables" in BY_NAME[task].outputs) is tables
+    assert ("tables" in outputs[task]) is tables
+    assert {name for name in BY_NAME[task].outputs if name in plots} == set(plots)
+    if tables:
         assert outputs[task]["tables"], task  # a tables output that is never empty
 
 

@@ -11,12 +11,24 @@ Nothing here reads or writes a file.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from dlpipe.metrics import SCORE_COLUMNS
-from dlpipe.plots import Figure
+from dlpipe.frames import SCORE_COLUMNS
+
+if TYPE_CHECKING:
+    from dlpipe.plots import Figure
+
+# task -> (its tables drawn by `dvc plots`, whether it makes other tables: the stage's tables
+# output); here, apart from the tasks' modules, so a task a project leaves out costs no import
+# of scikit-learn or matplotlib
+DECLARED: dict[str, tuple[tuple[str, ...], bool]] = {
+    "binary": (("pr", "roc", "confusion"), False),
+    "multiclass": (("confusion",), True),
+    "multilabel": ((), True),
+    "denoise": ((), True),
+    "mlp": (("metric_curve", "loss_curve"), True)}
 
 
 @dataclass
@@ -29,7 +41,7 @@ class TaskResult:
     info     everything else worth keeping: settings, tuned values, thresholds, row counts,
              seconds, confusion matrices, per-class rows
     tables   CSV file name -> frame: curves and confusion data (``<name>.csv`` for each of the
-             task's ``PLOTS``, which ``dvc plots`` draws) and other tables
+             task's plot tables in :data:`DECLARED`, which ``dvc plots`` draws) and other tables
     figures  PNG file name -> figure
     """
 
@@ -39,18 +51,20 @@ class TaskResult:
     tables: dict[str, pd.DataFrame]
     figures: dict[str, Figure] = field(repr=False)
 
-    def outputs(self, plots: tuple[str, ...], tables: bool) -> dict[str, Any]:
-        """The stage outputs, by name: each of ``plots`` is its own output, the other tables
-        go together (``tables``: the task has that output)."""
+    def outputs(self, task: str) -> dict[str, Any]:
+        """The stage outputs, by name: each of the task's plot tables is its own output, the
+        other tables go together (if the task has that output)."""
+        plots, tables = DECLARED[task]
         other = {k: v for k, v in self.tables.items() if k[:-4] not in plots}
         return {"metrics": self.metrics, "info": self.info, "scores": self.scores,
                 "figures": self.figures, **({"tables": other} if tables else {}),
                 **{name: self.tables[f"{name}.csv"] for name in plots}}
 
     @staticmethod
-    def skipped(task: str, project: str, plots: tuple[str, ...], tables: bool) -> dict[str, Any]:
+    def skipped(task: str, project: str) -> dict[str, Any]:
         """The outputs of a task the project leaves out (``tasks.<task>: null``): empty, with a
         note saying why in place of its tables and its figures."""
+        plots, tables = DECLARED[task]
         note = f"{project} runs no {task} task (its params set tasks.{task} to null)\n"
         return {"metrics": {}, "info": {"ran": False, "why": note.strip()},
                 "scores": pd.DataFrame(columns=SCORE_COLUMNS), "figures": {"README.md": note},

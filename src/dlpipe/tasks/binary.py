@@ -27,8 +27,6 @@ from dlpipe.tasks.common import (Images, build_estimator, decision_scores, defau
 
 log = logging.getLogger(__name__)
 TASK = "binary"
-PLOTS = ("pr", "roc", "confusion")  # tables drawn by `dvc plots`
-TABLES = False  # no tables besides the plot data (the stage has no tables output)
 
 
 def threshold_for_precision(y_true: np.ndarray, scores_: np.ndarray, target: float

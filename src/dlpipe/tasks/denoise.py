@@ -15,8 +15,6 @@ from dlpipe.tasks import TaskResult
 from dlpipe.tasks.common import build_estimator, timed
 
 TASK = "denoise"
-PLOTS: tuple[str, ...] = ()  # tables drawn by `dvc plots`
-TABLES = True  # tables besides the plot data: the stage's tables output
 PEAK = 255.0
 
 

@@ -18,8 +18,6 @@ from dlpipe.tasks.common import N_CLASSES, timed
 log = logging.getLogger(__name__)
 TASK = "multiclass"
 MODEL = "keras_mlp"
-PLOTS = ("metric_curve", "loss_curve")  # tables drawn by `dvc plots`
-TABLES = True  # tables besides the plot data: the stage's tables output
 METRICS = ("accuracy", "f1_macro", "precision_macro", "recall_macro", "roc_auc_ovr")
 
 

@@ -24,8 +24,6 @@ from dlpipe.tasks.knn_search import search_knn
 
 log = logging.getLogger(__name__)
 TASK = "multiclass"
-PLOTS: tuple[str, ...] = ("confusion",)  # tables drawn by `dvc plots`
-TABLES = True  # tables besides the plot data: the stage's tables output
 
 
 def class_scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:

@@ -15,8 +15,6 @@ from dlpipe.tasks import TaskResult
 from dlpipe.tasks.common import Images, build_estimator, timed, training_set
 
 TASK = "multilabel"
-PLOTS: tuple[str, ...] = ()  # tables drawn by `dvc plots`
-TABLES = True  # tables besides the plot data: the stage's tables output
 
 
 def labels(y: np.ndarray, large_from: int) -> np.ndarray:

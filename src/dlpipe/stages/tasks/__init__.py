@@ -4,9 +4,10 @@
 Each task node takes the interim train and test tables, the seed, its params section and the
 project, and returns ``metrics`` (numbers that measure a model), ``info`` (settings, tuned values,
 row counts, seconds, confusion matrices), ``scores`` (score rows), ``tables`` (CSV file name ->
-frame), ``figures`` (PNG file name -> figure) and the task's plot data (``PLOTS``). A project whose
-params leave a task out (null) gets that task's outputs empty, so every project has the same
-stages under both front ends. The work is in :mod:`dlpipe.tasks`.
+frame), ``figures`` (PNG file name -> figure) and the task's plot data
+(:data:`dlpipe.tasks.DECLARED`). A project whose params leave a task out (null) gets that task's
+outputs empty, so every project has the same stages under both front ends; such a job imports
+neither scikit-learn nor matplotlib. The work is in :mod:`dlpipe.tasks`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import numpy as np
 import pandas as pd
 
 from dlpipe.frames import split_xy
-from dlpipe.tasks import TaskResult
 
 
 def images(train: pd.DataFrame, test: pd.DataFrame
@@ -31,9 +31,6 @@ def images(train: pd.DataFrame, test: pd.DataFrame
 
 def run(task: ModuleType, section: Any, train: pd.DataFrame, test: pd.DataFrame, seed: int,
         project: str) -> dict[str, Any]:
-    """One task's outputs; empty ones when the project leaves the task out (section null)."""
-    name = task.__name__.rsplit(".", 1)[1]
-    if section is None:
-        return TaskResult.skipped(name, project, task.PLOTS, task.TABLES)
+    """One task's outputs (a task the project leaves out: :meth:`TaskResult.skipped`)."""
     result = task.run_task(*images(train, test), section, seed, project)
-    return result.outputs(task.PLOTS, task.TABLES)
+    return result.outputs(task.__name__.rsplit(".", 1)[1])

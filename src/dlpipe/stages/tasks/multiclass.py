@@ -8,9 +8,13 @@ import pandas as pd
 
 from dlpipe.params.tasks import MulticlassParams
 from dlpipe.stages.tasks import run
-from dlpipe.tasks import multiclass as task
+from dlpipe.tasks import TaskResult
 
 
 def multiclass(train: pd.DataFrame, test: pd.DataFrame, seed: int, multiclass: MulticlassParams | None,
               project: str) -> dict[str, Any]:
+    if multiclass is None:
+        return TaskResult.skipped("multiclass", project)
+    from dlpipe.tasks import multiclass as task  # scikit-learn and the rest: for a task that runs
+
     return run(task, multiclass, train, test, seed, project)
