@@ -201,3 +201,20 @@ def answers(output: str) -> list:
         document, at = decoder.raw_decode(output, at)
         found.append(document)
     return found
+
+
+# The front ends' run of a test module: its PROJECTS, the user's projects among them made by the
+# README tour's blocks MADE_BY; a module imports these fixtures to have its own run.
+@pytest.fixture(scope="module")
+def runs(request, tmp_path_factory) -> tuple[Path, Path]:
+    return run_front_ends(tmp_path_factory, request.module.MADE_BY, request.module.PROJECTS)
+
+
+@pytest.fixture(scope="module")
+def snakemake_repo(runs) -> Path:
+    return runs[0]
+
+
+@pytest.fixture(scope="module")
+def dvc_repo(runs) -> Path:
+    return runs[1]

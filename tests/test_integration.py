@@ -17,27 +17,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from frontends import (env_of, results, run_front_ends, served, served_test, sh, stages_named,
+from frontends import (env_of, results, served, served_test, sh, stages_named,
                        stale_after_editing, triton_inputs)
+from frontends import dvc_repo, runs, snakemake_repo  # noqa: F401  (fixtures: this file's run)
 
 pytestmark = pytest.mark.slow
 PROJECTS = ("mnist",)
 MADE_BY = ()  # the study's project is in params.yaml already
-
-
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    return run_front_ends(tmp_path_factory, MADE_BY, PROJECTS)
-
-
-@pytest.fixture(scope="module")
-def snakemake_repo(runs):
-    return runs[0]
-
-
-@pytest.fixture(scope="module")
-def dvc_repo(runs):
-    return runs[1]
 
 
 def test_snakemake_second_run_has_nothing_to_do(snakemake_repo):

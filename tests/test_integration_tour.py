@@ -18,28 +18,14 @@ import pandas as pd
 import pytest
 import yaml
 
-from frontends import (answers, back_to_the_committed_run, ran_stages, results, run_front_ends,
-                       serve, served, served_test, sh, tour_blocks, triton_inputs)
+from frontends import (answers, back_to_the_committed_run, ran_stages, results, serve, served,
+                       served_test, sh, tour_blocks, triton_inputs)
+from frontends import dvc_repo, runs, snakemake_repo  # noqa: F401  (fixtures: this file's run)
 
 pytestmark = pytest.mark.slow
 # a two-class table and a numeric target, added as the tour adds them
 PROJECTS = ("cancer", "diabetes")
 MADE_BY = (0, 5)  # the tour blocks that make them
-
-
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    return run_front_ends(tmp_path_factory, MADE_BY, PROJECTS)
-
-
-@pytest.fixture(scope="module")
-def snakemake_repo(runs):
-    return runs[0]
-
-
-@pytest.fixture(scope="module")
-def dvc_repo(runs):
-    return runs[1]
 
 
 def test_dvc_warns_of_no_empty_output(dvc_repo):
