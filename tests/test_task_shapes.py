@@ -2,10 +2,11 @@
 
 Each shape is added the way a user adds one (``dlpipe add`` on a CSV file), shrunk with the
 tests' tiny params, and every job of the stage table is run by the runner in table order, in
-process (the front ends run the same jobs: see test_integration_tour.py). Then its bundle predicts
-and the server answers a TF-Serving request with the same labels. The shipped projects are
+process (the front ends run the same jobs: see test_integration_front_ends.py). Then its bundle
+predicts and the server answers a TF-Serving request with the same labels. The shipped projects are
 three, four and ten classes of numeric columns; these are the shapes none of them has (two
-classes, a numeric target, free text and dates).
+classes, free text and dates). A numeric target with free text and a date runs through both
+front ends in test_integration_front_ends.py.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from dlpipe.pipeline import jobs, runner
 from dlpipe.pipeline.table import STAGES
 from dlpipe.serving.server import create_app
 
+import reviews
 from support import ROOT, tiny
 
 
@@ -51,26 +53,10 @@ def _wine() -> pd.DataFrame:
     return frame
 
 
-def _reviews(values: bool) -> pd.DataFrame:
-    """240 shop reviews: free text whose words carry most of the label, the date of the sale
-    (with a season), a price and a shop; the label a rating (``values``) or whether the
-    reviewer was pleased."""
-    rng = np.random.default_rng(0)
-    n = 240
-    mood = rng.normal(0.0, 1.0, n)
-    good, bad = ["great", "love", "fast", "excellent"], ["slow", "broken", "awful", "refund"]
-    plain = ["phone", "screen", "box", "delivery", "the", "it", "was"]
-    reviews = [" ".join(rng.permutation([*rng.choice(plain, 5), *rng.choice(
-        good if m > 0 else bad, 1 + int(abs(m) * 2))])) for m in mood]
-    sold = pd.Timestamp("2022-01-01") + pd.to_timedelta(rng.integers(0, 730, n), unit="D")
-    season = np.sin(2 * np.pi * sold.day_of_year / 365)
-    price = rng.uniform(100, 500, n).round(2)
-    rating = 3 + 1.2 * mood + 0.5 * season + 0.002 * price + rng.normal(0, 0.3, n)
-    frame = pd.DataFrame({"review": reviews, "sold": sold.strftime("%Y-%m-%d"), "price": price,
-                          "shop": rng.choice(["north", "south"], n)})
-    frame["diagnosis"] = rating.round(3) if values else np.where(mood > 0, "pleased",
-                                                                   "displeased")
-    return frame
+def _reviews() -> pd.DataFrame:
+    """Reviews with a date and whether the reviewer was pleased (the same table with a rating
+    runs through both front ends in test_integration_front_ends.py)."""
+    return reviews.rows(values=False).rename(columns={reviews.TARGET: "diagnosis"})
 
 
 # shape -> (rows, classes in code order (none: a numeric target), the positive class of a
@@ -79,8 +65,7 @@ SHAPES = {
     "two_text": (lambda: _cancer("text"), ["benign", "malignant"], "malignant"),
     "two_integers": (lambda: _cancer("integers"), ["0", "1"], "1"),
     "three_text": (_wine, ["barbera", "barolo", "grignolino"], None),
-    "values": (lambda: _reviews(values=True), [], None),
-    "two_reviews": (lambda: _reviews(values=False), ["displeased", "pleased"], "pleased"),
+    "two_reviews": (_reviews, ["displeased", "pleased"], "pleased"),
 }
 
 
