@@ -32,13 +32,14 @@ cluster: venv  ## the same DAG submitted to SLURM (profiles/slurm)
 report: venv  ## Snakemake's HTML report with every figure
 	snakemake --workflow-profile profiles/default --report reports/report.html
 
-# Unit tests on every core; then the DAG tests (marker slow), one file per worker: the
-# integration test's two front ends share the cores with the SLURM cluster's jobs, whose
-# scheduler leaves them idle between jobs. Both phases run; either failing fails the target.
+# Unit tests on every core; then the DAG tests (marker slow), one file per worker and two
+# workers per core: a worker there mostly waits on its jobs (and on SLURM's scheduler), so the
+# DAG files start at once and fill each other's waits. Both phases run; either failing
+# fails the target.
 test: venv  ## set up, then run the whole test suite (starts a local SLURM cluster when it can)
 	status=0; \
 	python -m pytest -n $(CORES) --dist loadfile -m "not slow" || status=$$?; \
-	python -m pytest -n $(CORES) --dist loadfile -m slow || status=$$?; \
+	python -m pytest -n $$(( 2 * $(CORES) )) --dist loadfile -m slow || status=$$?; \
 	exit $$status
 
 test-fast: venv  ## unit tests only

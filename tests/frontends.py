@@ -1,9 +1,10 @@
 """Running the pipeline through both front ends in temporary git repos, for the integration tests.
 
 A repo is a copy of this project's tracked files, the user's projects made by the README tour's
-blocks as written, and the tests' tiny params; Snakemake and `dvc repro` run it at once, a core
-each. The helpers here also serve a run's bundles on a free port of 127.0.0.1 and read what the
-tour's commands print.
+blocks as written (or by a test's own script), and the tests' tiny params. Snakemake and `dvc
+repro` run two such repos at once, a core each; or `make run` runs one (Snakemake, then DVC
+records its outputs). The helpers here also serve a run's bundles on a free port of 127.0.0.1
+and read what the tour's commands print.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -48,14 +50,14 @@ def commit(repo: Path, message: str) -> None:
     sh("git", "commit", "-qm", message, cwd=repo)
 
 
-def make_repo(where: Path, blocks: tuple[int, ...], projects: tuple[str, ...]) -> Path:
-    """A git repo holding the tracked files of this project, the user's projects made by the
-    tour's ``blocks`` (a CSV file, ``dlpipe add``, ``dvc add``), and the tiny params of
-    ``projects``."""
+def make_repo(where: Path, blocks: tuple[int | str, ...], projects: tuple[str, ...]) -> Path:
+    """A git repo holding the tracked files of this project, the user's projects made by
+    ``blocks`` (each the number of a tour block or a bash script: a CSV file, ``dlpipe add``,
+    ``dvc add``), and the tiny params of ``projects``."""
     copy_tracked_files(where)
     sh("git", "init", "-q", cwd=where)
     for block in blocks:
-        sh("bash", "-ec", tour_blocks()[block], cwd=where)
+        sh("bash", "-ec", tour_blocks()[block] if isinstance(block, int) else block, cwd=where)
     raw = tiny(yaml.safe_load((where / "params.yaml").read_text()))
     raw["projects"] = list(projects)
     (where / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
@@ -64,13 +66,16 @@ def make_repo(where: Path, blocks: tuple[int, ...], projects: tuple[str, ...]) -
     return where
 
 
-def results(repo: Path) -> dict[str, object]:
-    """Every metric of the run; wall-clock seconds (they differ run to run) left out."""
+def results(repo: Path, projects: tuple[str, ...]) -> dict[str, object]:
+    """Every metric of the run's ``projects``; wall-clock seconds (they differ run to run) left
+    out."""
     out = {p.relative_to(repo).as_posix(): json.loads(p.read_text())
-           for pattern in ("*/metrics.json", "*/cv.json", "*/baseline.json", "*/export.json",
-                           "*/gbdt.json", "*/selection.json", "*/*/metrics.json")
-           for p in sorted((repo / "reports").glob(pattern))}
+           for project in projects
+           for pattern in ("metrics.json", "cv.json", "baseline.json", "export.json",
+                           "gbdt.json", "selection.json", "*/metrics.json")
+           for p in sorted((repo / "reports" / project).glob(pattern))}
     summary = pd.read_csv(repo / "reports/summary.csv")
+    summary = summary[summary["project"].isin(projects)].reset_index(drop=True)
     out["summary.csv"] = summary[~summary["metric"].str.endswith("_seconds")].to_csv()
     return out
 
@@ -90,16 +95,15 @@ def env_of(repo: Path) -> dict[str, str]:
             "VENV": str(BIN.parent), **GIT_USER}
 
 
-def run_front_ends(tmp_path_factory, blocks: tuple[int, ...], projects: tuple[str, ...]
-                   ) -> tuple[Path, Path]:
-    """The tiny pipeline of ``projects`` through Snakemake and through `dvc repro`, both at
-    once (a core each), in two repos made by :func:`make_repo`."""
-    if not (SHARED_DATA / "mnist_784.npz").exists():
-        pytest.skip(f"no dataset mirror at {SHARED_DATA}")
-    smk, dvc = (make_repo(tmp_path_factory.mktemp(name), blocks, projects)
-                for name in ("smk", "dvc"))
-    storage = tmp_path_factory.mktemp("storage")
-    sh("dvc", "remote", "modify", "--local", "local", "url", str(storage), cwd=dvc)
+def run_front_ends(tmp_path_factory, blocks: tuple[int | str, ...], projects: tuple[str, ...],
+                   dvc_projects: tuple[str, ...]) -> tuple[Path, Path]:
+    """The tiny pipeline of ``projects`` through Snakemake and of ``dvc_projects`` (some of
+    them) through `dvc repro`, both at once (a core each), in two repos made by
+    :func:`make_repo`."""
+    needs_mirror()
+    smk = make_repo(tmp_path_factory.mktemp("smk"), blocks, projects)
+    dvc = with_storage(make_repo(tmp_path_factory.mktemp("dvc"), blocks, dvc_projects),
+                       tmp_path_factory)
     commands = ((["snakemake", "--workflow-profile", "profiles/default", "--cores", "1"],
                  smk), (["dvc", "repro"], dvc))
     procs = [subprocess.Popen(args, cwd=cwd, env=env_of(cwd), stdout=open(cwd / "run.out", "w"),
@@ -117,6 +121,40 @@ def run_front_ends(tmp_path_factory, blocks: tuple[int, ...], projects: tuple[st
     return smk, dvc
 
 
+def recorded_run(tmp_path_factory, blocks: tuple[int | str, ...], projects: tuple[str, ...]
+                 ) -> Path:
+    """The tiny pipeline of ``projects`` run by ``make run`` as written (both cores) in a repo
+    made by :func:`make_repo`: Snakemake runs every job, then DVC records the outputs as its
+    own."""
+    needs_mirror()
+    repo = with_storage(make_repo(tmp_path_factory.mktemp("run"), blocks, projects),
+                        tmp_path_factory)
+    for name in ("requirements.lock", "pyproject.toml"):  # `make` keeps the venv as it is
+        os.utime(repo / name, (1, 1))
+    output = sh("make", "run", cwd=repo, timeout=1500)
+    (repo.parent / f"{repo.name}.out").write_text(output)  # outside the repo
+    return repo  # uncommitted, as a user's first run is
+
+
+def committed_copy(repo: Path, where: Path) -> Path:
+    """A copy of the run, committed (the baseline DVC's experiments and diffs compare with)."""
+    shutil.copytree(repo, where, symlinks=True)
+    commit(where, "make run")
+    return where
+
+
+def needs_mirror() -> None:
+    if not (SHARED_DATA / "mnist_784.npz").exists():
+        pytest.skip(f"no dataset mirror at {SHARED_DATA}")
+
+
+def with_storage(repo: Path, tmp_path_factory) -> Path:
+    """``repo`` with its DVC remote in a temporary directory."""
+    storage = tmp_path_factory.mktemp("storage")
+    sh("dvc", "remote", "modify", "--local", "local", "url", str(storage), cwd=repo)
+    return repo
+
+
 def served_test(repo: Path, project: str) -> dict[str, float]:
     """The test scores of the family the project's bundle holds (its selection says which)."""
     selection = json.loads((repo / f"reports/{project}/selection.json").read_text())
@@ -125,12 +163,6 @@ def served_test(repo: Path, project: str) -> dict[str, float]:
 
 def ran_stages(output: str) -> set[str]:
     return {line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage")}
-
-
-def back_to_the_committed_run(repo: Path) -> None:
-    """params, dvc.lock and the git-tracked metrics as committed, then the cache."""
-    sh("git", "checkout", "HEAD", "--", ".", cwd=repo)
-    sh("dvc", "checkout", cwd=repo)
 
 
 def stale_after_editing(repo: Path, module: str, *commands: tuple[str, ...]) -> list[str]:
@@ -203,11 +235,55 @@ def answers(output: str) -> list:
     return found
 
 
-# The front ends' run of a test module: its PROJECTS, the user's projects among them made by the
-# README tour's blocks MADE_BY; a module imports these fixtures to have its own run.
+def clients_answer_as_predict(repo: Path, projects: tuple[str, ...], scratch: Path) -> None:
+    """Over a real socket, on each project's whole test part: ``tritonclient.http`` with binary
+    and JSON tensors and a TF-Serving client get the labels and probabilities (a numeric target:
+    the values, one FP32 output) of ``dlpipe predict``."""
+    import requests
+    import tritonclient.http as triton
+
+    url, server = served(repo, projects)
+    client = triton.InferenceServerClient(url.removeprefix("http://"), network_timeout=120)
+    try:
+        for project in projects:
+            test = repo / f"data/interim/{project}/test.parquet"
+            features = pd.read_parquet(test).drop(columns="target")
+            sh(sys.executable, "-m", "dlpipe", "predict", project, "--input", str(test),
+               "--output", str(scratch / f"{project}.csv"), cwd=repo)
+            predicted = pd.read_csv(scratch / f"{project}.csv")
+            answer = requests.post(f"{url}/v1/models/{project}:predict", timeout=120,
+                                   data=json.dumps({"instances": json.loads(
+                                       features.to_json(orient="records"))}))
+            answer.raise_for_status()
+            served_rows = answer.json()["predictions"]
+            for binary in (True, False):
+                result = client.infer(project, triton_inputs(client, project, features, binary))
+                if "value" in predicted:
+                    np.testing.assert_allclose(result.as_numpy("value"), predicted["value"],
+                                               rtol=1e-6)
+                    continue
+                assert [str(v, "utf-8") for v in result.as_numpy("label")] == \
+                    predicted["label"].tolist(), (project, binary)
+                assert np.array_equal(result.as_numpy("probabilities"),
+                                      predicted.filter(like="proba_").to_numpy(np.float32))
+            if "value" in predicted:
+                np.testing.assert_allclose([p["value"] for p in served_rows],
+                                           predicted["value"], rtol=1e-6)
+            else:
+                assert [p["label"] for p in served_rows] == predicted["label"].tolist()
+    finally:
+        client.close()
+        server.terminate()
+        server.wait(timeout=30)
+
+
+# The front ends' run of a test module: its PROJECTS (DVC runs DVC_PROJECTS of them), the user's
+# projects among them made by MADE_BY (tour blocks or scripts); a module imports these fixtures
+# to have its own run.
 @pytest.fixture(scope="module")
 def runs(request, tmp_path_factory) -> tuple[Path, Path]:
-    return run_front_ends(tmp_path_factory, request.module.MADE_BY, request.module.PROJECTS)
+    module = request.module
+    return run_front_ends(tmp_path_factory, module.MADE_BY, module.PROJECTS, module.DVC_PROJECTS)
 
 
 @pytest.fixture(scope="module")
@@ -218,3 +294,9 @@ def snakemake_repo(runs) -> Path:
 @pytest.fixture(scope="module")
 def dvc_repo(runs) -> Path:
     return runs[1]
+
+
+@pytest.fixture(scope="module")
+def recorded_repo(request, tmp_path_factory) -> Path:
+    """The module's PROJECTS run by ``make run`` (see :func:`recorded_run`)."""
+    return recorded_run(tmp_path_factory, request.module.MADE_BY, request.module.PROJECTS)

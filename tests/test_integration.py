@@ -1,9 +1,14 @@
-"""The MNIST study (images, many classes, the scikit-learn tasks) on tiny params through Snakemake
-AND `dvc repro`, in temporary git repos: both front ends produce identical results, a second run
-has nothing to do, the plots and the report render, an edited module makes exactly the jobs
-that import it stale, `dvc push` / `dvc pull` restore data and models, and the standard clients
-answer what `predict` gives. The README tour's projects run in
-test_integration_tour.py, beside this file on the other core.
+"""The MNIST study (images, many classes, the scikit-learn tasks) and the README tour's numeric
+target (scikit-learn's diabetes, made by the tour's regression block as written) on tiny params,
+run as `make run` runs them in a temporary git repo: Snakemake runs every job, DVC records the
+outputs. A second run has nothing to do under either front end, the plots and the report
+render, an edited module makes exactly the jobs that import it stale under both, every stage
+runs on the values of the numeric target and the tour's regression step works as written, a
+changed default re-runs exactly the project that inherits it and an experiment with fewer
+projects needs no re-render, `dvc push` / `dvc pull` restore data and models, and the standard
+clients answer what `predict` gives. The tour's first project runs the same way in
+test_integration_tour.py; both front ends running the same jobs to the same numbers is
+test_integration_front_ends.py's.
 """
 
 from __future__ import annotations
@@ -16,37 +21,37 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
-from frontends import (env_of, results, served, served_test, sh, stages_named,
-                       stale_after_editing, triton_inputs)
-from frontends import dvc_repo, runs, snakemake_repo  # noqa: F401  (fixtures: this file's run)
+from frontends import (committed_copy, env_of, ran_stages, served, served_test, sh, stages_named,
+                       stale_after_editing, tour_blocks, triton_inputs)
+from frontends import recorded_repo  # noqa: F401  (the fixture: this file's run)
 
 pytestmark = pytest.mark.slow
-PROJECTS = ("mnist",)
-MADE_BY = ()  # the study's project is in params.yaml already
+PROJECTS = ("mnist", "diabetes")
+MADE_BY = (5,)  # the tour's regression block: diabetes
 
 
-def test_snakemake_second_run_has_nothing_to_do(snakemake_repo):
-    assert "Nothing to be done" in sh("snakemake", "-n", "--cores", "2", cwd=snakemake_repo)
+def test_snakemake_second_run_has_nothing_to_do(recorded_repo):
+    assert "Nothing to be done" in sh("snakemake", "-n", "--cores", "2", cwd=recorded_repo)
     for project in PROJECTS:
-        metrics = json.loads((snakemake_repo / f"reports/{project}/metrics.json").read_text())
-        assert set(metrics["test"]) >= {"accuracy", "f1_macro"}
-        assert (snakemake_repo / f"logs/{project}/train.log").read_text().count("done in") == 1
-        assert (snakemake_repo / f"benchmarks/{project}/tune.tsv").exists()
+        metrics = json.loads((recorded_repo / f"reports/{project}/metrics.json").read_text())
+        assert set(metrics["test"]) >= ({"accuracy", "f1_macro"} if project == "mnist" else {"r2"})
+        assert (recorded_repo / f"logs/{project}/train.log").read_text().count("done in") == 1
+        assert (recorded_repo / f"benchmarks/{project}/tune.tsv").exists()
 
 
-def test_dvc_second_run_has_nothing_to_do(dvc_repo):
-    assert "Data and pipelines are up to date" in sh("dvc", "repro", cwd=dvc_repo)
-    assert "up to date" in sh("dvc", "status", cwd=dvc_repo)
+def test_dvc_second_run_has_nothing_to_do(recorded_repo):
+    """`make run` leaves DVC a lock of every stage that matches the outputs."""
+    assert "Data and pipelines are up to date" in sh("dvc", "repro", cwd=recorded_repo)
+    assert "up to date" in sh("dvc", "status", cwd=recorded_repo)
+    locked = set(yaml.safe_load((recorded_repo / "dvc.lock").read_text())["stages"])
+    assert {"code", "report", "train@mnist", "explain@mnist", "multiclass@mnist"} <= locked
 
 
-def test_both_front_ends_give_identical_results(snakemake_repo, dvc_repo):
-    assert results(snakemake_repo) == results(dvc_repo)
-
-
-def test_dvc_plots_render_every_declared_plot(dvc_repo):
-    shown = json.loads(subprocess.run(["dvc", "plots", "show", "--json"], cwd=dvc_repo,
-                                      env=env_of(dvc_repo), capture_output=True, text=True,
+def test_dvc_plots_render_every_declared_plot(recorded_repo):
+    shown = json.loads(subprocess.run(["dvc", "plots", "show", "--json"], cwd=recorded_repo,
+                                      env=env_of(recorded_repo), capture_output=True, text=True,
                                       check=True).stdout)
     assert not shown.get("errors"), shown["errors"]
     names = set(shown["data"])
@@ -54,44 +59,32 @@ def test_dvc_plots_render_every_declared_plot(dvc_repo):
     assert any(name.endswith("figures/confusion.png") for name in names)
 
 
-def test_snakemake_report_has_the_figures(snakemake_repo):
-    sh("snakemake", "--report", "report.html", "--cores", "1", cwd=snakemake_repo)
-    html = (snakemake_repo / "report.html").read_text(errors="replace")
+def test_snakemake_report_has_the_figures(recorded_repo):
+    sh("snakemake", "--report", "report.html", "--cores", "1", cwd=recorded_repo)
+    html = (recorded_repo / "report.html").read_text(errors="replace")
     assert "confusion.png" in html and "learning_curves.png" in html
     assert "Optuna optimisation history" in html  # the tune stage's own caption
 
 
-def test_dvc_push_then_pull_restores_data_and_models(dvc_repo):
-    sh("dvc", "push", cwd=dvc_repo)
-    for gone in ("data/raw", "data/processed", "models"):
-        shutil.rmtree(dvc_repo / gone)
-    shutil.rmtree(dvc_repo / ".dvc" / "cache")
-    sh("dvc", "pull", cwd=dvc_repo)
-    assert (dvc_repo / "models/mnist/schema.json").exists()
-    assert (dvc_repo / "models/mnist-network/model.keras").exists()
-    assert (dvc_repo / "data/raw/mnist.parquet").exists()
-    assert "up to date" in sh("dvc", "status", cwd=dvc_repo)
-
-
-def test_predict_with_the_bundles_of_the_run(snakemake_repo, tmp_path):
+def test_predict_with_the_bundles_of_the_run(recorded_repo, tmp_path):
     """Each bundle predicts its project's test part as given (label column included) as its
     family was scored; MNIST's schema marks its columns as 28x28 images."""
-    for project in PROJECTS:
+    for project in ("mnist",):
         output = tmp_path / f"{project}.csv"
         sh(sys.executable, "-m", "dlpipe", "predict", project, "--input",
-           f"data/interim/{project}/test.parquet", "--output", str(output), cwd=snakemake_repo)
+           f"data/interim/{project}/test.parquet", "--output", str(output), cwd=recorded_repo)
         predicted = pd.read_csv(output, dtype={"label": str})
-        truth = pd.read_parquet(snakemake_repo / f"data/interim/{project}/test.parquet")["target"]
+        truth = pd.read_parquet(recorded_repo / f"data/interim/{project}/test.parquet")["target"]
         assert len(predicted) == len(truth)
         accuracy = (predicted["label"] == truth.astype(str).to_numpy()).mean()
-        assert accuracy == pytest.approx(served_test(snakemake_repo, project)["accuracy"],
+        assert accuracy == pytest.approx(served_test(recorded_repo, project)["accuracy"],
                                          abs=1 / len(truth))
-    schema = json.loads((snakemake_repo / "models/mnist/schema.json").read_text())
+    schema = json.loads((recorded_repo / "models/mnist/schema.json").read_text())
     assert schema["image_shape"] == [28, 28, 1] and schema["input_width"] == 784
     assert [c["name"] for c in schema["columns"]] == [f"pixel{k}" for k in range(1, 785)]
 
 
-def test_the_standard_clients_get_what_predict_gives_on_every_test_part(snakemake_repo,
+def test_the_standard_clients_get_what_predict_gives_on_every_test_part(recorded_repo,
                                                                         tmp_path):
     """Over a real socket, on each project's whole test part: ``tritonclient.http`` called the
     way its examples do (inputs from numpy in binary, answers in binary) and with JSON both
@@ -100,14 +93,14 @@ def test_the_standard_clients_get_what_predict_gives_on_every_test_part(snakemak
     import requests
     import tritonclient.http as triton
 
-    url, server = served(snakemake_repo, PROJECTS)
+    url, server = served(recorded_repo, ("mnist",))
     client = triton.InferenceServerClient(url.removeprefix("http://"), network_timeout=120)
     try:
-        for project in PROJECTS:
-            test = snakemake_repo / f"data/interim/{project}/test.parquet"
+        for project in ("mnist",):
+            test = recorded_repo / f"data/interim/{project}/test.parquet"
             features = pd.read_parquet(test).drop(columns="target")
             sh(sys.executable, "-m", "dlpipe", "predict", project, "--input", str(test),
-               "--output", str(tmp_path / f"{project}.csv"), cwd=snakemake_repo)
+               "--output", str(tmp_path / f"{project}.csv"), cwd=recorded_repo)
             predicted = pd.read_csv(tmp_path / f"{project}.csv", dtype={"label": str})
             instances = (features.to_numpy().tolist() if project == "mnist"
                          else json.loads(features.to_json(orient="records")))
@@ -132,7 +125,7 @@ def test_the_standard_clients_get_what_predict_gives_on_every_test_part(snakemak
         server.wait(timeout=30)
 
 
-def test_editing_a_module_a_stage_imports_makes_exactly_its_jobs_stale(snakemake_repo, dvc_repo):
+def test_editing_a_module_a_stage_imports_makes_exactly_its_jobs_stale(recorded_repo):
     """The explain node draws its figures with insight/figures.py: an edit of it makes every
     explain job (and only those, with what consumes them) out of date under both front ends.
     DVC sees the edit in the package directory, the code stage's dependency; that stage writes
@@ -140,19 +133,102 @@ def test_editing_a_module_a_stage_imports_makes_exactly_its_jobs_stale(snakemake
     params file) have run, exactly the explain jobs' files differ."""
     explains = {f"explain@{project}" for project in PROJECTS}
     edited, recomputed, stale = stale_after_editing(
-        dvc_repo, "insight/figures.py", ("dvc", "status"),
+        recorded_repo, "insight/figures.py", ("dvc", "status"),
         ("dvc", "repro", "--glob", "resolve@*"), ("dvc", "status"))
     assert stages_named(edited) == {"code"}, edited
     assert "modified:           src/dlpipe\n" in edited  # the code stage's one dependency
     assert "Running stage 'code'" in recomputed and "Running stage 'resolve@mnist'" in recomputed
     assert stages_named(stale) == explains, stale
     assert f"reports/{PROJECTS[-1]}/params/explain.json" in stale  # its digest's file
-    sh("dvc", "repro", "--glob", "resolve@*", cwd=dvc_repo)  # the digests as they are again
-    assert "Data and pipelines are up to date" in sh("dvc", "status", cwd=dvc_repo)
-    [plan] = stale_after_editing(snakemake_repo, "insight/figures.py", ("snakemake", "-n"))
+    sh("dvc", "repro", "--glob", "resolve@*", cwd=recorded_repo)  # the digests as they are again
+    assert "Data and pipelines are up to date" in sh("dvc", "status", cwd=recorded_repo)
+    [plan] = stale_after_editing(recorded_repo, "insight/figures.py", ("snakemake", "-n"))
     table = plan.split("Job stats:")[1].split("total")[0]
     rows = [line.split() for line in table.splitlines()]
     counts = {row[0]: row[1] for row in rows
               if len(row) == 2 and row[1].isdigit() and row[0] not in ("all", "total")}
     assert counts.get("explain") == str(len(PROJECTS)), plan
     assert set(counts) <= {"code", "resolve", "explain", "audit", "model_table", "report"}, plan
+
+
+def test_a_regression_project_runs_every_stage_on_its_values(recorded_repo):
+    """The user's numeric target goes from ``dlpipe add`` through every stage: scored by RMSE
+    and R² beside its ridge baseline, audited by RMSE per slice, explained by the rise in
+    RMSE, its drift reference on predicted values, in the summary."""
+    raw = yaml.safe_load((recorded_repo / "params.yaml").read_text())
+    assert raw["diabetes"]["task"] == "regression"
+    metrics = json.loads((recorded_repo / "reports/diabetes/metrics.json").read_text())["test"]
+    assert set(metrics) >= {"rmse", "mae", "r2", "mape"} and "accuracy" not in metrics
+    baseline = json.loads((recorded_repo / "reports/diabetes/baseline.json").read_text())
+    assert set(baseline["test"]) >= {"rmse", "r2"}
+    schema = json.loads((recorded_repo / "models/diabetes/schema.json").read_text())
+    assert schema["classes"] == []
+    audit = pd.read_csv(recorded_repo / "reports/diabetes/audit.csv")
+    assert audit["feature"].tolist()[1:3] == ["target", "target"]
+    assert audit["score"][0] == pytest.approx(served_test(recorded_repo, "diabetes")["rmse"],
+                                              rel=1e-4)  # the served family's
+    selection = json.loads((recorded_repo / "reports/diabetes/selection.json").read_text())
+    assert set(selection["families"]) == {"linear", "gbdt", "network"}
+    assert selection["metric"] == "rmse" and selection["direction"] == "minimize"
+    explained = json.loads((recorded_repo / "reports/diabetes/explain/info.json").read_text())
+    assert explained["metric"] == "rmse"
+    outputs = pd.read_parquet(recorded_repo / "models/diabetes-reference/outputs.parquet")
+    assert list(outputs.columns) == ["value"]
+    summary = pd.read_csv(recorded_repo / "reports/summary.csv")
+    diabetes = summary[summary["project"] == "diabetes"]
+    assert {"keras_mlp", "keras_mlp_litert_int8", "ridge_regression"} <= set(diabetes["model"])
+    assert set(diabetes["task"]) == {"regression", "explain", "audit", "select"}
+    assert "hist_gradient_boosting" in set(diabetes["model"])
+    assert "| diabetes  | regression | keras_mlp " in (
+        recorded_repo / "reports/summary.md").read_text()
+
+
+def test_the_readme_regression_step_runs_as_written(recorded_repo, tmp_path):
+    """The tour's block after `dlpipe add`: the project's run has nothing left to do, and
+    `predict` writes values whose RMSE is the evaluate stage's."""
+    repo = tmp_path / "tour"
+    shutil.copytree(recorded_repo, repo, symlinks=True)
+    run_it, predict_it = tour_blocks()[6].splitlines()
+    assert "Nothing to be done" in sh("bash", "-ec", run_it, cwd=repo)
+    sh("bash", "-ec", predict_it, cwd=repo)
+    values = pd.read_csv(repo / "values.csv")
+    truth = pd.read_parquet(repo / "data/interim/diabetes/test.parquet")["target"]
+    rmse = served_test(repo, "diabetes")["rmse"]
+    assert list(values.columns) == ["value"] and len(values) == len(truth)
+    assert np.sqrt(np.mean((values["value"] - truth) ** 2)) == pytest.approx(rmse, rel=1e-4)
+
+
+def test_a_default_change_reruns_exactly_the_projects_that_inherit_it(recorded_repo, tmp_path):
+    repo = committed_copy(recorded_repo, tmp_path / "copy")
+    raw = yaml.safe_load((repo / "params.yaml").read_text())
+    default = raw["defaults"]["audit"]["value_gap"]  # how far a slice's RMSE may rise
+    raw["mnist"].setdefault("audit", {})["value_gap"] = default  # states the old value itself
+    raw["defaults"]["audit"]["value_gap"] = default / 2
+    (repo / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    ran = ran_stages(sh("dvc", "repro", cwd=repo))
+    assert "audit@diabetes" in ran and "audit@mnist" not in ran
+    assert not {stage for stage in ran if stage.startswith(("train@", "tune", "evaluate@",
+                                                            "baseline@", "select@"))}
+    assert "defaults.audit.value_gap" in sh("dvc", "params", "diff", cwd=repo)
+
+
+def test_dvc_experiment_with_fewer_projects_needs_no_re_render(recorded_repo, tmp_path):
+    repo = committed_copy(recorded_repo, tmp_path / "copy")
+    out = sh("dvc", "exp", "run", "-S", "projects=[diabetes]", cwd=repo)
+    # resolve runs on any edit of params.yaml: its file for each stage is unchanged
+    assert ran_stages(out) == {"report", "resolve@diabetes"}, out
+    summary = pd.read_csv(repo / "reports/summary.csv")
+    assert set(summary["project"]) == {"diabetes"}
+
+
+def test_dvc_push_then_pull_restores_data_and_models(recorded_repo):
+    """(Last in the file: the outputs come back out of DVC's cache.)"""
+    sh("dvc", "push", cwd=recorded_repo)
+    for gone in ("data/raw", "data/processed", "models"):
+        shutil.rmtree(recorded_repo / gone)
+    shutil.rmtree(recorded_repo / ".dvc" / "cache")
+    sh("dvc", "pull", cwd=recorded_repo)
+    assert (recorded_repo / "models/mnist/schema.json").exists()
+    assert (recorded_repo / "models/mnist-network/model.keras").exists()
+    assert (recorded_repo / "data/raw/mnist.parquet").exists()
+    assert "up to date" in sh("dvc", "status", cwd=recorded_repo)
