@@ -95,14 +95,13 @@ def env_of(repo: Path) -> dict[str, str]:
             "VENV": str(BIN.parent), **GIT_USER}
 
 
-def run_front_ends(tmp_path_factory, blocks: tuple[int | str, ...], projects: tuple[str, ...],
-                   dvc_projects: tuple[str, ...]) -> tuple[Path, Path]:
-    """The tiny pipeline of ``projects`` through Snakemake and of ``dvc_projects`` (some of
-    them) through `dvc repro`, both at once (a core each), in two repos made by
-    :func:`make_repo`."""
+def run_front_ends(tmp_path_factory, blocks: tuple[int | str, ...], projects: tuple[str, ...]
+                   ) -> tuple[Path, Path]:
+    """The tiny pipeline of ``projects`` through Snakemake and through `dvc repro`, both at
+    once (a core each), in two repos made by :func:`make_repo`."""
     needs_mirror()
     smk = make_repo(tmp_path_factory.mktemp("smk"), blocks, projects)
-    dvc = with_storage(make_repo(tmp_path_factory.mktemp("dvc"), blocks, dvc_projects),
+    dvc = with_storage(make_repo(tmp_path_factory.mktemp("dvc"), blocks, projects),
                        tmp_path_factory)
     commands = ((["snakemake", "--workflow-profile", "profiles/default", "--cores", "1"],
                  smk), (["dvc", "repro"], dvc))
@@ -277,13 +276,11 @@ def clients_answer_as_predict(repo: Path, projects: tuple[str, ...], scratch: Pa
         server.wait(timeout=30)
 
 
-# The front ends' run of a test module: its PROJECTS (DVC runs DVC_PROJECTS of them), the user's
-# projects among them made by MADE_BY (tour blocks or scripts); a module imports these fixtures
-# to have its own run.
+# The front ends' run of a test module: its PROJECTS, the user's projects among them made by
+# MADE_BY (tour blocks or scripts); a module imports these fixtures to have its own run.
 @pytest.fixture(scope="module")
 def runs(request, tmp_path_factory) -> tuple[Path, Path]:
-    module = request.module
-    return run_front_ends(tmp_path_factory, module.MADE_BY, module.PROJECTS, module.DVC_PROJECTS)
+    return run_front_ends(tmp_path_factory, request.module.MADE_BY, request.module.PROJECTS)
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,6 @@ dvc add data/external/reviews.csv
 """
 PROJECTS = ("reviews",)
 MADE_BY = (REVIEWS,)
-DVC_PROJECTS = PROJECTS
 
 
 def test_dvc_warns_of_no_empty_output(dvc_repo):
