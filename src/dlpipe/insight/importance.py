@@ -89,8 +89,7 @@ def shap_values(predict: Predict, background: pd.DataFrame, rows: pd.DataFrame,
     """SHAP values [rows, features, classes] of each row's class probabilities, from shap's
     PermutationExplainer: hidden features take the values of the ``background`` rows, and each
     row's values average ``permutations`` feature orders."""
-    import shap
-
+    shap = _shap()
     coded = Coded([background, rows], categorical)
     masker = shap.maskers.Independent(coded.encode(background), max_samples=len(background))
     explainer = shap.explainers.Permutation(lambda m: predict(coded.decode(m)), masker,
@@ -100,6 +99,23 @@ def shap_values(predict: Predict, background: pd.DataFrame, rows: pd.DataFrame,
     evals = permutations * (2 * len(coded.columns) + 1)
     return np.asarray(explainer(coded.encode(rows), max_evals=evals, batch_size=evals,
                                 silent=True).values)
+
+
+def _shap():
+    """shap, its masking helpers left as plain Python: numba compiles them anew in every process
+    (~5 s, longer than explaining with them uncompiled takes at these sizes; the values agree to
+    1e-15, the order of their sums aside)."""
+    import sys
+
+    if "shap" not in sys.modules:
+        import numba
+
+        jit, numba.config.DISABLE_JIT = numba.config.DISABLE_JIT, True
+        try:
+            import shap  # noqa: F401  (its @njit functions are decorated now, as Python)
+        finally:
+            numba.config.DISABLE_JIT = jit
+    return sys.modules["shap"]
 
 
 def shap_summary(values: np.ndarray, features: Sequence[str], classes: Sequence[str]
