@@ -108,10 +108,57 @@ def test_a_folder_that_cannot_be_a_project_is_refused_in_one_line(repo, capsys, 
 def test_add_refuses_options_that_belong_to_a_table(repo, capsys):
     with pytest.raises(SystemExit):
         add.main(["digits", "--images", FOLDER, "--target", "label"])
-    assert "--images takes no --target" in capsys.readouterr().err
+    assert "--images FOLDER takes no --target" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         add.main(["digits", "--file", "x.csv"])
     assert "--file needs --target" in capsys.readouterr().err
+
+
+def write_list(repo, rows: list[tuple[str, str]]) -> str:
+    """A CSV file of image paths (inside the digits folder) and their classes; its path."""
+    lines = ["path,digit", *(f"{path},{label}" for path, label in rows)]
+    (repo / FOLDER / "labels.csv").write_text("\n".join(lines) + "\n")
+    return f"{FOLDER}/labels.csv"
+
+
+def test_a_csv_file_of_image_paths_and_classes_is_a_project(repo, capsys):
+    files = sorted(p.relative_to(repo / FOLDER).as_posix()
+                   for p in (repo / FOLDER).rglob("*.png"))
+    listed = write_list(repo, [(f, "digit " + f.split("/")[0]) for f in files])
+    assert add.main(["digits", "--images", listed, "--target", "digit"]) == 0
+    assert f"`dvc add {FOLDER}`" in capsys.readouterr().out  # the images and the list
+    project = load_params("params.yaml").project("digits")
+    assert (project.data.path, project.data.target) == (listed, "digit")
+    raw = datasets.load("digits", project.data, image_shape=project.model.image_shape)
+    assert list(raw["target"].cat.categories) == [f"digit {c}" for c in CLASSES]
+    folder, _ = images.read_folder(repo / FOLDER, project.model.image_shape, "label")
+    np.testing.assert_array_equal(raw.drop(columns="target").to_numpy(),
+                                  folder.drop(columns="label").to_numpy())
+    write_list(repo, [(f, "digit seven" if k == 0 else "digit " + f.split("/")[0])
+                      for k, f in enumerate(files)])  # one class changed in the list
+    with pytest.raises(DataError, match="checksum mismatch"):
+        datasets.load("digits", project.data, image_shape=project.model.image_shape)
+
+
+@pytest.mark.parametrize("rows, message", [
+    ([("one/one_000.png", "1"), ("zero/nope.png", "0")],
+     "labels.csv line 3: 'zero/nope.png' is not an image file (.png, .jpg, .jpeg) in"),
+    ([("one/one_000.png", "1"), ("../outside.png", "0")],
+     "labels.csv line 3: '../outside.png' is not an image file"),
+    ([("one/one_000.png", "1"), ("zero/zero_000.png", "")], "labels.csv line 3: an empty "
+                                                              "'digit'"),
+    ([("one/one_000.png", "1"), ("one/one_001.png", "1")],
+     "labels.csv: expected images of at least two classes in 'digit'")])
+def test_a_list_that_cannot_be_a_project_is_refused_by_line(repo, capsys, rows, message):
+    from PIL import Image
+
+    Image.new("L", (8, 8)).save(repo / "data/external/outside.png")
+    before = (repo / "params.yaml").read_text()
+    listed = write_list(repo, rows)
+    assert main(["add", "digits", "--images", listed, "--target", "digit"]) != 0
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert (repo / "params.yaml").read_text() == before
 
 
 @pytest.fixture(scope="module")
@@ -219,15 +266,22 @@ def test_encoded_files_are_served_as_predict_reads_them(trained):
     assert answer.status_code == 400 and "instances row 1: not base64 text" in answer.text
 
 
+def texts(values) -> list[str]:
+    """A BYTES output as tritonclient gives it (bytes or str per element) as text."""
+    return [str(v, "utf-8") if isinstance(v, bytes) else v for v in values]
+
+
 def test_curl_and_tritonclient_send_image_files_over_a_socket(trained):
     """``dlpipe serve`` on 127.0.0.1: curl posts a TF-Serving b64 request, ``tritonclient``
-    a V2 BYTES tensor of base64 files in JSON; both get ``predict``'s labels."""
+    a V2 BYTES tensor of base64 files in JSON and one of the files' own bytes as binary data;
+    each gets ``predict``'s labels, and bytes that are not an image a 400 naming the row."""
     import socket
     import subprocess
     import sys
     import time
 
     import tritonclient.http as triton
+    import tritonclient.utils as triton_errors
 
     files = sorted((trained / FOLDER / "zero").glob("*.png"))[:4]
     bundle = load_bundle("digits", trained)
@@ -257,8 +311,18 @@ def test_curl_and_tritonclient_send_image_files_over_a_socket(trained):
                                    binary_data=False)
         result = client.infer("digits", [tensor], outputs=[
             triton.InferRequestedOutput("label", binary_data=False)])
-        assert [str(v, "utf-8") if isinstance(v, bytes) else v
-                for v in result.as_numpy("label")] == expected
+        assert texts(result.as_numpy("label")) == expected
+        for payload in ([path.read_bytes() for path in files], [b"\x89PNG but cut short"]):
+            raw = triton.InferInput("image", [len(payload)], "BYTES")
+            raw.set_data_from_numpy(np.array(payload, dtype=np.object_), binary_data=True)
+            if len(payload) == len(files):
+                result = client.infer("digits", [raw], outputs=[
+                    triton.InferRequestedOutput("label", binary_data=False)])
+                assert texts(result.as_numpy("label")) == expected
+            else:
+                with pytest.raises(triton_errors.InferenceServerException,
+                                   match="input 'image' row 1: not an image that can be read"):
+                    client.infer("digits", [raw])
         client.close()
     finally:
         server.terminate()

@@ -1,11 +1,13 @@
-"""A folder of images as a table: one subfolder per class, each image (PNG or JPEG, any size)
-decoded, converted to grey or RGB, resized to ``height x width`` and flattened into the columns
-``pixel1..pixelN`` (row-major, channels last, uint8), the image path kept for messages.
+"""A folder of images as a table: one subfolder per class (or a CSV file naming each image and
+its class), each image (PNG or JPEG, any size) decoded, converted to grey or RGB, resized to
+``height x width`` and flattened into the columns ``pixel1..pixelN`` (row-major, channels last,
+uint8), the image path kept for messages.
 
 The same decoding serves training (:func:`read_folder`) and new images to predict
 (:func:`read_images`), so a model sees a file as it saw its training images. The checksum of a
 folder (:func:`folder_sha256`) covers every image's path and bytes, not the decoded pixels: a
-file changed, added, removed or renamed changes it.
+file changed, added, removed or renamed changes it (and, for a CSV file, the file itself: a
+class changed in it changes the checksum too).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ SUFFIXES = (".png", ".jpg", ".jpeg")  # the image files a folder is read for (an
 PIXEL = "pixel"  # the columns pixel1..pixelN, as MNIST's
 FOLDER_DIGEST_FORMAT = b"dlpipe folder_sha256 v1"
 GREY = ("1", "L", "LA", "I", "I;16", "F")  # Pillow's modes without colour
+PATH = "path"  # a CSV file's column of image paths (relative to the CSV file's folder)
 
 
 def is_image(path: Path) -> bool:
@@ -48,6 +51,35 @@ def listing(root: Path) -> list[tuple[str, str]]:
     if len(classes) < 2:
         raise DataError(f"{root}: expected one subfolder of images ({', '.join(SUFFIXES)}) per "
                         f"class, at least two classes; found {len(classes)} with images")
+    return found
+
+
+def listed(csv: Path, target: str) -> list[tuple[str, str]]:
+    """(path relative to the CSV file's folder, class) of every row of ``csv``, a CSV file with
+    the columns ``path`` and ``target``; a DataError naming the line of an empty cell or of a
+    path that is not an image inside that folder."""
+    try:
+        table = pd.read_csv(csv, dtype=str, keep_default_na=False)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise DataError(f"{csv}: cannot be read as a CSV file ({type(error).__name__}: "
+                        f"{' '.join(str(error).split())})") from None
+    missing = [c for c in (PATH, target) if c not in table.columns]
+    if missing:
+        raise DataError(f"{csv}: expected the columns {PATH!r} (each image's path, relative to "
+                        f"the file's folder) and {target!r} (its class), missing {missing}")
+    base = csv.parent.resolve()
+    found = []
+    for line, (name, label) in enumerate(zip(table[PATH], table[target]), start=2):
+        where = f"{csv} line {line}"
+        if not name.strip() or not label.strip():
+            raise DataError(f"{where}: an empty {PATH if not name.strip() else target!r}")
+        file = (base / name).resolve()
+        if not file.is_relative_to(base) or not is_image(file):
+            raise DataError(f"{where}: {name!r} is not an image file ({', '.join(SUFFIXES)}) "
+                            f"in {csv.parent}")
+        found.append((file.relative_to(base).as_posix(), label))
+    if len({label for _, label in found}) < 2:
+        raise DataError(f"{csv}: expected images of at least two classes in {target!r}")
     return found
 
 
@@ -111,13 +143,23 @@ def table(sources: Sequence[Path | bytes], shape: Sequence[int],
     return pd.DataFrame(matrix, columns=columns(shape))
 
 
-def read_folder(root: Path, shape: Sequence[int], target: str) -> tuple[pd.DataFrame, str]:
-    """The folder's images as pixel columns and their class in column ``target``, and the
-    checksum of its files."""
-    files = listing(root)
-    frame = table([root / name for name, _ in files], shape)
+def entries(path: Path, target: str) -> tuple[Path, list[tuple[str, str]], list[str]]:
+    """The folder the images are in, (image, class) of each, and the files the checksum
+    covers: a folder of class subfolders, or a CSV file (``target``: its class column)."""
+    if path.suffix.lower() == ".csv":
+        files = listed(path, target)
+        return path.parent, files, [path.name, *(name for name, _ in files)]
+    files = listing(path)
+    return path, files, [name for name, _ in files]
+
+
+def read_folder(path: Path, shape: Sequence[int], target: str) -> tuple[pd.DataFrame, str]:
+    """The images of ``path`` (a folder of class subfolders, or a CSV file naming them) as
+    pixel columns and their class in column ``target``, and the checksum of the files."""
+    base, files, covered = entries(path, target)
+    frame = table([base / name for name, _ in files], shape)
     frame[target] = [label for _, label in files]
-    return frame, folder_sha256(root, [name for name, _ in files])
+    return frame, folder_sha256(base, covered)
 
 
 def read_images(path: Path, shape: Sequence[int]) -> tuple[pd.DataFrame, list[str]]:

@@ -20,8 +20,11 @@ def _parser() -> argparse.ArgumentParser:
                         help="the CSV file, relative to the repository (e.g. data/external/x.csv)")
     source.add_argument("--images", metavar="FOLDER",
                         help="a folder, relative to the repository, with one subfolder of "
-                             "images (PNG or JPEG) per class, the subfolder's name the class")
-    parser.add_argument("--target", help="the label column (with --file)")
+                             "images (PNG or JPEG) per class, the subfolder's name the class; "
+                             "or a CSV file there with a column 'path' (each image's path "
+                             "inside the file's folder) and the class column (--target)")
+    parser.add_argument("--target", help="the label column (with --file; with --images "
+                                         "FILE.csv, default 'label')")
     parser.add_argument("--size", nargs=2, type=int, default=[32, 32],
                         metavar=("HEIGHT", "WIDTH"),
                         help="with --images: every image resized to this (default 32 32)")
@@ -52,9 +55,12 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.file and not args.target:
         parser.error("--file needs --target (the label column)")
-    if args.images and (args.target or args.task or args.drop or args.keep):
-        parser.error("--images takes no --target, --task, --drop or --keep: the subfolders "
-                     "are the classes")
+    if args.images and (args.task or args.drop or args.keep):
+        parser.error("--images takes no --task, --drop or --keep: the classes are the "
+                     "subfolders (or the CSV file's column)")
+    if args.images and args.target and not args.images.lower().endswith(".csv"):
+        parser.error("--images FOLDER takes no --target: the subfolders are the classes (a CSV "
+                     "file of image paths names its class column with --target)")
     if min(args.size) < 1:
         parser.error(f"--size: expected two positive numbers, got {args.size}")
     try:
@@ -62,7 +68,8 @@ def main(argv: list[str]) -> int:
             from dlpipe.image_projects import add_images
 
             added = add_images(args.name, args.images, args.params, tuple(args.size),
-                               args.channels, replace=args.replace)
+                               args.channels, replace=args.replace,
+                               target=args.target or "label")
         else:
             from dlpipe.projects import add
 

@@ -71,12 +71,14 @@ def binary_size(tensor: dict):
     return parameters.get("binary_data_size") if isinstance(parameters, dict) else None
 
 
-def decode(name: str, shape: tuple[int, ...], datatype: str, chunk: memoryview):
+def decode(name: str, shape: tuple[int, ...], datatype: str, chunk: memoryview,
+           raw: bool = False):
     """An input's values from its bytes: an array of numbers, or a list of texts or
-    booleans (as the JSON form gives them)."""
+    booleans (as the JSON form gives them); ``raw``: a BYTES tensor's elements as bytes (the
+    files of an image input), not as UTF-8 text."""
     count = math.prod(shape)
     if datatype == "BYTES":
-        return _texts(name, chunk, count)
+        return _elements(name, chunk, count, raw)
     if datatype not in DTYPES:
         raise bad(f"input {name!r}: datatype {datatype!r} has no binary form here (expected "
                   f"BYTES or one of {list(DTYPES)})")
@@ -88,7 +90,7 @@ def decode(name: str, shape: tuple[int, ...], datatype: str, chunk: memoryview):
     return values.tolist() if datatype == "BOOL" else values
 
 
-def _texts(name: str, chunk: memoryview, count: int) -> list[str]:
+def _elements(name: str, chunk: memoryview, count: int, raw: bool) -> list:
     texts, offset = [], 0
     for row in range(1, count + 1):
         if offset + LENGTH.size > len(chunk):
@@ -98,8 +100,9 @@ def _texts(name: str, chunk: memoryview, count: int) -> list[str]:
         if offset + size > len(chunk):
             raise bad(f"input {name!r}, element {row}: {size} bytes announced, "
                       f"{len(chunk) - offset} left")
+        element = bytes(chunk[offset:offset + size])
         try:
-            texts.append(bytes(chunk[offset:offset + size]).decode("utf-8"))
+            texts.append(element if raw else element.decode("utf-8"))
         except UnicodeDecodeError:
             raise bad(f"input {name!r}, element {row}: not UTF-8 text") from None
         offset += size

@@ -1,9 +1,10 @@
-"""Encoded image files in a request: base64 text of a PNG or JPEG file per row, decoded and
-resized as the project's training images were (:mod:`dlpipe.images`).
+"""Encoded image files in a request: a PNG or JPEG file per row, decoded and resized as the
+project's training images were (:mod:`dlpipe.images`).
 
-The V2 form is a ``BYTES`` tensor named ``image`` of shape ``[n]`` in JSON, each element the
-base64 text of one file; TensorFlow Serving's is ``{"instances": [{"b64": "..."}]}``, its
-convention for binary inputs. Every refusal is a 400 naming the row.
+The V2 form is a ``BYTES`` tensor named ``image`` of shape ``[n]``: in JSON each element is the
+base64 text of one file; with the binary tensor extension each element is the file's own bytes
+(no base64). TensorFlow Serving's is ``{"instances": [{"b64": "..."}]}``, its convention for
+binary inputs. Every refusal is a 400 naming the row.
 """
 
 from __future__ import annotations
@@ -24,14 +25,19 @@ B64 = "b64"  # TensorFlow Serving's key of a base64 value
 def described() -> dict:
     """The V2 input of encoded files, as the model metadata's parameters describe it."""
     return {"name": IMAGE_FILES, "datatype": "BYTES", "shape": [-1],
-            "content": "base64 text of a PNG or JPEG file per row"}
+            "content": "a PNG or JPEG file per row: base64 text in JSON, the file's bytes as "
+                       "binary data"}
 
 
 def frame(bundle, values: list, where: str) -> pd.DataFrame:
-    """The pixel rows of ``values``, base64 texts of image files (``where`` names them)."""
+    """The pixel rows of ``values``, image files as base64 texts or as their bytes (``where``
+    names them)."""
     files = []
     for row, value in enumerate(values):
         at = f"{where} row {row + 1}"
+        if isinstance(value, bytes):  # the binary extension's raw element
+            files.append(value)
+            continue
         if not isinstance(value, str):
             raise bad(f"{at}: expected the base64 text of an image file, got "
                       f"{type(value).__name__}")
@@ -57,5 +63,6 @@ def v2_frame(bundle, shape: tuple[int, ...], datatype: str, data, names: list[st
         raise bad(f"{where}: expected datatype BYTES and shape [n] (one file per row), got "
                   f"{datatype!r} {list(shape)}")
     if not isinstance(data, list) or len(data) != shape[0]:
-        raise bad(f"{where}: expected a list of {shape[0]} base64 texts in JSON")
+        raise bad(f"{where}: expected a list of {shape[0]} base64 texts in JSON (or the files "
+                  "as binary data)")
     return frame(bundle, data, where)

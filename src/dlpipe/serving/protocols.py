@@ -126,8 +126,8 @@ def _tensor(index: int, tensor, binary: BinaryPart | None
     if "data" in tensor:
         raise bad(f"input {name!r}: both data and binary_data_size given (one or the other)")
     chunk = binary.take(name, size)
-    return name, tuple(shape), datatype, binary_tensors.decode(name, tuple(shape), datatype,
-                                                               chunk)
+    return name, tuple(shape), datatype, binary_tensors.decode(
+        name, tuple(shape), datatype, chunk, raw=name == image_files.IMAGE_FILES)
 
 
 def v2_frame(bundle, body, max_rows: int, binary: BinaryPart | None = None) -> pd.DataFrame:
