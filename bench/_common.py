@@ -77,7 +77,7 @@ def scratch_repo(where: Path, write_data: Callable[[Path], None]) -> Path:
     params = where / "params.yaml"
     params.write_text(params.read_text().replace(
         "projects:                     # enabled projects (each has a section below)\n"
-        "  - mnist\n  - iris\n  - price\n",
+        "  - mnist\n  - iris\n  - price\n  - sentiment\n",
         "projects:                     # enabled projects (each has a section below)\n"
         "  - iris\n"))
     write_data(where)

@@ -17,7 +17,7 @@ from dlpipe import datasets
 from dlpipe.errors import DataError
 from dlpipe.frames import class_names, split_xy, with_target
 from dlpipe.io import frame_sha256
-from dlpipe.params import CsvData, OpenMLData, SklearnData, UrlData
+from dlpipe.params import CsvData, OpenMLData, PackageData, SklearnData, UrlData
 from support import SHARED_DATA
 
 ZEROS = "0" * 64
@@ -265,6 +265,36 @@ def test_offline_without_mirror_says_what_to_supply(tmp_path, monkeypatch):
     assert "cannot get tiny.csv" in message and "DLPIPE_DATA_MIRROR=unset" in message
     assert "data/external/" in message and "name resolution" in message
     assert not (tmp_path / "data/external/tiny.csv").exists()
+
+
+# --- a package's file -------------------------------------------------------------------------
+def _package(package="fakecorpus", sha256=ZEROS) -> PackageData:
+    return PackageData(source="package", package=package, resource="corpora/tweets.csv",
+                       requirement=f"{package}==1.0", file="tweets.csv", sep=",",
+                       na_values=[], encoding_errors="replace", target="label", sha256=sha256)
+
+
+def test_a_package_s_file_is_copied_into_the_cache_and_read_with_its_stray_bytes(
+        tmp_path, monkeypatch):
+    corpora = tmp_path / "site/fakecorpus/corpora"
+    corpora.mkdir(parents=True)
+    (corpora.parent / "__init__.py").write_text("")
+    (corpora / "tweets.csv").write_bytes(b"text,label\ngood \xff day,pos\nbad day,neg\n")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    monkeypatch.delenv(datasets.MIRROR_ENV, raising=False)
+    digest = _digest("tweets", _package(), tmp_path / "work")
+    frame = datasets.load("tweets", _package(sha256=digest), root=tmp_path / "work")
+    assert frame["text"].tolist() == ["good \ufffd day", "bad day"]  # U+FFFD for \xff
+    cached = tmp_path / "work/data/external/tweets.csv"
+    assert cached.read_bytes() == (corpora / "tweets.csv").read_bytes()
+
+
+def test_a_package_that_is_not_installed_is_named_with_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.delenv(datasets.MIRROR_ENV, raising=False)
+    with pytest.raises(DataError, match=r"cannot get tweets.csv: .*package nowhere_to_be_found "
+                                        r"is not installed: pip install nowhere_to_be_found==1.0"):
+        datasets.load("tweets", _package("nowhere_to_be_found"), root=tmp_path)
+    assert not (tmp_path / "data").exists()
 
 
 # --- openml ---------------------------------------------------------------------------------------

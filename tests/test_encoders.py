@@ -10,7 +10,7 @@ import pytest
 
 from dlpipe.bundle.files import dump_transformer, load_transformer
 from dlpipe.bundle.input_schema import Schema, check
-from dlpipe.encoders import DateParts, TextTfidf, days, known_share, vocabularies
+from dlpipe.encoders import DateParts, TextTfidf, TextTokens, days, known_share, vocabularies
 from dlpipe.errors import DataError
 from dlpipe.features import feature_names, fitted_columns, make_transformer
 from dlpipe.table_checks import text_and_dates
@@ -125,3 +125,39 @@ def test_a_word_s_importance_is_the_worsening_when_it_is_taken_out():
     transformer = fitted(tfidf={"max_features": 10, "min_df": 1, "ngrams": 2})
     analyzer, words = vocabularies(transformer)["review"]
     assert frequent_words(TRAIN["review"], analyzer, words, 2) == ["phone", "bad"]  # 3, 2 rows
+
+
+# --- word ids (text_encoding: tokens) -------------------------------------------------------------
+def test_word_ids_rank_the_training_words_by_frequency_and_pad_or_cut_each_text():
+    tokens = TextTokens(vocabulary=5, length=4).fit(TRAIN[["review"]])
+    # phone 3, good 3 (the 3 of "good good" and "good phone"), bad 2: the ties alphabetical
+    assert tokens.words_ == {"good": 2, "phone": 3, "bad": 4}
+    out = tokens.transform(pd.DataFrame({"review": [
+        "Good, phone!", "bad battery", None, "phone phone phone phone phone"]}))
+    assert out.dtype == np.float32 and out.tolist() == [
+        [2, 3, 0, 0],  # lower-cased, punctuation splits, padded with 0
+        [4, 1, 0, 0],  # a word outside the vocabulary is 1
+        [0, 0, 0, 0],  # a missing text has no word
+        [3, 3, 3, 3]]  # the first `length` words
+    assert list(tokens.get_feature_names_out()) == [f"review:{k}" for k in range(1, 5)]
+
+
+def test_word_ids_come_from_params_and_go_through_the_bundle_s_allow_list(tmp_path):
+    transformer = make_transformer(feature_params(
+        text=["review"], numeric=[], drop=["size", "sold"], text_encoding="tokens",
+        tokens={"vocabulary": 10, "length": 3}), TRAIN).fit(TRAIN)
+    assert feature_names(transformer) == ["review:1", "review:2", "review:3"]
+    dump_transformer(tmp_path / "t.skops", transformer)
+    again = load_transformer(tmp_path / "t.skops")
+    np.testing.assert_array_equal(again.transform(TRAIN), transformer.transform(TRAIN))
+    splitter, words = vocabularies(again)["review"]
+    assert splitter("Good phone") == ["good", "phone"] and words == {
+        "good", "phone", "bad", "battery", "great"}
+
+
+def test_word_ids_read_one_text_column_alone():
+    with pytest.raises(DataError, match=r"word ids of \['review'\] alone.*\['size', 'sold'\]"
+                                        r".*features.drop"):
+        make_transformer(feature_params(text=["review"], text_encoding="tokens"), TRAIN)
+    with pytest.raises(DataError, match="column 'c' is empty in every training row"):
+        TextTokens().fit(pd.DataFrame({"c": ["", None, " ,. "]}))

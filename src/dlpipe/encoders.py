@@ -1,10 +1,13 @@
 """The transformers of the column kinds beyond numbers and categories: free text as TF-IDF
-weights, dates as calendar features. Each reads one raw column and is fitted on the training
+weights or as word ids, dates as calendar features. Each reads one raw column and is fitted on the training
 rows only, inside the project's feature transformer (:func:`dlpipe.features.make_transformer`),
 so predict, serve, explain and drift see new rows exactly as training did.
 """
 
 from __future__ import annotations
+
+import re
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -88,6 +91,48 @@ class TextTfidf(TransformerMixin, BaseEstimator):
         return np.asarray([f"{self.column_}:{word}" for word in words], dtype=object)
 
 
+WORD = re.compile(r"\w+")
+
+
+def words(text: str) -> list[str]:
+    """A text's words, lower-cased (letters, digits and underscores; punctuation splits)."""
+    return WORD.findall(text.lower())
+
+
+class TextTokens(TransformerMixin, BaseEstimator):
+    """A free-text column as the ids of its first ``length`` words, for a network that embeds
+    them (``model.kind: transformer``): the ``vocabulary - 2`` most frequent words of the
+    training rows get ids 2, 3, ... by frequency (ties alphabetically), any other word 1, and a
+    shorter text is padded with 0; a missing text is the empty text. Outputs
+    ``<column>:1`` .. ``<column>:<length>`` (ids are exact in float32)."""
+
+    def __init__(self, vocabulary: int = 10000, length: int = 48):
+        self.vocabulary, self.length = vocabulary, length
+
+    def fit(self, X, y=None):
+        values = one_column(X)
+        self.column_ = str(values.name)
+        counts = Counter(word for text in texts_of(values) for word in words(text))
+        if not counts:
+            raise DataError(f"features.text: column {self.column_!r} is empty in every "
+                            "training row")
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        self.words_ = {word: k for k, (word, _) in enumerate(ranked[:self.vocabulary - 2], 2)}
+        self.n_features_in_ = 1
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        out = np.zeros((len(X), self.length), dtype=np.float32)
+        for row, text in enumerate(texts_of(one_column(X))):
+            ids = [self.words_.get(word, 1) for word in words(text)[:self.length]]
+            out[row, :len(ids)] = ids
+        return out
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        return np.asarray([f"{self.column_}:{k}" for k in range(1, self.length + 1)],
+                          dtype=object)
+
+
 class DateParts(TransformerMixin, BaseEstimator):
     """A date column as calendar features: year, month, day of month, day of week, the hour
     where training had times of day, and the time itself in days since 1970 (the trend).
@@ -139,8 +184,14 @@ def vocabularies(transformer) -> dict[str, tuple]:
     """Each text column's word splitter and fitted vocabulary in a fitted feature transformer
     (column -> (analyzer, words))."""
     columns = transformer.named_steps["columns"]
-    return {step.column_: (step.vectorizer_.build_analyzer(), set(step.vectorizer_.vocabulary_))
-            for step in columns.named_transformers_.values() if isinstance(step, TextTfidf)}
+    found = {}
+    for step in columns.named_transformers_.values():
+        if isinstance(step, TextTfidf):
+            found[step.column_] = (step.vectorizer_.build_analyzer(),
+                                   set(step.vectorizer_.vocabulary_))
+        elif isinstance(step, TextTokens):
+            found[step.column_] = (words, set(step.words_))
+    return found
 
 
 def known_share(values: pd.Series, analyzer, words: set) -> np.ndarray:

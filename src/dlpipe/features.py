@@ -18,7 +18,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, OneHotEncoder, StandardScaler
 
-from dlpipe.encoders import DateParts, TextTfidf
+from dlpipe.encoders import DateParts, TextTfidf, TextTokens
 from dlpipe.errors import DataError
 from dlpipe.frames import TARGET, has_values, is_values, label_codes
 from dlpipe.params import FeatureParams
@@ -71,7 +71,8 @@ def column_kinds(features: FeatureParams, X: pd.DataFrame) -> tuple[list[str], l
     A kind named in params is taken as named; a kind left null is detected among the columns
     neither dropped nor named: numeric dtypes are numeric, text, boolean and category columns
     categorical. Raises :class:`DataError` for a named column ``X`` lacks, a named numeric
-    column that holds no numbers, a column of another dtype left to detection, or no feature.
+    column that holds no numbers, a column of another dtype left to detection, no feature, or
+    a column beside the text whose word ids a network reads.
     """
     named = [*(features.numeric or []), *(features.categorical or []), *features.text,
              *features.datetime, *features.drop]
@@ -101,6 +102,11 @@ def column_kinds(features: FeatureParams, X: pd.DataFrame) -> tuple[list[str], l
     if not numeric and not categorical and not features.text and not features.datetime:
         raise DataError(f"features: no feature column left (columns {list(X.columns)}, "
                         f"drop {features.drop})")
+    others = [*numeric, *categorical, *features.datetime]
+    if features.text_encoding == "tokens" and others:
+        raise DataError(f"features.text_encoding tokens: the network reads the word ids of "
+                        f"{features.text} alone, and the data has other feature columns "
+                        f"{others}: add them to features.drop")
     return numeric, categorical
 
 
@@ -114,14 +120,16 @@ def make_transformer(features: FeatureParams, X: pd.DataFrame) -> Pipeline:
     """A fresh, unfitted transformer of ``X``'s feature columns (see :func:`column_kinds`):
     numeric ones imputed then scaled (``features.scaler``), categorical ones imputed then
     one-hot encoded (a category unseen in fit becomes all zeros), each text column as TF-IDF
-    weights, each date column as calendar features imputed then scaled; float32 out, numeric
+    weights (or, ``text_encoding: tokens``, as word ids ``<column>:1..length``), each date column as calendar features imputed then scaled; float32 out, numeric
     columns under their own names, one-hot columns as ``<column>_<category>``, text and date
     features as ``<column>:<word>`` and ``<column>:<part>``."""
     numeric, categorical = column_kinds(features, X)
     impute = features.impute
-    tfidf = features.tfidf
-    parts = [(f"{TEXT}:{name}", TextTfidf(tfidf.max_features, tfidf.min_df, tfidf.ngrams),
-              [name]) for name in features.text]
+    tfidf, tokens = features.tfidf, features.tokens
+    parts = [(f"{TEXT}:{name}", TextTokens(tokens.vocabulary, tokens.length)
+              if features.text_encoding == "tokens" else
+              TextTfidf(tfidf.max_features, tfidf.min_df, tfidf.ngrams), [name])
+             for name in features.text]
     parts += [(f"{DATETIME}:{name}", Pipeline([
         ("parts", DateParts()),
         ("impute", SimpleImputer(strategy=impute.numeric, fill_value=impute.numeric_fill)),

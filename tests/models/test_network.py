@@ -16,6 +16,7 @@ def spec(**kw) -> KerasModel:
                 dropout=0.0, l2=0.0, conv_filters=4, conv_blocks=1, image_shape=None,
                 random_shift=0.0, random_flip="none", random_rotation=0.0,
                 random_contrast=0.0, loss="auto", optimizer="adam", learning_rate=0.01,
+                embedding_dim=8, attention_heads=2, attention_blocks=1,
                 lr_decay=1.0,
                 batch_size=8, epochs=3, patience=2,
                 validation_fraction=0.2, verbose=0)

@@ -13,7 +13,7 @@ from dlpipe.params import load_params, parse_params
 
 def test_repo_params_are_valid(raw_params):
     params = parse_params(raw_params)
-    assert params.projects == ["mnist", "iris", "price"]
+    assert params.projects == ["mnist", "iris", "price", "sentiment"]
     assert params.project("iris").split.test_size == 0.2
     assert params.project("iris").cv.folds == 5
 
@@ -278,3 +278,18 @@ def test_a_family_that_cannot_be_trained_or_served_is_refused(raw_params, sectio
     raw_params["iris"].update(section)
     raw_params["iris"]["cv"] = {"metrics": ["accuracy"]}
     assert _message(raw_params).startswith(f"p.yaml: iris{message}")
+
+
+@pytest.mark.parametrize("model, features, message", [
+    ({"kind": "transformer"}, {"text": ["t"]},
+     "model.kind 'transformer' with features.text_encoding 'tfidf': a transformer reads word "
+     "ids (tokens)"),
+    ({}, {"text": ["t"], "text_encoding": "tokens"},
+     "model.kind 'mlp' with features.text_encoding 'tokens'"),
+    ({"kind": "transformer"}, {"text": ["t", "u"], "text_encoding": "tokens"},
+     "model.kind transformer reads one free-text column, got features.text ['t', 'u']")])
+def test_a_transformer_without_one_text_column_s_word_ids_is_refused(raw_params, model,
+                                                                     features, message):
+    section(raw_params, "iris", "model").update(model)
+    section(raw_params, "iris", "features").update(features)
+    assert _message(raw_params).startswith(f"p.yaml: iris: {message}")

@@ -28,6 +28,7 @@ def spec(**kw) -> KerasModel:
                 dropout=0.2, l2=0.0, conv_filters=4, conv_blocks=1, image_shape=None,
                 random_shift=0.0, random_flip="none", random_rotation=0.0,
                 random_contrast=0.0, loss="auto", optimizer="adam", learning_rate=0.01,
+                embedding_dim=8, attention_heads=2, attention_blocks=1,
                 lr_decay=1.0,
                 batch_size=32, epochs=1, patience=1, validation_fraction=0.2, verbose=0)
     return KerasModel(**{**base, **kw})

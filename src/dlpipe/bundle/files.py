@@ -41,7 +41,7 @@ ALLOWED: frozenset[str] = frozenset(_name(kind) for kind in (
     FunctionTransformer,
     np.dtype, np.ndarray, np.float32, np.float64, np.int64,
     features.Passthrough, features.PixelScaler, features.as_text, encoders.TextTfidf,
-    encoders.DateParts,
+    encoders.TextTokens, encoders.DateParts,
     TreePredictor))  # gradient-boosted trees' fitted trees (skops trusts the estimators)
 
 

@@ -1,6 +1,7 @@
 """The scikit-learn model families beside the network: a linear model (logistic regression, or
 ridge for a numeric target) and gradient-boosted trees (HistGradientBoosting), each behind the
-project's own feature transformer, cross-validated on the network's folds (the trees tuned by
+project's own feature transformer (free text as TF-IDF weights, also where the network reads
+word ids), cross-validated on the network's folds (the trees tuned by
 :func:`dlpipe.models.tuning.tuned_trees`).
 
 A family's fold scores come from a transformer fitted on that training fold only; the folds'
@@ -112,7 +113,7 @@ def prepared(train: pd.DataFrame, features: FeatureParams, cv: CVParams,
     X, y = cv_xy(subsample(train, cv.max_rows, seed), cv.folds)
     out = []
     for train_rows, val_rows in splits(X, y, cv.folds, seed, cv.method):
-        transformer = make_transformer(features, X).fit(X.iloc[train_rows])
+        transformer = make_transformer(features.as_tfidf(), X).fit(X.iloc[train_rows])
         out.append(Fold(transformer.transform(X.iloc[train_rows]), y[train_rows],
                         transformer.transform(X.iloc[val_rows]), y[val_rows]))
     return decided, out
@@ -133,7 +134,7 @@ def cross_validated(make: Estimator, settings: dict[str, Any], folds: list[Fold]
 def fitted(make: Estimator, settings: dict[str, Any], features: FeatureParams,
            X: pd.DataFrame, y: np.ndarray):
     """The project's transformer and the estimator, fitted on all of ``X``."""
-    return make_pipeline(make_transformer(features, X), make(settings)).fit(X, y)
+    return make_pipeline(make_transformer(features.as_tfidf(), X), make(settings)).fit(X, y)
 
 
 def evaluated(family: str, make: Estimator, settings: dict[str, Any],

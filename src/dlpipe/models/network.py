@@ -1,4 +1,5 @@
-"""Keras networks built from params: a Sequential MLP, or a small CNN for images.
+"""Keras networks built from params: a Sequential MLP, a small CNN for images, or a small
+Transformer encoder for a text's word ids.
 
 Importing this module imports TensorFlow (~4 s), so only the stages that train networks do.
 """
@@ -15,6 +16,7 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from dlpipe.errors import one_line  # noqa: E402
+from dlpipe.models.transformer import TextEncoder  # noqa: E402  (registered for loading too)
 from dlpipe.params import KerasModel  # noqa: E402
 
 # Python-side TF warnings too: every CV fold builds a new model, and TF then warns about
@@ -61,8 +63,9 @@ def augmentation(spec: KerasModel) -> list:
 
 
 def build_network(spec: KerasModel, n_features: int, n_classes: int | None,
-                  onehot: bool) -> keras.Model:
-    """A compiled network: [conv blocks] -> n_layers x Dense(units) [+BN] [+Dropout] -> softmax
+                  onehot: bool, vocabulary: int | None = None) -> keras.Model:
+    """A compiled network: [conv blocks | a Transformer encoder of ``n_features`` word ids in
+    a ``vocabulary``] -> n_layers x Dense(units) [+BN] [+Dropout] -> softmax
     over ``n_classes`` classes, or, with ``n_classes`` None, one linear output (a value, trained
     on a standardised target with ``spec.loss``: mse for ``auto``, or huber).
 
@@ -78,6 +81,10 @@ def build_network(spec: KerasModel, n_features: int, n_classes: int | None,
         model.add(keras.layers.Reshape(spec.image_shape))
     for layer in augmentation(spec):
         model.add(layer)
+    if spec.kind == "transformer":
+        assert vocabulary is not None  # guaranteed by params validation (text_encoding tokens)
+        model.add(TextEncoder(vocabulary, n_features, spec.embedding_dim, spec.attention_heads,
+                              spec.attention_blocks, spec.units, spec.dropout))
     if spec.kind == "cnn":
         for block in range(spec.conv_blocks):
             filters = spec.conv_filters * 2**block

@@ -66,7 +66,7 @@ class Setup:
 
 
 def setup(spec: KerasModel, X: np.ndarray, y: np.ndarray, n_classes: int | None, onehot: bool,
-          seed: int) -> Setup:
+          seed: int, vocabulary: int | None = None) -> Setup:
     """Seed everything, split a seeded validation slice off (X, y) (stratified on class codes),
     build the network and the pipelines. A numeric ``y`` (floats; ``n_classes`` None) is
     learnt standardised on the rows the network trains on. Seeding clears TensorFlow's caches,
@@ -79,7 +79,8 @@ def setup(spec: KerasModel, X: np.ndarray, y: np.ndarray, n_classes: int | None,
         X, y, test_size=spec.validation_fraction, random_state=seed,
         stratify=None if values else y)
     scale = TargetScale.fit(y_fit) if values else None
-    model = network.build_network(spec, X.shape[1], None if values else n_classes, onehot)
+    model = network.build_network(spec, X.shape[1], None if values else n_classes, onehot,
+                                  vocabulary)
     if scale is not None:
         target = scale.scaled
     elif onehot:
@@ -111,11 +112,11 @@ def train(spec: KerasModel, parts: Setup, reuse: object | None = None) -> Fit:
 
 
 def fit(spec: KerasModel, X: np.ndarray, y: np.ndarray, n_classes: int | None, onehot: bool,
-        seed: int, reuse: object | None = None) -> Fit:
+        seed: int, reuse: object | None = None, vocabulary: int | None = None) -> Fit:
     """Fit a network on (X, y); EarlyStopping watches a seeded validation slice of X, stratified
     on class codes (``reuse``: see ``train``). The fitted network of a numeric ``y`` predicts in
     the target's units."""
-    return train(spec, setup(spec, X, y, n_classes, onehot, seed), reuse)
+    return train(spec, setup(spec, X, y, n_classes, onehot, seed, vocabulary), reuse)
 
 
 def batches(X: np.ndarray, Y: np.ndarray, batch_size: int, seed: int | None):
@@ -192,7 +193,7 @@ def fold_setup(spec: KerasModel, features: FeatureParams, X: pd.DataFrame, y: np
     train_rows, val_rows = rows
     transformer = make_transformer(features, X).fit(X.iloc[train_rows])
     X_train = transformer.transform(X.iloc[train_rows])
-    return (setup(spec, X_train, y[train_rows], n_classes, onehot, seed),
+    return (setup(spec, X_train, y[train_rows], n_classes, onehot, seed, features.vocabulary),
             transformer.transform(X.iloc[val_rows]))
 
 

@@ -29,9 +29,11 @@ class Strict(BaseModel):
 
 # --- models ---------------------------------------------------------------------------------------
 class KerasModel(Strict):
-    """A Keras Sequential network; ``kind`` picks the MLP or the small CNN for images."""
+    """A Keras Sequential network; ``kind`` picks the MLP, the small CNN for images or the
+    Transformer encoder for a text's word ids (its pooled output goes through the MLP's
+    layers)."""
 
-    kind: Literal["mlp", "cnn"]
+    kind: Literal["mlp", "cnn", "transformer"]
     n_layers: Annotated[int, Field(ge=0, le=10, strict=True)]  # 0: softmax regression
     units: PosInt
     activation: Literal["relu", "tanh", "sigmoid"]
@@ -45,6 +47,9 @@ class KerasModel(Strict):
     random_flip: Literal["none", "horizontal", "vertical", "horizontal_and_vertical"]
     random_rotation: Annotated[float, Field(ge=0.0, le=0.5)]  # a fraction of a full turn
     random_contrast: Annotated[float, Field(ge=0.0, lt=1.0)]
+    embedding_dim: PosInt  # transformer: width of the word and position embeddings
+    attention_heads: PosInt  # transformer: heads of each block's self-attention
+    attention_blocks: Annotated[int, Field(ge=1, le=12, strict=True)]  # transformer blocks
     # auto: cross-entropy for classes, mean squared error for a value; huber: a value only
     loss: Literal["auto", "mse", "huber"]
     optimizer: Literal["adam", "sgd"]
@@ -60,6 +65,9 @@ class KerasModel(Strict):
     def _cnn_needs_shape(self) -> "KerasModel":
         if self.kind == "cnn" and self.image_shape is None:
             raise ValueError("kind 'cnn' needs image_shape [height, width, channels]")
+        if self.kind == "transformer" and self.embedding_dim % self.attention_heads:
+            raise ValueError(f"kind 'transformer': embedding_dim {self.embedding_dim} must be a "
+                             f"multiple of attention_heads {self.attention_heads}")
         if self.augments and self.image_shape is None:
             raise ValueError("random_shift, random_flip, random_rotation and random_contrast "
                              "need image_shape [height, width, channels]")

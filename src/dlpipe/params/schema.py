@@ -13,8 +13,9 @@ from pydantic import Field, model_validator
 
 from dlpipe.errors import ParamsError
 from dlpipe.params.base import ClassNames, Fraction, KerasModel, PosInt, Seed, Strict
-from dlpipe.params.data import ColumnNames, DataParams
+from dlpipe.params.data import DataParams
 from dlpipe.params.export import ExportParams
+from dlpipe.params.features import FeatureParams
 from dlpipe.params.families import GBDT_KEYS, GbdtParams, ServeFamily, trained, unknown_keys
 from dlpipe.params.insight import AuditParams, DriftParams, ExplainParams
 from dlpipe.params.search_space import FloatSpace, IntSpace, SearchSpace
@@ -43,52 +44,6 @@ class SplitParams(Strict):
         if self.order_by is not None and self.method != "ordered":
             raise ValueError(f"order_by {self.order_by!r} needs method 'ordered' (stratified "
                              "draws the test rows at random)")
-        return self
-
-
-class ImputeParams(Strict):
-    """How missing values are filled, per column kind (``constant`` uses the ``*_fill``)."""
-
-    numeric: Literal["median", "mean", "constant"]
-    categorical: Literal["most_frequent", "constant"]
-    numeric_fill: float
-    categorical_fill: str
-
-
-class TfidfParams(Strict):
-    """The vocabulary of each free-text column, fitted on the training rows: at most
-    ``max_features`` words (n-grams up to ``ngrams`` words) found in at least ``min_df`` rows."""
-
-    max_features: PosInt
-    min_df: PosInt
-    ngrams: Annotated[int, Field(ge=1, le=3, strict=True)]
-
-
-class FeatureParams(Strict):
-    """The columns a model sees and how they are prepared. ``numeric`` and ``categorical``
-    name the columns of each kind (null: detected from the dtypes); ``text`` and ``datetime``
-    name free-text and date columns (never detected at run time: ``dlpipe add`` finds them);
-    ``drop`` leaves columns out (IDs, index columns). Categorical columns are one-hot encoded,
-    numeric ones scaled, text becomes TF-IDF weights, a date calendar features."""
-
-    scaler: Literal["standard", "minmax", "pixel", "none"]
-    label_encoding: Literal["onehot", "integer"]
-    numeric: Union[ColumnNames, None]
-    categorical: Union[ColumnNames, None]
-    text: ColumnNames
-    datetime: ColumnNames
-    drop: ColumnNames
-    impute: ImputeParams
-    tfidf: TfidfParams
-
-    @model_validator(mode="after")
-    def _disjoint(self) -> "FeatureParams":
-        named = [*(self.numeric or []), *(self.categorical or []), *self.text, *self.datetime,
-                 *self.drop]
-        twice = sorted({c for c in named if named.count(c) > 1})
-        if twice:
-            raise ValueError(f"columns {twice} are named in more than one of numeric, "
-                             "categorical, text, datetime and drop")
         return self
 
 
@@ -182,6 +137,13 @@ class ProjectParams(Strict):
             raise ValueError(f"model.image_shape: a folder of images is read at [height, width, "
                              f"channels] with 1 (grey) or 3 (RGB) channels, got "
                              f"{self.model.image_shape}")
+        if (self.model.kind == "transformer") != (self.features.text_encoding == "tokens"):
+            raise ValueError(f"model.kind {self.model.kind!r} with features.text_encoding "
+                             f"{self.features.text_encoding!r}: a transformer reads word ids "
+                             "(tokens), the other kinds TF-IDF weights (tfidf)")
+        if self.model.kind == "transformer" and len(self.features.text) != 1:
+            raise ValueError(f"model.kind transformer reads one free-text column, got "
+                             f"features.text {self.features.text}")
         if self.cv.method == "ordered" and self.split.method != "ordered":
             raise ValueError("cv.method ordered needs split.method ordered (a stratified split "
                              "shuffles the training rows, so they have no order to follow)")

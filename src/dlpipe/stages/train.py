@@ -39,7 +39,8 @@ def train(train: pd.DataFrame, processed: pd.DataFrame, transformer, names: dict
     X_train, y_train = decode_labels(processed)
     started = time.perf_counter()
     fitted = training.fit(spec, X_train, y_train, len(names["classes"]) or None,
-                          features.label_encoding == "onehot", seed)
+                          features.label_encoding == "onehot", seed,
+                          vocabulary=features.vocabulary)
     fit_seconds = time.perf_counter() - started
     log.info("final fit: %d epochs in %.0f s, best val_loss %.4f", fitted.epochs, fit_seconds,
              fitted.history["val_loss"].min())
