@@ -1,9 +1,10 @@
 """Dataset sources: a CSV file or a folder of images in the repository, a URL, OpenML, a file
 an installed package ships, or a scikit-learn loader.
 
-A downloaded (or a package's) file is looked for in the download cache, then in a mirror directory, then fetched
-online. :func:`read_table` gives the table as the source has it; :func:`load` verifies its
-content checksum first, then makes the label a categorical ``target`` (:func:`frames.with_target`).
+A downloaded (or a package's) file is looked for in the download cache, then in a mirror
+directory, then fetched online. :func:`read_table` gives the table as the source has it;
+:func:`load` verifies its content checksum first, then makes the label a categorical
+``target`` (:func:`frames.with_target`).
 """
 
 from __future__ import annotations

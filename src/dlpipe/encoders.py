@@ -1,7 +1,8 @@
 """The transformers of the column kinds beyond numbers and categories: free text as TF-IDF
-weights or as word ids, dates as calendar features. Each reads one raw column and is fitted on the training
-rows only, inside the project's feature transformer (:func:`dlpipe.features.make_transformer`),
-so predict, serve, explain and drift see new rows exactly as training did.
+weights or as word ids, dates as calendar features. Each reads one raw column and is fitted on
+the training rows only, inside the project's feature transformer
+(:func:`dlpipe.features.make_transformer`), so predict, serve, explain and drift see new rows
+exactly as training did.
 """
 
 from __future__ import annotations

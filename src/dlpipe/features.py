@@ -120,9 +120,10 @@ def make_transformer(features: FeatureParams, X: pd.DataFrame) -> Pipeline:
     """A fresh, unfitted transformer of ``X``'s feature columns (see :func:`column_kinds`):
     numeric ones imputed then scaled (``features.scaler``), categorical ones imputed then
     one-hot encoded (a category unseen in fit becomes all zeros), each text column as TF-IDF
-    weights (or, ``text_encoding: tokens``, as word ids ``<column>:1..length``), each date column as calendar features imputed then scaled; float32 out, numeric
-    columns under their own names, one-hot columns as ``<column>_<category>``, text and date
-    features as ``<column>:<word>`` and ``<column>:<part>``."""
+    weights (or, ``text_encoding: tokens``, as word ids ``<column>:1..length``), each date
+    column as calendar features imputed then scaled; float32 out, numeric columns under their
+    own names, one-hot columns as ``<column>_<category>``, text and date features as
+    ``<column>:<word>`` and ``<column>:<part>``."""
     numeric, categorical = column_kinds(features, X)
     impute = features.impute
     tfidf, tokens = features.tfidf, features.tokens

@@ -4,11 +4,12 @@ The score is accuracy for classes, root mean squared error for a numeric target:
 mean of one number per row (hit or miss; squared error, then its root). A slicing cuts every
 test row into one slice: by true class (a numeric target: by quartile of its true value), by
 category of a categorical feature, by quartile of an important numeric feature (for images: of
-each image's ink, its mean pixel intensity), of a free text's length in words and of a date. Intervals are percentile bootstrap intervals: seeded resamples of the whole
-test part, so a slice's size varies between resamples as it would between test sets. The
-resamples are drawn once and shared by every slicing, counted with one ``bincount`` per
-resample (fairlearn's ``MetricFrame(n_boot=...)`` computes the same intervals with a pandas
-group-by per resample: 47 s on MNIST's 10000 test rows, against well under a second here).
+each image's ink, its mean pixel intensity), of a free text's length in words and of a date.
+Intervals are percentile bootstrap intervals: seeded resamples of the whole test part, so a
+slice's size varies between resamples as it would between test sets. The resamples are drawn
+once and shared by every slicing, counted with one ``bincount`` per resample (fairlearn's
+``MetricFrame(n_boot=...)`` computes the same intervals with a pandas group-by per resample:
+47 s on MNIST's 10000 test rows, against well under a second here).
 """
 
 from __future__ import annotations

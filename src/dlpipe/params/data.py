@@ -1,5 +1,6 @@
 """Where a project's table comes from: scikit-learn's embedded sets, OpenML, a URL, a file a
-Python package ships, a CSV file or a folder of images in the repository, each with the content checksum it must match."""
+Python package ships, a CSV file or a folder of images in the repository, each with the content
+checksum it must match."""
 
 from __future__ import annotations
 
