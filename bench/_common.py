@@ -116,6 +116,23 @@ def run_stage(root: Path, stage: str, project: str, *extra: str, timeout: float 
     return time.perf_counter() - started
 
 
+def run_project(repo: Path, project: str) -> tuple[float, subprocess.CompletedProcess]:
+    """`snakemake project_<project>` in ``repo`` on 2 cores with the workflow profile, as a
+    user runs one project: its wall seconds and the finished process (its output captured)."""
+    started = time.perf_counter()
+    done = subprocess.run([str(Path(PYTHON).parent / "snakemake"), f"project_{project}",
+                           "--cores", "2", "--workflow-profile", "profiles/default"], cwd=repo,
+                          env=env(), capture_output=True, text=True)
+    return time.perf_counter() - started, done
+
+
+def job_seconds(repo: Path, project: str) -> dict[str, float]:
+    """Each of the project's jobs' wall seconds in the last Snakemake run (its benchmark
+    files, benchmarks/<project>/<job>.tsv), by job name."""
+    return {tsv.stem: float(tsv.read_text().splitlines()[-1].split("\t")[0])
+            for tsv in sorted((repo / f"benchmarks/{project}").glob("*.tsv"))}
+
+
 def tune_commands(project: str, workers: int) -> list[list[str]]:
     """The commands of the tuning step: the worker jobs (run at once), as the front ends do."""
     return [stage_cmd("tune_worker", project, "--worker", str(k)) for k in range(workers)]

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from _common import PYTHON, env, scratch_repo, verdict
+from _common import PYTHON, env, run_project, scratch_repo, verdict
 
 REGRESSION, CLASSIFICATION = "regression", "classification"
 METRIC = {REGRESSION: "r2", CLASSIFICATION: "accuracy"}
@@ -195,10 +195,7 @@ def references(repo: Path, name: str, section: dict, task: str, python: str | No
 
 def champion(repo: Path, name: str, task: str) -> dict:
     """The whole project through snakemake: its wall time and the served family's test score."""
-    started = time.perf_counter()
-    done = run([str(Path(PYTHON).parent / "snakemake"), f"project_{name}", "--cores", "2",
-                "--workflow-profile", "profiles/default"], repo)
-    wall = time.perf_counter() - started
+    wall, done = run_project(repo, name)
     if done.returncode:
         raise RuntimeError(f"snakemake project_{name} failed:\n{done.stderr[-3000:]}")
     selection = json.loads((repo / f"reports/{name}/selection.json").read_text())

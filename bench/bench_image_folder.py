@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from _common import MIRROR, PYTHON, REPO, env, scratch_repo, verdict
+from _common import (MIRROR, PYTHON, REPO, env, job_seconds, run_project, scratch_repo,
+                     verdict)
 
 NAME = "mnist_png"
 FOLDER = f"data/external/{NAME}"
@@ -71,14 +72,10 @@ def main() -> int:
                             "test_size": 10000 if args.per_class is None else 0.2})
     raw["projects"] = [NAME]
     (repo / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
-    started = time.perf_counter()
-    done = run(str(Path(PYTHON).parent / "snakemake"), f"project_{NAME}", "--cores", "2",
-               "--workflow-profile", "profiles/default")
-    seconds["snakemake project (fetch included)"] = time.perf_counter() - started
+    seconds["snakemake project (fetch included)"], done = run_project(repo, NAME)
     if done.returncode:
         raise SystemExit(done.stderr[-3000:])
-    fetch = (repo / f"benchmarks/{NAME}/fetch.tsv").read_text().splitlines()[1].split("\t")[0]
-    seconds["of which fetch (decodes every file)"] = float(fetch)
+    seconds["of which fetch (decodes every file)"] = job_seconds(repo, NAME)["fetch"]
     test = json.loads((repo / f"reports/{NAME}/metrics.json").read_text())["test"]
     mnist = json.loads((REPO / "reports/mnist/metrics.json").read_text())["test"]
     images = sum(1 for _ in (repo / FOLDER).rglob("*.png"))

@@ -26,13 +26,12 @@ import argparse
 import json
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from _common import PYTHON, env, scratch_repo
+from _common import PYTHON, env, job_seconds, run_project, scratch_repo
 
 CSV = "data/external/diamonds.csv"
 WALL_TARGET_S = 600
@@ -89,19 +88,14 @@ def main() -> int:
     print(added.stdout.split("\n\nnext:")[0], added.stderr, sep="\n")
     if added.returncode:
         return added.returncode
-    started = time.perf_counter()
-    run = subprocess.run([str(Path(PYTHON).parent / "snakemake"), "project_diamonds", "--cores",
-                          "2", "--workflow-profile", "profiles/default"], cwd=repo, env=env(),
-                         capture_output=True, text=True)
-    wall = time.perf_counter() - started
+    wall, run = run_project(repo, "diamonds")
     if run.returncode:
         print(run.stdout[-3000:], run.stderr[-3000:])
         return run.returncode
     print(f"whole project (snakemake project_diamonds, 2 cores): {wall:.0f} s "
           f"({wall / 60:.1f} min)   target <= {WALL_TARGET_S} s")
-    for tsv in sorted((repo / "benchmarks/diamonds").glob("*.tsv")):
-        seconds = float(tsv.read_text().splitlines()[-1].split("\t")[0])
-        print(f"  {tsv.stem:<16} {seconds:7.1f} s")
+    for job, seconds in job_seconds(repo, "diamonds").items():
+        print(f"  {job:<16} {seconds:7.1f} s")
     selection = json.loads((repo / "reports/diamonds/selection.json").read_text())
     print(f"{'model':<36} {'test R2':>8} {'RMSE':>9}   (dlpipe served: {selection['served']})")
     for family, scored in selection["families"].items():

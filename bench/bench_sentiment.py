@@ -17,35 +17,30 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from _common import PYTHON, env, scratch_repo
+from _common import job_seconds, run_project, scratch_repo
 
 PROJECT = "sentiment"
 WALL_TARGET_S = 600
 RESAMPLES, SEED = 2000, 0
 
 
-def run_project(where: Path) -> tuple[Path, float]:
+def run_alone(where: Path) -> tuple[Path, float]:
     """A scratch repo where the project alone has run (2 cores), and the run's wall seconds."""
     repo = scratch_repo(where, lambda root: None)
     params = repo / "params.yaml"
     params.write_text(params.read_text().replace(
         "projects:                     # enabled projects (each has a section below)\n"
         "  - iris\n", f"projects:                     # enabled projects\n  - {PROJECT}\n"))
-    started = time.perf_counter()
-    run = subprocess.run([str(Path(PYTHON).parent / "snakemake"), f"project_{PROJECT}",
-                          "--cores", "2", "--workflow-profile", "profiles/default"], cwd=repo,
-                         env=env(), capture_output=True, text=True)
+    wall, run = run_project(repo, PROJECT)
     if run.returncode:
         raise SystemExit(f"the run failed:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}")
-    return repo, time.perf_counter() - started
+    return repo, wall
 
 
 def predictions(root: Path) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -91,14 +86,13 @@ def main() -> int:
     if args.root is None:
         where = args.workdir or Path(tempfile.mkdtemp(prefix="bench-sentiment-"))
         where.mkdir(parents=True, exist_ok=True)
-        root, wall = run_project(where)
+        root, wall = run_alone(where)
         print(f"whole project (snakemake project_{PROJECT}, 2 cores): {wall:.0f} s "
               f"({wall / 60:.1f} min)   target <= {WALL_TARGET_S} s: "
               f"{'met' if wall <= WALL_TARGET_S else 'MISSED'}")
-        for tsv in sorted((root / f"benchmarks/{PROJECT}").glob("*.tsv")):
-            seconds = float(tsv.read_text().splitlines()[-1].split("\t")[0])
+        for job, seconds in job_seconds(root, PROJECT).items():
             if seconds >= 1:
-                print(f"  {tsv.stem:<16} {seconds:7.1f} s")
+                print(f"  {job:<16} {seconds:7.1f} s")
     else:
         root = args.root
     y, predicted = predictions(root)
