@@ -88,7 +88,8 @@ def test_a_changed_image_fails_the_checksum_by_name(repo):
 @pytest.mark.parametrize("damage, message", [
     ("corrupt", "zero_000.png: not an image that can be read"),
     ("one class", "expected one subfolder of images (.png, .jpg, .jpeg) per class, at least "
-                  "two classes; found 1 with images")])
+                  "two classes; found 1 with images"),
+    ("empty class", "a class subfolder with no image (.png, .jpg, .jpeg): 'eight'")])
 def test_a_folder_that_cannot_be_a_project_is_refused_in_one_line(repo, capsys, damage,
                                                                   message):
     import shutil
@@ -96,6 +97,9 @@ def test_a_folder_that_cannot_be_a_project_is_refused_in_one_line(repo, capsys, 
     before = (repo / "params.yaml").read_text()
     if damage == "corrupt":
         (repo / FOLDER / "zero/zero_000.png").write_bytes(b"not a png")
+    elif damage == "empty class":
+        (repo / FOLDER / "eight").mkdir()
+        (repo / FOLDER / "eight" / "notes.txt").write_text("to do")
     else:
         for name in ("one", "seven"):
             shutil.rmtree(repo / FOLDER / name)

@@ -40,14 +40,19 @@ def is_image_input(path: Path) -> bool:
 
 def listing(root: Path) -> list[tuple[str, str]]:
     """(path relative to ``root``, class) of every image in ``root``'s subfolders, sorted; a
-    DataError if ``root`` is not a folder of class subfolders holding images."""
+    DataError if ``root`` is not a folder of class subfolders holding images, or if one of
+    them holds none."""
     if not root.is_dir():
         raise DataError(f"{root}: no such folder (an image project reads a folder with one "
                         "subfolder of images per class)")
+    folders = sorted(p for p in root.iterdir() if p.is_dir())
     found = [(path.relative_to(root).as_posix(), folder.name)
-             for folder in sorted(p for p in root.iterdir() if p.is_dir())
-             for path in sorted(folder.rglob("*")) if is_image(path)]
+             for folder in folders for path in sorted(folder.rglob("*")) if is_image(path)]
     classes = {label for _, label in found}
+    empty = [folder.name for folder in folders if folder.name not in classes]
+    if empty and len(classes) >= 2:  # a class the model could never learn
+        raise DataError(f"{root}: a class subfolder with no image ({', '.join(SUFFIXES)}): "
+                        f"{', '.join(map(repr, empty))}; add its images or remove it")
     if len(classes) < 2:
         raise DataError(f"{root}: expected one subfolder of images ({', '.join(SUFFIXES)}) per "
                         f"class, at least two classes; found {len(classes)} with images")
