@@ -1,5 +1,5 @@
-"""environment.yml (conda users) lists the same packages and ranges as pyproject.toml, and the
-pinned lock satisfies pyproject's ranges."""
+"""environment.yml (conda users) lists the same packages and ranges as pyproject.toml (its
+extras too), and the pinned lock satisfies pyproject's ranges."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ def _name(text: str) -> str:
 
 
 def pyproject() -> dict[str, Requirement]:
-    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = project.get("optional-dependencies", {}).values()
+    deps = project["dependencies"] + [d for extra in extras for d in extra]
     return {_name(d): Requirement(d) for d in deps}
 
 
