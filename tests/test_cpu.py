@@ -21,9 +21,12 @@ V3 = {"avx", "avx2", "fma", "f16c", "bmi2", "sse4_2"}
 def test_pin_sets_every_library_on_an_x86_64_v3_cpu(monkeypatch):
     monkeypatch.setattr(cpu, "cpu_flags", lambda: V3)
     monkeypatch.setattr(cpu.platform, "machine", lambda: "x86_64")
-    environ = {"NPY_DISABLE_CPU_FEATURES": "AVX512_SPR"}
+    environ = {"NPY_DISABLE_CPU_FEATURES": "AVX512_SPR", "XLA_FLAGS": "--xla_dump_to=/tmp/x"}
     assert cpu.pin(environ) is True
     assert environ["OPENBLAS_CORETYPE"] == "Haswell" and environ["ONEDNN_MAX_CPU_ISA"] == "AVX2"
+    assert environ["ATEN_CPU_CAPABILITY"] == "avx2"
+    assert environ["XLA_FLAGS"] == "--xla_dump_to=/tmp/x --xla_cpu_max_isa=AVX2"
+    assert cpu.pin(environ) and environ["XLA_FLAGS"].count("max_isa") == 1  # not added twice
     assert environ["TF_ENABLE_ONEDNN_OPTS"] == "0"
     # a feature the user disabled stays disabled, and none is listed twice
     assert environ["NPY_DISABLE_CPU_FEATURES"].split() == ["AVX512_SPR", "X86_V4", "AVX512_ICL"]
@@ -67,9 +70,14 @@ def test_pinned_numbers_are_bit_identical_on_this_machine_and_an_avx2_one():
 
 
 def test_limit_threads_sizes_every_pool():
-    environ = {"OMP_NUM_THREADS": "1"}
+    environ = {"OMP_NUM_THREADS": "1", "XLA_FLAGS": "--xla_cpu_max_isa=AVX2"}
     cpu.limit_threads(3, environ)
-    assert environ == {variable: "3" for variable in cpu.THREAD_VARIABLES}
+    assert environ == {**{variable: "3" for variable in cpu.THREAD_VARIABLES},
+                       "XLA_FLAGS": "--xla_cpu_max_isa=AVX2"}
+    cpu.limit_threads(1, environ)  # XLA: one thread, or its pool over every core
+    assert environ["XLA_FLAGS"] == "--xla_cpu_max_isa=AVX2 --xla_cpu_multi_thread_eigen=false"
+    cpu.limit_threads(2, environ)
+    assert environ["XLA_FLAGS"] == "--xla_cpu_max_isa=AVX2"
 
 
 def test_the_cli_sizes_the_pools_before_numpy_loads(tmp_path):

@@ -2,7 +2,7 @@
 each: shop reviews (tests/reviews.py) whose rating, a number, comes from free text, the date of
 the sale and a price, added with `dlpipe add` as a user adds a CSV file (a regression project
 with a text and a date column). Checks: both front ends produce identical results and a second
-run has nothing to do; every stage runs on the values of the rating, the words of the text and
+run has nothing to do; its network trains on JAX (model.backend); every stage runs on the values of the rating, the words of the text and
 the calendar of the date; the standard clients answer what `predict` gives over a socket. The
 README tour's projects run in test_integration_tour.py, the MNIST study in test_integration.py.
 """
@@ -23,6 +23,9 @@ REVIEWS = """python -c "import sys; sys.path.insert(0, 'tests'); import reviews;
 reviews.rows(values=True).to_csv('data/external/reviews.csv', index=False)"
 python -m dlpipe add reviews --file data/external/reviews.csv --target rating
 dvc add data/external/reviews.csv
+python -c "import yaml; raw = yaml.safe_load(open('params.yaml')); \
+raw['reviews'].setdefault('model', {})['backend'] = 'jax'; \
+open('params.yaml', 'w').write(yaml.safe_dump(raw, sort_keys=False))"
 """
 PROJECTS = ("reviews",)
 MADE_BY = (REVIEWS,)
@@ -40,6 +43,19 @@ def test_both_front_ends_give_identical_results_and_have_nothing_left_to_do(runs
     assert results(smk, PROJECTS) == results(dvc, PROJECTS)
     assert "Nothing to be done" in sh("snakemake", "-n", "--cores", "2", cwd=smk)
     assert "Data and pipelines are up to date" in sh("dvc", "repro", cwd=dvc)
+
+
+def test_the_network_trains_on_the_backend_params_name_and_tensorflow_serves_it(runs):
+    """The user's project trains on JAX (its tuning and its final fit); evaluation, export and
+    serving load the saved network with TensorFlow, and both front ends agree to the bit (the
+    test above)."""
+    for repo in runs:
+        fit = json.loads((repo / "reports/reviews/fit.json").read_text())
+        assert fit["model"]["backend"] == "jax"
+        assert "Keras backend jax" in (repo / "logs/reviews/train.log").read_text()
+        assert "Keras backend jax" in (repo / "logs/reviews/tune_worker-0.log").read_text()
+        assert {p.name for p in (repo / "models/reviews-litert").iterdir()} >= {
+            "model_float32.tflite", "model_int8.tflite"}
 
 
 def test_text_and_date_columns_run_every_stage_of_a_numeric_target(snakemake_repo):

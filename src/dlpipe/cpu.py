@@ -1,11 +1,11 @@
 """One CPU code path on every x86-64-v3 machine: the run-time kernel choices numbers depend on.
 
-NumPy, OpenBLAS (under NumPy, SciPy and scikit-learn) and oneDNN (inside TensorFlow's matrix
-products, even with ``TF_ENABLE_ONEDNN_OPTS=0``) each pick their kernels when they load, by the
-CPU they find: an AVX-512 machine and an AVX2 machine then sum in different orders and the
-numbers differ in the last bits, which training amplifies. ``pin`` caps every one of them at
-the x86-64-v3 level (AVX2 + FMA: Intel since 2013, AMD since 2015), so those machines all run
-the same kernels. It must run before NumPy or TensorFlow is imported: ``dlpipe/__init__.py``
+NumPy, OpenBLAS (under NumPy, SciPy and scikit-learn), oneDNN (inside TensorFlow's matrix
+products, even with ``TF_ENABLE_ONEDNN_OPTS=0``), PyTorch's ATen and XLA (under JAX) each pick
+their kernels when they load, by the CPU they find: an AVX-512 machine and an AVX2 machine then
+sum in different orders and the numbers differ in the last bits, which training amplifies.
+``pin`` caps every one of them at the x86-64-v3 level (AVX2 + FMA: Intel since 2013, AMD since
+2015), so those machines all run the same kernels. It must run before NumPy or TensorFlow is imported: ``dlpipe/__init__.py``
 calls it, and ``python -m dlpipe`` imports the package before anything else.
 """
 
@@ -20,7 +20,13 @@ PINS = {
     "OPENBLAS_CORETYPE": "Haswell",
     # oneDNN: the sgemm under TensorFlow's Eigen contractions dispatches by ISA at run time
     "ONEDNN_MAX_CPU_ISA": "AVX2",
+    # PyTorch's ATen kernels (the torch backend), chosen by CPU when torch loads
+    "ATEN_CPU_CAPABILITY": "avx2",
 }
+# XLA's CPU code generator (the jax backend) targets the CPU it runs on unless capped; a flag
+# added to the user's XLA_FLAGS
+XLA_PIN = "--xla_cpu_max_isa=AVX2"
+XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false"
 # TensorFlow's oneDNN graph rewrites change the numbers (their kernels also dispatch by ISA), and
 # "0" is the only setting under which TensorFlow imports silently: off on every machine.
 ALWAYS = {"TF_ENABLE_ONEDNN_OPTS": "0"}
@@ -54,13 +60,16 @@ def pin(environ=os.environ) -> bool:
     if not pinnable():
         return False
     environ.update(PINS)
+    xla = environ.get("XLA_FLAGS", "").split()
+    environ["XLA_FLAGS"] = " ".join(xla + [XLA_PIN] * (XLA_PIN not in xla))
     disabled = environ.get("NPY_DISABLE_CPU_FEATURES", "").split()
     disabled += [feature for feature in NUMPY_ABOVE_V3 if feature not in disabled]
     environ["NPY_DISABLE_CPU_FEATURES"] = " ".join(disabled)
     return True
 
 
-# The thread pools of OpenMP, OpenBLAS, MKL and TensorFlow, each sized when its library loads.
+# The thread pools of OpenMP (PyTorch's too), OpenBLAS, MKL and TensorFlow, each sized when its
+# library loads.
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                     "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
 
@@ -75,3 +84,11 @@ def limit_threads(threads: int, environ=os.environ) -> None:
     """
     for variable in THREAD_VARIABLES:
         environ[variable] = str(threads)
+    # XLA (the jax backend) has no thread count, only one thread or a pool over every core
+    xla = [flag for flag in environ.get("XLA_FLAGS", "").split()
+           if not flag.startswith(XLA_ONE_THREAD.split("=")[0])]
+    xla += [XLA_ONE_THREAD] * (threads == 1)
+    if xla:
+        environ["XLA_FLAGS"] = " ".join(xla)
+    else:
+        environ.pop("XLA_FLAGS", None)

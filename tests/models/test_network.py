@@ -12,7 +12,8 @@ from dlpipe.models import training  # noqa: E402
 
 
 def spec(**kw) -> KerasModel:
-    base = dict(kind="mlp", n_layers=2, units=8, activation="relu", batch_norm=False,
+    base = dict(kind="mlp", backend="tensorflow", n_layers=2, units=8, activation="relu",
+                batch_norm=False,
                 dropout=0.0, l2=0.0, conv_filters=4, conv_blocks=1, image_shape=None,
                 random_shift=0.0, random_flip="none", random_rotation=0.0,
                 random_contrast=0.0, loss="auto", optimizer="adam", learning_rate=0.01,

@@ -136,7 +136,7 @@ def test_a_model_of_another_layout_is_not_reused(three_class_frame):
 
 def keras_fit(model, parts):
     """What the epoch loop replaces: Keras' fit with EarlyStopping and the LR schedule."""
-    keras = training.network.keras
+    import keras
     return parts.model.fit(parts.train, validation_data=parts.val, epochs=model.epochs,
                            verbose=0, shuffle=False, callbacks=[
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=model.patience,

@@ -15,7 +15,7 @@ from dlpipe.bundle import files as bundle_files
 from dlpipe.bundle.input_schema import Schema
 
 network = pytest.importorskip("dlpipe.models.network")
-from dlpipe.models import litert  # noqa: E402
+from dlpipe.models import backends, litert  # noqa: E402
 from dlpipe.stages.export import calibration_rows, export  # noqa: E402
 
 METRICS = ["accuracy", "f1_macro", "roc_auc_ovr"]
@@ -24,7 +24,8 @@ SCHEMA = Schema("blobs", ["0", "1", "2"], "y", columns=[], input_width=4).to_dic
 
 
 def spec(**kw) -> KerasModel:
-    base = dict(kind="mlp", n_layers=1, units=16, activation="relu", batch_norm=True,
+    base = dict(kind="mlp", backend="tensorflow", n_layers=1, units=16, activation="relu",
+                batch_norm=True,
                 dropout=0.2, l2=0.0, conv_filters=4, conv_blocks=1, image_shape=None,
                 random_shift=0.0, random_flip="none", random_rotation=0.0,
                 random_contrast=0.0, loss="auto", optimizer="adam", learning_rate=0.01,
@@ -50,7 +51,7 @@ def processed(X: np.ndarray, y: np.ndarray) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def trained():
     """A small MLP with batch normalisation and dropout, fitted on the blobs."""
-    network.seed_everything(0)
+    backends.seed(0)
     X, y = blobs(600, seed=1)
     model = network.build_network(spec(), 4, 3, onehot=False)
     model.fit(X, y, epochs=15, batch_size=32, verbose=0)
@@ -141,7 +142,7 @@ def test_calibration_rows_are_a_seeded_sample():
 def augmented():
     """A CNN with every augmentation layer, BatchNormalization and Dropout, trained for a few
     steps (so the moving statistics are not their initial values)."""
-    network.seed_everything(0)
+    backends.seed(0)
     model = network.build_network(spec(kind="cnn", image_shape=(8, 8, 1), random_shift=0.3,
                                        random_flip="horizontal", random_rotation=0.1,
                                        random_contrast=0.2, conv_blocks=1, conv_filters=4,

@@ -1,4 +1,5 @@
-"""The epoch loop of a fit: Keras' own train and test steps, one traced call per epoch.
+"""The epoch loop of a fit: Keras' own train and test steps, one traced call per epoch (on
+TensorFlow; Keras' ``fit`` on the other backends).
 
 Keras' ``fit`` spends ~5 ms of every epoch outside the training steps (callbacks, a new data
 iterator and its bookkeeping, metric read-outs), more than an epoch of a small table costs;
@@ -74,6 +75,8 @@ def run(model, train, val, spec: KerasModel) -> dict[str, list[float]]:
     """Train ``model`` (compiled) for up to ``spec.epochs`` epochs; its history, as Keras'."""
     import keras
 
+    if keras.backend.backend() != "tensorflow":
+        return run_fit(model, train, val, spec)
     epoch_of = epoch_function(model, val)
     stopping = Stopping(spec.patience)
     history: dict[str, list[float]] = {}
@@ -98,6 +101,27 @@ def run(model, train, val, spec: KerasModel) -> dict[str, list[float]]:
     model.set_weights(stopping.best_weights)
     model.optimizer.finalize_variable_values(model.trainable_weights)
     return history
+
+
+def run_fit(model, train, val, spec: KerasModel) -> dict[str, list[float]]:
+    """The same training with Keras' own ``fit``, on the JAX or PyTorch backend (the traced
+    epoch above is TensorFlow's): ``train`` and ``val`` are (X, Y) arrays, shuffled every
+    epoch from the seeded NumPy state; the rate set before each epoch, EarlyStopping on
+    val_loss with the best weights restored, the history in the same columns."""
+    import keras
+
+    callbacks = [
+        keras.callbacks.LearningRateScheduler(
+            lambda epoch: spec.learning_rate * spec.lr_decay**epoch),
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=spec.patience,
+                                      restore_best_weights=True)]
+    if keras.backend.backend() == "jax":  # one compiled call runs an epoch's batches
+        model.steps_per_execution = -(-len(train[0]) // spec.batch_size)
+    history = model.fit(*train, validation_data=val, batch_size=spec.batch_size,
+                        validation_batch_size=max(spec.batch_size, 256), epochs=spec.epochs,
+                        callbacks=callbacks, shuffle=True, verbose=spec.verbose)
+    rates = history.history.pop("learning_rate")
+    return {**dict(sorted(history.history.items())), "learning_rate": rates}
 
 
 def progress(epoch: int, epochs: int, seconds: float, logs: dict[str, float]) -> None:

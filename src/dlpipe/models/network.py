@@ -12,8 +12,12 @@ import os
 # this TensorFlow/Keras pair prints on every fit; Python-level errors still raise as usual.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from dlpipe.models import backends  # noqa: E402
+
+backends.activate()  # before Keras loads: it reads its backend once
+tf = backends.load_tensorflow()
+
 import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
 from dlpipe.errors import one_line  # noqa: E402
 from dlpipe.models.transformer import TextEncoder  # noqa: E402  (registered for loading too)
@@ -22,18 +26,6 @@ from dlpipe.params import KerasModel  # noqa: E402
 # Python-side TF warnings too: every CV fold builds a new model, and TF then warns about
 # "retracing" predict functions, which is expected here.
 tf.get_logger().setLevel("ERROR")
-
-_determinism_on = False
-
-
-def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and TensorFlow, and make TF ops deterministic (bit-identical weights)."""
-    global _determinism_on
-    keras.utils.set_random_seed(seed)
-    if not _determinism_on:
-        tf.config.experimental.enable_op_determinism()
-        _determinism_on = True
-
 
 def batch_norm() -> keras.layers.Layer:
     # Keras' momentum 0.99 keeps half of the initial moving statistics after 70 steps; a CV fold

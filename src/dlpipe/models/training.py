@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from dlpipe.models import families, loop, network
+from dlpipe.models import backends, families, loop
 from dlpipe.metrics import ARGMAX, Decision, score, value_scores
 from dlpipe.features import make_transformer
 from dlpipe.frames import is_values
@@ -60,8 +60,8 @@ class Setup:
     """The seeded parts of one fit: a new network (its initial state) and the data pipelines;
     ``scale`` for a numeric target."""
     model: object
-    train: object  # tf.data batches, reshuffled every epoch
-    val: object  # the validation slice EarlyStopping watches
+    train: object  # tf.data batches, reshuffled every epoch; (X, Y) on JAX and PyTorch
+    val: object  # the validation slice EarlyStopping watches (the same)
     scale: TargetScale | None = None
 
 
@@ -70,9 +70,13 @@ def setup(spec: KerasModel, X: np.ndarray, y: np.ndarray, n_classes: int | None,
     """Seed everything, split a seeded validation slice off (X, y) (stratified on class codes),
     build the network and the pipelines. A numeric ``y`` (floats; ``n_classes`` None) is
     learnt standardised on the rows the network trains on. Seeding clears TensorFlow's caches,
-    so CV sets up every fold before training any (see cross_validate)."""
-    network.seed_everything(seed)
+    so CV sets up every fold before training any (see cross_validate). Keras loads here, with
+    ``spec.backend``."""
+    backends.use(spec.backend)
+    backends.seed(seed)
     import keras
+
+    from dlpipe.models import network
 
     values = is_values(y)
     X_fit, X_val, y_fit, y_val = train_test_split(
@@ -87,6 +91,8 @@ def setup(spec: KerasModel, X: np.ndarray, y: np.ndarray, n_classes: int | None,
         target = lambda v: keras.utils.to_categorical(v, n_classes)  # noqa: E731
     else:
         target = lambda v: v  # noqa: E731
+    if keras.backend.backend() != "tensorflow":  # Keras' fit batches and shuffles arrays
+        return Setup(model, (X_fit, target(y_fit)), (X_val, target(y_val)), scale)
     return Setup(model, batches(X_fit, target(y_fit), spec.batch_size, seed),
                  batches(X_val, target(y_val), max(spec.batch_size, 256), None).cache(), scale)
 
@@ -99,6 +105,8 @@ def train(spec: KerasModel, parts: Setup, reuse: object | None = None) -> Fit:
     ``Fit.network``) trains in its place, reset to its initial state: the same numbers,
     without tracing its training functions again.
     """
+    from dlpipe.models import network
+
     model = parts.model
     if reusable(reuse, model):
         network.reset_network(reuse, model)

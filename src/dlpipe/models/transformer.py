@@ -11,7 +11,11 @@ transformer is the one place that splits text, for training, predict, serve, exp
 
 from __future__ import annotations
 
-import keras
+from dlpipe.models import backends
+
+backends.activate()  # before Keras loads: it reads its backend once
+
+import keras  # noqa: E402
 
 PAD = 0  # the id of "no word" (TextTokens pads short texts with it)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Annotated, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, model_validator
@@ -28,12 +29,35 @@ class Strict(BaseModel):
 
 
 # --- models ---------------------------------------------------------------------------------------
+# model.backend: the package each Keras backend imports, and the pip extra that installs it
+BACKEND_PACKAGES = {"tensorflow": ("tensorflow", "dlpipe"), "jax": ("jax", "dlpipe[jax]"),
+                    "torch": ("torch", "dlpipe[torch]")}
+
+
+def missing_backend(name: str) -> str | None:
+    """What a missing Keras backend ``name`` needs (the expectation a refusal states); None
+    when it is installed."""
+    module, extra = BACKEND_PACKAGES[name]
+    if importlib.util.find_spec(module) is None:
+        return f"an installed backend (pip install '{extra}' installs {module})"
+    return None
+
+
+def _installed(name: str) -> str:
+    problem = missing_backend(name)
+    if problem:
+        raise ValueError(problem)
+    return name
+
+
 class KerasModel(Strict):
     """A Keras Sequential network; ``kind`` picks the MLP, the small CNN for images or the
     Transformer encoder for a text's word ids (its pooled output goes through the MLP's
     layers)."""
 
     kind: Literal["mlp", "cnn", "transformer"]
+    # Keras' backend for training, refused at load when not installed
+    backend: Annotated[Literal["tensorflow", "jax", "torch"], AfterValidator(_installed)]
     n_layers: Annotated[int, Field(ge=0, le=10, strict=True)]  # 0: softmax regression
     units: PosInt
     activation: Literal["relu", "tanh", "sigmoid"]

@@ -1,0 +1,91 @@
+"""Keras' backend for this process: TensorFlow, JAX or PyTorch, chosen by params, never by the
+environment.
+
+Keras reads ``KERAS_BACKEND`` once, when it is imported, so a process runs one backend: a job
+that trains a network calls :func:`use` with its ``model.backend`` before Keras loads; every
+other process (evaluation, export, serving) loads the saved networks with TensorFlow, whatever
+backend trained them (a ``.keras`` file holds weights and a config, no backend's code).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+from dlpipe.errors import ParamsError
+from dlpipe.params.base import missing_backend
+
+DEFAULT = "tensorflow"
+log = logging.getLogger(__name__)
+_chosen = DEFAULT
+_announced: str | None = None
+_deterministic = False  # TensorFlow's op determinism is switched on once per process
+
+
+def use(name: str) -> None:
+    """Make ``name`` the backend Keras loads with in this process.
+
+    Refused with one line when its package is not installed (params refuse it at load too),
+    or when Keras is loaded already with another backend (it cannot switch in a running
+    process).
+    """
+    global _chosen, _announced
+    problem = missing_backend(name)
+    if problem:
+        raise ParamsError(f"model.backend: expected {problem}, got {name!r}")
+    loaded = loaded_backend()
+    if loaded is not None and loaded != name:
+        raise ParamsError(f"model.backend: {name}, but Keras runs {loaded} in this process "
+                          "already (one backend per process: run the job on its own)")
+    if _announced != name:  # once per process in its log, not per fold
+        log.info("Keras backend %s", name)
+        _announced = name
+    _chosen = name
+    activate()
+
+
+def activate() -> None:
+    """Point Keras at the chosen backend: called by the modules that import Keras, first."""
+    if "keras" not in sys.modules:
+        os.environ["KERAS_BACKEND"] = _chosen
+
+
+def load_tensorflow():
+    """TensorFlow, imported without JAX unless JAX is the backend: TensorFlow's LiteRT
+    converter imports JAX when it is installed, for converting JAX functions (which dlpipe
+    never asks of it), and that costs every TensorFlow process ~0.5 s."""
+    hide = _chosen != "jax" and "jax" not in sys.modules
+    if hide:
+        sys.modules["jax"] = None  # an ImportError for the converter, which then goes without
+    try:
+        import tensorflow
+    finally:
+        if hide:
+            del sys.modules["jax"]
+    return tensorflow
+
+
+def loaded_backend() -> str | None:
+    """The backend of the Keras loaded in this process, None before Keras loads."""
+    keras = sys.modules.get("keras")
+    return None if keras is None else keras.backend.backend()
+
+
+def seed(seed: int) -> None:
+    """Seed Python, NumPy and the backend, and make the backend's ops deterministic (two runs
+    on one machine give bit-identical weights; JAX on a CPU is deterministic as it is)."""
+    global _deterministic
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    backend = keras.backend.backend()
+    if backend == "tensorflow" and not _deterministic:
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+        _deterministic = True
+    elif backend == "torch":
+        import torch
+
+        torch.use_deterministic_algorithms(True)

@@ -1,0 +1,79 @@
+"""Keras' backend from params: a backend that is missing or cannot load is refused in one line;
+on JAX and PyTorch every kind of network trains deterministically and its saved file loads
+with TensorFlow (which evaluates, exports and serves it) with the same predictions."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from dlpipe.errors import ParamsError
+from dlpipe.models import backends
+from dlpipe.params import base, parse_params
+from support import ROOT
+
+
+def test_a_backend_that_is_not_installed_is_refused_naming_its_extra(monkeypatch, raw_params):
+    found = base.importlib.util.find_spec
+    monkeypatch.setattr(base.importlib.util, "find_spec",
+                        lambda name: None if name == "jax" else found(name))
+    raw_params["iris"].setdefault("model", {})["backend"] = "jax"
+    with pytest.raises(ParamsError) as error:
+        parse_params(raw_params, source="p.yaml")  # at load, before any job runs
+    assert str(error.value) == ("p.yaml: iris.model.backend: expected an installed backend "
+                                "(pip install 'dlpipe[jax]' installs jax), got 'jax'")
+    with pytest.raises(ParamsError) as error:
+        backends.use("jax")  # and by a caller that builds its spec itself
+    assert str(error.value) == ("model.backend: expected an installed backend (pip install "
+                                "'dlpipe[jax]' installs jax), got 'jax'")
+
+
+def test_keras_loaded_with_another_backend_is_not_switched(monkeypatch):
+    monkeypatch.setattr(backends, "loaded_backend", lambda: "tensorflow")
+    with pytest.raises(ParamsError, match="model.backend: torch, but Keras runs tensorflow in "
+                       "this process already"):
+        backends.use("torch")
+    backends.use("tensorflow")  # the backend it runs is no switch
+
+
+def test_the_backend_comes_from_params_not_from_the_environment(monkeypatch):
+    monkeypatch.setitem(os.environ, "KERAS_BACKEND", "torch")  # a user's shell setting
+    monkeypatch.delitem(sys.modules, "keras", raising=False)
+    monkeypatch.setattr(backends, "_chosen", backends.DEFAULT)
+    backends.activate()
+    assert os.environ["KERAS_BACKEND"] == "tensorflow"
+    backends.use("jax")
+    assert os.environ["KERAS_BACKEND"] == "jax"
+
+
+def fit_on(backend: str, where, *kinds: str) -> None:
+    where.mkdir()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT / "tests")])}
+    done = subprocess.run([sys.executable, str(ROOT / "tests" / "backend_workload.py"), backend,
+                           str(where), *kinds], env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.splitlines()[-1] == f"backend {backend}"
+
+
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_every_network_trains_reproducibly_and_loads_with_tensorflow(backend, tmp_path):
+    pytest.importorskip(backend)
+    network = pytest.importorskip("dlpipe.models.network")
+    fit_on(backend, tmp_path / "first")
+    if backend == "torch":  # JAX's second process: both front ends on JAX in the DAG tests
+        fit_on(backend, tmp_path / "second", "mlp")
+        first, second = (np.load(tmp_path / run / "mlp.weights.npz")
+                         for run in ("first", "second"))
+        assert all(np.array_equal(first[k], second[k]) for k in first)
+    for kind in ("mlp", "value", "cnn", "transformer"):
+        run = tmp_path / "first"
+        loaded = network.load_network(str(run / f"{kind}.keras"))
+        assert network.keras.backend.backend() == "tensorflow"
+        predicted = np.asarray(loaded.predict(np.load(run / f"{kind}.X.npy"), verbose=0))
+        np.testing.assert_allclose(predicted, np.load(run / f"{kind}.predicted.npy"),
+                                   atol=1e-5, rtol=1e-5, err_msg=kind)
