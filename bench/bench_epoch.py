@@ -1,8 +1,8 @@
 """The cost of one training epoch on a small table: the project's fit, Keras fit variants, the JAX
 backend and scikit-learn's MLPClassifier side by side in one run, repeated.
 
-Data: the price project's processed training part, built by the real fetch -> split ->
-preprocess code (offline mirror), then cut as ``training.fit`` cuts it (a seeded, stratified 10 %
+Data: the price project's processed training part, built by its real fetch -> split ->
+preprocess jobs (offline mirror), then cut as ``training.fit`` cuts it (a seeded, stratified 10 %
 validation slice: 1440 x 20 fit rows, 160 validation rows, 4 classes). Model: the default price
 spec (1 x Dense(8, sigmoid) -> softmax, adam, learning rate 0.01, batch 32). One thread each,
 as the tuning stage runs.
@@ -27,12 +27,14 @@ rate, batch 32 and shuffling, one ``partial_fit`` per epoch, followed by the log
 validation slice (the work Keras' validation does each epoch; "sk fit only" leaves it out).
 The ratios divide by "sk fit+val".
 
-The JAX backend of Keras runs in a worker process (a backend is chosen at import), given
-``--jax-path`` (a directory holding jax and jaxlib) and started with KERAS_BACKEND=jax; it trains
-the same builder's model on NumPy arrays (or the persistent tf.data pipeline).
+Keras' JAX and PyTorch backends run in a worker process each (a process runs one backend,
+chosen at import). "dlpipe training.fit (jax)" and "(torch)" are the package's fit with
+``model.backend`` set (Keras' fit with the same callbacks: the epoch loop is TensorFlow's); the
+"jax ..." rows train the same builder's model as the Keras rows above, on NumPy arrays (or the
+persistent tf.data pipeline).
 
     PYTHONPATH=src .venv/bin/python bench/bench_epoch.py [--repeats 5] [--epochs 60]
-        [--jax-path DIR] [--only NAME ...]
+        [--only NAME ...]
 """
 
 from __future__ import annotations
@@ -57,29 +59,26 @@ SEED = 42
 # one thread each, as the tuning stage runs (resources.tune_worker.threads: 1): TensorFlow's pools
 # here, BLAS in main(); a JAX worker gets XLA's equivalent
 os.environ["TF_NUM_INTRAOP_THREADS"] = os.environ["TF_NUM_INTEROP_THREADS"] = "1"
+os.environ["OMP_NUM_THREADS"] = "1"  # PyTorch's pool (and OpenBLAS's)
 os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
                       "intra_op_parallelism_threads=1")
 
 
 # --- data ----------------------------------------------------------------------------------------
 def price_fit_parts(root: Path):
-    """(X_fit, y_fit, X_val, y_val, spec): the price training part as the final fit sees it."""
+    """(X_fit, y_fit, X_val, y_val, spec): the price training part as the final fit sees it,
+    made by the project's fetch, split and preprocess jobs in ``root``."""
+    import pandas as pd
     from sklearn.model_selection import train_test_split
 
     from dlpipe.features import decode_labels
-    from dlpipe.stages.fetch import fetch
-    from dlpipe.stages.preprocess import preprocess
-    from dlpipe.stages.split import split
 
-    section = c.jobs.load(c.default_params()).project("price")
-    os.environ["DLPIPE_DATA_MIRROR"] = c.MIRROR
-    old = Path.cwd()
-    os.chdir(root)  # the fetch cache lives under the working directory
-    try:
-        parts = split(fetch(section.data, "price")["raw"], section.split)
-    finally:
-        os.chdir(old)
-    processed = preprocess(parts["train"], parts["test"], section.features)["train"]
+    raw = c.read_raw(c.default_params())
+    raw["projects"] = ["price"]
+    c.write_params(root, raw)
+    c.prepare_data(root, "price")
+    section = c.jobs.load(str(root / "params.yaml")).project("price")
+    processed = pd.read_parquet(c.artefact(root, "preprocess", "train", "price"))
     X, y = decode_labels(processed)
     spec = section.model
     X_fit, X_val, y_fit, y_val = train_test_split(
@@ -141,15 +140,15 @@ def keras_variant(parts, epochs: int, spe: bool, jit: bool | str, schedule: bool
     """Build and fit the default price model as the variant says; (start time, epoch ends)."""
     import keras
 
-    from dlpipe.models import network
+    from dlpipe.models import backends, network
 
     X_fit, y_fit, X_val, y_val, spec = parts
     options = dict(spe=spe, jit=jit, schedule=schedule)
-    network.seed_everything(SEED)
+    backends.seed(SEED)
     if reuse:  # trace its functions first, untimed
         model = compiled(spec, X_fit.shape[1], steps_of(X_fit, spec), **options)
         run_fit(model, parts, 2, [], data, val_batch, val_cache)
-        network.seed_everything(SEED)
+        backends.seed(SEED)
     start = now()
     fresh = compiled(spec, X_fit.shape[1], steps_of(X_fit, spec), **options)
     if reuse:
@@ -240,7 +239,7 @@ def current_fit(parts, epochs: int, reuse: bool = False,
     spec = spec.model_copy(update={"epochs": epochs, "patience": epochs + 1})
     clock = EpochClock()
     patches = [(keras.Model, "fit", timed_fit(keras.Model.fit, clock))]
-    if hasattr(training, "loop"):
+    if hasattr(training, "loop") and keras.backend.backend() == "tensorflow":
         patches = [(training.loop, "epoch_function",
                     clocked_epochs(training.loop.epoch_function, clock))]
     if xla:
@@ -331,38 +330,42 @@ def figures(start: tuple[float, float], stamps: list[tuple[float, float]]) -> di
     return out
 
 
-# --- the JAX worker ------------------------------------------------------------------------------
-def jax_worker(data_file: str) -> None:
-    """Serve JAX-backend variants: one name per stdin line, one JSON line of figures back."""
+# --- the other backends' workers ----------------------------------------------------------------
+def backend_worker(data_file: str, backend: str) -> None:
+    """Serve one backend's rows: one name per stdin line, one JSON line of figures back."""
+    from dlpipe.models import backends
+
+    backends.use(backend)
     import keras
 
-    assert keras.backend.backend() == "jax", keras.backend.backend()
     arrays = np.load(data_file)
     section = c.jobs.load(c.default_params()).project("price")
-    parts = (arrays["X_fit"], arrays["y_fit"], arrays["X_val"], arrays["y_val"], section.model)
-    import jax
-
-    print(json.dumps({"ready": jax.__version__}), flush=True)
+    parts = (arrays["X_fit"], arrays["y_fit"], arrays["X_val"], arrays["y_val"],
+             section.model.model_copy(update={"backend": backend}))
+    version = __import__(backend).__version__
+    print(json.dumps({"ready": f"{backend} {version}, Keras {keras.__version__}"}), flush=True)
     for line in sys.stdin:
         name, epochs = line.split("\t")
-        result = figures(*keras_variant(parts, int(epochs), **JAX_VARIANTS[name]))
-        print(json.dumps(result), flush=True)
+        if name in JAX_VARIANTS:
+            out = keras_variant(parts, int(epochs), **JAX_VARIANTS[name])
+        else:
+            out = current_fit(parts, int(epochs))
+        print(json.dumps(figures(*out)), flush=True)
 
 
-def start_jax(jax_path: str, parts) -> tuple[subprocess.Popen, str] | None:
+def start_worker(backend: str, parts) -> tuple[subprocess.Popen, str] | None:
     handle = tempfile.NamedTemporaryFile(suffix=".npz", delete=False)
     np.savez(handle.name, X_fit=parts[0], y_fit=parts[1], X_val=parts[2], y_val=parts[3])
-    env = {**os.environ, "KERAS_BACKEND": "jax",
-           "PYTHONPATH": os.pathsep.join([jax_path, os.environ.get("PYTHONPATH", "")])}
-    worker = subprocess.Popen([sys.executable, __file__, "--jax-worker", handle.name], env=env,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    worker = subprocess.Popen([sys.executable, __file__, "--backend-worker", backend,
+                               handle.name], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              text=True)
     ready = worker.stdout.readline()
     if not ready:
         return None
     return worker, json.loads(ready)["ready"]
 
 
-def ask_jax(worker: subprocess.Popen, name: str, epochs: int) -> dict[str, float]:
+def ask(worker: subprocess.Popen, name: str, epochs: int) -> dict[str, float]:
     worker.stdin.write(f"{name}\t{epochs}\n")
     worker.stdin.flush()
     return json.loads(worker.stdout.readline())
@@ -393,12 +396,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=60)
-    parser.add_argument("--jax-path", default=None, help="a directory holding jax and jaxlib")
     parser.add_argument("--only", nargs="+", default=None, help="variant names to run")
-    parser.add_argument("--jax-worker", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--backend-worker", nargs=2, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.jax_worker:
-        return jax_worker(args.jax_worker)
+    if args.backend_worker:
+        return backend_worker(args.backend_worker[1], args.backend_worker[0])
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)
@@ -413,11 +415,17 @@ def main() -> None:
                for name, kw in VARIANTS.items()},
             "sk fit+val (reference)": lambda: sklearn_fit(parts, args.epochs, True),
             "sk fit only": lambda: sklearn_fit(parts, args.epochs, False)}
-    jax = start_jax(args.jax_path, parts) if args.jax_path else None
-    if jax:
-        print(f"jax {jax[1]} in a worker (KERAS_BACKEND=jax)", flush=True)
-        runs.update({name: (lambda name=name: ask_jax(jax[0], name, args.epochs))
-                     for name in JAX_VARIANTS})
+    workers = {}
+    for backend, names in (("jax", [*JAX_VARIANTS, "dlpipe training.fit (jax)"]),
+                           ("torch", ["dlpipe training.fit (torch)"])):
+        started = start_worker(backend, parts)
+        if started is None:
+            print(f"no {backend} worker: is {backend} installed?", flush=True)
+            continue
+        workers[backend] = started[0]
+        print(f"{started[1]} in a worker", flush=True)
+        runs.update({name: (lambda name=name, w=started[0]: ask(w, name, args.epochs))
+                     for name in names})
     if args.only:
         runs = {k: v for k, v in runs.items() if k in args.only or k.startswith("sk fit+val")}
     results: dict[str, list[dict[str, float]]] = {name: [] for name in runs}
@@ -426,9 +434,9 @@ def main() -> None:
             out = run()
             results[name].append(out if isinstance(out, dict) else figures(*out))
         print(f"repeat {repeat + 1}/{args.repeats} done", flush=True)
-    if jax:
-        jax[0].stdin.close()
-        jax[0].wait()
+    for worker in workers.values():
+        worker.stdin.close()
+        worker.wait()
     report(results, "sk fit+val (reference)")
 
 

@@ -154,12 +154,12 @@ def train_steps(out: dict) -> None:
     batch, per batch size; and its inference forward pass on 256 rows (predict's batch)."""
     import numpy as np
     import keras
-    from dlpipe.models import network
+    from dlpipe.models import backends, network
     from dlpipe.params.loading import load_params
     spec = load_params().project("mnist").model
     rng = np.random.default_rng(2)
     for batch in (128, 112, 8):
-        network.seed_everything(0)
+        backends.seed(0)
         model = network.build_network(spec, 784, 10, True)
         x = rng.random((batch, 784)).astype("float32")
         y = keras.utils.to_categorical(rng.integers(0, 10, batch), 10)
