@@ -4,6 +4,7 @@ with TensorFlow (which evaluates, exports and serves it) with the same predictio
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -48,6 +49,15 @@ def test_the_backend_comes_from_params_not_from_the_environment(monkeypatch):
     assert os.environ["KERAS_BACKEND"] == "tensorflow"
     backends.use("jax")
     assert os.environ["KERAS_BACKEND"] == "jax"
+
+
+def test_tensorflow_loads_without_jax_unless_jax_is_the_backend():
+    """TensorFlow's LiteRT converter imports JAX when it is installed (~0.5 s per process);
+    a TensorFlow job goes without, and JAX stays importable."""
+    if importlib.util.find_spec("jax") is None:
+        pytest.skip("jax is not installed")
+    pytest.importorskip("dlpipe.models.network")
+    assert backends.loaded_backend() == "tensorflow" and "jax" not in sys.modules
 
 
 def fit_on(backend: str, where, *kinds: str) -> None:
