@@ -20,6 +20,7 @@ from support import ROOT
 
 def test_a_backend_that_is_not_installed_is_refused_naming_its_extra(monkeypatch, raw_params):
     found = base.importlib.util.find_spec
+    monkeypatch.setattr(base, "_INSTALLED", set())
     monkeypatch.setattr(base.importlib.util, "find_spec",
                         lambda name: None if name == "jax" else found(name))
     raw_params["iris"].setdefault("model", {})["backend"] = "jax"

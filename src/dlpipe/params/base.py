@@ -34,12 +34,18 @@ BACKEND_PACKAGES = {"tensorflow": ("tensorflow", "dlpipe"), "jax": ("jax", "dlpi
                     "torch": ("torch", "dlpipe[torch]")}
 
 
+_INSTALLED: set[str] = set()  # backends found once in this process: params load often
+
+
 def missing_backend(name: str) -> str | None:
     """What a missing Keras backend ``name`` needs (the expectation a refusal states); None
     when it is installed."""
     module, extra = BACKEND_PACKAGES[name]
+    if name in _INSTALLED:
+        return None
     if importlib.util.find_spec(module) is None:
         return f"an installed backend (pip install '{extra}' installs {module})"
+    _INSTALLED.add(name)
     return None
 
 
