@@ -190,3 +190,56 @@ def count_states(trials: list) -> dict[str, int]:
 
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
+
+
+# --- an epoch clock for a fit -----------------------------------------------------------------------
+class EpochClock:
+    """A Keras callback keeping the time at each epoch's end."""
+
+    def __new__(cls):
+        import keras
+
+        class Clock(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                stamps.append(now())
+
+        stamps: list[tuple[float, float]] = []
+        clock = Clock()
+        clock.stamps = stamps
+        return clock
+
+
+def timed_fit(original, clock):
+    def fit(self, *args, callbacks=None, **kw):
+        return original(self, *args, callbacks=[*(callbacks or []), clock], **kw)
+    return fit
+
+
+def clocked_epochs(original, clock):
+    def epoch_function(*args, **kw):
+        epoch = original(*args, **kw)
+
+        def timed(*a, **k):
+            out = epoch(*a, **k)
+            clock.on_epoch_end(0)
+            return out
+        return timed
+    return epoch_function
+
+
+def now() -> tuple[float, float]:
+    """Wall time and this process's CPU time (all threads): the machine is shared, and CPU time
+    shows the work a variant does when other jobs stretch its wall time."""
+    return time.perf_counter(), time.process_time()
+
+
+def epoch_clock_patches(training, clock) -> list[tuple[object, str, Callable]]:
+    """(owner, name, replacement) that make ``training.fit`` tick ``clock`` at every epoch's
+    end: its epoch loop's epoch function on TensorFlow, else Keras' ``fit`` (the other
+    backends, or a package without the loop)."""
+    import keras
+
+    if hasattr(training, "loop") and keras.backend.backend() == "tensorflow":
+        return [(training.loop, "epoch_function",
+                 clocked_epochs(training.loop.epoch_function, clock))]
+    return [(keras.Model, "fit", timed_fit(keras.Model.fit, clock))]

@@ -60,27 +60,17 @@ def fit_worker(root: Path, project: str, backend: str, out: Path, rows: int, epo
     X_test, y_test = decode_labels(test)
     n_classes = int(max(y.max(), y_test.max())) + 1
     onehot = section.features.label_encoding == "onehot"
-    ends: list[float] = []
-
-    class Clock(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            ends.append(time.perf_counter())
-
-    loop = training.loop
-    if keras.backend.backend() == "tensorflow":  # its epoch loop prints a line per epoch
-        loop.progress = lambda *_: ends.append(time.perf_counter())
-        spec = spec.model_copy(update={"verbose": 1})
-    else:  # Keras' fit, with a clock among its callbacks
-        fit_keras = keras.Model.fit
-        keras.Model.fit = lambda model, *a, callbacks=(), **k: fit_keras(
-            model, *a, callbacks=[*callbacks, Clock()], **k)
+    clock = c.EpochClock()  # ticks at every epoch's end, whichever loop runs
+    for owner, name, patched in c.epoch_clock_patches(training, clock):
+        setattr(owner, name, patched)
     started = time.perf_counter()
     fitted = training.fit(spec, X, y, n_classes, onehot, SEED)
     seconds = time.perf_counter() - started
     proba = np.asarray(fitted.model.predict(X_test, batch_size=512, verbose=0))
     np.save(out.with_suffix(".npy"), proba)
     out.with_suffix(".json").write_text(json.dumps(
-        {"backend": keras.backend.backend(), "start": started, "ends": ends,
+        {"backend": keras.backend.backend(), "start": started,
+         "ends": [wall for wall, _ in clock.stamps],
          "seconds": seconds, "epochs": fitted.epochs, "rows": len(y), "y_test": y_test.tolist()}))
 
 

@@ -46,7 +46,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -118,20 +117,7 @@ JAX_VARIANTS = {
 }
 
 
-class EpochClock:
-    """A Keras callback keeping the time at each epoch's end."""
 
-    def __new__(cls):
-        import keras
-
-        class Clock(keras.callbacks.Callback):
-            def on_epoch_end(self, epoch, logs=None):
-                stamps.append(now())
-
-        stamps: list[tuple[float, float]] = []
-        clock = Clock()
-        clock.stamps = stamps
-        return clock
 
 
 def keras_variant(parts, epochs: int, spe: bool, jit: bool | str, schedule: bool, data: str,
@@ -149,7 +135,7 @@ def keras_variant(parts, epochs: int, spe: bool, jit: bool | str, schedule: bool
         model = compiled(spec, X_fit.shape[1], steps_of(X_fit, spec), **options)
         run_fit(model, parts, 2, [], data, val_batch, val_cache)
         backends.seed(SEED)
-    start = now()
+    start = c.now()
     fresh = compiled(spec, X_fit.shape[1], steps_of(X_fit, spec), **options)
     if reuse:
         network.reset_network(model, fresh)
@@ -160,7 +146,7 @@ def keras_variant(parts, epochs: int, spe: bool, jit: bool | str, schedule: bool
     if not schedule:
         callbacks.append(keras.callbacks.LearningRateScheduler(
             lambda epoch, _rate: spec.learning_rate * spec.lr_decay**epoch))
-    clock = EpochClock()
+    clock = c.EpochClock()
     run_fit(model, parts, epochs, [*callbacks, clock], data, val_batch, val_cache)
     return start, clock.stamps
 
@@ -230,18 +216,13 @@ def current_fit(parts, epochs: int, reuse: bool = False,
     ``reuse``: its second fit of one model, as CV folds after the first run (when the package
     has that); ``xla``: XLA forced on every model it builds (Keras refuses it under op
     determinism)."""
-    import keras
-
     from dlpipe.models import network, training
 
     X_fit, y_fit, X_val, y_val, spec = parts
     X, y = np.concatenate([X_fit, X_val]), np.concatenate([y_fit, y_val])
     spec = spec.model_copy(update={"epochs": epochs, "patience": epochs + 1})
-    clock = EpochClock()
-    patches = [(keras.Model, "fit", timed_fit(keras.Model.fit, clock))]
-    if hasattr(training, "loop") and keras.backend.backend() == "tensorflow":
-        patches = [(training.loop, "epoch_function",
-                    clocked_epochs(training.loop.epoch_function, clock))]
+    clock = c.EpochClock()
+    patches = c.epoch_clock_patches(training, clock)
     if xla:
         patches.append((network, "build_network", with_xla(network.build_network)))
     reused = {}
@@ -252,30 +233,12 @@ def current_fit(parts, epochs: int, reuse: bool = False,
     for owner, name, patched in patches:
         setattr(owner, name, patched)
     try:
-        start = now()
+        start = c.now()
         training.fit(spec, X, y, 4, True, SEED, **reused)
     finally:
         for owner, name, original in originals:
             setattr(owner, name, original)
     return start, clock.stamps
-
-
-def timed_fit(original, clock):
-    def fit(self, *args, callbacks=None, **kw):
-        return original(self, *args, callbacks=[*(callbacks or []), clock], **kw)
-    return fit
-
-
-def clocked_epochs(original, clock):
-    def epoch_function(*args, **kw):
-        epoch = original(*args, **kw)
-
-        def timed(*a, **k):
-            out = epoch(*a, **k)
-            clock.on_epoch_end(0)
-            return out
-        return timed
-    return epoch_function
 
 
 def with_xla(build):
@@ -297,7 +260,7 @@ def sklearn_fit(parts, epochs: int, validate: bool) -> tuple[float, list[float]]
     from sklearn.neural_network import MLPClassifier
 
     X_fit, y_fit, X_val, y_val, spec = parts
-    start = now()
+    start = c.now()
     model = MLPClassifier(hidden_layer_sizes=(spec.units,), activation="logistic", solver="adam",
                           learning_rate_init=spec.learning_rate, batch_size=spec.batch_size,
                           shuffle=True, random_state=SEED)
@@ -306,17 +269,11 @@ def sklearn_fit(parts, epochs: int, validate: bool) -> tuple[float, list[float]]
         model.partial_fit(X_fit, y_fit, classes=np.arange(4))
         if validate:
             log_loss(y_val, model.predict_proba(X_val), labels=np.arange(4))
-        stamps.append(now())
+        stamps.append(c.now())
     return start, stamps
 
 
 # --- figures -------------------------------------------------------------------------------------
-def now() -> tuple[float, float]:
-    """Wall time and this process's CPU time (all threads): the machine is shared, and CPU time
-    shows the work a variant does when other jobs stretch its wall time."""
-    return time.perf_counter(), time.process_time()
-
-
 def figures(start: tuple[float, float], stamps: list[tuple[float, float]]) -> dict[str, float]:
     """ms, wall and CPU: amortised per epoch, steady epoch (median after the second), per-fit
     overhead (build + first epoch - one steady epoch)."""
