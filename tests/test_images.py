@@ -1,8 +1,7 @@
 """A folder of images as a project: `dlpipe add --images`, the checksum over its files, every
 stage of the table on it, and `predict` on image files.
 
-The images are scikit-learn's 8x8 digits (three classes), upscaled to 24x24 and written as PNG
-files, one subfolder per class, as a user's folder would be.
+The images are scikit-learn's 8x8 digits of three classes as PNG files (tests/digits.py).
 """
 
 from __future__ import annotations
@@ -23,24 +22,10 @@ from dlpipe.params import load_params
 from dlpipe.pipeline import jobs, runner
 from dlpipe.pipeline.table import STAGES
 
+from digits import CLASSES, write_digits
 from support import ROOT, tiny
 
 FOLDER = "data/external/digits"
-CLASSES = ["one", "seven", "zero"]
-
-
-def write_digits(where, per_class: int = 30, colour: bool = False) -> None:
-    """``per_class`` digits of 0, 1 and 7 as 24x24 PNG files in one subfolder per class."""
-    from PIL import Image
-    from sklearn.datasets import load_digits
-
-    digits = load_digits()
-    for digit, name in ((0, "zero"), (1, "one"), (7, "seven")):
-        (where / name).mkdir(parents=True, exist_ok=True)
-        for k, pixels in enumerate(digits.images[digits.target == digit][:per_class]):
-            grey = Image.fromarray(np.uint8(pixels * 255 / 16)).resize((24, 24))
-            image = grey.convert("RGB") if colour and k == 0 else grey
-            image.save(where / name / f"{name}_{k:03d}.png")
 
 
 @pytest.fixture

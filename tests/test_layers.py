@@ -18,8 +18,8 @@ PACKAGE = ROOT / "src" / "dlpipe"
 FLOORS = (
     ("dlpipe.cpu",),
     ("dlpipe", "dlpipe.errors"),
-    ("dlpipe.io", "dlpipe.logs", "dlpipe.frames", "dlpipe.csv_files", "dlpipe.encoders",
-     "dlpipe.images"),
+    ("dlpipe.io", "dlpipe.imports", "dlpipe.logs", "dlpipe.frames", "dlpipe.csv_files",
+     "dlpipe.encoders", "dlpipe.images"),
     ("dlpipe.params",),
     ("dlpipe.datasets", "dlpipe.features", "dlpipe.table_checks", "dlpipe.params_file"),
     ("dlpipe.metrics",),

@@ -19,7 +19,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, OneHotEncoder, StandardScaler
 
-from dlpipe import encoders, features
+from dlpipe import encoders, features, imports
 from dlpipe.errors import DataError
 
 MODEL = "model.keras"  # the fitted network
@@ -50,21 +50,25 @@ def model_file(family: str) -> str:
     return MODEL if family == NETWORK else ESTIMATOR
 
 
+def _skops():
+    """skops.io, loaded without PyTorch (:mod:`dlpipe.imports` says why)."""
+    with imports.without("torch"):
+        import skops.io
+    return skops.io
+
+
 def dump_transformer(path: str | Path, transformer: Any) -> None:
     """Write ``transformer`` to ``path`` (the caller makes the write atomic)."""
-    import skops.io
-
-    skops.io.dump(transformer, path)
+    _skops().dump(transformer, path)
 
 
 def load_transformer(path: str | Path) -> Any:
     """The transformer stored in ``path``; a :class:`DataError` naming the file and the types
     if it names any type outside :data:`ALLOWED`, or if it cannot be read."""
-    import skops.io
-
+    skops_io = _skops()
     path = Path(path)
     try:
-        named = skops.io.get_untrusted_types(file=path)
+        named = skops_io.get_untrusted_types(file=path)
     except Exception as error:  # not a zip, no schema: not a skops file
         raise DataError(f"{path}: not a readable skops file ({type(error).__name__}: {error})"
                         ) from error
@@ -72,4 +76,4 @@ def load_transformer(path: str | Path) -> Any:
     if refused:
         raise DataError(f"{path}: refused to load: it names types outside the feature "
                         f"transformer's allow-list: {refused}")
-    return skops.io.load(path, trusted=named)
+    return skops_io.load(path, trusted=named)

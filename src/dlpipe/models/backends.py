@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 
+from dlpipe import imports
 from dlpipe.errors import ParamsError
 from dlpipe.params.base import missing_backend
 
@@ -46,23 +47,23 @@ def use(name: str) -> None:
 
 
 def activate() -> None:
-    """Point Keras at the chosen backend: called by the modules that import Keras, first."""
+    """Point Keras at the chosen backend: called by the modules that import Keras, first. On
+    TensorFlow, TensorFlow loads here (Keras would load it) as :func:`load_tensorflow` loads it."""
     if "keras" not in sys.modules:
         os.environ["KERAS_BACKEND"] = _chosen
+        if _chosen == "tensorflow":
+            load_tensorflow()
 
 
 def load_tensorflow():
-    """TensorFlow, imported without JAX unless JAX is the backend: TensorFlow's LiteRT
-    converter imports JAX when it is installed, for converting JAX functions (which dlpipe
-    never asks of it), and that costs every TensorFlow process ~0.5 s."""
-    hide = _chosen != "jax" and "jax" not in sys.modules
-    if hide:
-        sys.modules["jax"] = None  # an ImportError for the converter, which then goes without
-    try:
+    """TensorFlow, quiet, and without JAX unless JAX is the backend: its LiteRT converter
+    imports JAX when it is installed, for converting JAX functions (which dlpipe never asks of
+    it)."""
+    # 3 also hides a harmless C++ "NodeDef mentions attribute use_unbounded_threadpool" line
+    # that this TensorFlow/Keras pair prints on every fit; Python errors still raise as usual.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with imports.without(*([] if _chosen == "jax" else ["jax"])):
         import tensorflow
-    finally:
-        if hide:
-            del sys.modules["jax"]
     return tensorflow
 
 

@@ -6,13 +6,7 @@ Importing this module imports TensorFlow (~4 s), so only the stages that train n
 
 from __future__ import annotations
 
-import os
-
-# 3 also hides a harmless C++ "NodeDef mentions attribute use_unbounded_threadpool" line that
-# this TensorFlow/Keras pair prints on every fit; Python-level errors still raise as usual.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-from dlpipe.models import backends  # noqa: E402
+from dlpipe.models import backends
 
 backends.activate()  # before Keras loads: it reads its backend once
 tf = backends.load_tensorflow()
