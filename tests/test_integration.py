@@ -23,8 +23,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from frontends import (committed_copy, env_of, ran_stages, served, served_test, sh, stages_named,
-                       stale_after_editing, tour_blocks, triton_inputs)
+from frontends import (clients_answer_as_predict, committed_copy, env_of, ran_stages, served,
+                       served_test, sh, stages_named, stale_after_editing, tour_blocks,
+                       triton_inputs)
 from frontends import recorded_repo  # noqa: F401  (the fixture: this file's run)
 
 pytestmark = pytest.mark.slow
@@ -128,6 +129,11 @@ def test_the_standard_clients_get_what_predict_gives_on_every_test_part(recorded
         client.close()
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_the_standard_clients_get_the_values_predict_gives(recorded_repo, tmp_path):
+    """The numeric target's one FP32 output, to the same clients."""
+    clients_answer_as_predict(recorded_repo, ("diabetes",), tmp_path)
 
 
 def test_editing_a_module_a_stage_imports_makes_exactly_its_jobs_stale(recorded_repo):

@@ -5,9 +5,9 @@ tests' tiny params, and every job of the stage table is run by the runner in tab
 process (the front ends run the same jobs: see test_integration_front_ends.py). Then its bundle
 predicts and the server answers a TF-Serving request with the same labels. The shipped projects are
 three, four and ten classes of numeric columns and tweets a Transformer reads; these are the
-shapes none of them has at the tests' sizes (two classes, free text and dates, a Transformer on
-a text whose words decide). A numeric target with free text and a date runs through both front
-ends in test_integration_front_ends.py.
+shapes none of them has at the tests' sizes (two classes, free text and dates with a label or a
+number, a Transformer on a text whose words decide). A folder of images and the sentiment corpus
+run through both front ends in test_integration_front_ends.py.
 """
 
 from __future__ import annotations
@@ -44,10 +44,10 @@ def _cancer(labels: str) -> pd.DataFrame:
     return frame
 
 
-def _reviews() -> pd.DataFrame:
-    """Reviews with a date and whether the reviewer was pleased (the same table with a rating
-    runs through both front ends in test_integration_front_ends.py)."""
-    return reviews.rows(values=False).rename(columns={reviews.TARGET: "diagnosis"})
+def _reviews(values: bool) -> pd.DataFrame:
+    """Reviews with a date, a price and a shop; labelled by whether the reviewer was pleased,
+    or by the rating, a number (``values``)."""
+    return reviews.rows(values=values).rename(columns={reviews.TARGET: "diagnosis"})
 
 
 # shape -> (rows, classes in code order (none: a numeric target), the positive class of a
@@ -57,7 +57,8 @@ SHAPES = {
     "two_integers": (lambda: _cancer("integers"), ["0", "1"], "1"),
     "three_moods": (lambda: reviews.moods().rename(columns={"mood": "diagnosis"}),
                     ["negative", "neutral", "positive"], None),
-    "two_reviews": (_reviews, ["displeased", "pleased"], "pleased"),
+    "two_reviews": (lambda: _reviews(False), ["displeased", "pleased"], "pleased"),
+    "rating_reviews": (lambda: _reviews(True), [], None),
 }
 # what a user edits after `dlpipe add` to have a Transformer read the words
 TRANSFORMER = {"three_moods": {
