@@ -60,12 +60,22 @@ def pin(environ=os.environ) -> bool:
     if not pinnable():
         return False
     environ.update(PINS)
-    xla = environ.get("XLA_FLAGS", "").split()
-    environ["XLA_FLAGS"] = " ".join(xla + [XLA_PIN] * (XLA_PIN not in xla))
-    disabled = environ.get("NPY_DISABLE_CPU_FEATURES", "").split()
-    disabled += [feature for feature in NUMPY_ABOVE_V3 if feature not in disabled]
-    environ["NPY_DISABLE_CPU_FEATURES"] = " ".join(disabled)
+    edit_words(environ, "XLA_FLAGS", add=[XLA_PIN])
+    edit_words(environ, "NPY_DISABLE_CPU_FEATURES", add=NUMPY_ABOVE_V3)
     return True
+
+
+def edit_words(environ, variable: str, add=(), drop: str | None = None) -> None:
+    """Add ``add`` to the space-separated words of ``variable`` (those it lacks), after taking
+    out the words that start with ``drop``; the user's other words stay, in their order. An
+    empty result unsets the variable."""
+    words = [word for word in environ.get(variable, "").split()
+             if drop is None or not word.startswith(drop)]
+    words += [word for word in add if word not in words]
+    if words:
+        environ[variable] = " ".join(words)
+    else:
+        environ.pop(variable, None)
 
 
 # The thread pools of OpenMP (PyTorch's too), OpenBLAS, MKL and TensorFlow, each sized when its
@@ -85,10 +95,5 @@ def limit_threads(threads: int, environ=os.environ) -> None:
     for variable in THREAD_VARIABLES:
         environ[variable] = str(threads)
     # XLA (the jax backend) has no thread count, only one thread or a pool over every core
-    xla = [flag for flag in environ.get("XLA_FLAGS", "").split()
-           if not flag.startswith(XLA_ONE_THREAD.split("=")[0])]
-    xla += [XLA_ONE_THREAD] * (threads == 1)
-    if xla:
-        environ["XLA_FLAGS"] = " ".join(xla)
-    else:
-        environ.pop("XLA_FLAGS", None)
+    edit_words(environ, "XLA_FLAGS", add=[XLA_ONE_THREAD] * (threads == 1),
+               drop=XLA_ONE_THREAD.split("=")[0])
