@@ -249,7 +249,7 @@ def clients_answer_as_predict(repo: Path, projects: tuple[str, ...], scratch: Pa
             features = pd.read_parquet(test).drop(columns="target")
             sh(sys.executable, "-m", "dlpipe", "predict", project, "--input", str(test),
                "--output", str(scratch / f"{project}.csv"), cwd=repo)
-            predicted = pd.read_csv(scratch / f"{project}.csv")
+            predicted = pd.read_csv(scratch / f"{project}.csv", dtype={"label": str})
             answer = requests.post(f"{url}/v1/models/{project}:predict", timeout=120,
                                    data=json.dumps({"instances": json.loads(
                                        features.to_json(orient="records"))}))

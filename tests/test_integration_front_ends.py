@@ -1,7 +1,7 @@
 """A user's folder of images and the sentiment corpus through Snakemake AND `dvc repro` on tiny
-params, in temporary git repos, a core each. The images (tests/digits.py: scikit-learn's digits
-as PNG files, one subfolder per class) are added with `dlpipe add --images` as a user adds a
-folder, and the user moves their CNN to PyTorch and serves it; the sentiment study (tweets, a
+params, in temporary git repos, a core each. The images (scikit-learn's digits as PNG files, one
+subfolder per class) are made and added with `dlpipe add --images` by the README tour's block as
+written, and the user moves their CNN to PyTorch and serves it; the sentiment study (tweets, a
 Transformer on their word ids beside TF-IDF) trains on TensorFlow, as it ships. Checks: both front ends produce
 identical results and a second run has nothing to do; each network trains on the backend its
 params name and TensorFlow evaluates, exports and serves it; every stage runs on the pixels and
@@ -17,21 +17,20 @@ import pandas as pd
 import pytest
 import yaml
 
-from frontends import clients_answer_as_predict, results, sh
+from frontends import clients_answer_as_predict, results, sh, tour_blocks
 from frontends import dvc_repo, runs, snakemake_repo  # noqa: F401  (fixtures: this file's run)
 
 pytestmark = pytest.mark.slow
-# the user's folder, added and versioned; then their edits of the project's params
-DIGITS = """python tests/digits.py data/external/digits
-python -m dlpipe add digits --images data/external/digits --size 16 16
-dvc add data/external/digits
-python -c "import yaml; raw = yaml.safe_load(open('params.yaml')); \\
+# the README tour's folder of images, made, added and versioned as written (its block 7); then
+# the user's edits of the project's params
+IMAGES = 7
+TORCH = """python -c "import yaml; raw = yaml.safe_load(open('params.yaml')); \\
 raw['digits']['model'].update(backend='torch', epochs=8, patience=3); \\
 raw['digits']['serve_family'] = 'network'; \\
 open('params.yaml', 'w').write(yaml.safe_dump(raw, sort_keys=False))"
 """
 PROJECTS = ("digits", "sentiment")
-MADE_BY = (DIGITS,)
+MADE_BY = (IMAGES, TORCH)
 BACKENDS = {"digits": "torch", "sentiment": "tensorflow"}
 
 
@@ -71,9 +70,9 @@ def test_every_stage_runs_on_the_images_of_the_folder(snakemake_repo):
     raw = yaml.safe_load((snakemake_repo / "params.yaml").read_text())["digits"]
     assert raw["data"]["source"] == "images" and raw["model"]["kind"] == "cnn"
     schema = json.loads((snakemake_repo / "models/digits/schema.json").read_text())
-    assert schema["image_shape"] == [16, 16, 1] and schema["classes"] == ["one", "seven", "zero"]
+    assert schema["image_shape"] == [16, 16, 1] and schema["classes"] == list("0123456789")
     test = pd.read_parquet(snakemake_repo / "data/interim/digits/test.parquet")
-    assert test.shape[1] == 16 * 16 + 1 and test["target"].nunique() == 3
+    assert test.shape == (80, 16 * 16 + 1) and test["target"].nunique() == 10  # of 400 rows
     metrics = json.loads((snakemake_repo / "reports/digits/metrics.json").read_text())["test"]
     assert 0 < metrics["accuracy"] <= 1 and 0 < metrics["roc_auc_ovr"] <= 1
     export = json.loads((snakemake_repo / "reports/digits/export.json").read_text())
@@ -100,6 +99,18 @@ def test_every_stage_runs_on_the_words_of_the_tweets(snakemake_repo):
     assert len(words) and words["feature"].str.startswith("text:").all()
     audit = pd.read_csv(snakemake_repo / "reports/sentiment/audit.csv")
     assert "text (words)" in set(audit["feature"])
+
+
+def test_the_readme_images_step_runs_as_written(snakemake_repo):
+    """The tour's block after `add --images`: the project's run has nothing left to do, and
+    `predict` reads a folder of image files (one class's subfolder) as training read them."""
+    run_it, predict_it = tour_blocks()[IMAGES + 1].splitlines()
+    assert "Nothing to be done" in sh("bash", "-ec", run_it, cwd=snakemake_repo)
+    sh("bash", "-ec", predict_it, cwd=snakemake_repo)
+    predicted = pd.read_csv(snakemake_repo / "digits.csv", dtype={"label": str})
+    files = sorted((snakemake_repo / "data/external/digits/3").iterdir())
+    assert len(predicted) == len(files) and set(predicted["label"]) <= set("0123456789")
+    assert predicted.filter(like="proba_").sum(axis=1).round(5).eq(1).all()
 
 
 def test_the_standard_clients_get_what_predict_gives_on_every_test_part(snakemake_repo,
