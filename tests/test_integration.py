@@ -1,6 +1,6 @@
 """The MNIST study (images, many classes, the scikit-learn tasks) and the README tour's numeric
 target (scikit-learn's diabetes, made by the tour's regression block as written) on tiny params,
-run as `make run` runs them in a temporary git repo (the diabetes network on JAX): Snakemake
+run as `make run` runs them in a temporary git repo (the diabetes network on PyTorch): Snakemake
 runs every job, DVC records the outputs. A second run has nothing to do under either front
 end, the plots and the report render, an edited module makes exactly the jobs that import it
 stale under both, every stage runs on the values of the numeric target and the tour's
@@ -30,12 +30,12 @@ from frontends import recorded_repo  # noqa: F401  (the fixture: this file's run
 
 pytestmark = pytest.mark.slow
 PROJECTS = ("mnist", "diabetes")
-# the tour's regression block (diabetes), then the user moves its network to JAX
-JAX = """python -c "import yaml; raw = yaml.safe_load(open('params.yaml')); \
-raw['diabetes'].setdefault('model', {})['backend'] = 'jax'; \
+# the tour's regression block (diabetes), then the user moves its network to PyTorch
+TORCH = """python -c "import yaml; raw = yaml.safe_load(open('params.yaml')); \
+raw['diabetes'].setdefault('model', {})['backend'] = 'torch'; \
 open('params.yaml', 'w').write(yaml.safe_dump(raw, sort_keys=False))"
 """
-MADE_BY = (5, JAX)
+MADE_BY = (5, TORCH)
 
 
 def test_snakemake_second_run_has_nothing_to_do(recorded_repo):
@@ -168,10 +168,10 @@ def test_a_regression_project_runs_every_stage_on_its_values(recorded_repo):
     RMSE, its drift reference on predicted values, in the summary."""
     raw = yaml.safe_load((recorded_repo / "params.yaml").read_text())
     assert raw["diabetes"]["task"] == "regression"
-    # its network trained on JAX (model.backend); TensorFlow evaluated, exported and served it
-    assert "Keras backend jax" in (recorded_repo / "logs/diabetes/train.log").read_text()
+    # its network trained on PyTorch (model.backend); TensorFlow evaluated, exported and served it
+    assert "Keras backend torch" in (recorded_repo / "logs/diabetes/train.log").read_text()
     fit = json.loads((recorded_repo / "reports/diabetes/fit.json").read_text())
-    assert fit["model"]["backend"] == "jax"
+    assert fit["model"]["backend"] == "torch"
     metrics = json.loads((recorded_repo / "reports/diabetes/metrics.json").read_text())["test"]
     assert set(metrics) >= {"rmse", "mae", "r2", "mape"} and "accuracy" not in metrics
     baseline = json.loads((recorded_repo / "reports/diabetes/baseline.json").read_text())

@@ -2,7 +2,7 @@
 params, in temporary git repos, a core each. The images (scikit-learn's digits as PNG files, one
 subfolder per class) are made and added with `dlpipe add --images` by the README tour's block as
 written, and the user moves their CNN to PyTorch and serves it; the sentiment study (tweets, a
-Transformer on their word ids beside TF-IDF) trains on TensorFlow, as it ships. Checks: both front ends produce
+Transformer on their word ids beside TF-IDF) trains on JAX. Checks: both front ends produce
 identical results and a second run has nothing to do; each network trains on the backend its
 params name and TensorFlow evaluates, exports and serves it; every stage runs on the pixels and
 on the words; the standard clients answer what `predict` gives over a socket. The README tour's
@@ -27,11 +27,12 @@ IMAGES = 7
 TORCH = """python -c "import yaml; raw = yaml.safe_load(open('params.yaml')); \\
 raw['digits']['model'].update(backend='torch', epochs=8, patience=3); \\
 raw['digits']['serve_family'] = 'network'; \\
+raw['sentiment'].setdefault('model', {})['backend'] = 'jax'; \\
 open('params.yaml', 'w').write(yaml.safe_dump(raw, sort_keys=False))"
 """
 PROJECTS = ("digits", "sentiment")
 MADE_BY = (IMAGES, TORCH)
-BACKENDS = {"digits": "torch", "sentiment": "tensorflow"}
+BACKENDS = {"digits": "torch", "sentiment": "jax"}
 
 
 def test_dvc_warns_of_no_empty_output(dvc_repo):
@@ -49,8 +50,8 @@ def test_both_front_ends_give_identical_results_and_have_nothing_left_to_do(runs
 
 
 def test_each_network_trains_on_the_backend_params_name_and_tensorflow_serves_it(runs):
-    """The CNN trains on PyTorch and the Transformer on TensorFlow (their tuning and final
-    fits); evaluation, export and serving load the saved networks with TensorFlow, and both front
+    """The CNN trains on PyTorch and the Transformer on JAX (their tuning and final fits);
+    evaluation, export and serving load the saved networks with TensorFlow, and both front
     ends agree to the bit (the test above)."""
     for repo in runs:
         for project, backend in BACKENDS.items():
