@@ -3,7 +3,6 @@ written as PNG files, one subfolder per class, as a user's folder would be."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +23,3 @@ def write_digits(where: Path, per_class: int = 30, colour: bool = False) -> None
             grey = Image.fromarray(np.uint8(pixels * 255 / 16)).resize((24, 24))
             image = grey.convert("RGB") if colour and k == 0 else grey
             image.save(where / name / f"{name}_{k:03d}.png")
-
-
-if __name__ == "__main__":  # python tests/digits.py FOLDER: a user's folder, for a test's script
-    write_digits(Path(sys.argv[1]))

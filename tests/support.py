@@ -78,7 +78,7 @@ def tiny(raw: dict) -> dict:
         if project == "mnist":
             section.setdefault("split", {}).update(method="stratified", test_size=0.2,
                                                    max_rows=400)
-        elif project in ("price", "sentiment", "digits"):  # the README tour's digits: 1797
+        elif project in ("price", "sentiment", "digits"):  # the README tour's digits: 1797 images
             section.setdefault("split", {})["max_rows"] = 400
         section.setdefault("cv", {})["folds"] = 2
         section.setdefault("tune", {}).update(n_trials=2, max_rows=None, timeout=None)

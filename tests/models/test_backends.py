@@ -76,7 +76,7 @@ def test_every_network_trains_reproducibly_and_loads_with_tensorflow(backend, tm
     pytest.importorskip(backend)
     network = pytest.importorskip("dlpipe.models.network")
     fit_on(backend, tmp_path / "first")
-    if backend == "jax":  # PyTorch's second process: both front ends on it in the DAG tests
+    if backend == "jax":  # a second process (the DAG tests repeat both backends' runs too)
         fit_on(backend, tmp_path / "second", "mlp")
         first, second = (np.load(tmp_path / run / "mlp.weights.npz")
                          for run in ("first", "second"))
