@@ -16,7 +16,7 @@ import pytest
 import yaml
 from optuna.trial import TrialState
 
-from dlpipe.models import tuning
+from dlpipe.models import shared_study, tuning
 from dlpipe.params import TuneParams
 
 
@@ -44,7 +44,7 @@ def test_grid_mode_runs_the_whole_grid(tmp_path):
     tune = tune_params()
     assert tuning.grid_size(tune) == 3 * 2 * 2 == len(every_grid_point(tune))
     study = tuning.open_study(tmp_path / "j.log", "grid", tune, seed=0)
-    tuning.optimise(study, tune, lambda drawn, trial: drawn["units"] / 100,
+    tuning.optimise(study, tmp_path / "j.log", tune, lambda drawn, trial: drawn["units"] / 100,
                     tuning.grid_size(tune), progress_bar=False)
     seen = sorted(tuple(sorted(t.params.items())) for t in study.trials)
     expected = sorted(tuple(sorted(p.items())) for p in every_grid_point(tune))
@@ -55,7 +55,7 @@ def test_grid_mode_runs_the_whole_grid(tmp_path):
 def test_an_error_metric_is_minimised(tmp_path):
     tune = tune_params().model_copy(update={"metric": "rmse"})
     study = tuning.open_study(tmp_path / "j.log", "rmse", tune, seed=0)
-    tuning.optimise(study, tune, lambda drawn, trial: drawn["units"] / 100,
+    tuning.optimise(study, tmp_path / "j.log", tune, lambda drawn, trial: drawn["units"] / 100,
                     tuning.grid_size(tune), progress_bar=False)
     assert study.best_params["units"] == 8
 
@@ -72,7 +72,7 @@ def test_median_pruner_prunes_bad_trials(tmp_path):
                 raise optuna.TrialPruned()
         return value
 
-    tuning.optimise(study, tune, objective, 5, progress_bar=False)
+    tuning.optimise(study, tmp_path / "j.log", tune, objective, 5, progress_bar=False)
     states = [t.state for t in study.trials]
     assert states[:2] == [TrialState.COMPLETE] * 2
     assert states[2:] == [TrialState.PRUNED] * 3
@@ -83,8 +83,8 @@ def test_finished_trials_are_not_run_again(tmp_path):
     calls = []
     for _ in range(2):
         study = tuning.open_study(tmp_path / "j.log", "again", tune, seed=0)
-        tuning.optimise(study, tune, lambda d, t: calls.append(1) or 0.5, 3, progress_bar=False)
-    assert len(calls) == 3 and tuning.finished(study) == 3
+        tuning.optimise(study, tmp_path / "j.log", tune, lambda d, t: calls.append(1) or 0.5, 3, progress_bar=False)
+    assert len(calls) == 3 and shared_study.finished(study) == 3
 
 
 @pytest.mark.timeout(60)
@@ -101,8 +101,9 @@ def test_a_lock_left_by_a_killed_writer_is_taken_over(tmp_path, monkeypatch):
     assert lock.is_symlink() and lock.exists(), "the lock's link must point at the journal"
     started = time.monotonic()
     study = tuning.open_study(Path("data/tuning/j.log"), "stale", tune, seed=0)
-    tuning.optimise(study, tune, lambda drawn, trial: 0.5, 2, progress_bar=False)
-    assert tuning.finished(study) == 2
+    tuning.optimise(study, Path("data/tuning/j.log"), tune, lambda drawn, trial: 0.5, 2,
+                    progress_bar=False)
+    assert shared_study.finished(study) == 2
     assert 3 <= time.monotonic() - started < 30
 
 
@@ -112,7 +113,7 @@ def test_two_workers_run_exactly_the_budget(tmp_path):
 
     def worker(seconds: float, seed: int) -> None:
         study = tuning.open_study(tmp_path / "j.log", "shared", tune, seed=seed)
-        tuning.optimise(study, tune, lambda d, t: time.sleep(seconds) or 0.5, 5,
+        tuning.optimise(study, tmp_path / "j.log", tune, lambda d, t: time.sleep(seconds) or 0.5, 5,
                         progress_bar=False)
 
     # fast finishes at 0.2, 0.4, 0.6, 0.8 s, slow at 0.7 s: at 0.7 s four trials are finished
@@ -125,6 +126,29 @@ def test_two_workers_run_exactly_the_budget(tmp_path):
         thread.join()
     study = tuning.open_study(tmp_path / "j.log", "shared", tune, seed=0)
     assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 5
+
+
+def test_workers_finishing_together_never_overshoot(tmp_path):
+    """Four workers whose trials take no time finish trials at the same moments again and
+    again: counting the claimed trials and asking for one is a single step, so none starts a
+    trial beyond the budget."""
+    tune = tune_params(mode="random")
+    budget = 9
+    start = threading.Barrier(4)
+
+    def worker(seed: int) -> None:
+        study = tuning.open_study(tmp_path / "j.log", "race", tune, seed=seed)
+        start.wait()
+        tuning.optimise(study, tmp_path / "j.log", tune, lambda d, t: 0.5, budget,
+                        progress_bar=False)
+
+    threads = [threading.Thread(target=worker, args=(seed,)) for seed in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    study = tuning.open_study(tmp_path / "j.log", "race", tune, seed=0)
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * budget
 
 
 @pytest.mark.slow
@@ -149,19 +173,19 @@ def test_study_killed_mid_way_resumes_to_the_same_count(tmp_path, tiny_raw):
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
         time.sleep(0.5)
-        if (tmp_path / JOURNAL).exists() and tuning.finished(study()) >= 2:
+        if (tmp_path / JOURNAL).exists() and shared_study.finished(study()) >= 2:
             break
     os.kill(victim.pid, signal.SIGKILL)
     victim.wait()
     killed = study()
-    assert 2 <= tuning.finished(killed) < 5
+    assert 2 <= shared_study.finished(killed) < 5
     interrupted = killed.get_trials(states=(TrialState.RUNNING,))
     assert len(interrupted) <= 1
 
     for stage in (["tune_worker", "iris", "--worker", "0"], ["tune", "iris"]):
         subprocess.run([*command, *stage], cwd=tmp_path, check=True, capture_output=True)
     resumed = study()
-    assert tuning.finished(resumed) == 5
+    assert shared_study.finished(resumed) == 5
     assert not resumed.get_trials(states=(TrialState.RUNNING,))
     if interrupted:  # the trial that died mid-way was failed and its parameters run again
         assert [t.state for t in resumed.trials if t.number == interrupted[0].number] == [

@@ -11,12 +11,12 @@ writes to the journal leaves the journal's lock behind; the next one takes it ov
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import logging
 import math
-import os
-import socket
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -25,15 +25,15 @@ import optuna
 import pandas as pd
 from optuna.storages.journal import JournalFileBackend, JournalFileSymlinkLock, JournalStorage
 from optuna.trial import TrialState
+from tqdm.auto import tqdm
 
 from dlpipe.metrics import Decision, direction
-from dlpipe.models import families
+from dlpipe.models import families, shared_study
 from dlpipe.params.families import GbdtParams
 from dlpipe.params.schema import TuneParams
 from dlpipe.params.search_space import CategoricalSpace, FloatSpace, IntSpace
 
 log = logging.getLogger(__name__)
-FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 
 # Optuna's default: a live writer holds the lock for milliseconds.
 LOCK_GRACE_SECONDS = 30
@@ -80,9 +80,18 @@ def suggest(trial: optuna.Trial, tune: TuneParams) -> dict[str, Any]:
     return drawn
 
 
+class GridSampler(optuna.samplers.GridSampler):
+    """Optuna's grid sampler, without its stop once the grid is covered: the study's budget
+    (the grid's size, claimed under a lock by ``optimise``) ends the study, and a trial told
+    outside ``Study.optimize`` may not stop it."""
+
+    def after_trial(self, study, trial, state, values) -> None:
+        pass
+
+
 def make_sampler(tune: TuneParams, seed: int) -> optuna.samplers.BaseSampler:
     if tune.mode == "grid":
-        return optuna.samplers.GridSampler(grid(tune), seed=seed)
+        return GridSampler(grid(tune), seed=seed)
     if tune.mode == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     return optuna.samplers.TPESampler(seed=seed, n_startup_trials=tune.sampler_startup_trials)
@@ -109,85 +118,49 @@ def open_study(journal: Path, name: str, tune: TuneParams, seed: int) -> optuna.
                                load_if_exists=True)
 
 
-def _owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _is_dead(owner: str) -> bool:
-    host, _, pid = owner.partition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False  # another machine's trial: only that machine can tell
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
-def recover_stale(study: optuna.Study) -> int:
-    """Fail trials left RUNNING by a dead process on this host and re-queue their parameters."""
-    recovered = 0
-    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        owner = trial.user_attrs.get("owner", "")
-        if owner and _is_dead(owner):
-            study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
-            if trial.params:
-                study.enqueue_trial(trial.params, skip_if_exists=False)
-            recovered += 1
-    if recovered:
-        log.info("resumed study %s: %d interrupted trial(s) re-queued", study.study_name, recovered)
-    return recovered
-
-
-def finished(study: optuna.Study) -> int:
-    return len(study.get_trials(deepcopy=False, states=FINISHED))
-
-
-def claimed(study: optuna.Study) -> int:
-    """Trials finished or being run by some worker (queued ones are not: nobody owns them)."""
-    return len(study.get_trials(deepcopy=False, states=FINISHED + (TrialState.RUNNING,)))
-
-
-def stop_when_claimed(n_trials: int):
-    """Stop a worker once the budget is finished or in other workers' hands.
-
-    Optuna's MaxTrialsCallback counts finished trials only, so with several workers each one
-    starts another trial while the others' last trials still run: the study overshoots its
-    budget and the slowest of those extra trials sets the wall time.
-    """
-    def callback(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        if claimed(study) >= n_trials:
-            study.stop()
-    return callback
-
-
-def optimise(study: optuna.Study, tune: TuneParams, objective: Objective, n_trials: int,
-             progress_bar: bool) -> None:
-    """Run trials until ``n_trials`` are finished in the study (counting earlier runs)."""
-    done, taken = finished(study), claimed(study)
-    remaining = n_trials - taken
-    if remaining <= 0:
+def optimise(study: optuna.Study, journal: Path, tune: TuneParams, objective: Objective,
+             n_trials: int, progress_bar: bool) -> None:
+    """Run trials of ``study`` (kept in ``journal``) until ``n_trials`` are finished or running
+    (counting earlier runs and other workers), or until ``tune.timeout`` seconds have passed."""
+    done, taken = shared_study.finished(study), shared_study.claimed(study)
+    if taken >= n_trials:
         log.info("study %s already has %d finished and %d running trials", study.study_name,
                  done, taken - done)
         return
-
-    def wrapped(trial: optuna.Trial) -> float:
-        trial.set_user_attr("owner", _owner())
-        return objective(suggest(trial, tune), trial)
-
-    def report(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        best = study.best_value if any(t.state == TrialState.COMPLETE for t in study.trials) \
-            else float("nan")
-        log.info("trial %d %s: value=%s epochs=%s params=%s | best=%.4f | %d/%d finished",
-                 trial.number, trial.state.name.lower(), _fmt(trial.value),
-                 trial.user_attrs.get("epochs"), trial.params, best, finished(study), n_trials)
-
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study.optimize(wrapped, n_trials=remaining, timeout=tune.timeout, callbacks=[
-        report, stop_when_claimed(n_trials)],
-        show_progress_bar=progress_bar, gc_after_trial=True)
+    deadline = time.monotonic() + tune.timeout if tune.timeout else math.inf
+    with tqdm(total=n_trials, initial=done, unit="trial", disable=not progress_bar) as bar:
+        while time.monotonic() < deadline:
+            trial = shared_study.ask_within_budget(study, journal, n_trials)
+            if trial is None:
+                break
+            frozen = run_trial(study, trial, tune, objective)
+            bar.update(1)
+            _report(study, frozen, n_trials)
+            gc.collect()
+
+
+def run_trial(study: optuna.Study, trial: optuna.Trial, tune: TuneParams,
+              objective: Objective) -> optuna.trial.FrozenTrial:
+    """Run one trial and record its end: complete, pruned, or failed (and re-raised)."""
+    trial.set_user_attr("owner", shared_study.owner())
+    try:
+        value = objective(suggest(trial, tune), trial)
+    except optuna.TrialPruned:
+        return study.tell(trial, state=TrialState.PRUNED)
+    except BaseException:
+        study.tell(trial, state=TrialState.FAIL)
+        raise
+    return study.tell(trial, value)
+
+
+def _report(study: optuna.Study, trial: optuna.trial.FrozenTrial, n_trials: int) -> None:
+    best = study.best_value if any(t.state == TrialState.COMPLETE for t in study.trials) \
+        else float("nan")
+    log.info("trial %d %s: value=%s epochs=%s params=%s | best=%.4f | %d/%d finished",
+             trial.number, trial.state.name.lower(), _fmt(trial.value),
+             trial.user_attrs.get("epochs"), trial.params, best, shared_study.finished(study),
+             n_trials)
 
 
 def _fmt(value: float | None) -> str:

@@ -21,7 +21,7 @@ from dlpipe import plots
 from dlpipe.errors import DlpipeError
 from dlpipe.features import subsample
 from dlpipe.frames import cv_xy
-from dlpipe.models import tuning
+from dlpipe.models import shared_study, tuning
 from dlpipe.params import CVParams, FeatureParams, KerasModel, TuneParams
 
 log = logging.getLogger(__name__)
@@ -80,16 +80,16 @@ def run_trials(train: pd.DataFrame, seed: int, features: FeatureParams, cv: CVPa
     name = tuning.study_name(project, study_config(seed, len(train), features, cv, model, tune,
                                                    code_digest))
     study = tuning.open_study(journal, name, tune, seed + worker)
-    tuning.recover_stale(study)
-    before = tuning.finished(study)
+    shared_study.recover_stale(study)
+    before = shared_study.finished(study)
     log.info("study %s (worker %d of %d): %s, %d trials, %d-fold CV on %d rows, metric %s",
              name, worker, tune.workers, tune.mode, budget(tune), cv.folds, len(train),
              tune.metric)
     X, y = cv_xy(train, cv.folds)
     objective = make_objective(model, features, cv, tune.metric, X, y, seed)
-    tuning.optimise(study, tune, objective, budget(tune), progress_bar=sys.stderr.isatty())
+    tuning.optimise(study, journal, tune, objective, budget(tune), progress_bar=sys.stderr.isatty())
     return {"done": {"study": name, "worker": worker, "finished_before": before,
-                     "finished_after": tuning.finished(study),
+                     "finished_after": shared_study.finished(study),
                      "seconds": round(time.perf_counter() - started, 1)}}
 
 
@@ -103,9 +103,9 @@ def collect(workers: list[dict], seed: int, model: KerasModel, tune: TuneParams,
     if not any(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials):
         raise DlpipeError(f"{project}: study {study.study_name} has no completed trial "
                           f"(timeout {tune.timeout} s too short, or every trial failed)")
-    if tuning.finished(study) < budget(tune):
+    if shared_study.finished(study) < budget(tune):
         log.warning("study %s: %d of %d trials finished (timeout reached)", study.study_name,
-                    tuning.finished(study), budget(tune))
+                    shared_study.finished(study), budget(tune))
     best = study.best_trial
     trials = tuning.trials_table(study)
     log.info("best trial %d: %s=%.4f %s", best.number, tune.metric, best.value, best.params)
