@@ -82,6 +82,7 @@ def test_the_model_outputs_on_the_test_part_and_the_training_std(made):
     proba = bundle.probabilities(test)
     assert np.allclose(files[OUTPUTS]["confidence"], proba.max(axis=1))
     assert files[OUTPUTS]["predicted"].tolist() == [NAMES[k] for k in proba.argmax(axis=1)]
+    assert files[OUTPUTS]["actual"].tolist() == test["target"].astype(str).tolist()
     summary = files[SUMMARY]
     assert summary["std"] == pytest.approx({"a": train["a"].std(), "b": train["b"].std()})
     assert (summary["rows"], summary["train_rows"], summary["test_rows"]) == (1500, 2000, 600)
@@ -137,8 +138,9 @@ def test_a_numeric_target_s_reference_keeps_its_predicted_values(diabetes_bundle
                       project="diabetes")["reference"]
     bundle = Bundle.from_outputs("diabetes", out["bundle"])
     predicted = bundle.probabilities(test.drop(columns="target"))[:, 0]
-    assert list(files[OUTPUTS].columns) == ["value"]
+    assert list(files[OUTPUTS].columns) == ["value", "actual"]
     np.testing.assert_allclose(files[OUTPUTS]["value"], predicted)
+    np.testing.assert_array_equal(files[OUTPUTS]["actual"], test["target"])
     same = drift_report(bundle, files, test.drop(columns="target"), PARAMS)
     assert not same["drift"] and "(predicted value)" in [r["column"] for r in same["results"]]
     heavier = test.drop(columns="target").assign(bmi=lambda t: t["bmi"] + 0.08)

@@ -20,6 +20,7 @@ import pandas as pd
 from dlpipe import io
 from dlpipe.encoders import days, known_share, texts_of, vocabularies
 from dlpipe.errors import DataError
+from dlpipe.frames import split_xy
 from dlpipe.insight.drift_tests import (EFFECTS, category_counts, counts_test, decide, image_test,
                                   missing_test, numeric_test)
 from dlpipe.params import DriftParams
@@ -38,17 +39,20 @@ COLUMNS = ["column", "test", "statistic", "p_value", "effect", "drifted"]
 def build_reference(bundle, train: pd.DataFrame, test: pd.DataFrame, seed: int,
                     params: DriftParams) -> dict:
     """The reference files (name -> content): up to ``params.reference_rows`` seeded training
-    rows, the model's confidence and predicted class on every test row (a numeric target: its
-    predicted value), and a summary."""
+    rows, the model's confidence and predicted class on every test row with the true class (a
+    numeric target: the predicted and the true value), and a summary. The true outcomes let
+    a server estimate its accuracy from the confidence of rows nobody has labelled yet."""
     schema = bundle.schema
     count = min(params.reference_rows, len(train))
     picked = np.sort(np.random.default_rng(seed).choice(len(train), count, replace=False))
     proba = bundle.probabilities(test)
+    _, actual = split_xy(test)
     if bundle.has_values:
-        outputs = pd.DataFrame({"value": proba[:, 0].astype(np.float64)})
+        outputs = pd.DataFrame({"value": proba[:, 0].astype(np.float64), "actual": actual})
     else:
         outputs = pd.DataFrame({"confidence": proba.max(axis=1).astype(np.float64),
-                                "predicted": bundle.label_names(proba)})
+                                "predicted": bundle.label_names(proba),
+                                "actual": np.asarray(bundle.classes, dtype=object)[actual]})
     summary = {"project": bundle.project, "seed": seed, "train_rows": len(train),
                "test_rows": len(test), "rows": count, "std": _std(schema, train)}
     return {ROWS: stored_rows(schema, train.iloc[picked]), OUTPUTS: outputs, SUMMARY: summary}
