@@ -29,6 +29,15 @@ def repo_params() -> dict:
     return yaml.safe_load((ROOT / "params.yaml").read_text())
 
 
+def serve_limits(**limits):
+    """ServeParams with ``limits`` and the repo's monitor section (its log under the caller's
+    root, wherever that is)."""
+    from dlpipe.params import ServeParams
+
+    return ServeParams(host="127.0.0.1", port=8080, monitor=repo_params()["serve"]["monitor"],
+                       **limits)
+
+
 def feature_params(**overrides):
     """The repo's default feature params (``defaults.features``) with ``overrides``."""
     from dlpipe.params import FeatureParams

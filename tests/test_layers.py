@@ -27,6 +27,7 @@ FLOORS = (
     ("dlpipe.models",),
     ("dlpipe.bundle",),
     ("dlpipe.insight", "dlpipe.tasks"),
+    ("dlpipe.monitoring",),
     ("dlpipe.serving",),
     ("dlpipe.stages",),
     ("dlpipe.pipeline", "dlpipe.projects", "dlpipe.image_projects"),

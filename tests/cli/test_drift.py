@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from dlpipe.cli import main
 from dlpipe.errors import DataError
-from dlpipe.params import DriftParams, ServeParams
+from dlpipe.params import DriftParams
 from dlpipe.pipeline import catalog
 from dlpipe import io
 from dlpipe.bundle.inference import load_bundle
@@ -22,11 +22,10 @@ from dlpipe.insight.drift import OUTPUTS, ROWS, SUMMARY, build_reference, load_r
 from dlpipe.serving.server import create_app
 from dlpipe.serving.watch import Watch, Window, watches
 from pets import PROJECT, raw_rows
-from support import ROOT, repo_params
+from support import ROOT, repo_params, serve_limits
 
 PARAMS = DriftParams.model_validate(repo_params()["defaults"]["drift"])  # min_rows 30
-LIMITS = ServeParams(host="127.0.0.1", port=8080, max_body_bytes=200_000, max_rows=50,
-                     body_timeout_seconds=5)
+LIMITS = serve_limits(max_body_bytes=200_000, max_rows=50, body_timeout_seconds=5)
 
 
 def fresh(n: int, seed: int) -> pd.DataFrame:

@@ -13,15 +13,14 @@ import tritonclient.http as triton
 from fastapi.testclient import TestClient
 
 from dlpipe.bundle.inference import load_bundle
-from dlpipe.params import ServeParams
 from dlpipe.serving.binary_tensors import HEADER
 from dlpipe.serving.protocols import v2_metadata
 from dlpipe.serving.server import create_app
 
 from pets import PROJECT, raw_rows
+from support import serve_limits
 
-LIMITS = ServeParams(host="127.0.0.1", port=8080, max_body_bytes=100_000, max_rows=50,
-                     body_timeout_seconds=5)
+LIMITS = serve_limits(max_body_bytes=100_000, max_rows=50, body_timeout_seconds=5)
 URL = f"/v2/models/{PROJECT}/infer"
 
 

@@ -25,16 +25,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dlpipe.frames import with_target
-from dlpipe.params import DriftParams, ServeParams
+from dlpipe.params import DriftParams
 from dlpipe.bundle.inference import load_bundle
 from dlpipe.insight.drift import build_reference
 from dlpipe.serving.server import create_app
 from pets import PROJECT
-from support import ROOT, feature_params, repo_params, train_bundle
+from support import ROOT, feature_params, repo_params, serve_limits, train_bundle
 
 BODY_TIMEOUT = 2  # seconds the real server waits for a body
-LIMITS = ServeParams(host="127.0.0.1", port=8080, max_body_bytes=20_000, max_rows=50,
-                     body_timeout_seconds=5)
+LIMITS = serve_limits(max_body_bytes=20_000, max_rows=50, body_timeout_seconds=5)
 PIXELS = [f"pixel{i}" for i in range(1, 17)]  # "digits": 4x4 images of 3 classes
 
 

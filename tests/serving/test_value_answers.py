@@ -9,13 +9,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dlpipe.bundle.inference import load_bundle
-from dlpipe.params import ServeParams
 from dlpipe.serving import binary_tensors
 from dlpipe.serving.server import create_app
+from support import serve_limits
 
 pytest.importorskip("dlpipe.models.network")
-LIMITS = ServeParams(host="127.0.0.1", port=8080, max_body_bytes=50_000, max_rows=50,
-                     body_timeout_seconds=5)
+LIMITS = serve_limits(max_body_bytes=50_000, max_rows=50, body_timeout_seconds=5)
 
 
 @pytest.fixture(scope="module")

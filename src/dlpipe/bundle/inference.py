@@ -41,6 +41,7 @@ class Bundle:
     schema: Schema
     family: str = NETWORK  # network | gbdt | linear
     family_model: str = ""  # a scikit-learn family's model name (hist_gradient_boosting ...)
+    version: str = ""  # a loaded bundle's content digest: its manifest's sha256, 12 digits
 
     @property
     def model_name(self) -> str:
@@ -114,10 +115,13 @@ class Bundle:
         """``label`` (the predicted class's name, see :meth:`label_names`) and
         ``proba_<class>`` per class, or a numeric target's ``value``, one row per input row,
         with the input's index."""
-        proba = self.predict_proba(frame)
+        return self.table(self.predict_proba(frame), frame.index)
+
+    def table(self, proba: np.ndarray, index: pd.Index) -> pd.DataFrame:
+        """:meth:`predict`'s table of the outputs ``proba``."""
         if self.has_values:
-            return pd.DataFrame({"value": proba[:, 0].astype(np.float64)}, index=frame.index)
-        out = pd.DataFrame({"label": self.label_names(proba)}, index=frame.index)
+            return pd.DataFrame({"value": proba[:, 0].astype(np.float64)}, index=index)
+        out = pd.DataFrame({"label": self.label_names(proba)}, index=index)
         for k, name in enumerate(self.classes):
             out[f"proba_{name}"] = proba[:, k]
         return out
@@ -198,7 +202,8 @@ def load_bundle(project: str, root: str | Path = ".") -> Bundle:
         raise DataError(f"{where / model_file}: takes {shapes[0]} inputs and gives "
                         f"{shapes[1]} outputs, but {bundle_files.SCHEMA} says "
                         f"{schema.input_width} and {len(schema.classes) or 1}: {remedy}")
-    return Bundle(project, model, transformer, schema, **_fields(about))
+    version = io.file_sha256(where / io.MANIFEST)[:12]
+    return Bundle(project, model, transformer, schema, version=version, **_fields(about))
 
 
 def _fields(family: dict[str, str]) -> dict[str, str]:

@@ -27,9 +27,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--ignore", action="append", default=[], metavar="COL",
                         help="a column of the input the model does not read (e.g. an ID): "
                              "left out before the rows are checked (repeatable)")
+    parser.add_argument("--log", action="store_true",
+                        help="also append every row and its answer to the project's prediction "
+                             "log (serve.monitor.log_dir), as the server does, so feedback "
+                             "labels can refer to them; the request id is printed")
     params_option(parser, ": a CSV input is read with the project's data.sep and "
                           "data.na_values, as its data file is; pandas' defaults if the file "
-                          "is absent or lacks the project")
+                          "is absent or lacks the project; --log reads serve.monitor")
     return parser
 
 
@@ -45,20 +49,42 @@ def main(argv: list[str]) -> int:
             raise DlpipeError(f"{args.output}: the output must be a .csv or .parquet file")
         if Path(args.output).resolve() == Path(args.input).resolve():
             raise DlpipeError(f"{args.output}: is the input; predictions go to another file")
-        sep, na_values = csv_options(read_params(args.params, required=False), args.project)
+        params = read_params(args.params, required=args.log)
+        sep, na_values = csv_options(params, args.project)
         from dlpipe.bundle.inference import load_bundle
         from dlpipe.bundle.rows import read_input
 
         bundle = load_bundle(args.project)
         rows, files = read_input(args.input, bundle.schema, sep, na_values)
-        predictions = bundle.predict(_without(rows, args.ignore, bundle.schema, args.input))
+        rows = _without(rows, args.ignore, bundle.schema, args.input)
+        proba = bundle.predict_proba(rows)
+        predictions = bundle.table(proba, rows.index)
         if files is not None:
             predictions.insert(0, "file", files)
+        request_id = _log(bundle, rows, proba, params) if args.log else None
     except DlpipeError as exc:
         return refuse(exc, args.input)
     write(args.output, predictions)
     print(f"wrote {len(predictions)} predictions to {args.output}")
+    if request_id is not None:
+        print(f"logged as request {request_id} (rows 0..{len(predictions) - 1})")
     return 0
+
+
+def _log(bundle, rows, proba, params) -> str:
+    """Log the rows and the bundle's answers ``proba`` as one request; its id."""
+    from dlpipe.monitoring.prediction_log import PredictionLog, log_directory
+
+    monitor = params.serve.monitor
+    if monitor.log_dir is None:
+        raise DlpipeError("--log: serve.monitor.log_dir is null in the params file: no log to "
+                          "append to")
+    prediction_log = PredictionLog(log_directory(".", monitor.log_dir, bundle.project),
+                                   monitor, "predict")
+    try:
+        return prediction_log.record(bundle, rows, proba)
+    finally:
+        prediction_log.close()
 
 
 def _without(rows, ignore: list[str], schema, path: str):

@@ -18,8 +18,9 @@ log = logging.getLogger("dlpipe.serve")
 def _parser() -> argparse.ArgumentParser:
     parser = command_parser("serve", "Serve the projects' inference bundles over HTTP: the "
         "Open Inference Protocol (/v2/...), TensorFlow Serving's REST predict (/v1/...), "
-        "a drift check of the rows served (/v2/models/PROJECT/drift) and docs at /docs. Stop "
-        "it with Ctrl-C or SIGTERM.")
+        "a drift check of the rows served (/v2/models/PROJECT/drift), feedback labels "
+        "(/v2/models/PROJECT/feedback), Prometheus figures (/metrics) and docs at /docs. Every "
+        "answer goes to the prediction log (serve.monitor). Stop it with Ctrl-C or SIGTERM.")
     parser.add_argument("projects", nargs="*", metavar="PROJECT",
                         help="projects to serve (default: every project with a bundle under "
                              "models/)")
@@ -40,12 +41,16 @@ def main(argv: list[str]) -> int:
         port = limits.port if args.port is None else args.port
         if not 0 < port < 65536:
             raise ParamsError(f"--port: expected a port 1..65535, got {port}")
+        from dlpipe.monitoring.monitor import open_monitor
         from dlpipe.serving.server import create_app
         from dlpipe.serving.watch import watches
 
         bundles = load(args.projects, args.root)
         checks = watches(bundles, drift_params(params, list(bundles)), args.root)
-        app = create_app(bundles, limits, checks)
+        monitors = {project: open_monitor(bundle, limits.monitor, checks[project].reference,
+                                          args.root, "serve")
+                    for project, bundle in bundles.items()}
+        app = create_app(bundles, limits, checks, monitors)
     except DlpipeError as exc:
         return refuse(exc)
     import uvicorn

@@ -10,11 +10,25 @@ from pydantic import Field
 from dlpipe.params.base import PosInt, Strict
 
 
+class MonitorParams(Strict):
+    """What is kept of each answer: the prediction log (and with it feedback labels and live
+    metrics), its segments' size and whether each record is flushed to disk before the answer
+    goes out."""
+
+    log_dir: str | None = Field(min_length=1)  # None: no log, no feedback, no live accuracy
+    segment_bytes: PosInt  # a log segment past this size is closed and a new one begun
+    fsync: bool  # each record on disk before its answer is sent (survives a power cut)
+    live_window_rows: PosInt  # the latest labelled rows behind the live metric and the
+    # latest served rows behind the accuracy estimated from confidence
+
+
 class ServeParams(Strict):
-    """The server's address and its request caps (a bigger request gets a 413 answer)."""
+    """The server's address, its request caps (a bigger request gets a 413 answer) and what it
+    keeps of its answers."""
 
     host: str = Field(min_length=1)
     port: Annotated[int, Field(ge=1, le=65535, strict=True)]
     max_body_bytes: PosInt  # the request body, counted as it arrives
     max_rows: PosInt  # rows (instances) of one request
     body_timeout_seconds: PosInt  # a body not complete by then gets 408, its connection closed
+    monitor: MonitorParams

@@ -32,3 +32,15 @@ V1_BODY = {"requestBody": {"required": True, "content": {"application/json": {
                                              "pixels)"}}}},
     "example": {"instances": [{"sepal length (cm)": 5.1, "sepal width (cm)": 3.5,
                                "petal length (cm)": 1.4, "petal width (cm)": 0.2}]}}}}}
+
+FEEDBACK_BODY = {"requestBody": {"required": True, "content": {"application/json": {
+    "schema": {"type": "object", "required": ["feedback"], "properties": {
+        "feedback": {"type": "array", "items": {
+            "type": "object", "required": ["id"], "properties": {
+                "id": {"type": "string", "description": "the answer's request id"},
+                "row": {"type": "integer", "description": "the row's place in that request "
+                                                          "(default 0)"},
+                "label": {"description": "the true class (a class name)"},
+                "value": {"type": "number", "description": "a numeric target's true value"}}}}}},
+    "example": {"feedback": [{"id": "5f0c3e1d9b2a4c6e8f1a3b5c7d9e0f12", "row": 0,
+                              "label": "setosa"}]}}}}}

@@ -1,6 +1,8 @@
 """The HTTP server: each bundle behind the Open Inference Protocol (KServe V2) and TensorFlow
 Serving's REST predict, with docs at ``/docs``; ``GET /v2/models/<p>/drift`` checks the latest
-rows served for drift (:mod:`dlpipe.serving.watch`).
+rows served for drift (:mod:`dlpipe.serving.watch`); every answer is kept by the project's
+monitor (the prediction log, live figures: :mod:`dlpipe.monitoring`), whose feedback and
+``/metrics`` routes are in :mod:`dlpipe.serving.monitoring_routes`.
 
 A request is read up to ``max_body_bytes`` (413 beyond) within ``body_timeout_seconds`` (408
 after), parsed and predicted in the threadpool
@@ -11,122 +13,48 @@ and answered 500 without one.
 
 from __future__ import annotations
 
-import asyncio
-import logging
+import functools
 
 import numpy as np
 import orjson
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from fastapi_offline import FastAPIOffline
-from starlette.exceptions import HTTPException
-from starlette.requests import ClientDisconnect
 
-from dlpipe.errors import InputError, one_line
 from dlpipe.params import ServeParams
-from dlpipe.serving import binary_tensors, protocols, tf_serving
+from dlpipe.serving import answers, binary_tensors, monitoring_routes, protocols, tf_serving
+from dlpipe.serving.answers import MAX_PROBLEMS, REQUEST_ID, answer
+from dlpipe.serving.metrics import CountingMiddleware, ServerMetrics
 from dlpipe.serving.openapi_bodies import V1_BODY, V2_BODY
+from dlpipe.serving.request_parts import bundle_of, read_body
 from dlpipe.serving.tensor_values import RequestError
 
-log = logging.getLogger("dlpipe.serve")
-MAX_PROBLEMS = 10  # schema problems listed in one answer; the rest are counted
-ECHOED = 200  # characters of a path or name an error answer repeats
 router = APIRouter()
 
 
-def create_app(bundles: dict, limits: ServeParams, watches: dict | None = None) -> FastAPI:
+def create_app(bundles: dict, limits: ServeParams, watches: dict | None = None,
+               monitors: dict | None = None) -> FastAPI:
     """The app serving ``bundles`` (project name -> Bundle) within ``limits``; ``watches``
     (project name -> :class:`~dlpipe.serving.watch.Watch`) keep the rows served for the drift
-    endpoint (none: the endpoint answers 503)."""
+    endpoint (none: the endpoint answers 503); ``monitors`` (project name ->
+    :class:`~dlpipe.monitoring.monitor.Monitor`) keep every answer (none: nothing is logged,
+    feedback answers 503)."""
     # the docs page's scripts come from the package, not a CDN: it works offline
     app = FastAPIOffline(title="dlpipe", version="1",
                   description="Predictions of dlpipe's inference bundles: " + ", ".join(bundles))
     app.state.bundles = dict(bundles)
     app.state.limits = limits
     app.state.watches = dict(watches or {})
+    app.state.monitors = dict(monitors or {})
+    app.state.metrics = ServerMetrics(app.state.bundles, {
+        project: monitor.live for project, monitor in app.state.monitors.items()},
+        app.state.watches)
+    app.add_middleware(CountingMiddleware, metrics=app.state.metrics)
     app.include_router(router)
-    app.add_exception_handler(RequestError, _request_error)
-    app.add_exception_handler(InputError, _input_error)
-    app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(Exception, _unexpected)
+    app.include_router(monitoring_routes.router)
+    answers.handle_errors(app)
     return app
-
-
-# --- answers to failures --------------------------------------------------------------------------
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
-
-
-async def _request_error(request: Request, exc: RequestError) -> JSONResponse:
-    answer = _error(exc.status, exc.message)
-    if exc.close:  # else the server would wait for the rest of a body nobody reads
-        answer.headers["Connection"] = "close"
-    return answer
-
-
-async def _input_error(request: Request, exc: InputError) -> JSONResponse:
-    problems = list(exc.problems)
-    more = f" (and {len(problems) - MAX_PROBLEMS} more)" if len(problems) > MAX_PROBLEMS else ""
-    return _error(422, "; ".join(problems[:MAX_PROBLEMS]) + more)
-
-
-async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
-    where = one_line(f"{request.method} {request.url.path}", ECHOED)
-    return JSONResponse({"error": f"{where}: {exc.detail}"},
-                        status_code=exc.status_code, headers=getattr(exc, "headers", None))
-
-
-async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    first = exc.errors()[0]
-    where = ".".join(str(part) for part in first.get("loc", ()))
-    return _error(422, f"{where}: {first.get('msg', 'invalid')}")
-
-
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
-    return _error(500, "internal error: the server logged it")
-
-
-def _answer(content: dict) -> Response:
-    """A prediction as JSON (orjson: a batch's probabilities in a fraction of json's time)."""
-    return Response(orjson.dumps(content), media_type="application/json")
-
-
-# --- the pieces of a request ----------------------------------------------------------------------
-def _bundle(request: Request, project: str):
-    bundles = request.app.state.bundles
-    if project not in bundles:
-        raise RequestError(404, f"unknown model {one_line(repr(project), ECHOED)} (serving "
-                                f"{sorted(bundles)})")
-    return bundles[project]
-
-
-async def _body(request: Request) -> bytes:
-    """The body, refused (413) as soon as its declared or its actual length passes the cap."""
-    limit = request.app.state.limits.max_body_bytes
-    declared = request.headers.get("content-length")
-    too_large = f"request body larger than {limit} bytes"
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise RequestError(413, too_large, close=True)
-    chunks, size = [], 0
-    seconds = request.app.state.limits.body_timeout_seconds
-    try:
-        async with asyncio.timeout(seconds):
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > limit:
-                    raise RequestError(413, too_large, close=True)
-                chunks.append(chunk)
-    except TimeoutError:
-        raise RequestError(408, f"the request body did not arrive within {seconds} s",
-                           close=True) from None
-    except ClientDisconnect:
-        raise RequestError(400, "the client closed the connection before the body ended") \
-            from None
-    return b"".join(chunks)
 
 
 def _predict(bundle, frame) -> np.ndarray:
@@ -140,34 +68,43 @@ def _predict(bundle, frame) -> np.ndarray:
     return proba
 
 
-def _v2_infer(project: str, bundle, body: bytes, max_rows: int, watch,
+def _v2_infer(project: str, bundle, body: bytes, max_rows: int, keep,
               header_length: str | None) -> Response:
     json_part, binary = binary_tensors.split(body, header_length)
     request = protocols.parse_json(json_part)
     frame = protocols.v2_frame(bundle, request, max_rows, binary)
     protocols.request_id(request)
-    answer, binary_outputs = protocols.v2_response(project, _predict(bundle, frame), bundle,
-                                                   request)
-    _keep(watch, frame)
+    proba = _predict(bundle, frame)
+    content, binary_outputs = protocols.v2_response(project, proba, bundle, request)
+    request_id = keep(frame, proba, request.get("id"))
+    if request_id:
+        content["parameters"] = {"request_id": request_id}
     if not binary_outputs:
-        return _answer(answer)
-    header = orjson.dumps(answer)
+        return answer(content, request_id)
+    header = orjson.dumps(content)
+    headers = {binary_tensors.HEADER: str(len(header)), **({REQUEST_ID: request_id}
+                                                          if request_id else {})}
     return Response(header + binary_outputs, media_type="application/octet-stream",
-                    headers={binary_tensors.HEADER: str(len(header))})
+                    headers=headers)
 
 
-def _v1_predict(bundle, body: bytes, max_rows: int, watch) -> dict:
+def _v1_predict(bundle, body: bytes, max_rows: int, keep) -> Response:
     request = protocols.parse_json(body)
     frame = tf_serving.v1_frame(bundle, request, max_rows)
-    answer = tf_serving.v1_response(_predict(bundle, frame), bundle)
-    _keep(watch, frame)
-    return answer
+    proba = _predict(bundle, frame)
+    return answer(tf_serving.v1_response(proba, bundle), keep(frame, proba, None))
 
 
-def _keep(watch, frame) -> None:
-    """Rows answered successfully join the project's drift window."""
+def _keep(state, project: str, frame, proba, client_id) -> str | None:
+    """Rows answered successfully join the project's drift window, are counted and go to its
+    monitor (the log and live figures, before the answer is sent); the request id they are
+    logged under."""
+    watch, monitor = state.watches.get(project), state.monitors.get(project)
     if watch is not None:
         watch.add(frame)
+    bundle = state.bundles[project]
+    state.metrics.rows.labels(project, bundle.version).inc(len(frame))
+    return None if monitor is None else monitor.answered(frame, proba, client_id)
 
 
 def _watch(request: Request, project: str):
@@ -199,22 +136,22 @@ def ready() -> dict:
 
 @router.get("/v2/models/{project}", tags=["v2"])
 def model_metadata(request: Request, project: str) -> dict:
-    return protocols.v2_metadata(project, _bundle(request, project))
+    return protocols.v2_metadata(project, bundle_of(request, project))
 
 
 @router.get("/v2/models/{project}/ready", tags=["v2"])
 def model_ready(request: Request, project: str) -> dict:
-    _bundle(request, project)
+    bundle_of(request, project)
     return {"name": project, "ready": True}
 
 
 @router.post("/v2/models/{project}/infer", tags=["v2"], openapi_extra=V2_BODY)
 async def infer(request: Request, project: str) -> Response:
-    bundle = _bundle(request, project)
-    body = await _body(request)
+    bundle = bundle_of(request, project)
+    body = await read_body(request)
     return await run_in_threadpool(_v2_infer, project, bundle, body,
                                    request.app.state.limits.max_rows,
-                                   request.app.state.watches.get(project),
+                                   functools.partial(_keep, request.app.state, project),
                                    request.headers.get(binary_tensors.HEADER))
 
 
@@ -222,22 +159,22 @@ async def infer(request: Request, project: str) -> Response:
 async def drift(request: Request, project: str) -> Response:
     """The drift report of the latest rows served (``drift.window_rows``) against the
     reference; ``"drift": null`` and the reason with fewer than ``drift.min_rows`` rows."""
-    _bundle(request, project)
-    return _answer(await run_in_threadpool(_watch(request, project).report))
+    bundle_of(request, project)
+    return answer(await run_in_threadpool(_watch(request, project).report))
 
 
 # --- TensorFlow Serving REST (V1) -----------------------------------------------------------------
 @router.get("/v1/models/{project}", tags=["v1"])
 def model_status(request: Request, project: str) -> dict:
-    _bundle(request, project)
+    bundle_of(request, project)
     return {"model_version_status": [{"version": "1", "state": "AVAILABLE",
                                       "status": {"error_code": "OK", "error_message": ""}}]}
 
 
 @router.post("/v1/models/{project}:predict", tags=["v1"], openapi_extra=V1_BODY)
 async def predict(request: Request, project: str) -> Response:
-    bundle = _bundle(request, project)
-    body = await _body(request)
-    return _answer(await run_in_threadpool(_v1_predict, bundle, body,
-                                           request.app.state.limits.max_rows,
-                                           request.app.state.watches.get(project)))
+    bundle = bundle_of(request, project)
+    body = await read_body(request)
+    return await run_in_threadpool(_v1_predict, bundle, body,
+                                   request.app.state.limits.max_rows,
+                                   functools.partial(_keep, request.app.state, project))

@@ -1,0 +1,1 @@
+"""After deployment: the prediction log, feedback labels and the live figures drawn from them."""

