@@ -67,9 +67,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start(root: Path, projects: list[str], port: int, log: Path) -> subprocess.Popen:
+def start(root: Path, projects: list[str], port: int, log: Path,
+          params: Path | None = None) -> subprocess.Popen:
+    """The server of ``projects`` under ``root`` (with ``params``, default the root's)."""
     command = [PYTHON, "-m", "dlpipe", "serve", *projects, "--host", HOST, "--port", str(port),
-               "--params", str(root / "params.yaml"), "--root", str(root)]
+               "--params", str(params or root / "params.yaml"), "--root", str(root)]
     server = subprocess.Popen(command, cwd=root, env=env(), stdout=log.open("w"),
                               stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 120

@@ -3,7 +3,8 @@ are checked against.
 
 A record holds the request's id (the server's, one per request), the row's place in the
 request, the time, the bundle's version (its content digest), who answered (``serve`` or
-``predict``), the client's own id if it sent one, the input row as checked, and the answer:
+``predict``), the client's own id if it sent one, the input row as checked (column -> value;
+an image: its pixels as one flat list), and the answer:
 ``label`` and ``probabilities`` (class -> probability), or a numeric target's ``value``.
 """
 
@@ -106,7 +107,7 @@ def make_records(request_id: str, bundle, frame: pd.DataFrame, proba: np.ndarray
             "version": bundle.version, "source": source}
     if client_id is not None:
         head["client_id"] = client_id
-    inputs = frame[bundle.schema.names].to_dict("records")
+    inputs = input_rows(bundle.schema, frame)
     if bundle.has_values:
         answers = [{"value": float(v)} for v in proba[:, 0]]
     else:
@@ -114,3 +115,15 @@ def make_records(request_id: str, bundle, frame: pd.DataFrame, proba: np.ndarray
         answers = [{"label": str(label), "probabilities": dict(zip(bundle.classes, row.tolist()))}
                    for label, row in zip(labels, proba)]
     return [{**head, "row": i, "input": inputs[i], **answers[i]} for i in range(len(answers))]
+
+
+def input_rows(schema, frame: pd.DataFrame) -> list:
+    """Each row's inputs: column -> value, or an image's pixels as one list. Built from one
+    object array (pandas' ``to_dict`` and a column selection each cost about a millisecond per
+    request, more than the rest of the log)."""
+    names = schema.names
+    if list(frame.columns) != names:
+        frame = frame[names]
+    if schema.image_shape is not None:
+        return frame.to_numpy().tolist()
+    return [dict(zip(names, row)) for row in frame.to_numpy(dtype=object)]
