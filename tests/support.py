@@ -34,8 +34,10 @@ def serve_limits(**limits):
     root, wherever that is)."""
     from dlpipe.params import ServeParams
 
-    return ServeParams(host="127.0.0.1", port=8080, monitor=repo_params()["serve"]["monitor"],
-                       **limits)
+    serve = repo_params()["serve"]
+    return ServeParams.model_validate({
+        "host": "127.0.0.1", "port": 8080, "monitor": serve["monitor"],
+        "challenger": serve["challenger"], **limits})
 
 
 def feature_params(**overrides):

@@ -52,7 +52,8 @@ def test_a_request_is_logged_row_by_row_with_the_bundle_s_version(logged, pets, 
 
 def test_feedback_is_recorded_and_the_index_survives_a_restart(logged, tmp_path):
     prediction_log, request_id, _, _ = logged
-    answers = prediction_log.index[request_id].answers
+    logged = prediction_log.index[request_id]
+    answers = logged.answers[logged.version]
     outcomes = feedback.record(prediction_log, [
         {"id": request_id, "row": 0, "label": answers[0]},
         {"id": request_id, "row": 1, "label": next(c for c in ("cat", "dog", "eel")
@@ -60,7 +61,7 @@ def test_feedback_is_recorded_and_the_index_survives_a_restart(logged, tmp_path)
     assert [o.correct for o in outcomes] == [True, False]
     prediction_log.close()
     reopened = PredictionLog.open(tmp_path, PARAMS, "serve")
-    assert reopened.index[request_id].answers == answers
+    assert reopened.index[request_id].answers == {logged.version: answers}
     assert reopened.labelled == {(request_id, 0), (request_id, 1)}
     stored = list(log_files.read(tmp_path, FEEDBACK))
     assert [(r["id"], r["row"]) for r in stored] == [(request_id, 0), (request_id, 1)]

@@ -84,10 +84,10 @@ def main(argv: list[str]) -> int:
         items = read_items(args.input)
         prediction_log = PredictionLog.open(directory, monitor, "feedback")
         try:
-            taken = feedback.record(prediction_log, items)
+            feedback.record(prediction_log, items)
         finally:
             prediction_log.close()
     except DlpipeError as exc:
         return refuse(exc)
-    print(f"recorded {len(taken)} label(s) in {directory}")
+    print(f"recorded {len(items)} label(s) in {directory}")
     return 0

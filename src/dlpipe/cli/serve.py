@@ -28,6 +28,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=None, help="port (default serve.port)")
     params_option(parser, ": its serve section and each project's drift section")
     root_option(parser)
+    parser.add_argument("--challenger", action="append", default=[], metavar="PROJECT=DIR",
+                        help="a second bundle of PROJECT, from the repository DIR (another git "
+                             "revision's working tree, a DVC experiment's), answering a share of "
+                             "its requests or shadowing them (serve.challenger; repeatable)")
     parser.add_argument("--access-log", action="store_true", help="log every request")
     return parser
 
@@ -50,7 +54,8 @@ def main(argv: list[str]) -> int:
         monitors = {project: open_monitor(bundle, limits.monitor, checks[project].reference,
                                           args.root, "serve")
                     for project, bundle in bundles.items()}
-        app = create_app(bundles, limits, checks, monitors)
+        challengers = load_challengers(args.challenger, bundles, limits.challenger)
+        app = create_app(bundles, limits, checks, monitors, challengers)
     except DlpipeError as exc:
         return refuse(exc)
     import uvicorn
@@ -80,3 +85,27 @@ def load(projects: list[str], root: str | Path = ".") -> dict:
     bundles = {name: as_graph(load_bundle(name, root)) for name in names}
     log.info("serving %s", ", ".join(bundles))
     return bundles
+
+
+def load_challengers(given: list[str], bundles: dict, params) -> dict:
+    """The ``--challenger PROJECT=DIR`` bundles, each checked against the served one."""
+    from dlpipe.bundle.inference import as_graph, load_bundle
+    from dlpipe.serving.traffic import Challenger, check_compatible
+
+    challengers = {}
+    for text in given:
+        project, sep, where = text.partition("=")
+        if not sep or not where:
+            raise ParamsError(f"--challenger {text}: expected PROJECT=DIR (the repository "
+                              "holding the challenger's models/PROJECT/)")
+        if project not in bundles:
+            raise ParamsError(f"--challenger {text}: {project!r} is not served "
+                              f"(serving {sorted(bundles)})")
+        if project in challengers:
+            raise ParamsError(f"--challenger {text}: {project!r} has a challenger already")
+        bundle = as_graph(load_bundle(project, where))
+        check_compatible(bundles[project], bundle)
+        challengers[project] = Challenger(bundle, params)
+        log.info("%s: challenger %s from %s (%s)", project, bundle.version, where,
+                 params.mode if params.mode == "shadow" else f"split, share {params.share}")
+    return challengers

@@ -71,9 +71,9 @@ def _check(log: PredictionLog, items: Any) -> tuple[list[dict], list[Outcome]]:
             malformed.append(f"{where}.row: expected a row number from 0, got {row!r}")
             continue
         logged = log.index.get(item["id"])
-        if logged is None or row >= len(logged.answers):
+        if logged is None or row >= logged.rows:
             unknown.append(f"{where}: no logged request {item['id']!r}" if logged is None else
-                           f"{where}.row: request {item['id']!r} had {len(logged.answers)} "
+                           f"{where}.row: request {item['id']!r} had {logged.rows} "
                            f"row(s), not row {row}")
             continue
         try:
@@ -86,21 +86,28 @@ def _check(log: PredictionLog, items: Any) -> tuple[list[dict], list[Outcome]]:
             repeated.append(f"{where}: request {item['id']!r} row {row} is labelled already")
             continue
         seen.add(key)
-        answer = logged.answers[row]
         records.append({"id": key[0], "row": row, "time": now(), "version": logged.version,
                         kind: truth})
-        outcomes.append(Outcome(logged.version, answer == truth, None) if kind == "label" else
-                        Outcome(logged.version, None, float(answer) - truth))
+        outcomes += [outcome(version, answers[row], kind, truth)
+                     for version, answers in logged.answers.items()]
     for status, problems in ((422, malformed), (404, unknown), (409, repeated)):
         if problems:
             raise FeedbackError(status, malformed + unknown + repeated)
     return records, outcomes
 
 
+def outcome(version: str, answer: Any, kind: str, truth: Any) -> Outcome:
+    """How ``version``'s answer fared against the truth."""
+    if kind == "label":
+        return Outcome(version, answer == truth, None)
+    return Outcome(version, None, float(answer) - truth)
+
+
 def record(log: PredictionLog, items: Any) -> list[Outcome]:
     """Check ``items`` (each ``{"id", "row" (default 0), "label"}`` or ``{..., "value"}``),
-    append them to the log's feedback and return their outcomes; a :class:`FeedbackError`
-    and nothing kept if any item is refused."""
+    append them to the log's feedback and return their outcomes (one per version that
+    answered the row: a shadow's too); a :class:`FeedbackError` and nothing kept if any item
+    is refused."""
     with log.lock:
         records, outcomes = _check(log, items)
         log.feedback.write(records)

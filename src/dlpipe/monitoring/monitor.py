@@ -25,14 +25,18 @@ class Monitor:
     log: PredictionLog | None
     live: LiveFigures
 
-    def answered(self, frame: pd.DataFrame, proba: np.ndarray,
-                 client_id: str | None = None) -> str | None:
-        """Keep one request's answer; the request id it is logged under (None: no log)."""
-        if not self.bundle.has_values:
-            self.live.served(self.bundle.version, predicted_probability(self.bundle, proba))
+    def answered(self, bundle, frame: pd.DataFrame, proba: np.ndarray,
+                 client_id: str | None = None, shadow: tuple | None = None) -> str | None:
+        """Keep one request's answer by ``bundle`` (the project's, or its challenger's) and a
+        ``shadow``'s (its bundle and outputs, None if it failed); the request id they are
+        logged under (None: no log)."""
+        shadows = [] if shadow is None or shadow[1] is None else [shadow]
+        if not bundle.has_values:
+            for answering, outputs in [(bundle, proba), *shadows]:
+                self.live.served(answering.version, predicted_probability(answering, outputs))
         if self.log is None:
             return None
-        return self.log.record(self.bundle, frame, proba, client_id)
+        return self.log.record(bundle, frame, proba, client_id, shadows[0] if shadows else None)
 
     def feedback(self, items: Any) -> int:
         """Record feedback ``items`` (see :func:`dlpipe.monitoring.feedback.record`); the
@@ -41,9 +45,8 @@ class Monitor:
             raise feedback.FeedbackError(503, [
                 f"{self.bundle.project}: the server keeps no prediction log "
                 "(serve.monitor.log_dir is null), so it has nothing to attach labels to"])
-        outcomes = feedback.record(self.log, items)
-        self.live.labelled(outcomes)
-        return len(outcomes)
+        self.live.labelled(feedback.record(self.log, items))
+        return len(items)
 
 
 def predicted_probability(bundle, proba: np.ndarray) -> np.ndarray:

@@ -5,7 +5,9 @@ A record holds the request's id (the server's, one per request), the row's place
 request, the time, the bundle's version (its content digest), who answered (``serve`` or
 ``predict``), the client's own id if it sent one, the input row as checked (column -> value;
 an image: its pixels as one flat list), and the answer:
-``label`` and ``probabilities`` (class -> probability), or a numeric target's ``value``.
+``label`` and ``probabilities`` (class -> probability), or a numeric target's ``value``. A
+challenger in shadow mode answers the same request too: its records carry the same id, its
+own version and ``"shadow": true``.
 """
 
 from __future__ import annotations
@@ -32,11 +34,15 @@ def log_directory(root: str | Path, log_dir: str, project: str) -> Path:
 
 @dataclass
 class Logged:
-    """What the index keeps of one logged request: its version and each row's answer (a class
-    name, or a value)."""
+    """What the index keeps of one logged request: the version whose answer was returned, and
+    per version that answered (a shadow's too) each row's answer (a class name, or a value)."""
 
     version: str
-    answers: list[Any]
+    answers: dict[str, list[Any]]
+
+    @property
+    def rows(self) -> int:
+        return len(self.answers[self.version])
 
 
 @dataclass
@@ -69,19 +75,27 @@ class PredictionLog:
         return opened
 
     def _index_record(self, record: dict[str, Any]) -> None:
-        logged = self.index.setdefault(record["id"], Logged(record["version"], []))
-        answer = record["label"] if "label" in record else record["value"]
-        logged.answers.extend([None] * (record["row"] + 1 - len(logged.answers)))
-        logged.answers[record["row"]] = answer
+        logged = self.index.get(record["id"])
+        if logged is None:
+            logged = self.index[record["id"]] = Logged(record["version"], {})
+        if not record.get("shadow"):
+            logged.version = record["version"]
+        answers = logged.answers.setdefault(record["version"], [])
+        answers.extend([None] * (record["row"] + 1 - len(answers)))
+        answers[record["row"]] = record["label"] if "label" in record else record["value"]
         if "probabilities" in record and record["version"] not in self.classes:
             self.classes[record["version"]] = list(record["probabilities"])
 
     def record(self, bundle, frame: pd.DataFrame, proba: np.ndarray,
-               client_id: str | None = None) -> str:
+               client_id: str | None = None, shadow: tuple | None = None) -> str:
         """Log the answer to one request (``frame``'s rows, ``proba`` the model's outputs)
-        and return the request id it is logged under."""
+        and the ``shadow`` challenger's (its bundle and outputs), and return the request id
+        they are logged under."""
         request_id = uuid.uuid4().hex
         records = make_records(request_id, bundle, frame, proba, self.source, client_id)
+        if shadow is not None:
+            records += [{**r, "shadow": True} for r in make_records(
+                request_id, shadow[0], frame, shadow[1], self.source, client_id)]
         self.predictions.write(records)
         with self.lock:
             for record in records:

@@ -3,7 +3,7 @@ request may carry."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -22,6 +22,14 @@ class MonitorParams(Strict):
     # latest served rows behind the accuracy estimated from confidence
 
 
+class ChallengerParams(Strict):
+    """How a challenger bundle (``dlpipe serve --challenger``) shares a project's traffic."""
+
+    mode: Literal["split", "shadow"]  # split: it answers a share of the request keys;
+    # shadow: it answers every request too, its answers logged and never returned
+    share: Annotated[float, Field(gt=0, lt=1)]  # split: the challenger's share of the keys
+
+
 class ServeParams(Strict):
     """The server's address, its request caps (a bigger request gets a 413 answer) and what it
     keeps of its answers."""
@@ -32,3 +40,4 @@ class ServeParams(Strict):
     max_rows: PosInt  # rows (instances) of one request
     body_timeout_seconds: PosInt  # a body not complete by then gets 408, its connection closed
     monitor: MonitorParams
+    challenger: ChallengerParams

@@ -19,6 +19,7 @@ log = logging.getLogger("dlpipe.serve")
 MAX_PROBLEMS = 10  # schema problems listed in one answer; the rest are counted
 ECHOED = 200  # characters of a path or name an error answer repeats
 REQUEST_ID = "X-Request-Id"  # the answer's header naming the request id feedback refers to
+VERSION = "X-Model-Version"  # the answer's header naming the bundle version that answered
 
 
 def error(status: int, message: str) -> JSONResponse:
@@ -55,9 +56,8 @@ async def unexpected(request: Request, exc: Exception) -> JSONResponse:
     return error(500, "internal error: the server logged it")
 
 
-def answer(content: dict, request_id: str | None = None) -> Response:
+def answer(content: dict, headers: dict | None = None) -> Response:
     """A prediction as JSON (orjson: a batch's probabilities in a fraction of json's time)."""
-    headers = {REQUEST_ID: request_id} if request_id else None
     return Response(orjson.dumps(content), media_type="application/json", headers=headers)
 
 

@@ -19,6 +19,7 @@ from prometheus_client.core import GaugeMetricFamily
 # the routes that answer with predictions: (protocol, project)
 PREDICT_ROUTES = (("v2", re.compile(r"^/v2/models/([^/]+)/infer$")),
                   ("v1", re.compile(r"^/v1/models/([^/:]+):predict$")))
+VERSION_HEADER = b"x-model-version"  # as ASGI gives header names: lower case bytes
 UNKNOWN = "(unknown)"  # a project not served: one label value, however many names are tried
 LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10)
 
@@ -45,9 +46,12 @@ class ServerMetrics:
         bundle = self.bundles.get(project)
         return "" if bundle is None else bundle.version
 
-    def answered(self, protocol: str, project: str, status: int, seconds: float) -> None:
+    def answered(self, protocol: str, project: str, status: int, seconds: float,
+                 version: str | None) -> None:
+        """Count one answer; ``version`` is the answering bundle's (a challenger's, in a
+        split), None for a refusal, which is counted under the served bundle's."""
         known = project in self.bundles
-        model, version = (project, self.version(project)) if known else (UNKNOWN, "")
+        model, version = (project, version or self.version(project)) if known else (UNKNOWN, "")
         self.requests.labels(model, version, protocol, str(status)).inc()
         if known:
             self.latency.labels(model, version).observe(seconds)
@@ -102,18 +106,20 @@ class CountingMiddleware:
         if route is None:
             await self.app(scope, receive, send)
             return
-        started, status = time.perf_counter(), 500
+        started, status, version = time.perf_counter(), 500, None
 
         async def sending(message):
-            nonlocal status
+            nonlocal status, version
             if message["type"] == "http.response.start":
                 status = message["status"]
+                version = next((value.decode() for name, value in message.get("headers", ())
+                                if name == VERSION_HEADER), None)
             await send(message)
 
         try:
             await self.app(scope, receive, sending)
         finally:
-            self.metrics.answered(*route, status, time.perf_counter() - started)
+            self.metrics.answered(*route, status, time.perf_counter() - started, version)
 
 
 def _predict_route(path: str) -> tuple[str, str] | None:

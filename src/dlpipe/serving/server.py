@@ -13,7 +13,7 @@ and answered 500 without one.
 
 from __future__ import annotations
 
-import functools
+import logging
 
 import numpy as np
 import orjson
@@ -24,22 +24,26 @@ from fastapi_offline import FastAPIOffline
 
 from dlpipe.params import ServeParams
 from dlpipe.serving import answers, binary_tensors, monitoring_routes, protocols, tf_serving
-from dlpipe.serving.answers import MAX_PROBLEMS, REQUEST_ID, answer
+from dlpipe.serving.answers import MAX_PROBLEMS, REQUEST_ID, VERSION, answer
 from dlpipe.serving.metrics import CountingMiddleware, ServerMetrics
 from dlpipe.serving.openapi_bodies import V1_BODY, V2_BODY
 from dlpipe.serving.request_parts import bundle_of, read_body
 from dlpipe.serving.tensor_values import RequestError
+from dlpipe.serving.traffic import SPLIT_KEY
 
+log = logging.getLogger("dlpipe.serve")
 router = APIRouter()
 
 
 def create_app(bundles: dict, limits: ServeParams, watches: dict | None = None,
-               monitors: dict | None = None) -> FastAPI:
+               monitors: dict | None = None, challengers: dict | None = None) -> FastAPI:
     """The app serving ``bundles`` (project name -> Bundle) within ``limits``; ``watches``
     (project name -> :class:`~dlpipe.serving.watch.Watch`) keep the rows served for the drift
     endpoint (none: the endpoint answers 503); ``monitors`` (project name ->
     :class:`~dlpipe.monitoring.monitor.Monitor`) keep every answer (none: nothing is logged,
-    feedback answers 503)."""
+    feedback answers 503); ``challengers`` (project name ->
+    :class:`~dlpipe.serving.traffic.Challenger`) answer a share of a project's requests, or
+    shadow them."""
     # the docs page's scripts come from the package, not a CDN: it works offline
     app = FastAPIOffline(title="dlpipe", version="1",
                   description="Predictions of dlpipe's inference bundles: " + ", ".join(bundles))
@@ -47,6 +51,7 @@ def create_app(bundles: dict, limits: ServeParams, watches: dict | None = None,
     app.state.limits = limits
     app.state.watches = dict(watches or {})
     app.state.monitors = dict(monitors or {})
+    app.state.challengers = dict(challengers or {})
     app.state.metrics = ServerMetrics(app.state.bundles, {
         project: monitor.live for project, monitor in app.state.monitors.items()},
         app.state.watches)
@@ -68,43 +73,65 @@ def _predict(bundle, frame) -> np.ndarray:
     return proba
 
 
-def _v2_infer(project: str, bundle, body: bytes, max_rows: int, keep,
-              header_length: str | None) -> Response:
+def _v2_infer(state, project: str, body: bytes, header_length: str | None,
+              split_key: str | None) -> Response:
     json_part, binary = binary_tensors.split(body, header_length)
     request = protocols.parse_json(json_part)
-    frame = protocols.v2_frame(bundle, request, max_rows, binary)
+    frame = protocols.v2_frame(state.bundles[project], request, state.limits.max_rows, binary)
     protocols.request_id(request)
-    proba = _predict(bundle, frame)
+    client_id = request.get("id")
+    bundle, proba, request_id = _answer_rows(state, project, frame, split_key or client_id,
+                                             client_id)
     content, binary_outputs = protocols.v2_response(project, proba, bundle, request)
-    request_id = keep(frame, proba, request.get("id"))
+    headers = {VERSION: bundle.version}
+    if bundle.version:
+        content["model_version"] = bundle.version
     if request_id:
         content["parameters"] = {"request_id": request_id}
+        headers[REQUEST_ID] = request_id
     if not binary_outputs:
-        return answer(content, request_id)
+        return answer(content, headers)
     header = orjson.dumps(content)
-    headers = {binary_tensors.HEADER: str(len(header)), **({REQUEST_ID: request_id}
-                                                          if request_id else {})}
     return Response(header + binary_outputs, media_type="application/octet-stream",
-                    headers=headers)
+                    headers={binary_tensors.HEADER: str(len(header)), **headers})
 
 
-def _v1_predict(bundle, body: bytes, max_rows: int, keep) -> Response:
+def _v1_predict(state, project: str, body: bytes, split_key: str | None) -> Response:
     request = protocols.parse_json(body)
-    frame = tf_serving.v1_frame(bundle, request, max_rows)
+    frame = tf_serving.v1_frame(state.bundles[project], request, state.limits.max_rows)
+    bundle, proba, request_id = _answer_rows(state, project, frame, split_key, None)
+    headers = {VERSION: bundle.version, **({REQUEST_ID: request_id} if request_id else {})}
+    return answer(tf_serving.v1_response(proba, bundle), headers)
+
+
+def _answer_rows(state, project: str, frame, key: str | None, client_id: str | None):
+    """Predict ``frame`` with the version the request meets, keep what is kept of the answer
+    (before it is sent): (the answering bundle, its outputs, the request id they are logged
+    under or None). The rows join the drift window, are counted, and go to the project's
+    monitor with a shadow challenger's outputs."""
+    bundle, shadow = state.bundles[project], None
+    challenger = state.challengers.get(project)
+    if challenger is not None:
+        bundle, shadow = challenger.answering(bundle, key)
     proba = _predict(bundle, frame)
-    return answer(tf_serving.v1_response(proba, bundle), keep(frame, proba, None))
-
-
-def _keep(state, project: str, frame, proba, client_id) -> str | None:
-    """Rows answered successfully join the project's drift window, are counted and go to its
-    monitor (the log and live figures, before the answer is sent); the request id they are
-    logged under."""
     watch, monitor = state.watches.get(project), state.monitors.get(project)
     if watch is not None:
         watch.add(frame)
-    bundle = state.bundles[project]
     state.metrics.rows.labels(project, bundle.version).inc(len(frame))
-    return None if monitor is None else monitor.answered(frame, proba, client_id)
+    if monitor is None:
+        return bundle, proba, None
+    shadowed = None if shadow is None else (shadow, _shadow_outputs(shadow, frame))
+    return bundle, proba, monitor.answered(bundle, frame, proba, client_id, shadowed)
+
+
+def _shadow_outputs(bundle, frame):
+    """The shadow's outputs; its failure is logged and never the request's."""
+    try:
+        return bundle.predict_proba(frame)
+    except Exception:  # noqa: BLE001  (a shadow must not fail the answer it shadows)
+        log.exception("%s: the shadow challenger (version %s) failed on a request",
+                      bundle.project, bundle.version)
+        return None
 
 
 def _watch(request: Request, project: str):
@@ -147,12 +174,11 @@ def model_ready(request: Request, project: str) -> dict:
 
 @router.post("/v2/models/{project}/infer", tags=["v2"], openapi_extra=V2_BODY)
 async def infer(request: Request, project: str) -> Response:
-    bundle = bundle_of(request, project)
+    bundle_of(request, project)
     body = await read_body(request)
-    return await run_in_threadpool(_v2_infer, project, bundle, body,
-                                   request.app.state.limits.max_rows,
-                                   functools.partial(_keep, request.app.state, project),
-                                   request.headers.get(binary_tensors.HEADER))
+    return await run_in_threadpool(_v2_infer, request.app.state, project, body,
+                                   request.headers.get(binary_tensors.HEADER),
+                                   request.headers.get(SPLIT_KEY))
 
 
 @router.get("/v2/models/{project}/drift", tags=["v2"])
@@ -173,8 +199,7 @@ def model_status(request: Request, project: str) -> dict:
 
 @router.post("/v1/models/{project}:predict", tags=["v1"], openapi_extra=V1_BODY)
 async def predict(request: Request, project: str) -> Response:
-    bundle = bundle_of(request, project)
+    bundle_of(request, project)
     body = await read_body(request)
-    return await run_in_threadpool(_v1_predict, bundle, body,
-                                   request.app.state.limits.max_rows,
-                                   functools.partial(_keep, request.app.state, project))
+    return await run_in_threadpool(_v1_predict, request.app.state, project, body,
+                                   request.headers.get(SPLIT_KEY))
