@@ -13,6 +13,7 @@ import threading
 import time
 
 import httpx
+import pandas as pd
 import pytest
 import yaml
 from fastapi.testclient import TestClient
@@ -190,3 +191,33 @@ def test_a_server_killed_under_load_keeps_every_answered_request(server, rows):
     logged = {r["id"] for r in log_files.read(root / "data" / "served" / PROJECT, PREDICTIONS)}
     assert len(answered) >= 200 and set(answered) <= logged
     assert len(logged - set(answered)) <= 4 + 1  # in flight, and the curl test's request
+
+
+def test_metrics_estimate_accuracy_from_confidence_and_give_drift_p_values(tmp_path, trained):
+    """With a drift reference, /metrics carries the accuracy estimated from the rows served
+    (calibrated on the reference's test part) and a p-value per drift test."""
+    from dlpipe.insight.accuracy_estimate import from_reference, predicted_probability
+    from dlpipe.insight.drift import OUTPUTS, build_reference
+    from dlpipe.params import DriftParams
+    from dlpipe.serving.watch import Watch
+
+    bundle = load_bundle(PROJECT, trained.root)
+    drift = DriftParams.model_validate(repo_params()["defaults"]["drift"])
+    reference = build_reference(bundle, trained.train, trained.test, 0, drift)
+    monitor = open_monitor(bundle, LIMITS.monitor, reference, tmp_path, "serve")
+    app = create_app({PROJECT: bundle}, LIMITS, {PROJECT: Watch(bundle, reference, drift)},
+                     {PROJECT: monitor})
+    served = pd.concat([trained.test.drop(columns="target")] * 2, ignore_index=True)
+    assert len(served) >= drift.min_rows  # a drift verdict needs them
+    TestClient(app).post(f"/v2/models/{PROJECT}/infer",
+                         json={"inputs": v2_inputs(bundle, served)})
+    found = samples(TestClient(app).get("/metrics").text)
+    model = (("model", PROJECT), ("version", bundle.version))
+    expected = from_reference(reference[OUTPUTS]).estimate(
+        predicted_probability(bundle, bundle.predict_proba(served)))
+    assert found[("dlpipe_estimated_accuracy", model)] == pytest.approx(expected[0])
+    assert found[("dlpipe_estimated_accuracy_se", model)] == pytest.approx(expected[1])
+    p_values = {dict(labels)["column"]: value for (name, labels), value in found.items()
+                if name == "dlpipe_drift_p_value"}
+    assert set(bundle.schema.names) <= set(p_values) and all(0 <= p <= 1
+                                                             for p in p_values.values())

@@ -83,6 +83,7 @@ def test_the_model_outputs_on_the_test_part_and_the_training_std(made):
     assert np.allclose(files[OUTPUTS]["confidence"], proba.max(axis=1))
     assert files[OUTPUTS]["predicted"].tolist() == [NAMES[k] for k in proba.argmax(axis=1)]
     assert files[OUTPUTS]["actual"].tolist() == test["target"].astype(str).tolist()
+    assert np.allclose(files[OUTPUTS]["predicted_probability"], proba.max(axis=1))  # argmax
     summary = files[SUMMARY]
     assert summary["std"] == pytest.approx({"a": train["a"].std(), "b": train["b"].std()})
     assert (summary["rows"], summary["train_rows"], summary["test_rows"]) == (1500, 2000, 600)

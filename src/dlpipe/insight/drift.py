@@ -21,6 +21,7 @@ from dlpipe import io
 from dlpipe.encoders import days, known_share, texts_of, vocabularies
 from dlpipe.errors import DataError
 from dlpipe.frames import split_xy
+from dlpipe.insight.accuracy_estimate import predicted_probability
 from dlpipe.insight.drift_tests import (EFFECTS, category_counts, counts_test, decide, image_test,
                                   missing_test, numeric_test)
 from dlpipe.params import DriftParams
@@ -39,9 +40,10 @@ COLUMNS = ["column", "test", "statistic", "p_value", "effect", "drifted"]
 def build_reference(bundle, train: pd.DataFrame, test: pd.DataFrame, seed: int,
                     params: DriftParams) -> dict:
     """The reference files (name -> content): up to ``params.reference_rows`` seeded training
-    rows, the model's confidence and predicted class on every test row with the true class (a
-    numeric target: the predicted and the true value), and a summary. The true outcomes let
-    a server estimate its accuracy from the confidence of rows nobody has labelled yet."""
+    rows, the model's confidence (its largest probability), predicted class and that class's
+    probability on every test row with the true class (a numeric target: the predicted and the
+    true value), and a summary. The true outcomes let a server estimate its accuracy from the
+    confidence of rows nobody has labelled yet (:mod:`dlpipe.insight.accuracy_estimate`)."""
     schema = bundle.schema
     count = min(params.reference_rows, len(train))
     picked = np.sort(np.random.default_rng(seed).choice(len(train), count, replace=False))
@@ -52,6 +54,7 @@ def build_reference(bundle, train: pd.DataFrame, test: pd.DataFrame, seed: int,
     else:
         outputs = pd.DataFrame({"confidence": proba.max(axis=1).astype(np.float64),
                                 "predicted": bundle.label_names(proba),
+                                "predicted_probability": predicted_probability(bundle, proba),
                                 "actual": np.asarray(bundle.classes, dtype=object)[actual]})
     summary = {"project": bundle.project, "seed": seed, "train_rows": len(train),
                "test_rows": len(test), "rows": count, "std": _std(schema, train)}

@@ -11,6 +11,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dlpipe.insight import accuracy_estimate
+from dlpipe.insight.accuracy_estimate import predicted_probability
+from dlpipe.insight.drift import OUTPUTS
 from dlpipe.monitoring import feedback
 from dlpipe.monitoring.live import LiveFigures
 from dlpipe.monitoring.prediction_log import PredictionLog, log_directory
@@ -49,13 +52,6 @@ class Monitor:
         return len(items)
 
 
-def predicted_probability(bundle, proba: np.ndarray) -> np.ndarray:
-    """The probability the model gives each row's predicted class (the decision's class: for
-    two classes with a threshold not always the most probable one)."""
-    codes = bundle.schema.decision.labels(proba)
-    return proba[np.arange(len(proba)), codes].astype(np.float64)
-
-
 def open_monitor(bundle, params: MonitorParams, reference: dict | None, root: str | Path,
                  source: str) -> Monitor:
     """The monitor of ``bundle``: its log reopened (index rebuilt) and live figures whose
@@ -69,4 +65,13 @@ def open_monitor(bundle, params: MonitorParams, reference: dict | None, root: st
 
 
 def estimator(bundle, reference: dict | None):
-    return None
+    """The accuracy estimate of served rows' predicted-class probabilities, calibrated on
+    the reference's test-part outcomes; None for a numeric target or without a reference."""
+    if bundle.has_values or reference is None:
+        return None
+    calibration = accuracy_estimate.from_reference(reference[OUTPUTS])
+    if calibration is None:
+        log.warning("%s: its drift reference predates the accuracy estimate (run the "
+                    "reference stage again): no estimated accuracy", bundle.project)
+        return None
+    return calibration.estimate
