@@ -23,6 +23,7 @@ from frontends import recorded_repo  # noqa: F401  (the fixture: this file's run
 pytestmark = pytest.mark.slow
 PROJECTS = ("cancer",)
 MADE_BY = (0,)  # the tour's first block
+LOOP = next(k for k, block in enumerate(tour_blocks()) if "/feedback" in block)  # step 11
 
 
 def test_a_two_class_project_is_scored_on_its_positive_class(recorded_repo):
@@ -94,14 +95,22 @@ def test_the_readme_tour_runs_as_written(recorded_repo, tmp_path):
 
     start, requests = serving.split("\n", 1)  # the background command, then the requests
     url, server = serve(start.removesuffix("&").split(), repo)
+    here = url.removeprefix("http://")
     try:
-        metadata, answer = answers(sh("bash", "-ec", requests.replace(
-            "localhost:8080", url.removeprefix("http://")), cwd=repo))
+        metadata, answer = answers(sh("bash", "-ec", requests.replace("localhost:8080", here),
+                                      cwd=repo))
+        # after deployment: a label sent back by the id the answer carried, then /metrics
+        loop = sh("bash", "-ec", tour_blocks()[LOOP].replace("localhost:8080", here), cwd=repo)
     finally:
         server.terminate()
         server.wait(timeout=30)
     assert metadata["name"] == "cancer" and len(metadata["inputs"]) == test.shape[1] - 1
     assert [row["label"] for row in answer["predictions"]] == predicted["label"][:2].tolist()
+    assert '{"model_name":"cancer","recorded":1}' in loop, loop
+    live = dict(line.rsplit(" ", 1) for line in loop.splitlines() if line.startswith("dlpipe_"))
+    assert [k.split("{")[0] for k in live] == ["dlpipe_accuracy", "dlpipe_estimated_accuracy"]
+    assert float(live[next(iter(live))]) == float(predicted["label"][0] == "benign")
+    assert 0.5 < float(list(live.values())[1]) <= 1.0
 
     record, edit = compare.split("# in params.yaml, in the cancer: section, add\n")
     addition, diff = edit.split("\n", 1)

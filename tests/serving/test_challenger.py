@@ -18,7 +18,6 @@ from dlpipe.frames import with_target
 from dlpipe.monitoring import log_files
 from dlpipe.monitoring.monitor import open_monitor
 from dlpipe.monitoring.prediction_log import PREDICTIONS
-from dlpipe.params import ChallengerParams
 from dlpipe.serving.server import create_app
 from dlpipe.serving.traffic import bucket, check_compatible
 from pets import PROJECT, TARGET, raw_rows
@@ -44,7 +43,7 @@ def challenger_root(tmp_path_factory):
 
 def serving(tmp_path, trained, challenger_root, mode: str, share: float = 0.5):
     champion = load_bundle(PROJECT, trained.root)
-    params = ChallengerParams(mode=mode, share=share)
+    params = LIMITS.challenger.model_copy(update={"mode": mode, "share": share})
     challengers = load_challengers([f"{PROJECT}={challenger_root}"], {PROJECT: champion},
                                    params)
     monitor = open_monitor(champion, LIMITS.monitor, None, tmp_path, "serve")
@@ -122,7 +121,7 @@ def test_a_challenger_of_other_inputs_or_classes_or_a_bad_option_is_refused(
         champion.schema, classes=["cat", "dog", "emu"]))
     with pytest.raises(DataError, match=r"predicts classes \['cat', 'dog', 'emu'\]"):
         check_compatible(champion, renamed)
-    params = ChallengerParams(mode="split", share=0.5)
+    params = LIMITS.challenger.model_copy(update={"mode": "split", "share": 0.5})
     with pytest.raises(ParamsError, match="expected PROJECT=DIR"):
         load_challengers([PROJECT], {PROJECT: champion}, params)
     with pytest.raises(ParamsError, match="'iris' is not served"):

@@ -28,6 +28,10 @@ class ChallengerParams(Strict):
     mode: Literal["split", "shadow"]  # split: it answers a share of the request keys;
     # shadow: it answers every request too, its answers logged and never returned
     share: Annotated[float, Field(gt=0, lt=1)]  # split: the challenger's share of the keys
+    alpha: Annotated[float, Field(gt=0, lt=1)]  # dlpipe compare: the test's level
+    power: Annotated[float, Field(gt=0, lt=1)]  # dlpipe compare: for the rows-needed figure
+    effect: Annotated[float, Field(gt=0, lt=1)]  # dlpipe compare: the accuracy gap it is for
+    min_rows: PosInt  # dlpipe compare: fewer labelled rows per version give no decision
 
 
 class ServeParams(Strict):

@@ -1,0 +1,42 @@
+"""The labelled rows of a prediction log: each row that feedback labelled, with every version's
+answer to it, as ``dlpipe compare`` needs them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dlpipe.errors import DataError
+from dlpipe.monitoring import log_files
+from dlpipe.monitoring.prediction_log import FEEDBACK, PREDICTIONS
+
+
+@dataclass
+class LabelledRow:
+    truth: Any  # the true class name, or value
+    answered: str  # the version whose answer was returned
+    answers: dict[str, Any] = field(default_factory=dict)  # version -> its answer (shadows too)
+
+
+def labelled_rows(directory: Path) -> tuple[list[LabelledRow], bool]:
+    """Every labelled row of the log under ``directory``, and whether any request was
+    shadowed (then versions answered the same rows: a paired design)."""
+    truths = {(r["id"], r["row"]): r.get("label", r.get("value"))
+              for r in log_files.read(directory, FEEDBACK)}
+    if not truths:
+        raise DataError(f"{directory}: no feedback labels yet (POST /v2/models/<p>/feedback, "
+                        "or `dlpipe feedback`)")
+    rows: dict[tuple[str, int], LabelledRow] = {}
+    shadowed = False
+    for record in log_files.read(directory, PREDICTIONS):
+        key = (record["id"], record["row"])
+        if key not in truths:
+            continue
+        row = rows.setdefault(key, LabelledRow(truths[key], record["version"]))
+        row.answers[record["version"]] = record.get("label", record.get("value"))
+        if record.get("shadow"):
+            shadowed = True
+        else:
+            row.answered = record["version"]
+    return list(rows.values()), shadowed
