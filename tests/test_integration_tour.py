@@ -107,10 +107,10 @@ def test_the_readme_tour_runs_as_written(recorded_repo, tmp_path):
     assert metadata["name"] == "cancer" and len(metadata["inputs"]) == test.shape[1] - 1
     assert [row["label"] for row in answer["predictions"]] == predicted["label"][:2].tolist()
     assert '{"model_name":"cancer","recorded":1}' in loop, loop
-    live = dict(line.rsplit(" ", 1) for line in loop.splitlines() if line.startswith("dlpipe_"))
-    assert [k.split("{")[0] for k in live] == ["dlpipe_accuracy", "dlpipe_estimated_accuracy"]
-    assert float(live[next(iter(live))]) == float(predicted["label"][0] == "benign")
-    assert 0.5 < float(list(live.values())[1]) <= 1.0
+    live = {line.split("{")[0]: float(line.rsplit(" ", 1)[1]) for line in loop.splitlines()
+            if line.startswith("dlpipe_")}
+    assert live["dlpipe_accuracy"] == float(predicted["label"][0] == "benign"), loop
+    assert 0.5 < live["dlpipe_estimated_accuracy"] <= 1.0, loop
 
     record, edit = compare.split("# in params.yaml, in the cancer: section, add\n")
     addition, diff = edit.split("\n", 1)
