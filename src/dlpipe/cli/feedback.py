@@ -44,7 +44,7 @@ def read_items(path: str) -> list[dict]:
                         f"value, got {list(frame.columns)}")
     items = []
     for record in frame.to_dict("records"):
-        item = {key: value for key, value in record.items()}
+        item = dict(record)
         if "row" in item:
             item["row"] = _integer(item["row"])
         if "value" in item:
