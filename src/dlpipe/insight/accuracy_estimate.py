@@ -38,10 +38,20 @@ class Calibration:
     y: np.ndarray
 
     def correct(self, probability: np.ndarray) -> np.ndarray:
+        """P(the prediction is right) of each row, given its predicted class's probability."""
         return np.interp(np.asarray(probability, np.float64), self.x, self.y)
 
     def estimate(self, probability: np.ndarray) -> tuple[float, float]:
-        """(estimated accuracy, its standard error) of rows with these probabilities."""
+        """(estimated accuracy, its standard error) of rows whose predicted classes have
+        these probabilities (NaNs for no rows): the mean calibrated correctness ``c``, and
+        ``sqrt(sum c (1 - c)) / n``, the spread of the rows' true accuracy around it.
+
+        It assumes P(right | that probability) is still what the labelled rows showed. A
+        covariate shift (the inputs move, P(label | input) stays) keeps it, as far as the
+        model is calibrated alike where the inputs move to; a concept shift (the same inputs
+        now carry other labels) breaks it, and only returned labels reveal that. The error
+        leaves out the calibration's own sampling error, which on a small labelled test part
+        can be the larger of the two."""
         c = self.correct(probability)
         if not len(c):
             return math.nan, math.nan
@@ -49,6 +59,8 @@ class Calibration:
 
 
 def calibrate(probability: np.ndarray, correct: np.ndarray) -> Calibration:
+    """The isotonic fit of whether each labelled row's prediction was ``correct`` on the
+    probability its predicted class had."""
     from sklearn.isotonic import IsotonicRegression
 
     fit = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0, increasing=True)
@@ -58,7 +70,7 @@ def calibrate(probability: np.ndarray, correct: np.ndarray) -> Calibration:
 
 def from_reference(outputs: pd.DataFrame) -> Calibration | None:
     """The calibration of a drift reference's test-part outputs; None for a numeric target or
-    a reference without the columns (made by an older bundle's reference stage)."""
+    a reference that lacks the predicted class's probability or the outcomes."""
     if not {"predicted_probability", "predicted", "actual"} <= set(outputs.columns):
         return None
     correct = (outputs["predicted"].astype(str) == outputs["actual"].astype(str)).to_numpy()
