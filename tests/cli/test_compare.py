@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from dlpipe.cli import main
+from dlpipe.insight.comparison_power import rows_needed
 from dlpipe.monitoring.log_files import SegmentWriter
 from dlpipe.monitoring.prediction_log import FEEDBACK, PREDICTIONS
 from support import repo_params
@@ -50,15 +51,17 @@ def right_or_wrong(truths, rate, rng):
 def test_a_shadow_is_compared_row_by_row(repo, capsys):
     rng = np.random.default_rng(0)
     truths = list(rng.choice(["cat", "dog"], 400))
-    write_log({"champ": right_or_wrong(truths, 0.80, rng),
-               "chall": right_or_wrong(truths, 0.95, rng)}, truths, shadow="chall")
+    champ, chall = right_or_wrong(truths, 0.80, rng), right_or_wrong(truths, 0.95, rng)
+    write_log({"champ": champ, "chall": chall}, truths, shadow="chall")
     assert main(["compare", "shop", "--output", "cmp.json"]) == 0
     said = capsys.readouterr().out
     assert "champion champ, challenger chall" in said and "paired design" in said
     result = json.loads((repo / "cmp.json").read_text())
     assert result["design"] == "paired" and result["rows"] == [400, 400]
     assert result["decision"] == "challenger better" and result["difference"] > 0.1
-    assert result["rows_needed"] > 0
+    right = np.array(champ) == np.array(truths), np.array(chall) == np.array(truths)
+    disagree = float(np.mean(right[0] != right[1]))  # measured, not assumed independent
+    assert result["rows_needed"] == rows_needed(right[0].mean(), 0.03, 0.05, 0.8, True, disagree)
 
 
 def test_a_split_counts_each_row_for_the_version_that_answered(repo, capsys):

@@ -64,10 +64,21 @@ def outcomes(rows, version: str) -> np.ndarray:
     return np.array([float(answer) - float(truth) for answer, truth in values])
 
 
+def _rows_needed(base: float, knobs, paired: bool, discordance: float | None) -> int:
+    """Rows per version for the params' power at their effect; a measured discordance the
+    effect cannot have (too small) gives way to the independent-errors assumption."""
+    from dlpipe.insight.comparison_power import rows_needed
+
+    try:
+        return rows_needed(base, knobs.effect, knobs.alpha, knobs.power, paired, discordance)
+    except ValueError:
+        return rows_needed(base, knobs.effect, knobs.alpha, knobs.power, paired)
+
+
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     from dlpipe import io
-    from dlpipe.insight.comparison import compare_accuracy, compare_rmse, rows_needed
+    from dlpipe.insight.comparison import compare_accuracy, compare_rmse
     from dlpipe.monitoring.labelled import labelled_rows
     from dlpipe.monitoring.prediction_log import log_directory
 
@@ -97,9 +108,11 @@ def main(argv: list[str]) -> int:
     summary = {"project": args.project, "champion": champion, "challenger": challenger,
                **result.as_dict()}
     if result.metric == "accuracy" and result.values[0] == result.values[0]:
-        # at the champion's accuracy, or as close as a gap above it allows
+        # at the champion's accuracy, or as close as a gap above it allows; paired, at the
+        # share of rows the two versions disagree on in this log
         base = min(result.values[0], 1 - knobs.effect - 0.001)
-        needed = rows_needed(base, knobs.effect, knobs.alpha, knobs.power, paired)
+        needed = _rows_needed(base, knobs, paired, float(np.mean(first != second))
+                              if paired else None)
         summary["rows_needed"] = needed
         print(f"  rows needed per version to find a {knobs.effect:g} gap with power "
               f"{knobs.power:g}: {needed} (have {min(result.rows)})")
