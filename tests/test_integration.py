@@ -188,7 +188,9 @@ def test_a_regression_project_runs_every_stage_on_its_values(recorded_repo):
     explained = json.loads((recorded_repo / "reports/diabetes/explain/info.json").read_text())
     assert explained["metric"] == "rmse"
     outputs = pd.read_parquet(recorded_repo / "models/diabetes-reference/outputs.parquet")
-    assert list(outputs.columns) == ["value"]
+    assert list(outputs.columns) == ["value", "actual"]  # the model's, and the true values
+    truth = pd.read_parquet(recorded_repo / "data/interim/diabetes/test.parquet")["target"]
+    np.testing.assert_array_equal(outputs["actual"], truth)
     summary = pd.read_csv(recorded_repo / "reports/summary.csv")
     diabetes = summary[summary["project"] == "diabetes"]
     assert {"keras_mlp", "keras_mlp_litert_int8", "ridge_regression"} <= set(diabetes["model"])
