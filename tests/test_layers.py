@@ -31,6 +31,7 @@ FLOORS = (
     ("dlpipe.serving",),
     ("dlpipe.stages",),
     ("dlpipe.pipeline", "dlpipe.projects", "dlpipe.image_projects"),
+    ("dlpipe.retraining",),
     ("dlpipe.cli",),
     ("dlpipe.__main__",),
 )

@@ -1,6 +1,7 @@
-"""Editing params.yaml's text to add a project: its name appended to ``projects`` and its
-section to the end, comments and layout kept. :func:`edited` is pure (a text in, a text out);
-:func:`saved` alone writes the file, and puts it back if the result does not validate.
+"""Editing params.yaml's text to add a project (its name appended to ``projects`` and its
+section to the end) or to give a project a new version of its data, comments and layout kept.
+:func:`edited` and :func:`with_data` are pure (a text in, a text out); :func:`saved` and
+:func:`write` write the file, and put it back if the result does not validate.
 """
 
 from __future__ import annotations
@@ -120,6 +121,36 @@ def edited(text: str, name: str, section: str, listed: bool = False) -> str:
         lines.insert(items[-1] + 1, last[:len(last) - len(last.lstrip())] + f"- {name}\n")
     body = "".join(lines)
     return body + ("" if body.endswith("\n") else "\n") + "\n" + section
+
+
+def with_data(text: str, name: str, data: dict, class_names: dict | None = None) -> str:
+    """``text`` (a params file) with the ``data:`` block of project ``name`` replaced by ``data``
+    and, given ``class_names``, a ``class_names:`` line after it; the rest kept as it is.
+    Refused (:class:`ParamsError`) where the result would not read back as that change."""
+    raw = yaml.safe_load(text)
+    section = raw.get(name)
+    where = f"params file: {name}.data"
+    if not isinstance(section, dict) or "data" not in section:
+        raise ParamsError(f"{where}: missing: the project has no data section to replace")
+    lines = text.splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"{name}:"))
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].strip() and not
+                lines[i].startswith((" ", "\t", "#"))), len(lines))
+    at = next((i for i in range(start + 1, end) if lines[i].startswith("  data:")), None)
+    stop = next((i for i in range((at or end) + 1, end) if lines[i].strip()
+                 and len(lines[i]) - len(lines[i].lstrip(" ")) <= 2), end)
+    while at is not None and stop > at + 1 and not lines[stop - 1].strip():
+        stop -= 1
+    block = ["  data:\n"] + [f"    {key}: {_flow(value)}\n" for key, value in data.items()]
+    if class_names is not None:
+        block.append(f"  class_names: {_flow(class_names)}\n")
+    new = "".join(lines[:at] + block + lines[stop:]) if at is not None else text
+    wanted = {**section, "data": data, **({} if class_names is None else
+                                          {"class_names": class_names})}
+    if at is None or _parsed(new) != {**raw, name: wanted}:
+        raise ParamsError(f"{where}: cannot replace it by editing the text (an unusual layout): "
+                          f"write {data} there by hand")
+    return new
 
 
 def repo_file(file: str, root: Path, option: str) -> str:

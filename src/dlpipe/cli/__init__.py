@@ -4,8 +4,8 @@
 add`` adds a project from a CSV file, ``dlpipe predict`` predicts with a project's bundle,
 ``dlpipe serve`` serves bundles over HTTP, ``dlpipe drift`` checks new rows for drift,
 ``dlpipe feedback`` adds true labels to the prediction log, ``dlpipe compare`` compares the
-versions that answered them and
-``dlpipe experiments`` shows DVC's experiments with the columns a comparison needs. Each
+versions that answered them, ``dlpipe retrain`` learns from them and promotes a better model,
+and ``dlpipe experiments`` shows DVC's experiments with the columns a comparison needs. Each
 command is imported only when named, so ``serve`` never loads the pipeline and a stage never
 loads the server. Known failures print one line per problem and exit 2 (see
 :mod:`~dlpipe.cli.options`).
@@ -17,7 +17,8 @@ import importlib
 import sys
 
 COMMANDS = {"add": "add", "predict": "predict", "serve": "serve", "drift": "drift",
-            "feedback": "feedback", "compare": "compare", "experiments": "experiments"}
+            "feedback": "feedback", "compare": "compare", "retrain": "retrain",
+            "experiments": "experiments"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,5 +1,5 @@
-"""The labelled rows of a prediction log: each row that feedback labelled, with every version's
-answer to it, as ``dlpipe compare`` needs them."""
+"""The labelled rows of a prediction log: each row that feedback labelled, with its input and
+every version's answer to it, as ``dlpipe compare`` and ``dlpipe retrain`` need them."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from dlpipe.monitoring.prediction_log import FEEDBACK, PREDICTIONS
 class LabelledRow:
     truth: Any  # the true class name, or value
     answered: str  # the version whose answer was returned
+    key: tuple[str, int] = ("", 0)  # request id and row
+    input: Any = None  # the row as logged: column -> value (an image: its pixels)
     answers: dict[str, Any] = field(default_factory=dict)  # version -> its answer (shadows too)
 
 
@@ -33,7 +35,8 @@ def labelled_rows(directory: Path) -> tuple[list[LabelledRow], bool]:
         key = (record["id"], record["row"])
         if key not in truths:
             continue
-        row = rows.setdefault(key, LabelledRow(truths[key], record["version"]))
+        row = rows.setdefault(key, LabelledRow(truths[key], record["version"], key,
+                                               record.get("input")))
         row.answers[record["version"]] = record.get("label", record.get("value"))
         if record.get("shadow"):
             shadowed = True

@@ -4,6 +4,7 @@ from dlpipe.params.base import KerasModel, Strict
 from dlpipe.params.export import ExportParams
 from dlpipe.params.insight import AuditParams, DriftParams, ExplainParams
 from dlpipe.params.loading import load_params, parse_params
+from dlpipe.params.retrain import RetrainParams, TriggerParams
 from dlpipe.params.serve import ChallengerParams, MonitorParams, ServeParams
 from dlpipe.params.data import (CsvData, DataParams, ImagesData, OpenMLData, PackageData,
                                 SklearnData, UrlData)
@@ -13,6 +14,7 @@ from dlpipe.params.scoring import (BINARY_SCORERS, LOWER_IS_BETTER, SCORERS, VAL
                                    DecisionParams, EvaluateParams)
 
 __all__ = ["BINARY_SCORERS", "DEFAULT_PARAMS", "LOWER_IS_BETTER", "SCORERS", "VALUE_SCORERS", "DecisionParams", "AuditParams", "CsvData", "DriftParams", "ExplainParams", "CVParams", "DataParams", "EvaluateParams", "ExportParams", "ImagesData",
-           "FeatureParams", "KerasModel", "OpenMLData", "PackageData", "Params", "ProjectParams", "ChallengerParams", "MonitorParams", "ServeParams",
+           "FeatureParams", "KerasModel", "OpenMLData", "PackageData", "Params", "ProjectParams", "ChallengerParams", "MonitorParams", "RetrainParams", "ServeParams",
+           "TriggerParams",
            "SklearnData",
            "SplitParams", "Strict", "TuneParams", "UrlData", "load_params", "parse_params"]

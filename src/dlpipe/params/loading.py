@@ -110,7 +110,8 @@ def parse_params(raw: Any, source: str = DEFAULT_PARAMS) -> Params:
                       for name, section in sections.items()}
     try:
         return Params(seed=raw["seed"], projects=projects, resources=raw["resources"],
-                      serve=raw["serve"], project_params=project_params,
+                      serve=raw["serve"], retrain=raw["retrain"],
+                      project_params=project_params,
                       default_drift=defaults.get("drift"), source=source)
     except ValidationError as exc:
         raise ParamsError(_first_error(exc, source, raw)) from None

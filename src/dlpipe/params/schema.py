@@ -21,11 +21,13 @@ from dlpipe.params.insight import AuditParams, DriftParams, ExplainParams
 from dlpipe.params.search_space import FloatSpace, IntSpace, SearchSpace
 from dlpipe.params.scoring import (SCORERS, VALUE_SCORERS, AnyScorer, DecisionParams,
                                    EvaluateParams, TuneScorer)
+from dlpipe.params.retrain import RetrainParams
 from dlpipe.params.serve import ServeParams
 from dlpipe.params.tasks import TasksParams
 
 DEFAULT_PARAMS = "params.yaml"  # the params file every command reads unless told another
-RESERVED_KEYS = ("seed", "projects", "resources", "serve", "defaults", "task_defaults")
+RESERVED_KEYS = ("seed", "projects", "resources", "serve", "retrain", "defaults",
+                 "task_defaults")
 TASKS = ("classification", "regression")
 PROJECT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -189,6 +191,7 @@ class Params(Strict):
     projects: list[str] = Field(min_length=1)
     resources: dict[str, StageResources]
     serve: ServeParams
+    retrain: RetrainParams
     project_params: dict[str, ProjectParams]  # each project's section merged over defaults
     default_drift: DriftParams  # defaults.drift: for a bundle of a project with no section
     source: str = DEFAULT_PARAMS
