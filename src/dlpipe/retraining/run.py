@@ -50,9 +50,14 @@ def command(runner: str, project: str, cores: int, params_file: str) -> list[str
 
 def kept_paths(params: Params, project: str, params_file: str, data_path: str) -> list[str]:
     """Everything a run of ``project``'s stages may change: its jobs' outputs and logs, the
-    params and data files (and the data's DVC record), DVC's lock, Snakemake's records."""
-    outputs = [out for job in jobs.jobs(params) if job["project"] == project
-               for out in job["outs"]]
+    outputs of shared jobs they read (a front end may re-make them), the params and data
+    files (and the data's DVC record), DVC's lock, Snakemake's records."""
+    every = jobs.jobs(params)
+    own = [job for job in every if job["project"] == project]
+    read = {path for job in own for path in job["deps"]}
+    outputs = [out for job in own for out in job["outs"]]
+    outputs += [out for job in every if job["project"] != project
+                for out in job["outs"] if out in read]
     data = Path(data_path)
     return [*outputs, f"logs/{project}", f"benchmarks/{project}", params_file, data_path,
             f"{data_path}.dvc", (data.parent / ".gitignore").as_posix(), "dvc.lock",
@@ -151,7 +156,8 @@ def _record_with_dvc(params: Params, project: str, data_path: str, data_dir: str
 
 def _summary(project: str, record: dict, comparison) -> list[str]:
     data = record["data"]
-    return [f"{project}: {data['rows_added']} labelled rows added to {data['rows_before']} "
+    why = [f"{project}: retraining: {reason}" for reason in record["why"]]
+    return why + [f"{project}: {data['rows_added']} labelled rows added to {data['rows_before']} "
             f"({data['path']}, sha256 {data['new_sha256'][:12]}); both models scored on "
             f"{record['holdout_rows']} holdout rows",
             comparison.table(),
