@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from dlpipe.bundle.inference import load_bundle
 from dlpipe.cli import main
@@ -42,3 +43,19 @@ def test_rows_of_promoted_retrainings_only_count_as_added(tmp_path):
     write_record(tmp_path, {"decision": "promoted", "appended": [["b", 3]]})
     assert appended_keys(tmp_path) == {("a", 0), ("a", 1), ("b", 3)}
     assert appended_keys(tmp_path / "none") == set()
+
+
+def test_a_numeric_target_is_judged_by_the_paired_test_of_squared_errors(diabetes_bundle):
+    from dlpipe.monitoring.labelled import LabelledRow
+
+    root, _, _, test_part = diabetes_bundle
+    bundle = load_bundle("diabetes", root)
+    rows = [LabelledRow(float(value), bundle.version, (f"r{k}", 0), row.to_dict())
+            for k, (value, (_, row)) in enumerate(zip(
+                test_part["target"], test_part.drop(columns=["target"]).iterrows()))]
+    errors = outcomes(bundle, rows)
+    predicted = bundle.predict(test_part.drop(columns=["target"]))["value"].to_numpy()
+    assert errors == pytest.approx(predicted - test_part["target"].to_numpy(), abs=1e-4)
+    comparison = decide(bundle, bundle, rows, 0.05, 5)
+    assert comparison.metric == "rmse" and comparison.design == "paired"
+    assert not promoted(comparison)

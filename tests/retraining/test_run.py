@@ -13,6 +13,7 @@ from sklearn.datasets import load_iris
 
 from dlpipe import datasets
 from dlpipe.cli import main
+from dlpipe.errors import DataError
 from dlpipe.frames import TARGET
 from dlpipe.io import frame_sha256
 from dlpipe.monitoring.labelled import LabelledRow, labelled_rows
@@ -96,3 +97,9 @@ def test_a_failed_run_of_the_stages_leaves_the_working_copy_as_it_was(repo, caps
     assert {p: (repo / p).read_bytes() for p in before} == before
     assert not snapshot.place(repo, PROJECT).exists()
     assert not (repo / LOG / RECORDS).exists()
+
+
+def test_rows_logged_as_pixels_are_refused():
+    rows = [LabelledRow("3", "v", ("r0", 0), [0.0, 0.5, 1.0])]
+    with pytest.raises(DataError, match="logged row .* pixels.*table projects"):
+        data_version.check_rows(rows, "digits")
