@@ -65,3 +65,13 @@ def test_a_copy_cut_short_guarded_nothing_and_is_replaced(repo):
     (snapshot.place(repo, "shop") / "models").mkdir(parents=True)  # no list: never finished
     kept = snapshot.take(repo, "shop", ["params.yaml"])
     assert kept.saved == ["params.yaml"]
+
+
+def test_one_retraining_at_a_time_in_a_repository(repo):
+    with snapshot.only_retraining(repo):
+        with pytest.raises(DataError, match=rf"another retraining runs in .* \(process "
+                                            rf"{os.getpid()}\): one at a time"):
+            with snapshot.only_retraining(repo):
+                pass
+    with snapshot.only_retraining(repo):  # released when the first one ended
+        pass

@@ -77,8 +77,16 @@ def _call(args: list[str], root: Path, log: Path) -> None:
 
 def retrain(project: str, params_file: str = DEFAULT_PARAMS, when_needed: bool = False,
             runner: str | None = None) -> Outcome:
-    """Retrain ``project`` of the params file (in the repository that holds it)."""
+    """Retrain ``project`` of the params file (in the repository that holds it), one
+    retraining at a time there."""
     root = Path(os.path.abspath(params_file)).parent
+    with snapshot.only_retraining(root):
+        return _planned(project, root, params_file, when_needed, runner)
+
+
+def _planned(project: str, root: Path, params_file: str, when_needed: bool,
+             runner: str | None) -> Outcome:
+    """Steps 1-2: the rows and the new data version, planned; then the rest."""
     name = Path(params_file).name
     params = load_params(params_file)
     settings, knobs = params.project(project), params.retrain
@@ -109,6 +117,14 @@ def retrain(project: str, params_file: str = DEFAULT_PARAMS, when_needed: bool =
                                 (root / name).read_text())
     chosen = runner or knobs.runner
     log = directory / "retrain-runs" / f"{now().replace(':', '')}.log"
+    return _retrain(project, version, params, root, name, chosen, served, split, why, log)
+
+
+def _retrain(project, version, params, root: Path, name: str, chosen: str, served, split,
+             why: list[str], log: Path) -> Outcome:
+    """Steps 3-5: keep the state, run, decide, record."""
+    knobs = params.retrain
+    directory = log.parent.parent
     kept = snapshot.take(root, project, kept_paths(params, project, name, version.path))
     try:
         candidate, comparison = _candidate(project, version, root, name, chosen, knobs, served,

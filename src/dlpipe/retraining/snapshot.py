@@ -10,11 +10,14 @@ part-way is known for one that never guarded a change.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from dlpipe.errors import DataError
 
@@ -28,6 +31,31 @@ class Snapshot:
     where: Path
     saved: list[str]  # relative paths copied under ``where``
     absent: list[str]  # relative paths that did not exist
+
+
+@contextlib.contextmanager
+def only_retraining(root: Path) -> Iterator[None]:
+    """Hold the working copy's retraining lock: one retraining at a time in a repository, as
+    each one's put-back restores the params file whole. An ``flock``, which the kernel drops
+    with a killed process."""
+    path = Path(root) / PLACE / "lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "?"
+            raise DataError(f"another retraining runs in {root} (process {holder}): one at a "
+                            "time") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def place(root: Path, project: str) -> Path:
