@@ -128,3 +128,55 @@ def test_a_challenger_of_other_inputs_or_classes_or_a_bad_option_is_refused(
         load_challengers([f"iris={trained.root}"], {PROJECT: champion}, params)
     with pytest.raises(DataError, match="no model bundle for project 'pets'"):
         load_challengers([f"{PROJECT}={diabetes_bundle[0]}"], {PROJECT: champion}, params)
+
+
+@pytest.fixture(scope="module")
+def guessing_root(tmp_path_factory):
+    """A pets bundle that learnt from shuffled labels: a challenger known to be worse."""
+    from dlpipe.pipeline import catalog
+
+    table = with_target(raw_rows(), TARGET, "pets.csv")
+    table["target"] = table["target"].sample(frac=1.0, random_state=0).reset_index(drop=True)
+    bundle = train_bundle(table.iloc[:72].reset_index(drop=True),
+                          table.iloc[72:].reset_index(drop=True), feature_params(drop=["id"]),
+                          TARGET, PROJECT, seed=2, units=4, epochs=3, patience=2)
+    root = tmp_path_factory.mktemp("guessing")
+    catalog.write(root / "models" / PROJECT, bundle, manifest=True)
+    return root
+
+
+def test_a_known_gap_is_found_by_compare_on_the_served_log(tmp_path, trained, guessing_root,
+                                                         capsys):
+    """A/B with a known gap through the real path: a shadow that guesses answers 150 labelled
+    rows beside the served model; dlpipe compare reads the log and finds the champion
+    better."""
+    import json
+
+    from dlpipe.cli import main
+    from support import ROOT
+
+    client, champion, challenger, monitor = serving(tmp_path, trained, guessing_root, "shadow")
+    fresh = raw_rows(150, seed=11)
+    frame = fresh.drop(columns=[TARGET, "id"]).assign(
+        size=lambda f: f["size"].fillna(1.0), colour=lambda f: f["colour"].fillna("red"))
+    for start in range(0, 150, LIMITS.max_rows):  # requests of at most max_rows rows
+        part = frame.iloc[start:start + LIMITS.max_rows]
+        answer = client.post(f"/v2/models/{PROJECT}/infer",
+                             json={"inputs": v2_inputs(champion, part)})
+        labels = fresh[TARGET].iloc[start:start + LIMITS.max_rows]
+        taken = client.post(f"/v2/models/{PROJECT}/feedback", json={"feedback": [
+            {"id": answer.headers["x-request-id"], "row": k, "label": label}
+            for k, label in enumerate(labels)]})
+        assert taken.json()["recorded"] == len(part)
+    monitor.log.close()
+    right = [np.mean(bundle.predict(frame)["label"].to_numpy() == fresh[TARGET].to_numpy())
+             for bundle in (champion, challenger)]
+    assert right[0] - right[1] > 0.3  # the known gap
+    assert main(["compare", PROJECT, "--root", str(tmp_path), "--params",
+                 str(ROOT / "params.yaml"), "--output", str(tmp_path / "c.json")]) == 0
+    result = json.loads((tmp_path / "c.json").read_text())
+    assert (result["champion"], result["challenger"]) == (champion.version, challenger.version)
+    assert result["design"] == "paired" and result["rows"] == [150, 150]
+    assert result["values"] == pytest.approx(right)
+    assert result["decision"] == "champion better" and result["p_value"] < 1e-6
+    assert "champion better" in capsys.readouterr().out
