@@ -65,14 +65,26 @@ def kept_paths(params: Params, project: str, params_file: str, data_path: str) -
 
 
 def _call(args: list[str], root: Path, log: Path) -> None:
+    """Run ``args`` in ``root``; its output goes to ``log`` and, as it comes, to stderr (a
+    project's stages take minutes: their progress shows)."""
     log.parent.mkdir(parents=True, exist_ok=True)
+    shown = " ".join(Path(a).name if i == 0 else a for i, a in enumerate(args))
+    print(f"dlpipe retrain: {shown} (output also in {log})", file=sys.stderr, flush=True)
     with open(log, "a") as out:
         out.write(f"$ {' '.join(args)}\n")
-        out.flush()
-        code = subprocess.run(args, cwd=root, stdout=out, stderr=subprocess.STDOUT).returncode
+        process = subprocess.Popen(args, cwd=root, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True, bufsize=1)
+        try:
+            for line in process.stdout:
+                out.write(line)
+                sys.stderr.write(line)
+            code = process.wait()
+        except BaseException:
+            process.kill()
+            process.wait()
+            raise
     if code != 0:
-        raise DataError(f"`{' '.join(Path(a).name if i == 0 else a for i, a in enumerate(args))}`"
-                        f" failed (exit {code}): its output is in {log}")
+        raise DataError(f"`{shown}` failed (exit {code}): its output is in {log}")
 
 
 def retrain(project: str, params_file: str = DEFAULT_PARAMS, when_needed: bool = False,
