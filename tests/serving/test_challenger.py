@@ -27,18 +27,22 @@ from test_server import records, v2_inputs
 LIMITS = serve_limits(max_body_bytes=100_000, max_rows=50, body_timeout_seconds=5)
 
 
+def revision(where, table, seed: int):
+    """A pets bundle of ``table`` (a small network), written where another revision keeps it."""
+    from dlpipe.pipeline import catalog
+
+    bundle = train_bundle(table.iloc[:72].reset_index(drop=True),
+                          table.iloc[72:].reset_index(drop=True), feature_params(drop=["id"]),
+                          TARGET, PROJECT, seed=seed, units=4, epochs=3, patience=2)
+    catalog.write(where / "models" / PROJECT, bundle, manifest=True)
+    return where
+
+
 @pytest.fixture(scope="module")
 def challenger_root(tmp_path_factory):
     """Another pets bundle (a smaller network, another seed), as another revision has it."""
-    from dlpipe.pipeline import catalog
-
     table = with_target(raw_rows(), TARGET, "pets.csv")
-    bundle = train_bundle(table.iloc[:72].reset_index(drop=True),
-                          table.iloc[72:].reset_index(drop=True), feature_params(drop=["id"]),
-                          TARGET, PROJECT, seed=1, units=4, epochs=3, patience=2)
-    root = tmp_path_factory.mktemp("challenger")
-    catalog.write(root / "models" / PROJECT, bundle, manifest=True)
-    return root
+    return revision(tmp_path_factory.mktemp("challenger"), table, seed=1)
 
 
 def serving(tmp_path, trained, challenger_root, mode: str, share: float = 0.5):
@@ -133,16 +137,9 @@ def test_a_challenger_of_other_inputs_or_classes_or_a_bad_option_is_refused(
 @pytest.fixture(scope="module")
 def guessing_root(tmp_path_factory):
     """A pets bundle that learnt from shuffled labels: a challenger known to be worse."""
-    from dlpipe.pipeline import catalog
-
     table = with_target(raw_rows(), TARGET, "pets.csv")
     table["target"] = table["target"].sample(frac=1.0, random_state=0).reset_index(drop=True)
-    bundle = train_bundle(table.iloc[:72].reset_index(drop=True),
-                          table.iloc[72:].reset_index(drop=True), feature_params(drop=["id"]),
-                          TARGET, PROJECT, seed=2, units=4, epochs=3, patience=2)
-    root = tmp_path_factory.mktemp("guessing")
-    catalog.write(root / "models" / PROJECT, bundle, manifest=True)
-    return root
+    return revision(tmp_path_factory.mktemp("guessing"), table, seed=2)
 
 
 def test_a_known_gap_is_found_by_compare_on_the_served_log(tmp_path, trained, guessing_root,
