@@ -55,8 +55,8 @@ def test_a_known_error_is_one_line(tmp_path):
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         f"dlpipe: error: {params}: projects: missing key (expected top-level keys "
-        "['seed', 'projects', 'resources', 'serve', 'defaults', 'task_defaults'] plus one "
-        "section per project)"]
+        "['seed', 'projects', 'resources', 'serve', 'retrain', 'defaults', 'task_defaults'] "
+        "plus one section per project)"]
 
 
 def test_a_failing_stage_keeps_its_traceback_in_the_log(tmp_path, write_params, raw_params):
