@@ -51,4 +51,4 @@ def test_new_rows_take_the_table_s_columns_and_label_values():
     assert table["size"].tolist() == [0.0, 1.0, 2.0] and table["kind"].tolist() == [0, 1, 0]
     assert table_rows(rows, ["size", "kind"], "kind", None)["kind"].tolist() == [
         "dog", "cat", "dog"]
-    assert frame_of(rows, ["colour", "size"]).columns.tolist() == ["colour", "size"]
+    assert frame_of([r.input for r in rows], ["colour", "size"]).columns.tolist() == ["colour", "size"]

@@ -21,21 +21,27 @@ class LabelledRow:
     answers: dict[str, Any] = field(default_factory=dict)  # version -> its answer (shadows too)
 
 
+def truths(directory: Path) -> dict[tuple[str, int], Any]:
+    """(request id, row) -> the true label (value) feedback gave it, in the log under
+    ``directory``."""
+    return {(r["id"], r["row"]): r.get("label", r.get("value"))
+            for r in log_files.read(directory, FEEDBACK)}
+
+
 def labelled_rows(directory: Path) -> tuple[list[LabelledRow], bool]:
     """Every labelled row of the log under ``directory``, and whether any request was
     shadowed (then versions answered the same rows: a paired design)."""
-    truths = {(r["id"], r["row"]): r.get("label", r.get("value"))
-              for r in log_files.read(directory, FEEDBACK)}
-    if not truths:
+    labels = truths(directory)
+    if not labels:
         raise DataError(f"{directory}: no feedback labels yet (POST /v2/models/<p>/feedback, "
                         "or `dlpipe feedback`)")
     rows: dict[tuple[str, int], LabelledRow] = {}
     shadowed = False
     for record in log_files.read(directory, PREDICTIONS):
         key = (record["id"], record["row"])
-        if key not in truths:
+        if key not in labels:
             continue
-        row = rows.setdefault(key, LabelledRow(truths[key], record["version"], key,
+        row = rows.setdefault(key, LabelledRow(labels[key], record["version"], key,
                                                record.get("input")))
         row.answers[record["version"]] = record.get("label", record.get("value"))
         if record.get("shadow"):

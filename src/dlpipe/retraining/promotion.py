@@ -20,7 +20,7 @@ RECORDS = "retrain.jsonl"  # beside the prediction log of the project
 def outcomes(bundle, rows: list[LabelledRow]) -> np.ndarray:
     """Each holdout row's outcome for ``bundle``: right or wrong (classes), or its error,
     predicted minus true (a value). The rows were served, so they passed the input check."""
-    proba = bundle.probabilities(frame_of(rows, bundle.schema.names))
+    proba = bundle.probabilities(frame_of([r.input for r in rows], bundle.schema.names))
     if bundle.has_values:
         return proba[:, 0].astype(np.float64) - np.array([float(r.truth) for r in rows])
     return bundle.label_names(proba) == np.array([r.truth for r in rows], dtype=object)

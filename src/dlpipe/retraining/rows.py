@@ -60,6 +60,6 @@ def table_rows(rows: list[LabelledRow], columns: list[str], target: str,
     return pd.DataFrame.from_records(records, columns=columns)
 
 
-def frame_of(rows: list[LabelledRow], names: list[str]) -> pd.DataFrame:
-    """The logged inputs of ``rows`` as a model's input frame (``names``: its columns)."""
-    return pd.DataFrame.from_records([row.input for row in rows], columns=names)
+def frame_of(inputs: list[dict], names: list[str]) -> pd.DataFrame:
+    """Logged inputs (column -> value) as a model's input frame (``names``: its columns)."""
+    return pd.DataFrame.from_records(inputs, columns=names)

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import numpy as np
 
-from dlpipe.insight import accuracy_estimate
-from dlpipe.insight.drift import OUTPUTS, drift_report, too_few
+from dlpipe.insight.drift import drift_report, too_few
 from dlpipe.monitoring import log_files
-from dlpipe.monitoring.prediction_log import FEEDBACK, PREDICTIONS
+from dlpipe.monitoring.labelled import truths
+from dlpipe.monitoring.monitor import estimator
+from dlpipe.monitoring.prediction_log import PREDICTIONS
 from dlpipe.params import DriftParams, TriggerParams
 from dlpipe.retraining.rows import frame_of
-from dlpipe.monitoring.labelled import LabelledRow
 
 
 def latest_served(directory: Path, version: str, rows: int) -> list[dict]:
@@ -40,14 +40,13 @@ def reasons(bundle, reference: dict, directory: Path, window_rows: int, trigger:
         if few is not None:
             fine.append(f"drift: {few}")
         else:
-            rows = [LabelledRow(None, bundle.version, (r["id"], r["row"]), r["input"])
-                    for r in served]
-            report = drift_report(bundle, reference, frame_of(rows, bundle.schema.names), drift)
+            frame = frame_of([r["input"] for r in served], bundle.schema.names)
+            report = drift_report(bundle, reference, frame, drift)
             (why if report["drift"] else fine).append(
                 f"drift in the latest {len(served)} served rows: "
                 f"{'found' if report['drift'] else 'none'} (alpha {drift.alpha:g})")
     if trigger.accuracy_below is not None and not bundle.has_values:
-        accuracy, how = _accuracy(served, directory, reference, min_rows)
+        accuracy, how = _accuracy(bundle, served, directory, reference, min_rows)
         if accuracy == accuracy:
             low = accuracy < trigger.accuracy_below
             (why if low else fine).append(f"accuracy of the latest {len(served)} served rows "
@@ -58,16 +57,16 @@ def reasons(bundle, reference: dict, directory: Path, window_rows: int, trigger:
     return why, fine
 
 
-def _accuracy(served: list[dict], directory: Path, reference: dict,
+def _accuracy(bundle, served: list[dict], directory: Path, reference: dict,
               min_rows: int) -> tuple[float, str]:
-    truths = {(r["id"], r["row"]): r.get("label") for r in log_files.read(directory, FEEDBACK)}
-    labelled = [(r["label"], truths[(r["id"], r["row"])]) for r in served
-                if (r["id"], r["row"]) in truths]
+    labels = truths(directory)
+    labelled = [(r["label"], labels[(r["id"], r["row"])]) for r in served
+                if (r["id"], r["row"]) in labels]
     if len(labelled) >= min_rows:
         right = np.mean([answer == truth for answer, truth in labelled])
         return float(right), f"measured on {len(labelled)} labelled"
-    calibration = accuracy_estimate.from_reference(reference[OUTPUTS])
-    if calibration is None:
+    estimate = estimator(bundle, reference)  # the server's /metrics estimate
+    if estimate is None:
         return float("nan"), "no estimate (the drift reference predates it)"
     confidence = np.array([r["probabilities"][r["label"]] for r in served])
-    return calibration.estimate(confidence)[0], "estimated from the model's confidence"
+    return estimate(confidence)[0], "estimated from the model's confidence"
