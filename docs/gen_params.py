@@ -40,7 +40,7 @@ COMMAND = ".venv/bin/python docs/gen_params.py"
 # (and `defaults:`) becomes project_params, defaults.drift is also kept as default_drift, and
 # source is the file's path. Every field of Params must be named here (a new one fails).
 TOP_LEVEL = {"seed": "seed", "projects": "projects", "resources": "resources", "serve": "serve",
-             "retrain": "retrain",
+             "retrain": "retrain", "container": "container",
              "project_params": "<p>", "default_drift": None, "source": None}
 # what stands for the user's names in a key path, per mapping field
 PLACEHOLDERS = {"resources": "<stage>", "search_space": "<key>", "models": "<name>"}

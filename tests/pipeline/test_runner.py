@@ -55,7 +55,7 @@ def test_a_known_error_is_one_line(tmp_path):
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         f"dlpipe: error: {params}: projects: missing key (expected top-level keys "
-        "['seed', 'projects', 'resources', 'serve', 'retrain', 'defaults', 'task_defaults'] "
+        "['seed', 'projects', 'resources', 'serve', 'retrain', 'container', 'defaults', 'task_defaults'] "
         "plus one section per project)"]
 
 

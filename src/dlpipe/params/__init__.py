@@ -1,6 +1,7 @@
 """params.yaml: the single source of every knob, loaded and validated in one place."""
 
 from dlpipe.params.base import KerasModel, Strict
+from dlpipe.params.container import ContainerParams, KubernetesParams
 from dlpipe.params.export import ExportParams
 from dlpipe.params.insight import AuditParams, DriftParams, ExplainParams
 from dlpipe.params.loading import load_params, parse_params
@@ -14,7 +15,7 @@ from dlpipe.params.scoring import (BINARY_SCORERS, LOWER_IS_BETTER, SCORERS, VAL
                                    DecisionParams, EvaluateParams)
 
 __all__ = ["BINARY_SCORERS", "DEFAULT_PARAMS", "LOWER_IS_BETTER", "SCORERS", "VALUE_SCORERS", "DecisionParams", "AuditParams", "CsvData", "DriftParams", "ExplainParams", "CVParams", "DataParams", "EvaluateParams", "ExportParams", "ImagesData",
-           "FeatureParams", "KerasModel", "OpenMLData", "PackageData", "Params", "ProjectParams", "ChallengerParams", "MonitorParams", "RetrainParams", "ServeParams",
+           "FeatureParams", "KerasModel", "OpenMLData", "PackageData", "Params", "ProjectParams", "ChallengerParams", "ContainerParams", "KubernetesParams", "MonitorParams", "RetrainParams", "ServeParams",
            "TriggerParams",
            "SklearnData",
            "SplitParams", "Strict", "TuneParams", "UrlData", "load_params", "parse_params"]

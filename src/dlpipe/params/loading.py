@@ -110,7 +110,7 @@ def parse_params(raw: Any, source: str = DEFAULT_PARAMS) -> Params:
                       for name, section in sections.items()}
     try:
         return Params(seed=raw["seed"], projects=projects, resources=raw["resources"],
-                      serve=raw["serve"], retrain=raw["retrain"],
+                      serve=raw["serve"], retrain=raw["retrain"], container=raw["container"],
                       project_params=project_params,
                       default_drift=defaults.get("drift"), source=source)
     except ValidationError as exc:

@@ -21,12 +21,13 @@ from dlpipe.params.insight import AuditParams, DriftParams, ExplainParams
 from dlpipe.params.search_space import FloatSpace, IntSpace, SearchSpace
 from dlpipe.params.scoring import (SCORERS, VALUE_SCORERS, AnyScorer, DecisionParams,
                                    EvaluateParams, TuneScorer)
+from dlpipe.params.container import ContainerParams
 from dlpipe.params.retrain import RetrainParams
 from dlpipe.params.serve import ServeParams
 from dlpipe.params.tasks import TasksParams
 
 DEFAULT_PARAMS = "params.yaml"  # the params file every command reads unless told another
-RESERVED_KEYS = ("seed", "projects", "resources", "serve", "retrain", "defaults",
+RESERVED_KEYS = ("seed", "projects", "resources", "serve", "retrain", "container", "defaults",
                  "task_defaults")
 TASKS = ("classification", "regression")
 PROJECT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -192,6 +193,7 @@ class Params(Strict):
     resources: dict[str, StageResources]
     serve: ServeParams
     retrain: RetrainParams
+    container: ContainerParams
     project_params: dict[str, ProjectParams]  # each project's section merged over defaults
     default_drift: DriftParams  # defaults.drift: for a bundle of a project with no section
     source: str = DEFAULT_PARAMS
