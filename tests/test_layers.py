@@ -31,7 +31,7 @@ FLOORS = (
     ("dlpipe.serving",),
     ("dlpipe.stages",),
     ("dlpipe.pipeline", "dlpipe.projects", "dlpipe.image_projects"),
-    ("dlpipe.retraining",),
+    ("dlpipe.retraining", "dlpipe.deploy"),
     ("dlpipe.cli",),
     ("dlpipe.__main__",),
 )

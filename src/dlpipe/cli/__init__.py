@@ -17,6 +17,7 @@ import importlib
 import sys
 
 COMMANDS = {"add": "add", "predict": "predict", "serve": "serve", "drift": "drift",
+            "image": "image", "manifest": "manifest",
             "feedback": "feedback", "compare": "compare", "retrain": "retrain",
             "experiments": "experiments"}
 

@@ -1,0 +1,99 @@
+"""What goes into the image and how it is named: the bundles named at build (each verified
+against its manifest, its content digest a label), the git revision, and the build context
+staged from them (the Containerfile, the locked wheels, params.yaml and the bundles)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from dlpipe import io
+from dlpipe.bundle.inference import BUNDLE_DIR
+from dlpipe.errors import DataError
+from dlpipe.insight.drift import REFERENCE_DIR
+from dlpipe.params import ContainerParams
+
+LOCK = "requirements.lock"
+CONTAINERFILE = "Containerfile"
+HEALTHCHECK = "container/healthcheck.py"
+LABEL_PREFIX = "io.dlpipe"
+
+
+@dataclass(frozen=True)
+class ImagePlan:
+    """An image to build: its tags, its labels, and the directories copied into /srv/dlpipe."""
+
+    name: str
+    revision: str  # the commit the image is built from, "-dirty" if the tree has changes
+    bundles: dict[str, str]  # project -> sha256 of its bundle's manifest (the content digest)
+    copied: tuple[str, ...]  # paths relative to the repository, copied under /srv/dlpipe
+
+    @property
+    def tags(self) -> tuple[str, str]:
+        return f"{self.name}:{self.revision}", f"{self.name}:latest"
+
+    def labels(self) -> dict[str, str]:
+        out = {"org.opencontainers.image.title": "dlpipe",
+               "org.opencontainers.image.revision": self.revision,
+               f"{LABEL_PREFIX}.bundles": " ".join(self.bundles) or "(none: mount a working copy "
+                                                                     "at /srv/dlpipe)"}
+        out.update({f"{LABEL_PREFIX}.bundle.{p}": f"sha256:{d}" for p, d in self.bundles.items()})
+        return out
+
+
+def plan(projects: list[str], params: ContainerParams, root: Path) -> ImagePlan:
+    """The image of ``projects``' bundles under ``root``; a :class:`DataError` naming the stage
+    to run for a project with no bundle (or a bundle that fails its manifest)."""
+    bundles, copied = {}, []
+    for project in dict.fromkeys(projects):
+        where = root / BUNDLE_DIR.format(project=project)
+        remedy = (f"run its select stage (`python -m dlpipe select {project}`, or `make run`), "
+                  "then make image again")
+        if not where.is_dir():
+            raise DataError(f"{where}: project {project!r} has no bundle to copy into the image: "
+                            f"{remedy}")
+        io.verify_manifest(where, remedy)
+        bundles[project] = io.file_sha256(where / io.MANIFEST)
+        copied.append(BUNDLE_DIR.format(project=project))
+        if (root / REFERENCE_DIR.format(project=project)).is_dir():
+            copied.append(REFERENCE_DIR.format(project=project))
+    return ImagePlan(params.name, revision(root), bundles, tuple(copied))
+
+
+def revision(root: Path) -> str:
+    """The short commit of ``root``'s checkout, with ``-dirty`` for uncommitted changes to
+    tracked files; ``unversioned`` outside git."""
+    def git(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True)
+
+    head = git("rev-parse", "--short=12", "HEAD")
+    if head.returncode != 0:
+        return "unversioned"
+    dirty = git("status", "--porcelain", "--untracked-files=no").stdout.strip()
+    return head.stdout.strip() + ("-dirty" if dirty else "")
+
+
+def stage_context(image: ImagePlan, root: Path, wheels: Path, params_file: Path,
+                  context: Path) -> None:
+    """Fill the empty directory ``context`` with what the Containerfile reads: itself, the
+    health check, ``wheels/`` (hard links where the file system allows), and ``srv/``
+    (params.yaml and the planned bundles)."""
+    shutil.copy2(root / CONTAINERFILE, context / CONTAINERFILE)
+    shutil.copy2(root / HEALTHCHECK, context / Path(HEALTHCHECK).name)
+    shutil.copytree(wheels, context / "wheels", copy_function=_link_or_copy)
+    srv = context / "srv"
+    srv.mkdir()
+    shutil.copy2(params_file, srv / "params.yaml")
+    for path in image.copied:
+        shutil.copytree(root / path, srv / path,
+                        ignore=shutil.ignore_patterns(".snakemake_timestamp"))
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)

@@ -1,0 +1,86 @@
+"""The image built with podman: the locked wheels gathered on the host (once, then reused),
+the base built from Debian's packages when it is the local one and absent, and ``podman
+build`` of the staged context, which tags the image only when every step succeeded."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from dlpipe.deploy.image import CONTAINERFILE, LOCK, ImagePlan
+from dlpipe.errors import DataError
+
+log = logging.getLogger("dlpipe.image")
+LOCAL_BASE = "localhost/dlpipe-base:"  # a base of this name is built here, never pulled
+BUILD_BASE = "container/build-base.sh"
+SETUP = "container/setup-podman.sh"
+
+
+def podman() -> str:
+    """The podman executable; a :class:`DataError` naming the script that installs it."""
+    found = shutil.which("podman")
+    if found is None:
+        raise DataError(f"podman is not installed: `bash {SETUP}` installs it (root, Debian), "
+                        "or see https://podman.io/docs/installation")
+    return found
+
+
+def gather_wheels(root: Path, cache: Path) -> Path:
+    """A wheel of every line of the lock in ``cache`` (pip builds or fetches only the missing
+    ones, through the host's pip configuration), the lock itself, and a fresh wheel of dlpipe
+    from ``root``'s source: the directory the image installs from with no index."""
+    cache.mkdir(parents=True, exist_ok=True)
+    pip = [sys.executable, "-m", "pip", "wheel", "--quiet", "--quiet", "--no-deps", "--wheel-dir"]
+    _run([*pip, str(cache), "--requirement", str(root / LOCK)], "gathering the locked wheels")
+    for old in cache.glob("dlpipe-*.whl"):
+        old.unlink()
+    _run([*pip, str(cache), "--no-build-isolation", str(root)], "building dlpipe's wheel")
+    shutil.copy2(root / LOCK, cache / LOCK)
+    return cache
+
+
+def ensure_base(base: str, root: Path) -> None:
+    """Build the local base from Debian's packages if it is absent; any other base is left to
+    ``podman build`` to pull."""
+    if not base.startswith(LOCAL_BASE):
+        return
+    exists = subprocess.run([podman(), "image", "exists", base], capture_output=True)
+    if exists.returncode == 0:
+        return
+    log.info("building the base %s from Debian's packages (debootstrap)", base)
+    _run(["bash", str(root / BUILD_BASE), base], f"building the base {base}")
+
+
+def build(image: ImagePlan, base: str, context: Path) -> str:
+    """``podman build`` of the staged ``context``; the image's id. Podman tags the image only
+    when the whole build succeeded, so a failure leaves no tag behind."""
+    pull = "never" if base.startswith(LOCAL_BASE) else "missing"
+    # docker format: OCI images have no HEALTHCHECK
+    command = [podman(), "build", "--format", "docker", "--layers", f"--pull={pull}",
+               "--build-arg", f"BASE={base}", "--file", str(context / CONTAINERFILE),
+               "--iidfile", str(context / "image.id")]
+    for key, value in image.labels().items():
+        command += ["--label", f"{key}={value}"]
+    for tag in image.tags:
+        command += ["--tag", tag]
+    _run([*command, str(context)], f"podman build of {image.tags[0]}")
+    return (context / "image.id").read_text().strip()
+
+
+def size_of(image_id: str) -> int:
+    """The image's size in bytes, as podman counts it."""
+    out = subprocess.run([podman(), "image", "inspect", "--format", "{{.Size}}", image_id],
+                         capture_output=True, text=True, check=True)
+    return int(out.stdout.strip())
+
+
+def _run(command: list[str], what: str) -> None:
+    """Run ``command`` with its output on this terminal; a :class:`DataError` saying ``what``
+    failed."""
+    log.info("%s", what)
+    done = subprocess.run(command)
+    if done.returncode != 0:
+        raise DataError(f"{what} failed (exit {done.returncode}; its output is above)")
