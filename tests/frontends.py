@@ -234,14 +234,27 @@ def answers(output: str) -> list:
     return found
 
 
-def clients_answer_as_predict(repo: Path, projects: tuple[str, ...], scratch: Path) -> None:
+def clients_answer_as_predict(repo: Path, projects: tuple[str, ...], scratch: Path,
+                              url: str | None = None) -> None:
     """Over a real socket, on each project's whole test part: ``tritonclient.http`` with binary
     and JSON tensors and a TF-Serving client get the labels and probabilities (a numeric target:
-    the values, one FP32 output) of ``dlpipe predict``."""
+    the values, one FP32 output) of ``dlpipe predict``. The server: ``dlpipe serve`` started
+    here on ``repo``'s bundles, or the one at ``url`` (left running)."""
+    server = None
+    if url is None:
+        url, server = served(repo, projects)
+    try:
+        _answer_as_predict(repo, projects, scratch, url)
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def _answer_as_predict(repo: Path, projects: tuple[str, ...], scratch: Path, url: str) -> None:
     import requests
     import tritonclient.http as triton
 
-    url, server = served(repo, projects)
     client = triton.InferenceServerClient(url.removeprefix("http://"), network_timeout=120)
     try:
         for project in projects:
@@ -272,8 +285,6 @@ def clients_answer_as_predict(repo: Path, projects: tuple[str, ...], scratch: Pa
                 assert [p["label"] for p in served_rows] == predicted["label"].tolist()
     finally:
         client.close()
-        server.terminate()
-        server.wait(timeout=30)
 
 
 # The front ends' run of a test module: its PROJECTS, the user's projects among them made by

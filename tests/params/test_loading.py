@@ -145,6 +145,16 @@ def test_missing_file(tmp_path):
         load_params(tmp_path / "nope.yaml")
 
 
+def test_an_unreadable_file_is_named_not_a_traceback(tmp_path):
+    # a directory where the file should be: unreadable even for root (a file's permissions
+    # are not, and the suite runs as root in CI)
+    (tmp_path / "params.yaml").mkdir()
+    with pytest.raises(ParamsError) as caught:
+        load_params(tmp_path / "params.yaml")
+    assert str(caught.value) == (f"{tmp_path / 'params.yaml'}: cannot be read (Is a directory; "
+                                 "expected a params YAML file this user may read)")
+
+
 def test_invalid_yaml(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("seed: [1,\n")

@@ -545,6 +545,19 @@ def served(digits_root):
         log.close()
 
 
+def test_a_port_in_use_is_refused_in_one_line_before_loading(served, digits_root, capsys):
+    from dlpipe.cli import main
+
+    port = served.rsplit(":", 1)[1]
+    code = main(["serve", "--host", "127.0.0.1", "--port", port, "--root", str(digits_root),
+                 "--params", str(digits_root / "params.yaml")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert err == (f"dlpipe: error: 127.0.0.1:{port}: the port is in use (another server?): "
+                   "stop it, or serve on another port (--port, serve.port)")
+    assert _ready(served)  # the server holding it is untouched
+
+
 def test_a_client_that_stops_mid_body_gets_408_and_loses_its_connection(served):
     """Content-Length 1000, 10 bytes sent, the connection kept open: answered 408 once the body
     timeout passes, then closed (a real socket: the test client cannot stall)."""

@@ -45,6 +45,8 @@ def main(argv: list[str]) -> int:
         port = limits.port if args.port is None else args.port
         if not 0 < port < 65536:
             raise ParamsError(f"--port: expected a port 1..65535, got {port}")
+        host = args.host or limits.host
+        check_free(host, port)
         from dlpipe.monitoring.monitor import open_monitor
         from dlpipe.serving.server import create_app
         from dlpipe.serving.watch import watches
@@ -60,9 +62,28 @@ def main(argv: list[str]) -> int:
         return refuse(exc)
     import uvicorn
 
-    uvicorn.run(app, host=args.host or limits.host, port=port, workers=1,
+    uvicorn.run(app, host=host, port=port, workers=1,
                 access_log=args.access_log, log_level="info")
     return 0
+
+
+def check_free(host: str, port: int) -> None:
+    """Refuse, before any bundle is loaded, an address another process listens on (the
+    server would otherwise load everything and then fail in uvicorn's words)."""
+    import errno
+    import socket
+
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            probe.bind((host, port))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise DataError(f"{host}:{port}: the port is in use (another server?): stop it, or "
+                            "serve on another port (--port, serve.port)") from None
+        raise DataError(f"{host}:{port}: cannot listen there ({exc.strerror or exc}): is it an "
+                        "address of this machine? (--host, serve.host)") from None
 
 
 def load(projects: list[str], root: str | Path = ".") -> dict:

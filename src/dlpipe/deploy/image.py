@@ -50,11 +50,9 @@ def plan(projects: list[str], params: ContainerParams, root: Path) -> ImagePlan:
     bundles, copied = {}, []
     for project in dict.fromkeys(projects):
         where = root / BUNDLE_DIR.format(project=project)
-        remedy = (f"run its select stage (`python -m dlpipe select {project}`, or `make run`), "
-                  "then make image again")
+        remedy = f"run its select stage (`python -m dlpipe select {project}`, or `make run`)"
         if not where.is_dir():
-            raise DataError(f"{where}: project {project!r} has no bundle to copy into the image: "
-                            f"{remedy}")
+            raise DataError(f"{where}: project {project!r} has no bundle: {remedy}")
         io.verify_manifest(where, remedy)
         bundles[project] = io.file_sha256(where / io.MANIFEST)
         copied.append(BUNDLE_DIR.format(project=project))

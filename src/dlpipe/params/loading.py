@@ -26,6 +26,9 @@ def load_params(path: str | Path = DEFAULT_PARAMS) -> Params:
         raw = yaml.safe_load(path.read_text())
     except FileNotFoundError:
         raise ParamsError(f"{path}: file not found (expected a params YAML file)") from None
+    except OSError as exc:  # unreadable: its permissions (a mounted copy), or a directory
+        raise ParamsError(f"{path}: cannot be read ({exc.strerror or exc}; expected a params "
+                          "YAML file this user may read)") from None
     except yaml.YAMLError as exc:
         raise ParamsError(f"{path}: not valid YAML ({exc})".replace("\n", " ")) from None
     return parse_params(raw, source=str(path))
