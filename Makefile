@@ -5,7 +5,7 @@ BIN    := $(abspath $(VENV))/bin
 CORES  ?= 2
 export PATH := $(BIN):$(PATH)
 
-.PHONY: venv run repro cluster test test-fast dag report clean-venv
+.PHONY: venv run repro cluster test test-fast dag report image clean-venv
 
 venv: $(VENV)/.installed  ## create .venv and install the pinned lock (set-up only)
 
@@ -47,6 +47,14 @@ test-fast: venv  ## unit tests only
 
 dag: venv  ## re-render dvc.yaml from the stage table
 	python -m dlpipe dag
+
+# PROJECTS="iris price": their bundles are copied into the image; none: the image serves (or
+# runs stages in) a working copy mounted at /srv/dlpipe. setup-podman.sh installs podman first
+# where it is missing (root, Debian) and sets the runtime this machine needs.
+PROJECTS ?=
+image: venv  ## build dlpipe's container image with podman (PROJECTS="iris price" copies bundles in)
+	bash container/setup-podman.sh
+	python -m dlpipe image $(PROJECTS)
 
 clean-venv:
 	rm -rf $(VENV)

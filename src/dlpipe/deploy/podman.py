@@ -8,6 +8,7 @@ import logging
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 from dlpipe.deploy.image import CONTAINERFILE, LOCK, ImagePlan
@@ -17,6 +18,8 @@ log = logging.getLogger("dlpipe.image")
 LOCAL_BASE = "localhost/dlpipe-base:"  # a base of this name is built here, never pulled
 BUILD_BASE = "container/build-base.sh"
 SETUP = "container/setup-podman.sh"
+RUNTIME = "runtime.txt"  # beside the wheels: what the image installs from them
+IMAGE_EXTRAS = ("jax", "torch")  # the Keras backends beside TensorFlow
 
 
 def podman() -> str:
@@ -39,7 +42,16 @@ def gather_wheels(root: Path, cache: Path) -> Path:
         old.unlink()
     _run([*pip, str(cache), "--no-build-isolation", str(root)], "building dlpipe's wheel")
     shutil.copy2(root / LOCK, cache / LOCK)
+    (cache / RUNTIME).write_text("\n".join(runtime_requirements(root)) + "\n")
     return cache
+
+
+def runtime_requirements(root: Path) -> list[str]:
+    """What dlpipe needs to run, with every Keras backend: pyproject's dependencies and its
+    jax and torch extras (not the tests' and docs' ones)."""
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    extras = project.get("optional-dependencies", {})
+    return [*project["dependencies"], *(r for name in IMAGE_EXTRAS for r in extras[name])]
 
 
 def ensure_base(base: str, root: Path) -> None:

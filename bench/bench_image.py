@@ -1,0 +1,204 @@
+"""dlpipe's container image: how long `dlpipe image` (make image) takes cold and again, whether a
+second build installs the same packages, how long a container takes from start to ready, and
+the single-row latency of the server inside it beside the same server outside (interleaved).
+
+    python bench/bench_image.py --root REPO --projects iris [--cold] [--rounds 7]
+    python bench/bench_image.py client URL PROJECT --requests 300   # one client's run
+
+The root is a checkout with the projects' bundles (models/<p>/) and their test parts
+(data/interim/<p>/test.parquet). --cold removes the image, its base and the gathered wheels
+first, so the first build does everything a clean clone's `make image` does after `make venv`.
+Everything is served on 127.0.0.1 and stopped by its container id or pid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+PYTHON = sys.executable
+
+
+def podman(*args: str, check: bool = True) -> str:
+    done = subprocess.run(["podman", *args], capture_output=True, text=True)
+    if check and done.returncode != 0:
+        raise SystemExit(f"podman {' '.join(args)}: {done.stderr.strip()}")
+    return done.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def build(root: Path, projects: list[str]) -> float:
+    started = time.monotonic()
+    done = subprocess.run([PYTHON, "-m", "dlpipe", "image", *projects], cwd=root,
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(done.stdout[-3000:] + done.stderr[-3000:])
+    print("  " + done.stdout.strip().splitlines()[-1])
+    return time.monotonic() - started
+
+
+def freeze(tag: str) -> list[str]:
+    return sorted(podman("run", "--rm", "--network", "none", "--entrypoint", "pip", tag,
+                         "freeze", "--all").split())
+
+
+def wait_ready(url: str, deadline: float = 120.0) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < deadline:
+        try:
+            host, port = url.removeprefix("http://").split(":")
+            connection = http.client.HTTPConnection(host, int(port), timeout=1)
+            connection.request("GET", "/v2/health/ready")
+            if connection.getresponse().status == 200:
+                return time.monotonic() - started
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise SystemExit(f"{url} not ready within {deadline} s")
+
+
+def start_container(tag: str) -> tuple[str, str, float]:
+    port = free_port()
+    started = time.monotonic()
+    cid = podman("run", "--detach", "--rm", "--publish", f"127.0.0.1:{port}:8080",
+                 tag).strip().splitlines()[-1]
+    url = f"http://127.0.0.1:{port}"
+    wait_ready(url)
+    return url, cid, time.monotonic() - started
+
+
+def one_row_body(root: Path, project: str) -> bytes:
+    rows = pd.read_parquet(root / f"data/interim/{project}/test.parquet").drop(columns="target")
+    row = rows.head(1)
+    kinds = {"i": "INT64", "f": "FP64"}
+    return json.dumps({"inputs": [
+        {"name": name, "shape": [1], "datatype": kinds.get(row[name].dtype.kind, "BYTES"),
+         "data": [row[name].iloc[0].item() if kinds.get(row[name].dtype.kind)
+                  else str(row[name].iloc[0])]} for name in row.columns]}).encode()
+
+
+def latencies(url: str, project: str, body: bytes, requests: int) -> list[float]:
+    """Milliseconds of ``requests`` single-row V2 requests on one keep-alive connection."""
+    host, port = url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    out = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        connection.request("POST", f"/v2/models/{project}/infer", body=body,
+                           headers={"Content-Type": "application/json"})
+        answer = connection.getresponse()
+        answer.read()
+        if answer.status != 200:
+            raise SystemExit(f"{url}: {answer.status}")
+        out.append((time.perf_counter() - started) * 1000)
+    connection.close()
+    return out
+
+
+def spread(values: list[float], unit: str, digits: int = 2) -> str:
+    return (f"median {statistics.median(values):.{digits}f} {unit} (min {min(values):.{digits}f}, "
+            f"max {max(values):.{digits}f}, {len(values)} runs)")
+
+
+def serve_outside(root: Path, projects: list[str]) -> tuple[str, subprocess.Popen]:
+    port = free_port()
+    server = subprocess.Popen([PYTHON, "-m", "dlpipe", "serve", *projects, "--host", "127.0.0.1",
+                               "--port", str(port)], cwd=root, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    wait_ready(url)
+    return url, server
+
+
+def compare_latency(root: Path, tag: str, project: str, rounds: int, requests: int) -> None:
+    body = one_row_body(root, project)
+    inside, cid, _ = start_container(tag)
+    outside, server = serve_outside(root, [project])
+    try:
+        for url in (inside, outside):  # warm both (first requests trace the graph)
+            latencies(url, project, body, 50)
+        ins, outs, ratios = [], [], []
+        for index in range(rounds):  # take turns, the order swapped each round
+            pair = [(inside, ins), (outside, outs)]
+            for url, into in (pair if index % 2 == 0 else pair[::-1]):
+                into.append(statistics.median(latencies(url, project, body, requests)))
+            ratios.append(ins[-1] / outs[-1])
+        print(f"single-row p50, inside : {spread(ins, 'ms')}")
+        print(f"single-row p50, outside: {spread(outs, 'ms')}")
+        print(f"inside / outside, per round: {spread(ratios, '', 3)}")
+    finally:
+        podman("stop", "--time", "10", cid, check=False)
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--root", type=Path, default=Path("."))
+    parser.add_argument("--projects", nargs="+", default=["iris"])
+    parser.add_argument("--cold", action="store_true")
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--starts", type=int, default=5)
+    args = parser.parse_args()
+    root = args.root.resolve()
+    settings = yaml.safe_load((root / "params.yaml").read_text())["container"]
+    tag = f"{settings['name']}:latest"
+    if args.cold:
+        for image in (f"{settings['name']}:latest", settings["base"]):
+            podman("rmi", "--force", image, check=False)
+        podman("image", "prune", "--force", check=False)
+        shutil.rmtree(root / ".dlpipe/wheels", ignore_errors=True)
+    first = build(root, args.projects)
+    print(f"build{' (cold: base, wheels, every layer)' if args.cold else ''}: {first:.0f} s")
+    packages = freeze(tag)
+    podman("rmi", "--force", tag, check=False)
+    podman("image", "prune", "--force", check=False)  # every layer of it, so all are rebuilt
+    second = build(root, args.projects)
+    same = freeze(tag) == packages
+    print(f"second build (base and wheels kept, every layer rebuilt): {second:.0f} s; "
+          f"installed packages {'the same' if same else 'DIFFERENT'} ({len(packages)} in pip freeze)")
+    size = int(podman("image", "inspect", "--format", "{{.Size}}", tag))
+    biggest = podman("run", "--rm", "--network", "none", "--entrypoint", "sh", tag, "-c",
+                     "du -sm /opt/dlpipe/lib/python3.11/site-packages/* | sort -n | tail -6")
+    print(f"image size {size / 1e9:.2f} GB; largest installed packages (MB):")
+    print("  " + "\n  ".join(reversed(biggest.strip().splitlines())))
+    starts = []
+    for _ in range(args.starts):
+        _, cid, seconds = start_container(tag)
+        starts.append(seconds)
+        podman("stop", "--time", "10", cid, check=False)
+    print(f"container start to ready: {spread(starts, 's')}")
+    compare_latency(root, tag, args.projects[0], args.rounds, args.requests)
+
+
+def client() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("command")
+    parser.add_argument("url")
+    parser.add_argument("project")
+    parser.add_argument("--root", type=Path, default=Path("."))
+    parser.add_argument("--requests", type=int, default=300)
+    args = parser.parse_args()
+    times = latencies(args.url, args.project, one_row_body(args.root, args.project), args.requests)
+    print(f"p50 {statistics.median(times):.3f} ms over {len(times)} requests")
+
+
+if __name__ == "__main__":
+    client() if sys.argv[1:2] == ["client"] else main()
