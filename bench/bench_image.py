@@ -111,6 +111,59 @@ def latencies(url: str, project: str, body: bytes, requests: int) -> list[float]
     return out
 
 
+def v2_body(metadata: dict, rows: pd.DataFrame) -> bytes:
+    """A V2 request of ``rows`` with one tensor per input the metadata lists (an image
+    project's one ``input`` of pixels)."""
+    inputs = []
+    for spec in metadata["inputs"]:
+        if spec["name"] == "input":
+            values = rows.to_numpy("float32")
+            inputs.append({"name": "input", "shape": list(values.shape), "datatype": "FP32",
+                           "data": values.ravel().tolist()})
+            continue
+        column = rows[spec["name"]]
+        data = ([None if pd.isna(v) else str(v) for v in column] if spec["datatype"] == "BYTES"
+                else [None if pd.isna(v) else v.item() for v in column])
+        inputs.append({"name": spec["name"], "shape": [len(rows)], "datatype": spec["datatype"],
+                       "data": data})
+    return json.dumps({"inputs": inputs}).encode()
+
+
+def answers_equal_predict(root: Path, url: str, project: str, chunk: int = 500) -> str:
+    """The container's V2 answers on the project's whole test part, against `dlpipe predict`
+    outside on the same rows: labels equal and probabilities bit-equal (or values equal)."""
+    import numpy as np
+
+    test = root / f"data/interim/{project}/test.parquet"
+    rows = pd.read_parquet(test).drop(columns="target")
+    out = root / f".dlpipe/bench-{project}.csv"
+    subprocess.run([PYTHON, "-m", "dlpipe", "predict", project, "--input", str(test), "--output",
+                    str(out)], cwd=root, check=True, capture_output=True)
+    predicted = pd.read_csv(out, dtype={"label": str})
+    host, port = url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=300)
+    connection.request("GET", f"/v2/models/{project}")
+    metadata = json.loads(connection.getresponse().read())
+    labels, numbers = [], []
+    for start in range(0, len(rows), chunk):
+        connection.request("POST", f"/v2/models/{project}/infer",
+                           body=v2_body(metadata, rows.iloc[start:start + chunk]),
+                           headers={"Content-Type": "application/json"})
+        answer = connection.getresponse()
+        outputs = {o["name"]: o for o in json.loads(answer.read())["outputs"]}
+        if "label" in outputs:
+            labels += outputs["label"]["data"]
+            numbers += outputs["probabilities"]["data"]
+        else:
+            numbers += outputs["value"]["data"]
+    if "label" in predicted:
+        same = labels == predicted["label"].tolist() and np.array_equal(
+            np.float32(numbers), predicted.filter(like="proba_").to_numpy(np.float32).ravel())
+    else:
+        same = np.allclose(numbers, predicted["value"], rtol=1e-6)
+    return f"{project}: {len(rows)} test rows, {'equal' if same else 'DIFFERENT'}"
+
+
 def spread(values: list[float], unit: str, digits: int = 2) -> str:
     return (f"median {statistics.median(values):.{digits}f} {unit} (min {min(values):.{digits}f}, "
             f"max {max(values):.{digits}f}, {len(values)} runs)")
@@ -180,11 +233,15 @@ def main() -> None:
     print(f"image size {size / 1e9:.2f} GB; largest installed packages (MB):")
     print("  " + "\n  ".join(reversed(biggest.strip().splitlines())))
     starts = []
-    for _ in range(args.starts):
-        _, cid, seconds = start_container(tag)
+    for index in range(args.starts):
+        url, cid, seconds = start_container(tag)
         starts.append(seconds)
+        if index == 0:
+            for project in args.projects:
+                print("  answers in the image vs dlpipe predict outside: "
+                      + answers_equal_predict(root, url, project))
         podman("stop", "--time", "10", cid, check=False)
-    print(f"container start to ready: {spread(starts, 's')}")
+    print(f"container start to ready ({', '.join(args.projects)}): {spread(starts, 's')}")
     compare_latency(root, tag, args.projects[0], args.rounds, args.requests)
 
 
