@@ -43,9 +43,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def build(root: Path, projects: list[str]) -> float:
+def build(root: Path, projects: list[str], *options: str) -> float:
     started = time.monotonic()
-    done = subprocess.run([PYTHON, "-m", "dlpipe", "image", *projects], cwd=root,
+    done = subprocess.run([PYTHON, "-m", "dlpipe", "image", *projects, *options], cwd=root,
                           capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(done.stdout[-3000:] + done.stderr[-3000:])
@@ -122,8 +122,8 @@ def v2_body(metadata: dict, rows: pd.DataFrame) -> bytes:
                            "data": values.ravel().tolist()})
             continue
         column = rows[spec["name"]]
-        data = ([None if pd.isna(v) else str(v) for v in column] if spec["datatype"] == "BYTES"
-                else [None if pd.isna(v) else v.item() for v in column])
+        data = [None if pd.isna(v) else (str(v) if spec["datatype"] == "BYTES" else v)
+                for v in column.tolist()]
         inputs.append({"name": spec["name"], "shape": [len(rows)], "datatype": spec["datatype"],
                        "data": data})
     return json.dumps({"inputs": inputs}).encode()
@@ -222,8 +222,7 @@ def main() -> None:
     print(f"build{' (cold: base, wheels, every layer)' if args.cold else ''}: {first:.0f} s")
     packages = freeze(tag)
     podman("rmi", "--force", tag, check=False)
-    podman("image", "prune", "--force", check=False)  # every layer of it, so all are rebuilt
-    second = build(root, args.projects)
+    second = build(root, args.projects, "--no-cache")
     same = freeze(tag) == packages
     print(f"second build (base and wheels kept, every layer rebuilt): {second:.0f} s; "
           f"installed packages {'the same' if same else 'DIFFERENT'} ({len(packages)} in pip freeze)")

@@ -23,6 +23,9 @@ def _parser():
         "<container.name>:<git revision> and :latest.")
     parser.add_argument("projects", nargs="*", metavar="PROJECT",
                         help="projects whose bundles are copied into the image")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="build every layer again (default: reuse podman's layers whose "
+                             "inputs are unchanged)")
     params_option(parser, ": its container section, copied into the image as its params.yaml")
     root_option(parser)
     return parser
@@ -43,7 +46,7 @@ def main(argv: list[str]) -> int:
         wheels = podman.gather_wheels(root, root / WHEELS)
         with tempfile.TemporaryDirectory(prefix="dlpipe-image-") as context:
             stage_context(image, root, wheels, Path(args.params), Path(context))
-            image_id = podman.build(image, settings.base, Path(context))
+            image_id = podman.build(image, settings.base, Path(context), args.no_cache)
     except DlpipeError as exc:
         return refuse(exc)
     size = podman.size_of(image_id)

@@ -66,14 +66,14 @@ def ensure_base(base: str, root: Path) -> None:
     _run(["bash", str(root / BUILD_BASE), base], f"building the base {base}")
 
 
-def build(image: ImagePlan, base: str, context: Path) -> str:
+def build(image: ImagePlan, base: str, context: Path, no_cache: bool = False) -> str:
     """``podman build`` of the staged ``context``; the image's id. Podman tags the image only
     when the whole build succeeded, so a failure leaves no tag behind."""
     pull = "never" if base.startswith(LOCAL_BASE) else "missing"
     # docker format: OCI images have no HEALTHCHECK
     command = [podman(), "build", "--format", "docker", "--layers", f"--pull={pull}",
                "--build-arg", f"BASE={base}", "--file", str(context / CONTAINERFILE),
-               "--iidfile", str(context / "image.id")]
+               "--iidfile", str(context / "image.id")] + (["--no-cache"] if no_cache else [])
     for key, value in image.labels().items():
         command += ["--label", f"{key}={value}"]
     for tag in image.tags:
