@@ -129,17 +129,11 @@ def v2_body(metadata: dict, rows: pd.DataFrame) -> bytes:
     return json.dumps({"inputs": inputs}).encode()
 
 
-def answers_equal_predict(root: Path, url: str, project: str, chunk: int = 500) -> str:
-    """The container's V2 answers on the project's whole test part, against `dlpipe predict`
-    outside on the same rows: labels equal and probabilities bit-equal (or values equal)."""
+def served_answers(url: str, project: str, rows: pd.DataFrame, chunk: int = 500) -> tuple:
+    """The server's V2 answers on ``rows`` in requests of ``chunk`` rows: labels (None for a
+    numeric target) and the probabilities or values, as float32."""
     import numpy as np
 
-    test = root / f"data/interim/{project}/test.parquet"
-    rows = pd.read_parquet(test).drop(columns="target")
-    out = root / f".dlpipe/bench-{project}.csv"
-    subprocess.run([PYTHON, "-m", "dlpipe", "predict", project, "--input", str(test), "--output",
-                    str(out)], cwd=root, check=True, capture_output=True)
-    predicted = pd.read_csv(out, dtype={"label": str})
     host, port = url.removeprefix("http://").split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=300)
     connection.request("GET", f"/v2/models/{project}")
@@ -149,19 +143,36 @@ def answers_equal_predict(root: Path, url: str, project: str, chunk: int = 500) 
         connection.request("POST", f"/v2/models/{project}/infer",
                            body=v2_body(metadata, rows.iloc[start:start + chunk]),
                            headers={"Content-Type": "application/json"})
-        answer = connection.getresponse()
-        outputs = {o["name"]: o for o in json.loads(answer.read())["outputs"]}
-        if "label" in outputs:
-            labels += outputs["label"]["data"]
-            numbers += outputs["probabilities"]["data"]
-        else:
-            numbers += outputs["value"]["data"]
-    if "label" in predicted:
-        same = labels == predicted["label"].tolist() and np.array_equal(
-            np.float32(numbers), predicted.filter(like="proba_").to_numpy(np.float32).ravel())
+        outputs = {o["name"]: o for o in json.loads(connection.getresponse().read())["outputs"]}
+        labels += outputs["label"]["data"] if "label" in outputs else []
+        numbers += outputs["probabilities" if "label" in outputs else "value"]["data"]
+    connection.close()
+    return labels or None, np.float32(numbers)
+
+
+def compare_answers(root: Path, inside: str, outside: str, project: str) -> str:
+    """On the project's whole test part: the image's answers against the same server's outside
+    (the same requests), and against `dlpipe predict` outside (one batch of every row)."""
+    import numpy as np
+
+    test = root / f"data/interim/{project}/test.parquet"
+    rows = pd.read_parquet(test).drop(columns="target")
+    out = root / f".dlpipe/bench-{project}.csv"
+    subprocess.run([PYTHON, "-m", "dlpipe", "predict", project, "--input", str(test), "--output",
+                    str(out)], cwd=root, check=True, capture_output=True)
+    predicted = pd.read_csv(out, dtype={"label": str})
+    labels_in, numbers_in = served_answers(inside, project, rows)
+    labels_out, numbers_out = served_answers(outside, project, rows)
+    same_server = labels_in == labels_out and np.array_equal(numbers_in, numbers_out)
+    if labels_in is None:
+        expected_labels, expected = None, predicted["value"].to_numpy(np.float32)
     else:
-        same = np.allclose(numbers, predicted["value"], rtol=1e-6)
-    return f"{project}: {len(rows)} test rows, {'equal' if same else 'DIFFERENT'}"
+        expected_labels = predicted["label"].tolist()
+        expected = predicted.filter(like="proba_").to_numpy(np.float32).ravel()
+    return (f"{project}: {len(rows)} test rows; inside vs outside server "
+            f"{'bit-equal' if same_server else 'DIFFERENT'}; vs dlpipe predict: labels "
+            f"{'equal' if labels_in == expected_labels else 'DIFFERENT'}, largest difference "
+            f"{np.abs(numbers_in - expected).max():.1e}")
 
 
 def spread(values: list[float], unit: str, digits: int = 2) -> str:
@@ -179,11 +190,16 @@ def serve_outside(root: Path, projects: list[str]) -> tuple[str, subprocess.Pope
     return url, server
 
 
-def compare_latency(root: Path, tag: str, project: str, rounds: int, requests: int) -> None:
+def compare(root: Path, tag: str, projects: list[str], rounds: int, requests: int) -> None:
+    """The image and the same server outside, both up: their answers, then single-row
+    latency on the first project, taking turns."""
+    project = projects[0]
     body = one_row_body(root, project)
     inside, cid, _ = start_container(tag)
-    outside, server = serve_outside(root, [project])
+    outside, server = serve_outside(root, projects)
     try:
+        for name in projects:
+            print("  " + compare_answers(root, inside, outside, name))
         for url in (inside, outside):  # warm both (first requests trace the graph)
             latencies(url, project, body, 50)
         ins, outs, ratios = [], [], []
@@ -201,18 +217,8 @@ def compare_latency(root: Path, tag: str, project: str, rounds: int, requests: i
         server.wait(timeout=30)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--root", type=Path, default=Path("."))
-    parser.add_argument("--projects", nargs="+", default=["iris"])
-    parser.add_argument("--cold", action="store_true")
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--requests", type=int, default=300)
-    parser.add_argument("--starts", type=int, default=5)
-    args = parser.parse_args()
-    root = args.root.resolve()
-    settings = yaml.safe_load((root / "params.yaml").read_text())["container"]
-    tag = f"{settings['name']}:latest"
+def build_twice(root: Path, tag: str, settings: dict, args) -> None:
+    """A build (cold: from nothing), then one with no cache: their times, packages and size."""
     if args.cold:
         for image in (f"{settings['name']}:latest", settings["base"]):
             podman("rmi", "--force", image, check=False)
@@ -231,17 +237,31 @@ def main() -> None:
                      "du -sm /opt/dlpipe/lib/python3.11/site-packages/* | sort -n | tail -6")
     print(f"image size {size / 1e9:.2f} GB; largest installed packages (MB):")
     print("  " + "\n  ".join(reversed(biggest.strip().splitlines())))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--root", type=Path, default=Path("."))
+    parser.add_argument("--projects", nargs="+", default=["iris"])
+    parser.add_argument("--cold", action="store_true")
+    parser.add_argument("--no-build", action="store_true",
+                        help="measure the image already built (<container.name>:latest)")
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--starts", type=int, default=5)
+    args = parser.parse_args()
+    root = args.root.resolve()
+    settings = yaml.safe_load((root / "params.yaml").read_text())["container"]
+    tag = f"{settings['name']}:latest"
+    if not args.no_build:
+        build_twice(root, tag, settings, args)
     starts = []
-    for index in range(args.starts):
-        url, cid, seconds = start_container(tag)
+    for _ in range(args.starts):
+        _, cid, seconds = start_container(tag)
         starts.append(seconds)
-        if index == 0:
-            for project in args.projects:
-                print("  answers in the image vs dlpipe predict outside: "
-                      + answers_equal_predict(root, url, project))
         podman("stop", "--time", "10", cid, check=False)
     print(f"container start to ready ({', '.join(args.projects)}): {spread(starts, 's')}")
-    compare_latency(root, tag, args.projects[0], args.rounds, args.requests)
+    compare(root, tag, args.projects, args.rounds, args.requests)
 
 
 def client() -> None:
