@@ -17,7 +17,6 @@ import argparse
 import http.client
 import json
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,6 +26,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from bench_serve import free_port
+
 PYTHON = sys.executable
 
 
@@ -35,12 +36,6 @@ def podman(*args: str, check: bool = True) -> str:
     if check and done.returncode != 0:
         raise SystemExit(f"podman {' '.join(args)}: {done.stderr.strip()}")
     return done.stdout
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def build(root: Path, projects: list[str], *options: str) -> float:

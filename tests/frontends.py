@@ -13,7 +13,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -24,7 +23,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from support import LOCAL, ROOT, SHARED_DATA, copy_tracked_files, tiny
+from support import LOCAL, ROOT, SHARED_DATA, copy_tracked_files, free_port, tiny
 
 README = ROOT / "README.md"
 BIN = Path(sys.executable).parent  # the venv `make` uses in a repo (VENV)
@@ -84,6 +83,13 @@ def cv_scores(repo: Path, project: str) -> dict[str, object]:
     """The project's CV scores (its fit's wall-clock seconds, kept beside them, checked positive)."""
     assert json.loads((repo / f"reports/{project}/fit.json").read_text())["fit_seconds"] > 0
     return json.loads((repo / f"reports/{project}/cv.json").read_text())
+
+
+def run_dlpipe(repo: Path, *args: str, timeout: int = 1500) -> subprocess.CompletedProcess:
+    """``python -m dlpipe ARGS`` in ``repo`` (its own package, as :func:`env_of` sets), its
+    output captured."""
+    return subprocess.run([sys.executable, "-m", "dlpipe", *args], cwd=repo, env=env_of(repo),
+                          capture_output=True, text=True, timeout=timeout)
 
 
 def env_of(repo: Path) -> dict[str, str]:
@@ -192,9 +198,7 @@ def served(repo: Path, projects: tuple[str, ...]):
 def serve(command: list[str], repo: Path) -> tuple[str, subprocess.Popen]:
     """A ``serve`` command given a free port of 127.0.0.1, once it answers ready; its URL and
     process."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     server = subprocess.Popen([*command, "--port", str(port)], cwd=repo, env=env_of(repo),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"

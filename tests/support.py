@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -145,3 +146,10 @@ def networks_folds(train: pd.DataFrame, folds: int, seed: int) -> list[tuple[int
     """The validation rows of the folds the network's cross_validate splits ``train`` into."""
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     return [tuple(v) for _, v in SPLIT(splitter, train, train["target"].cat.codes)]
+
+
+def free_port() -> int:
+    """A port of 127.0.0.1 nothing listens on now (for a server a test starts)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -15,16 +15,14 @@ import json
 import shutil
 import socket
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 import yaml
 
 from dlpipe.io import file_sha256
-from frontends import clients_answer_as_predict, commit, env_of, make_repo, sh
-from support import ROOT
+from frontends import clients_answer_as_predict, commit, make_repo, run_dlpipe as dlpipe, sh
+from support import ROOT, free_port
 
 pytestmark = pytest.mark.slow
 UNSUPPORTED = 3  # container/setup-podman.sh: podman cannot be had here
@@ -34,17 +32,6 @@ PORT = 8080  # serve.port of the image's params.yaml
 
 def podman(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
     return subprocess.run(["podman", *args], capture_output=True, text=True, timeout=timeout)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def dlpipe(repo: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dlpipe", *args], cwd=repo, env=env_of(repo),
-                          capture_output=True, text=True, timeout=1500)
 
 
 @pytest.fixture(scope="module")

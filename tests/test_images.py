@@ -23,7 +23,7 @@ from dlpipe.pipeline import jobs, runner
 from dlpipe.pipeline.table import STAGES
 
 from digits import CLASSES, write_digits
-from support import ROOT, tiny
+from support import ROOT, free_port, tiny
 
 FOLDER = "data/external/digits"
 
@@ -264,7 +264,6 @@ def test_curl_and_tritonclient_send_image_files_over_a_socket(trained):
     """``dlpipe serve`` on 127.0.0.1: curl posts a TF-Serving b64 request, ``tritonclient``
     a V2 BYTES tensor of base64 files in JSON and one of the files' own bytes as binary data;
     each gets ``predict``'s labels, and bytes that are not an image a 400 naming the row."""
-    import socket
     import subprocess
     import sys
     import time
@@ -275,9 +274,7 @@ def test_curl_and_tritonclient_send_image_files_over_a_socket(trained):
     files = sorted((trained / FOLDER / "zero").glob("*.png"))[:4]
     bundle = load_bundle("digits", trained)
     expected = bundle.predict(images.table(files, bundle.schema.image_shape))["label"].tolist()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "dlpipe", "serve", "digits", "--host",
                                "127.0.0.1", "--port", str(port)], cwd=trained,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -7,7 +7,6 @@ new version in params, DVC's records and a promotion record."""
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 
 import numpy as np
@@ -17,7 +16,7 @@ import yaml
 from sklearn.datasets import load_iris
 
 from dlpipe.io import file_sha256
-from frontends import env_of, make_repo, sh
+from frontends import make_repo, run_dlpipe, sh
 
 pytestmark = pytest.mark.slow
 
@@ -27,8 +26,7 @@ RECORDS = "data/served/iris/retrain.jsonl"
 
 
 def dlpipe(repo, *args: str) -> tuple[int, str]:
-    done = subprocess.run([sys.executable, "-m", "dlpipe", *args], cwd=repo, env=env_of(repo),
-                          capture_output=True, text=True, timeout=900)
+    done = run_dlpipe(repo, *args, timeout=900)
     return done.returncode, done.stdout + done.stderr
 
 

@@ -30,7 +30,7 @@ from dlpipe.bundle.inference import load_bundle
 from dlpipe.insight.drift import build_reference
 from dlpipe.serving.server import create_app
 from pets import PROJECT
-from support import ROOT, feature_params, repo_params, serve_limits, train_bundle
+from support import ROOT, feature_params, free_port, repo_params, serve_limits, train_bundle
 
 BODY_TIMEOUT = 2  # seconds the real server waits for a body
 LIMITS = serve_limits(max_body_bytes=20_000, max_rows=50, body_timeout_seconds=5)
@@ -506,12 +506,6 @@ def test_serve_refuses_a_missing_bundle_in_one_line(tmp_path, capsys):
     assert "no model bundle for project 'koala'" in capsys.readouterr().err
     assert main(["serve", "--port", "0", "--root", str(tmp_path), "--params", params]) == 2
     assert "--port: expected a port 1..65535, got 0" in capsys.readouterr().err
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

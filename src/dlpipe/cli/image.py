@@ -50,7 +50,8 @@ def main(argv: list[str]) -> int:
     except DlpipeError as exc:
         return refuse(exc)
     size = podman.size_of(image_id)
-    bundles = ", ".join(f"{p} (sha256:{d[:12]})" for p, d in image.bundles.items())
-    print(f"built {' and '.join(image.tags)} ({image_id.removeprefix('sha256:')[:12]}, {size / 1e9:.2f} GB); "
+    bundles = ", ".join(f"{p} ({d[:19]})" for p, d in image.digests().items())
+    short_id = image_id.removeprefix("sha256:")[:12]
+    print(f"built {' and '.join(image.tags)} ({short_id}, {size / 1e9:.2f} GB); "
           f"bundles: {bundles or 'none (mount a working copy at /srv/dlpipe)'}")
     return 0

@@ -46,7 +46,7 @@ def main(argv: list[str]) -> int:
         image = plan(args.projects, params.container, Path(args.root))
         objects = manifests(args.kind, args.image or image.tags[0], args.projects,
                             params.serve.port, params.container, image.revision,
-                            {p: f"sha256:{d}" for p, d in image.bundles.items()})
+                            image.digests())
         validate(objects)
     except DlpipeError as exc:
         return refuse(exc)

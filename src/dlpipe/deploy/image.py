@@ -35,12 +35,16 @@ class ImagePlan:
     def tags(self) -> tuple[str, str]:
         return f"{self.name}:{self.revision}", f"{self.name}:latest"
 
+    def digests(self) -> dict[str, str]:
+        """Each bundle's content digest as labels and annotations spell it: ``sha256:<hex>``."""
+        return {project: f"sha256:{digest}" for project, digest in self.bundles.items()}
+
     def labels(self) -> dict[str, str]:
         out = {"org.opencontainers.image.title": "dlpipe",
                "org.opencontainers.image.revision": self.revision,
                f"{LABEL_PREFIX}.bundles": " ".join(self.bundles) or "(none: mount a working copy "
                                                                      "at /srv/dlpipe)"}
-        out.update({f"{LABEL_PREFIX}.bundle.{p}": f"sha256:{d}" for p, d in self.bundles.items()})
+        out.update({f"{LABEL_PREFIX}.bundle.{p}": d for p, d in self.digests().items()})
         return out
 
 

@@ -36,15 +36,19 @@ def _probe(path: str, port: int, period: int) -> dict:
             "periodSeconds": period, "failureThreshold": 3}
 
 
+def selector(name: str) -> dict:
+    """The labels that pick the pods of ``name`` (the Deployment's and the Service's)."""
+    return {"app.kubernetes.io/name": APP, "app.kubernetes.io/instance": name}
+
+
 def metadata(name: str, params: ContainerParams, revision: str, bundles: dict) -> dict:
     """Name, namespace, the recommended labels and the bundles' digests as annotations."""
     return {"name": name, "namespace": params.kubernetes.namespace,
-            "labels": {"app.kubernetes.io/name": APP, "app.kubernetes.io/instance": name,
-                       "app.kubernetes.io/version": revision[:63]},
+            "labels": {**selector(name), "app.kubernetes.io/version": revision[:63]},
             "annotations": {f"dlpipe.io/bundle.{p}": d for p, d in bundles.items()}}
 
 
-def inference_service(name: str, serving: dict, meta: dict, params: ContainerParams) -> dict:
+def inference_service(serving: dict, meta: dict, params: ContainerParams) -> dict:
     """KServe's ``InferenceService`` with the image as its predictor's custom container."""
     return {"apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService",
             "metadata": meta,
@@ -52,19 +56,17 @@ def inference_service(name: str, serving: dict, meta: dict, params: ContainerPar
                                    "containers": [serving]}}}
 
 
-def deployment(name: str, serving: dict, meta: dict, params: ContainerParams) -> dict:
-    selector = {"app.kubernetes.io/name": APP, "app.kubernetes.io/instance": name}
+def deployment(serving: dict, meta: dict, params: ContainerParams) -> dict:
     return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta,
             "spec": {"replicas": params.kubernetes.replicas,
-                     "selector": {"matchLabels": selector},
+                     "selector": {"matchLabels": selector(meta["name"])},
                      "template": {"metadata": {"labels": dict(meta["labels"])},
                                   "spec": {"containers": [serving]}}}}
 
 
-def service(name: str, port: int, meta: dict) -> dict:
-    selector = {"app.kubernetes.io/name": APP, "app.kubernetes.io/instance": name}
+def service(port: int, meta: dict) -> dict:
     return {"apiVersion": "v1", "kind": "Service", "metadata": meta,
-            "spec": {"type": "ClusterIP", "selector": selector,
+            "spec": {"type": "ClusterIP", "selector": selector(meta["name"]),
                      "ports": [{"name": "http", "port": port, "targetPort": "http",
                                 "protocol": "TCP"}]}}
 
@@ -72,10 +74,9 @@ def service(name: str, port: int, meta: dict) -> dict:
 def manifests(kind: str, image: str, projects: list[str], port: int, params: ContainerParams,
               revision: str, bundles: dict) -> list[dict]:
     """The objects of ``kind`` (one of :data:`KINDS`) serving ``projects`` from ``image``."""
-    name = APP
-    meta = metadata(name, params, revision, bundles)
+    meta = metadata(APP, params, revision, bundles)
     if kind == "kserve":
-        serving = container(CONTAINER, image, projects, port, params)
-        return [inference_service(name, serving, meta, params)]
+        return [inference_service(container(CONTAINER, image, projects, port, params), meta,
+                                  params)]
     serving = container(APP, image, projects, port, params)
-    return [deployment(name, serving, meta, params), service(name, port, meta)]
+    return [deployment(serving, meta, params), service(port, meta)]

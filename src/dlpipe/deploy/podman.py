@@ -54,10 +54,15 @@ def runtime_requirements(root: Path) -> list[str]:
     return [*project["dependencies"], *(r for name in IMAGE_EXTRAS for r in extras[name])]
 
 
+def built_here(base: str) -> bool:
+    """Whether ``base`` is the base this project builds from Debian's packages (never pulled)."""
+    return base.startswith(LOCAL_BASE)
+
+
 def ensure_base(base: str, root: Path) -> None:
     """Build the local base from Debian's packages if it is absent; any other base is left to
     ``podman build`` to pull."""
-    if not base.startswith(LOCAL_BASE):
+    if not built_here(base):
         return
     exists = subprocess.run([podman(), "image", "exists", base], capture_output=True)
     if exists.returncode == 0:
@@ -69,7 +74,7 @@ def ensure_base(base: str, root: Path) -> None:
 def build(image: ImagePlan, base: str, context: Path, no_cache: bool = False) -> str:
     """``podman build`` of the staged ``context``; the image's id. Podman tags the image only
     when the whole build succeeded, so a failure leaves no tag behind."""
-    pull = "never" if base.startswith(LOCAL_BASE) else "missing"
+    pull = "never" if built_here(base) else "missing"
     # docker format: OCI images have no HEALTHCHECK
     command = [podman(), "build", "--format", "docker", "--layers", f"--pull={pull}",
                "--build-arg", f"BASE={base}", "--file", str(context / CONTAINERFILE),
