@@ -183,7 +183,7 @@ def check(schema: Schema, frame: pd.DataFrame) -> list[str]:
     return problems + [text for _, _, text in sorted(cells, key=lambda cell: cell[:2])]
 
 
-def _number_block(block: pd.DataFrame) -> np.ndarray:
+def number_block(block: pd.DataFrame) -> np.ndarray:
     """Columns as one float64 array; text that is not a number becomes NaN. Column by column
     only where a dtype is not numeric already (an image's hundreds of columns go at once)."""
     if all(_is_number(dtype) for dtype in set(block.dtypes)):
@@ -198,7 +198,7 @@ def _numeric_cells(columns: list[Column], positions: list[int], block: pd.DataFr
                    ) -> list[tuple[int, int, str]]:
     """(row, column position, problem) of each bad cell of the numeric columns."""
     missing = block.isna().to_numpy()
-    wrong = ~missing & np.isnan(_number_block(block))
+    wrong = ~missing & np.isnan(number_block(block))
     absent = missing & np.array([not c.nan for c in columns])
     found = [(r + 1, positions[j], f"row {r + 1}, column {columns[j].name!r}: "
                                    f"{block.iat[r, j]!r} is not a number")
@@ -244,6 +244,6 @@ def conform(schema: Schema, frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.set_axis([str(c) for c in frame.columns], axis=1)
     numeric = [c.name for c in schema.columns if c.kind == "numeric"]
     others = [c.name for c in schema.columns if c.kind != "numeric"]
-    parts = [pd.DataFrame(_number_block(frame[numeric]), columns=numeric, index=frame.index),
+    parts = [pd.DataFrame(number_block(frame[numeric]), columns=numeric, index=frame.index),
              frame[others]]
     return pd.concat(parts, axis=1)[schema.names]
