@@ -24,6 +24,8 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from dlpipe.bundle.compiled_network import compile_network
+from dlpipe.bundle.compiled_steps import NotCompiled, compile_steps
 from dlpipe.bundle.files import NETWORK
 from dlpipe.bundle.inference import Bundle, Graph
 from dlpipe.bundle.input_schema import number_block
@@ -33,11 +35,6 @@ log = logging.getLogger(__name__)
 TOLERANCE = 1e-5  # max |probability difference| to the bundle's own answer (float32 sums)
 CHECK_ROWS = 9  # random rows the compiled network is compared on when it is built
 
-Step = Callable[[object], np.ndarray]
-
-
-class NotCompiled(Exception):
-    """A piece the compiler does not know: it runs as the bundle runs it."""
 
 
 @dataclass
@@ -103,7 +100,7 @@ def _compile_transformer(bundle: Bundle, notes: list[str]) -> tuple[Callable, st
         names = [str(n) for n in names]
         numbers = all(n in numeric for n in names)
         try:
-            run = _compile_steps(step.steps if hasattr(step, "steps") else [(name, step)])
+            run = compile_steps(step.steps if hasattr(step, "steps") else [(name, step)])
         except NotCompiled as why:
             notes.append(f"transformer: part {name!r}: {why}")
             slow.append(name)
@@ -122,115 +119,11 @@ def _compile_transformer(bundle: Bundle, notes: list[str]) -> tuple[Callable, st
     return features, "numpy" if not slow else f"numpy, {', '.join(slow)} by scikit-learn"
 
 
-def _reference_part(step, names: list[str], numbers: bool) -> Step:
+def _reference_part(step, names: list[str], numbers: bool) -> Callable:
     """A part's fitted step, fed the table the column transformer feeds it."""
     if not numbers:
         return step.transform
     return lambda block: step.transform(pd.DataFrame(block, columns=names))
-
-
-def _compile_steps(steps: list) -> Step:
-    """One function running a part's fitted steps in order."""
-    runs = [_compile_step(step) for _, step in steps]
-
-    def run(block):
-        for one in runs:
-            block = one(block)
-        return block
-
-    return run
-
-
-def _compile_step(step) -> Step:
-    from sklearn.impute import SimpleImputer
-    from sklearn.preprocessing import (FunctionTransformer, MinMaxScaler, OneHotEncoder,
-                                       StandardScaler)
-
-    from dlpipe import features
-
-    kind = type(step)
-    if kind is SimpleImputer:
-        return _imputer(step)
-    if kind is StandardScaler:
-        return _standard(step)
-    if kind is MinMaxScaler:
-        return _minmax(step)
-    if kind is features.PixelScaler:
-        return lambda X: np.asarray(X, dtype=np.float32) / np.float32(255.0)
-    if kind is features.Passthrough:
-        return lambda X: np.asarray(X, dtype=np.float32)
-    if kind is FunctionTransformer and step.func is features.as_text and not step.kw_args:
-        return features.as_text
-    if kind is OneHotEncoder:
-        return _onehot(step)
-    raise NotCompiled(f"step {kind.__name__}")
-
-
-def _imputer(step) -> Step:
-    statistics = np.asarray(step.statistics_)
-    missing = step.missing_values
-    if step.add_indicator or not (isinstance(missing, float) and np.isnan(missing)):
-        raise NotCompiled("SimpleImputer with an indicator or another missing value")
-    if statistics.dtype.kind == "f":
-        if np.isnan(statistics).any():  # a column training never filled: scikit-learn drops it
-            raise NotCompiled("SimpleImputer with an empty training column")
-        return lambda X: np.where(np.isnan(X), statistics, X)
-
-    def fill(X):
-        X = np.asarray(X, dtype=object)
-        return np.where(pd.isna(X), statistics, X)
-
-    return fill
-
-
-def _standard(step) -> Step:
-    mean = step.mean_ if step.with_mean else None
-    scale = step.scale_ if step.with_std else None
-
-    def scale_rows(X):
-        X = np.array(X, dtype=np.float64)
-        if mean is not None:
-            X -= mean
-        if scale is not None:
-            X /= scale
-        return X
-
-    return scale_rows
-
-
-def _minmax(step) -> Step:
-    low, high = step.feature_range
-
-    def scale_rows(X):
-        X = np.array(X, dtype=np.float64)
-        X *= step.scale_
-        X += step.min_
-        return np.clip(X, low, high) if step.clip else X
-
-    return scale_rows
-
-
-def _onehot(step) -> Step:
-    if (step.drop is not None or step.sparse_output or step.handle_unknown != "ignore"
-            or getattr(step, "_infrequent_enabled", False)):
-        raise NotCompiled("OneHotEncoder with drop, sparse output, infrequent categories or "
-                          "errors on unknown ones")
-    offsets = np.cumsum([0, *(len(c) for c in step.categories_)])
-    lookups = [{value: k for k, value in enumerate(categories)}
-               for categories in step.categories_]
-    dtype = step.dtype
-
-    def encode(X):
-        X = np.asarray(X, dtype=object)
-        out = np.zeros((len(X), offsets[-1]), dtype=dtype)
-        for j, lookup in enumerate(lookups):
-            for r, value in enumerate(X[:, j]):
-                k = lookup.get(value)
-                if k is not None:  # an unknown category is all zeros (handle_unknown ignore)
-                    out[r, offsets[j] + k] = 1
-        return out
-
-    return encode
 
 
 # --- the model -----------------------------------------------------------------------------
@@ -242,15 +135,10 @@ def _compile_model(bundle: Bundle, notes: list[str]) -> tuple[Callable, str]:
     keras_model = model.model if isinstance(model, Graph) else model
     fallback = "TensorFlow graph" if isinstance(model, Graph) else "Keras"
     try:
-        layers = [_compile_layer(layer) for layer in keras_model.layers]
+        forward = compile_network(keras_model)
     except NotCompiled as why:
         notes.append(f"network: {why}")
         return bundle.outputs, fallback
-
-    def forward(X: np.ndarray) -> np.ndarray:
-        for layer in layers:
-            X = layer(X)
-        return np.asarray(X, dtype=np.float32)
 
     rows = np.random.default_rng(0).normal(size=(CHECK_ROWS, bundle.schema.input_width)).astype(
         np.float32)
@@ -266,57 +154,3 @@ def _compile_model(bundle: Bundle, notes: list[str]) -> tuple[Callable, str]:
 def _scale(outputs: np.ndarray) -> float:
     """The size the tolerance is relative to: 1 for probabilities, a value's magnitude."""
     return max(1.0, float(np.max(np.abs(outputs))))
-
-
-ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "linear": lambda x: x,
-    "relu": lambda x: np.maximum(x, np.float32(0)),
-    "tanh": np.tanh,
-    "sigmoid": lambda x: np.float32(1) / (np.float32(1) + np.exp(-x)),
-    "softmax": lambda x: _softmax(x),
-}
-
-
-def _softmax(x: np.ndarray) -> np.ndarray:
-    e = np.exp(x - x.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-def _activation(layer) -> Callable[[np.ndarray], np.ndarray]:
-    name = layer.get_config().get("activation", "linear")
-    if not isinstance(name, str) or name not in ACTIVATIONS:
-        raise NotCompiled(f"layer {layer.name}: activation {name!r}")
-    return ACTIVATIONS[name]
-
-
-def _compile_layer(layer) -> Callable[[np.ndarray], np.ndarray]:
-    kind = type(layer).__name__
-    policy = getattr(getattr(layer, "dtype_policy", None), "name", "float32")
-    if policy != "float32":
-        raise NotCompiled(f"layer {layer.name}: dtype policy {policy}")
-    if kind == "Dense":
-        kernel = np.asarray(layer.kernel, dtype=np.float32)
-        bias = np.asarray(layer.bias, dtype=np.float32) if layer.use_bias else np.float32(0)
-        act = _activation(layer)
-        return lambda x: act(x @ kernel + bias)
-    if kind == "BatchNormalization":
-        if layer.axis not in (-1, [-1], 1, [1]):
-            raise NotCompiled(f"layer {layer.name}: batch normalisation on axis {layer.axis}")
-        # as TensorFlow's batch_normalization: x * inv + (beta - mean * inv)
-        inv = 1.0 / np.sqrt(np.asarray(layer.moving_variance, dtype=np.float32)
-                            + np.float32(layer.epsilon))
-        if layer.scale:
-            inv = inv * np.asarray(layer.gamma, dtype=np.float32)
-        beta = np.asarray(layer.beta, dtype=np.float32) if layer.center else np.float32(0)
-        shift = beta - np.asarray(layer.moving_mean, dtype=np.float32) * inv
-        inv, shift = inv.astype(np.float32), shift.astype(np.float32)
-        return lambda x: x * inv + shift
-    if kind == "Dropout":
-        return lambda x: x  # inference
-    if kind == "Activation":
-        return _activation(layer)
-    if kind == "Rescaling":
-        scale = np.asarray(layer.scale, dtype=np.float32)
-        offset = np.asarray(layer.offset, dtype=np.float32)
-        return lambda x: x * scale + offset
-    raise NotCompiled(f"layer {layer.name} ({kind})")
