@@ -112,8 +112,29 @@ def test_two_classes_with_a_date_batch_norm_and_dropout(dated):
 def test_a_numeric_target(diabetes_bundle):
     root, _, _, test_part = diabetes_bundle
     bundle = as_graph(load_bundle("diabetes", root))
-    compiled = same_answers(bundle, test_part.drop(columns=["target"]))
-    assert compiled.fully_compiled
+    frame = test_part.drop(columns=["target"])
+    compiled = same_answers(bundle, frame)
+    assert compiled.fully_compiled and compiled.plain_numbers(frame) is not None
+
+
+def test_numeric_rows_that_need_the_check_take_it(diabetes_bundle):
+    root, _, _, test_part = diabetes_bundle
+    bundle = load_bundle("diabetes", root)
+    compiled = compile_bundle(bundle)
+    frame = test_part.drop(columns=["target"]).head(4)
+    as_text = frame.astype({"bmi": str})  # numbers as text: read as numbers by the check
+    assert compiled.plain_numbers(as_text) is None
+    same_answers(bundle, as_text)
+    reordered = frame[frame.columns[::-1]]
+    assert compiled.plain_numbers(reordered) is None
+    same_answers(bundle, reordered)
+    for bad in (frame.assign(bmi=[np.nan, 0.1, 0.2, 0.3]),  # training had no missing bmi
+                frame.assign(bmi=["tall", "0.1", "0.2", "0.3"]), frame.drop(columns=["age"])):
+        with pytest.raises(InputError) as expected:
+            bundle.predict_proba(bad)
+        with pytest.raises(InputError) as got:
+            compiled.predict_proba(bad)
+        assert got.value.problems == expected.value.problems
 
 
 def test_text_runs_its_fitted_step():
