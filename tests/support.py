@@ -38,6 +38,7 @@ def serve_limits(**limits):
     serve = repo_params()["serve"]
     return ServeParams.model_validate({
         "host": "127.0.0.1", "port": 8080, "monitor": serve["monitor"],
+        "inline_body_bytes": serve["inline_body_bytes"],
         "challenger": serve["challenger"], **limits})
 
 
@@ -153,3 +154,16 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def same_proba(got, expected) -> bool:
+    """Whether a server's probabilities are the bundle's: the same shape, each within the
+    compiled predictor's tolerance (the server predicts through it, NumPy's sums in place of
+    TensorFlow's)."""
+    import numpy as np
+
+    from dlpipe.bundle.compiled import TOLERANCE
+
+    got, expected = np.asarray(got), np.asarray(expected)
+    return got.shape == expected.shape and float(np.max(np.abs(got - expected),
+                                                       initial=0.0)) <= TOLERANCE

@@ -18,7 +18,7 @@ from dlpipe.serving.protocols import v2_metadata
 from dlpipe.serving.server import create_app
 
 from pets import PROJECT, raw_rows
-from support import serve_limits
+from support import same_proba, serve_limits
 
 LIMITS = serve_limits(max_body_bytes=100_000, max_rows=50, body_timeout_seconds=5)
 URL = f"/v2/models/{PROJECT}/infer"
@@ -74,7 +74,7 @@ def test_the_client_s_default_call_gets_the_bundle_s_answer_in_binary(client, bu
     assert labels == expected["label"].tolist()
     proba = result.as_numpy("probabilities")
     assert proba.dtype == np.float32 and proba.shape == (len(rows), len(bundle.classes))
-    assert np.array_equal(proba, expected[[f"proba_{c}" for c in bundle.classes]].to_numpy(
+    assert same_proba(proba, expected[[f"proba_{c}" for c in bundle.classes]].to_numpy(
         np.float32))
 
 

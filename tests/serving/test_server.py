@@ -30,7 +30,8 @@ from dlpipe.bundle.inference import load_bundle
 from dlpipe.insight.drift import build_reference
 from dlpipe.serving.server import create_app
 from pets import PROJECT
-from support import ROOT, feature_params, free_port, repo_params, serve_limits, train_bundle
+from support import (ROOT, feature_params, free_port, repo_params, same_proba, serve_limits,
+                     train_bundle)
 
 BODY_TIMEOUT = 2  # seconds the real server waits for a body
 LIMITS = serve_limits(max_body_bytes=20_000, max_rows=50, body_timeout_seconds=5)
@@ -191,7 +192,7 @@ def test_v2_infer_equals_bundle_predict(client, bundles, tab_rows):
     assert label == {"name": "label", "datatype": "BYTES", "shape": [len(tab_rows)],
                      "data": labels}
     assert probabilities["shape"] == list(proba.shape)
-    assert np.array_equal(np.float32(probabilities["data"]).reshape(proba.shape), proba)
+    assert same_proba(np.float32(probabilities["data"]).reshape(proba.shape), proba)
 
 
 def test_v2_outputs_pick_what_comes_back(client, bundles, tab_rows):
@@ -210,7 +211,7 @@ def test_v1_predict_equals_bundle_predict(client, bundles, tab_rows):
     assert [p["label"] for p in predictions] == labels
     got = np.float32([[p["probabilities"][c] for c in bundles["pets"].classes]
                       for p in predictions])
-    assert np.array_equal(got, proba)
+    assert same_proba(got, proba)
 
 
 def test_v1_ignores_the_label_column(client, bundles, tab_rows):
@@ -229,7 +230,7 @@ def test_images_as_one_tensor(client, bundles, img_rows, nested):
     assert status == 200, body
     labels, proba = expected(bundle, img_rows)
     assert body["outputs"][0]["data"] == labels
-    assert np.array_equal(np.float32(body["outputs"][1]["data"]).reshape(proba.shape), proba)
+    assert same_proba(np.float32(body["outputs"][1]["data"]).reshape(proba.shape), proba)
     v1 = client.post("/v1/models/digits:predict", json={"instances": pixels.tolist()})
     assert [p["label"] for p in v1.json()["predictions"]] == labels
 
@@ -584,13 +585,13 @@ def test_the_real_server_predicts_what_the_bundle_predicts(served, bundles, tab_
         images = http.post("/v2/models/digits/infer", json={"inputs": [
             {"name": "input", "shape": [len(pixels), 16], "datatype": "FP32", "data": pixels}]})
         image_proba = expected(bundles["digits"], img_rows)[1]
-        assert np.array_equal(np.float32(images.json()["outputs"][1]["data"]).reshape(
+        assert same_proba(np.float32(images.json()["outputs"][1]["data"]).reshape(
             image_proba.shape), image_proba)
         assert http.get("/v2/models/digits/ready").json()["ready"] is True
         answer = http.post(f"/v2/models/{PROJECT}/infer",
                            json={"inputs": v2_inputs(bundle, tab_rows)}).json()
         assert answer["outputs"][0]["data"] == labels
-        assert np.array_equal(np.float32(answer["outputs"][1]["data"]).reshape(proba.shape),
+        assert same_proba(np.float32(answer["outputs"][1]["data"]).reshape(proba.shape),
                               proba)
         v1 = http.post(f"/v1/models/{PROJECT}:predict",
                        json={"instances": records(tab_rows)}).json()["predictions"]
@@ -654,11 +655,46 @@ def test_the_standard_v2_client_gets_what_predict_gives_over_a_real_socket(serve
         result = client.infer(PROJECT, inputs)
         labels, proba = expected(bundles[PROJECT], rows)
         assert [label.decode() for label in result.as_numpy("label")] == labels
-        assert np.array_equal(result.as_numpy("probabilities"), proba)
+        assert same_proba(result.as_numpy("probabilities"), proba)
         pixels = triton.InferInput("input", list(img_rows.shape), "FP32")
         pixels.set_data_from_numpy(img_rows.to_numpy(np.float32))
         images = client.infer("digits", [pixels])
-        assert np.array_equal(images.as_numpy("probabilities"),
+        assert same_proba(images.as_numpy("probabilities"),
                               expected(bundles["digits"], img_rows)[1])
     finally:
         client.close()
+
+
+# --- the compiled path ----------------------------------------------------------------------------
+def test_each_bundle_s_prediction_path_is_logged_once_at_start(bundles, caplog):
+    with caplog.at_level("INFO", logger="dlpipe.serve"):
+        app = create_app(bundles, LIMITS)
+    lines = [r.getMessage() for r in caplog.records if "predicting through" in r.getMessage()]
+    assert len(lines) == 2 and all("transformer: numpy; model: numpy" in line for line in lines)
+    assert app.state.inline == {PROJECT: True, "digits": True}
+
+
+@pytest.mark.parametrize("inline_body_bytes", [0, 10_000_000])
+def test_answers_on_the_event_loop_and_in_the_threadpool_are_the_same(bundles, tab_rows,
+                                                                       inline_body_bytes):
+    limits = LIMITS.model_copy(update={"inline_body_bytes": inline_body_bytes})
+    served = TestClient(create_app(bundles, limits), raise_server_exceptions=False)
+    status, body = infer(served, PROJECT, {"inputs": v2_inputs(bundles[PROJECT], tab_rows)})
+    assert status == 200, body
+    labels, proba = expected(bundles[PROJECT], tab_rows)
+    assert body["outputs"][0]["data"] == labels
+    assert same_proba(np.float32(body["outputs"][1]["data"]).reshape(proba.shape), proba)
+    bad = tensors(bundles[PROJECT], tab_rows, size={"data": ["tall"] * len(tab_rows)})
+    status, body = infer(served, PROJECT, {"inputs": bad})
+    assert status in (400, 422) and "'size'" in body["error"]
+
+
+def test_a_bundle_not_predicted_wholly_in_numpy_is_answered_in_the_threadpool(bundles):
+    import keras
+
+    pets = bundles[PROJECT]
+    inner = pets.model
+    odd = keras.Sequential([keras.Input(shape=(inner.input_shape[-1],)), *inner.layers[:-1],
+                            keras.layers.LayerNormalization(), inner.layers[-1]])
+    app = create_app({PROJECT: dataclasses.replace(pets, model=odd)}, LIMITS)
+    assert app.state.inline == {PROJECT: False}

@@ -43,5 +43,8 @@ class ServeParams(Strict):
     max_body_bytes: PosInt  # the request body, counted as it arrives
     max_rows: PosInt  # rows (instances) of one request
     body_timeout_seconds: PosInt  # a body not complete by then gets 408, its connection closed
+    # a body up to this size, to a bundle predicted wholly in NumPy, is answered on the event
+    # loop; a larger one (or any, at 0) in the threadpool
+    inline_body_bytes: Annotated[int, Field(ge=0, strict=True)]
     monitor: MonitorParams
     challenger: ChallengerParams
