@@ -77,11 +77,12 @@ class Compiled:
         training had none (a numeric dtype holds nothing else the check refuses). Else None:
         the rows take the check."""
         schema = self.bundle.schema
-        if self.numbers is None or len(frame) == 0 or list(frame.columns) != schema.names:
+        if self.numbers is None or len(frame) == 0 or frame.columns.tolist() != schema.names:
             return None
-        if not all(isinstance(d, np.dtype) and d.kind in "iuf" for d in set(frame.dtypes)):
+        rows = frame.to_numpy()  # object if any column is not a plain NumPy number
+        if rows.dtype.kind not in "iuf":
             return None
-        rows = frame.to_numpy(dtype=np.float64)
+        rows = rows.astype(np.float64, copy=False)
         missing = np.isnan(rows)
         if missing.any() and (missing & ~np.array([c.nan for c in schema.columns])).any():
             return None
@@ -135,7 +136,7 @@ def _compile_transformer(bundle: Bundle, notes: list[str]
     def features(frame: pd.DataFrame) -> np.ndarray:
         if not all(isinstance(c, str) for c in frame.columns):
             frame = frame.set_axis([str(c) for c in frame.columns], axis=1)
-        given, blocks = list(frame.columns), []
+        given, blocks = frame.columns.tolist(), []
         for names, numbers, run in parts:
             block = frame if given == names else frame[names]  # a selection costs ~0.1 ms
             blocks.append(run(number_block(block) if numbers else block))

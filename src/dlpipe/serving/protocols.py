@@ -22,7 +22,7 @@ import pandas as pd
 from dlpipe.serving import binary_tensors, image_files
 from dlpipe.serving.binary_tensors import BinaryPart
 from dlpipe.serving.tensor_values import (NUMBER_TYPES, Column, RequestError, bad, datatype_of,
-                                   is_integer_type, numbers, within)
+                                   is_integer_type, numbers, table, within)
 
 IMAGE_INPUT = "input"  # the V2 tensor holding an image project's pixels, one row per image
 OUTPUTS = ("label", "probabilities")
@@ -196,7 +196,7 @@ def _column_frame(bundle, tensors: dict) -> pd.DataFrame:
         if datatype not in column.sendable:
             raise bad(f"{where}: expected datatype {column.datatype}, got {datatype!r}")
         frame[column.name] = column.convert(data, where, shape, datatype)
-    return pd.DataFrame(frame)
+    return table(frame)
 
 
 def v2_response(project: str, proba: np.ndarray, bundle, body: dict) -> tuple[dict, bytes]:

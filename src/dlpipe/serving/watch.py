@@ -30,7 +30,8 @@ class Window:
         self._lock = threading.Lock()
 
     def add(self, frame: pd.DataFrame) -> None:
-        frame = frame.tail(self.size)
+        if len(frame) > self.size:
+            frame = frame.tail(self.size)
         with self._lock:
             self._parts.append(frame)
             self._rows += len(frame)
@@ -68,7 +69,9 @@ class Watch:
     def add(self, frame: pd.DataFrame) -> None:
         """Keep rows served successfully (their input columns, as checked)."""
         if self.reference is not None:
-            self.window.add(frame[self.bundle.schema.names])
+            names = self.bundle.schema.names
+            # a request's table has the input columns in order already: no copy (~0.3 ms)
+            self.window.add(frame if frame.columns.tolist() == names else frame[names])
 
     def report(self) -> dict:
         """The drift report of the window, or ``"drift": None`` and why with too few rows."""
