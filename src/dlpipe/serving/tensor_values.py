@@ -7,6 +7,7 @@ one); ``Infinity`` and text in a numeric input are refused here.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -76,7 +77,7 @@ def is_integer_type(datatype: str) -> bool:
 def within(array: np.ndarray, datatype: str, where: str, shape: tuple[int, ...]) -> None:
     """Refuse a value an integer ``datatype`` (INT8 ... UINT64) cannot hold: a fraction, or a
     number outside its range (missing values pass)."""
-    info = np.iinfo(datatype.lower())
+    info = _range(datatype)
     if array.dtype.kind in "iu":  # exact: numpy read whole numbers of at most 64 bits
         wrong = (array < info.min) | (array > info.max)
     else:
@@ -84,11 +85,18 @@ def within(array: np.ndarray, datatype: str, where: str, shape: tuple[int, ...])
             # float(info.max) + 1 is the first value past the range, exact as a float
             wrong = ~np.isnan(array) & ((array != np.floor(array)) | (array < float(info.min))
                                         | (array >= float(info.max) + 1))
-    bad_at = np.flatnonzero(wrong)
-    if bad_at.size:
-        raise _refuse(where, int(bad_at[0]), shape,
+    if wrong.any():
+        first = int(np.flatnonzero(wrong)[0])
+        raise _refuse(where, first, shape,
                       f"a whole number from {info.min} to {info.max} ({datatype})",
-                      array.flat[bad_at[0]].item())
+                      array.flat[first].item())
+
+
+@functools.lru_cache(maxsize=None)
+def _range(datatype: str) -> np.iinfo:
+    """The range of an integer ``datatype`` (asked once per datatype: numpy's answer costs
+    microseconds, a request asks it per input)."""
+    return np.iinfo(datatype.lower())
 
 
 def datatype_of(kind: str, dtype: str) -> str:
@@ -155,8 +163,8 @@ def numbers(values, where: str, shape: tuple[int, ...], dtype: str = "float64") 
         array = array.astype(np.float64)
     else:
         array = _slow_numbers(_leaves(values), where, shape).reshape(shape)
-    infinite = np.flatnonzero(np.isinf(array))
-    if infinite.size:
+    infinite = np.flatnonzero(np.isinf(array)) if not np.isfinite(array).all() else ()
+    if len(infinite):
         raise _refuse(where, int(infinite[0]), shape, "a finite number",
                       float(array.flat[infinite[0]]))
     return array
@@ -231,6 +239,11 @@ def table(columns: dict[str, np.ndarray]) -> pd.DataFrame:
     if all(isinstance(a, np.ndarray) and a.ndim == 1 for a in arrays):
         dtypes = {a.dtype for a in arrays}
         if len(dtypes) == 1 and dtypes.pop().kind in "iuf":
-            return pd.DataFrame(np.column_stack(arrays), columns=list(columns))
+            return pd.DataFrame(np.column_stack(arrays), columns=_index(tuple(columns)))
     return pd.DataFrame(columns)
 
+
+@functools.lru_cache(maxsize=64)
+def _index(names: tuple[str, ...]) -> pd.Index:
+    """The column index of ``names``, built once (an index is immutable: tables share it)."""
+    return pd.Index(names)
