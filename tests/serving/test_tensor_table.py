@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dlpipe.serving.tensor_values import table
+from dlpipe.serving.request_table import table
 
 
 @pytest.mark.parametrize("columns", [

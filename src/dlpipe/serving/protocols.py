@@ -21,8 +21,9 @@ import pandas as pd
 
 from dlpipe.serving import binary_tensors, image_files
 from dlpipe.serving.binary_tensors import BinaryPart
+from dlpipe.serving.request_table import table
 from dlpipe.serving.tensor_values import (NUMBER_TYPES, Column, RequestError, bad, datatype_of,
-                                   is_integer_type, numbers, table, within)
+                                   is_integer_type, numbers, within)
 
 IMAGE_INPUT = "input"  # the V2 tensor holding an image project's pixels, one row per image
 OUTPUTS = ("label", "probabilities")
