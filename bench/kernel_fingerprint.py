@@ -17,8 +17,10 @@ one setting; every setting runs in a fresh process, since the variables are read
 loads. The first ops (conv1_fwd ... numpy_exp) and the first five settings are those of the
 shared script in ``../shared/reproducibility/``, computed the same way, so a file of either
 compares with a file of the other. In those five settings the project's pins are applied after
-the setting, so a pinned variable (``ONEDNN_MAX_CPU_ISA``, ``TF_ENABLE_ONEDNN_OPTS``) keeps its
-pinned value: ``onednn-sse41-*`` run with the pins' AVX2 cap, as the shared script did. Every
+the setting, so a pinned variable (``ONEDNN_MAX_CPU_ISA``) keeps its
+pinned value: ``onednn-sse41-*`` run with the pins' AVX2 cap, as the shared script did; and
+oneDNN's graph rewrites stay off in them, as under the pins those files were made with (the
+pins turn them on now: ``onednn-on-avx2-*`` are the project's kernels). Every
 other setting is applied after the pins and overrides them.
 
 The ops after ``numpy_exp`` are those of the CNN's training step at its shapes (params.yaml's
@@ -48,6 +50,8 @@ OVERRIDE = {
     "eigen-sse41-threads-2": {"TF_ENABLE_ONEDNN_OPTS": "0", "ONEDNN_MAX_CPU_ISA": "SSE41", **THREADS(2)},
     "onednn-on-threads-2": {"TF_ENABLE_ONEDNN_OPTS": "1", "ONEDNN_MAX_CPU_ISA": "ALL", **THREADS(2)},
     "onednn-on-avx2-threads-2": {"TF_ENABLE_ONEDNN_OPTS": "1", "ONEDNN_MAX_CPU_ISA": "AVX2", **THREADS(2)},
+    "onednn-on-avx2-threads-1": {"TF_ENABLE_ONEDNN_OPTS": "1", "ONEDNN_MAX_CPU_ISA": "AVX2",
+                                 **THREADS(1)},
     "onednn-on-avx2vnni-threads-2": {"TF_ENABLE_ONEDNN_OPTS": "1", "ONEDNN_MAX_CPU_ISA": "AVX2_VNNI",
                                      **THREADS(2)},
     "onednn-on-sse41-threads-2": {"TF_ENABLE_ONEDNN_OPTS": "1", "ONEDNN_MAX_CPU_ISA": "SSE41", **THREADS(2)},
@@ -225,7 +229,8 @@ def main(argv):
         extra = SETTINGS[name]
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
         if name in LEGACY:
-            env.update(extra)
+            # the legacy files were made under pins that kept oneDNN's graph rewrites off
+            env.update(extra, DLPIPE_FP_AFTER_PINS=json.dumps({"TF_ENABLE_ONEDNN_OPTS": "0"}))
         else:
             env.update({k: v for k, v in extra.items() if k.startswith("DLPIPE_")},
                        DLPIPE_FP_AFTER_PINS=json.dumps(extra))

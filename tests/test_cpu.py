@@ -27,7 +27,7 @@ def test_pin_sets_every_library_on_an_x86_64_v3_cpu(monkeypatch):
     assert environ["ATEN_CPU_CAPABILITY"] == "avx2"
     assert environ["XLA_FLAGS"] == "--xla_dump_to=/tmp/x --xla_cpu_max_isa=AVX2"
     assert cpu.pin(environ) and environ["XLA_FLAGS"].count("max_isa") == 1  # not added twice
-    assert environ["TF_ENABLE_ONEDNN_OPTS"] == "0"
+    assert environ["TF_ENABLE_ONEDNN_OPTS"] == "1"  # its kernels capped at AVX2 too
     # a feature the user disabled stays disabled, and none is listed twice
     assert environ["NPY_DISABLE_CPU_FEATURES"].split() == ["AVX512_SPR", "X86_V4", "AVX512_ICL"]
 
