@@ -158,7 +158,7 @@ def test_a_scikit_learn_family_runs_its_estimator(trained, rows):
 def test_a_layer_it_does_not_know_keeps_the_network(dated):
     import keras
 
-    inner = dated.model.model
+    inner = getattr(dated.model, "model", dated.model)  # the Graph's network, or the network
     odd = keras.Sequential([keras.Input(shape=(inner.input_shape[-1],)), *inner.layers[:-1],
                             keras.layers.LayerNormalization(), inner.layers[-1]])
     bundle = dataclasses.replace(dated, model=odd)
