@@ -78,36 +78,30 @@ def start(root: Path, projects: list[str], port: int, log: Path,
     """The server of ``projects`` under ``root`` (with ``params``, default the root's)."""
     command = [PYTHON, "-m", "dlpipe", "serve", *projects, "--host", HOST, "--port", str(port),
                "--params", str(params or root / "params.yaml"), "--root", str(root)]
-    server = subprocess.Popen(command, cwd=root, env=env(), stdout=log.open("w"),
-                              stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"the server exited ({server.returncode}):\n{log.read_text()}")
-        try:
-            if Client(port).call("GET", "/v2/health/ready")[0] == 200:
-                return server
-        except OSError:
-            time.sleep(0.2)
-    stop(server)
-    raise SystemExit(f"the server was not ready within 120 s:\n{log.read_text()}")
+    return launch(command, port, "/v2/health/ready", log, "the server", 120, cwd=root)
 
 
 def start_echo(port: int, log: Path) -> subprocess.Popen:
     """The echo endpoint (``echo_app.py``) on ``port``."""
-    server = subprocess.Popen([PYTHON, str(ECHO), str(port)], env=env(), stdout=log.open("w"),
+    return launch([PYTHON, str(ECHO), str(port)], port, "/ready", log, "the echo server", 60)
+
+
+def launch(command: list[str], port: int, ready: str, log: Path, name: str, seconds: int,
+           cwd: Path | None = None) -> subprocess.Popen:
+    """``command`` started, once ``GET ready`` on ``port`` answers 200 within ``seconds``."""
+    server = subprocess.Popen(command, cwd=cwd, env=env(), stdout=log.open("w"),
                               stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise SystemExit(f"the echo server exited ({server.returncode}):\n{log.read_text()}")
+            raise SystemExit(f"{name} exited ({server.returncode}):\n{log.read_text()}")
         try:
-            if Client(port).call("GET", "/ready")[0] == 200:
+            if Client(port).call("GET", ready)[0] == 200:
                 return server
         except OSError:
             time.sleep(0.2)
     stop(server)
-    raise SystemExit(f"the echo server was not ready within 60 s:\n{log.read_text()}")
+    raise SystemExit(f"{name} was not ready within {seconds} s:\n{log.read_text()}")
 
 
 def served_params(given: Path, where: Path) -> Path:
