@@ -177,6 +177,31 @@ def test_snakemake_and_dvc_run_the_same_jobs(front_ends):
         assert smk[command] == dvc[command], command
 
 
+def test_snakemake_reserves_what_params_give_each_job(front_ends):
+    """Per-project memory and the priority a stage takes from its readers reach the jobs."""
+    result = subprocess.run([str(BIN / "snakemake"), "--forceall", "-n", "-p", "--cores", "1"],
+                            cwd=front_ends, capture_output=True, text=True, env=env(),
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    params = jobs.load(str(front_ends / "params.yaml"))
+    seen, job = {}, {}
+    for line in (result.stdout + result.stderr).splitlines():
+        if line.startswith("    priority: "):
+            job["priority"] = int(line.split(": ")[1])
+        elif line.startswith("    resources: ") and "mem_mb=" in line:
+            job["mem_mb"] = int(re.search(r"\bmem_mb=(\d+)", line).group(1))
+        elif line.startswith("Shell command: python -m dlpipe "):
+            stage, project = line.split()[5:7]
+            seen[(stage, project)], job = {"priority": 0, **job}, {}
+    for stage, project in [("preprocess", "mnist"), ("preprocess", "iris"), ("train", "mnist"),
+                           ("train", "price"), ("fetch", "mnist"), ("code", "all")]:
+        expected = jobs.resources(params, BY_NAME[stage])
+        assert seen[(stage, project)] == {"mem_mb": expected.memory(project),
+                                          "priority": jobs.priority(params, BY_NAME[stage])}
+    assert seen[("preprocess", "mnist")]["mem_mb"] > seen[("preprocess", "iris")]["mem_mb"]
+    assert seen[("fetch", "mnist")]["priority"] == seen[("train", "mnist")]["priority"] > 0
+
+
 def test_both_front_ends_run_the_export_stage(front_ends):
     smk, dvc = snakemake_jobs(front_ends), dvc_jobs(front_ends)
     for project in ("mnist", "iris", "price"):

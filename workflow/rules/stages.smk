@@ -42,8 +42,10 @@ for stage in STAGES:
         benchmark:
             adapter.benchmark(stage)
         threads: jobs.resources(PARAMS, stage).threads
+        priority: jobs.priority(PARAMS, stage)
         resources:
-            mem_mb=jobs.resources(PARAMS, stage).mem_mb,
+            mem_mb=lambda wildcards, stage=stage: jobs.resources(PARAMS, stage).memory(
+                getattr(wildcards, "project", jobs.ALL)),
             runtime=jobs.resources(PARAMS, stage).runtime,
         shell:
             "{params.command}"

@@ -93,12 +93,31 @@ class TuneParams(Strict):
         return self
 
 
+MemoryMB = Annotated[int, Field(ge=100, strict=True)]
+
+
 class StageResources(Strict):
-    """What Snakemake (and SLURM through it) reserves for each job of a stage."""
+    """What Snakemake (and SLURM through it) reserves for each job of a stage, and the order
+    its scheduler starts ready jobs in."""
 
     threads: Annotated[int, Field(ge=1, le=256, strict=True)]
-    mem_mb: Annotated[int, Field(ge=100, strict=True)]
+    # MB; or per project: {default: MB, <project>: MB, ...}
+    mem_mb: Union[MemoryMB, dict[str, MemoryMB]]
     runtime: Annotated[int, Field(ge=1, strict=True)]  # minutes
+    priority: Annotated[int, Field(ge=0, strict=True)]  # higher: started first when ready
+
+    @model_validator(mode="after")
+    def _memory_has_a_default(self) -> "StageResources":
+        if isinstance(self.mem_mb, dict) and "default" not in self.mem_mb:
+            raise ValueError(f"mem_mb: a mapping by project needs a 'default' entry, got "
+                             f"{sorted(self.mem_mb)}")
+        return self
+
+    def memory(self, project: str) -> int:
+        """The MB a job of ``project`` reserves."""
+        if isinstance(self.mem_mb, int):
+            return self.mem_mb
+        return self.mem_mb.get(project, self.mem_mb["default"])
 
 
 class ProjectParams(Strict):
