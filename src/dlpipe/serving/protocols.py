@@ -21,7 +21,7 @@ import pandas as pd
 
 from dlpipe.serving import binary_tensors, image_files
 from dlpipe.serving.binary_tensors import BinaryPart
-from dlpipe.serving.request_table import table
+from dlpipe.row_columns import RowColumns, table
 from dlpipe.serving.tensor_values import (NUMBER_TYPES, Column, RequestError, bad, datatype_of,
                                    is_integer_type, numbers, within)
 
@@ -131,9 +131,11 @@ def _tensor(index: int, tensor, binary: BinaryPart | None
         name, tuple(shape), datatype, chunk, raw=name == image_files.IMAGE_FILES)
 
 
-def v2_frame(bundle, body, max_rows: int, binary: BinaryPart | None = None) -> pd.DataFrame:
+def v2_frame(bundle, body, max_rows: int, binary: BinaryPart | None = None,
+             light: bool = False) -> pd.DataFrame | RowColumns:
     """The table a V2 inference request describes (``binary``: the raw bytes after its JSON
-    part, see :mod:`dlpipe.serving.binary_tensors`)."""
+    part, see :mod:`dlpipe.serving.binary_tensors`); ``light``: feature columns as
+    :class:`RowColumns`, for a bundle predicted wholly in NumPy."""
     if not isinstance(body, dict):
         raise bad(f"expected a JSON object with 'inputs', got {type(body).__name__}")
     inputs = body.get("inputs")
@@ -153,7 +155,7 @@ def v2_frame(bundle, body, max_rows: int, binary: BinaryPart | None = None) -> p
     if is_image(bundle) and image_files.IMAGE_FILES in names:
         return image_files.v2_frame(bundle, *tensors[names.index(image_files.IMAGE_FILES)][1:],
                                     names)
-    return _column_frame(bundle, {t[0]: t[1:] for t in tensors})
+    return _column_frame(bundle, {t[0]: t[1:] for t in tensors}, light)
 
 
 def _image_frame(bundle, shape: tuple[int, ...], datatype: str, data, names: list[str]):
@@ -174,7 +176,7 @@ def _image_frame(bundle, shape: tuple[int, ...], datatype: str, data, names: lis
     return pd.DataFrame(pixels, columns=[c.name for c in cols])
 
 
-def _column_frame(bundle, tensors: dict) -> pd.DataFrame:
+def _column_frame(bundle, tensors: dict, light: bool) -> pd.DataFrame | RowColumns:
     cols = columns(bundle)
     expected = [c.name for c in cols]
     unknown = [name for name in tensors if name not in expected and name not in ignored(bundle)]
@@ -197,7 +199,7 @@ def _column_frame(bundle, tensors: dict) -> pd.DataFrame:
         if datatype not in column.sendable:
             raise bad(f"{where}: expected datatype {column.datatype}, got {datatype!r}")
         frame[column.name] = column.convert(data, where, shape, datatype)
-    return table(frame)
+    return RowColumns(frame) if light else table(frame)
 
 
 def v2_response(project: str, proba: np.ndarray, bundle, body: dict) -> tuple[dict, bytes]:

@@ -59,6 +59,7 @@ def create_app(bundles: dict, limits: ServeParams, watches: dict | None = None,
     app.state.monitors = dict(monitors or {})
     app.state.challengers = dict(challengers or {})
     app.state.predictors = _predictors(app.state.bundles, app.state.challengers)
+    app.state.numpy_only = {project: _numpy_only(app.state, project) for project in bundles}
     app.state.inline = {project: _inline_ok(app.state, project) for project in bundles}
     app.state.metrics = ServerMetrics(app.state.bundles, {
         project: monitor.live for project, monitor in app.state.monitors.items()},
@@ -86,15 +87,20 @@ def _predictors(bundles: dict, challengers: dict) -> dict:
     return found
 
 
-def _inline_ok(state, project: str) -> bool:
-    """Whether a small request to ``project`` may be answered on the event loop: each bundle
-    that may answer it is predicted wholly in NumPy, and its monitor does not wait for a disk
-    flush."""
+def _numpy_only(state, project: str) -> bool:
+    """Whether each bundle that may answer (or shadow) a request to ``project`` is predicted
+    wholly in NumPy: its rows are read into :class:`~dlpipe.row_columns.RowColumns`, not a
+    table."""
     challenger = state.challengers.get(project)
     answering = [state.bundles[project], *([challenger.bundle] if challenger else [])]
+    return all(getattr(state.predictors[id(b)], "fully_compiled", False) for b in answering)
+
+
+def _inline_ok(state, project: str) -> bool:
+    """Whether a small request to ``project`` may be answered on the event loop: it is
+    predicted wholly in NumPy, and its monitor does not wait for a disk flush."""
     fsync = project in state.monitors and state.limits.monitor.fsync
-    return not fsync and all(getattr(state.predictors[id(b)], "fully_compiled", False)
-                             for b in answering)
+    return not fsync and state.numpy_only[project]
 
 
 def _inline(state, project: str, body: bytes) -> bool:
@@ -116,7 +122,8 @@ def _v2_infer(state, project: str, body: bytes, header_length: str | None,
               split_key: str | None) -> Response:
     json_part, binary = binary_tensors.split(body, header_length)
     request = protocols.parse_json(json_part)
-    frame = protocols.v2_frame(state.bundles[project], request, state.limits.max_rows, binary)
+    frame = protocols.v2_frame(state.bundles[project], request, state.limits.max_rows, binary,
+                               state.numpy_only[project])
     protocols.request_id(request)
     client_id = request.get("id")
     bundle, proba, request_id = _answer_rows(state, project, frame, split_key or client_id,
