@@ -144,7 +144,8 @@ def _v2_infer(state, project: str, body: bytes, header_length: str | None,
 
 def _v1_predict(state, project: str, body: bytes, split_key: str | None) -> Response:
     request = protocols.parse_json(body)
-    frame = tf_serving.v1_frame(state.bundles[project], request, state.limits.max_rows)
+    frame = tf_serving.v1_frame(state.bundles[project], request, state.limits.max_rows,
+                                state.numpy_only[project])
     bundle, proba, request_id = _answer_rows(state, project, frame, split_key, None)
     headers = {VERSION: bundle.version, **({REQUEST_ID: request_id} if request_id else {})}
     return answer(tf_serving.v1_response(proba, bundle), headers)
