@@ -1,5 +1,6 @@
 """The Open Inference Protocol (KServe V2) as conversions between request bodies and tables,
-and what both protocols share (the columns a bundle takes, JSON parsing, row limits).
+and what both protocols share (JSON parsing, row limits; the columns a bundle takes are
+:mod:`dlpipe.serving.bundle_columns`).
 
 A request holds one named tensor per feature column (shape ``[n]``), or for an image project one
 ``[n, d]`` tensor of pixels named ``input`` (or encoded files, :mod:`dlpipe.serving.image_files`),
@@ -21,9 +22,10 @@ import pandas as pd
 
 from dlpipe.serving import binary_tensors, image_files
 from dlpipe.serving.binary_tensors import BinaryPart
+from dlpipe.serving.bundle_columns import columns, ignored, is_image
 from dlpipe.row_columns import RowColumns, table
-from dlpipe.serving.tensor_values import (NUMBER_TYPES, Column, RequestError, bad, datatype_of,
-                                   is_integer_type, numbers, within)
+from dlpipe.serving.tensor_values import (NUMBER_TYPES, RequestError, bad, is_integer_type,
+                                          numbers, within)
 
 IMAGE_INPUT = "input"  # the V2 tensor holding an image project's pixels, one row per image
 OUTPUTS = ("label", "probabilities")
@@ -34,33 +36,6 @@ PLATFORMS = {"network": "tensorflow_keras", "gbdt": "sklearn", "linear": "sklear
 def outputs_of(bundle) -> tuple[str, ...]:
     """The output tensors a bundle's answers hold."""
     return VALUE_OUTPUTS if bundle.has_values else OUTPUTS
-
-
-def columns(bundle) -> list[Column]:
-    """The bundle's feature columns as the protocols show them; worked out once per schema
-    (every request asks, and a price row's twenty cost ~30 µs to work out)."""
-    schema = bundle.schema
-    known = _COLUMNS.get(id(schema))
-    if known is None or known[0] is not schema:
-        if len(_COLUMNS) >= 256:  # schemas of bundles long gone (the tests load hundreds)
-            _COLUMNS.clear()
-        known = _COLUMNS[id(schema)] = (schema, [
-            Column(c.name, c.kind, datatype_of(c.kind, c.dtype), c.dtype)
-            for c in schema.columns])
-    return known[1]
-
-
-# id(schema) -> (the schema, its columns): the schema is kept, so its id is not reused
-_COLUMNS: dict[int, tuple] = {}
-
-
-def ignored(bundle) -> set[str]:
-    """Columns a row may carry that the model does not read (the label, dropped columns)."""
-    return set(bundle.schema.ignored)
-
-
-def is_image(bundle) -> bool:
-    return bundle.schema.image_shape is not None
 
 
 def parse_json(body: bytes):

@@ -7,10 +7,11 @@ monitor (the prediction log, live figures: :mod:`dlpipe.monitoring`), whose feed
 A request is read up to ``max_body_bytes`` (413 beyond) within ``body_timeout_seconds`` (408
 after), parsed, checked against the schema and predicted by the bundle's compiled predictor
 (:mod:`dlpipe.bundle.compiled`: NumPy where it can, the bundle's own code where not; the path
-each bundle takes is logged at start). A body up to ``inline_body_bytes`` to a bundle predicted
-wholly in NumPy is answered on the event loop (a row takes ~0.1 ms, less than the thread hop);
-any other in the threadpool, so the event loop stays free for health checks while a large
-batch runs. Anything a request
+each bundle takes is logged at start, :mod:`dlpipe.serving.predictors`). A request to a bundle
+predicted wholly in NumPy is read into NumPy columns, not a pandas table
+(:mod:`dlpipe.row_columns`), and a body up to ``inline_body_bytes`` to one is answered on the
+event loop (a row takes ~0.1 ms, less than the thread hop); any other in the threadpool, so
+the event loop stays free for health checks while a large batch runs. Anything a request
 causes is a 4xx answer ``{"error": "..."}``; an unexpected failure is logged with its traceback
 and answered 500 without one.
 """
@@ -26,10 +27,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from fastapi_offline import FastAPIOffline
 
-from dlpipe.bundle.compiled import compile_bundle
-from dlpipe.bundle.inference import Bundle
 from dlpipe.params import ServeParams
-from dlpipe.serving import answers, binary_tensors, monitoring_routes, protocols, tf_serving
+from dlpipe.serving import (answers, binary_tensors, monitoring_routes, predictors, protocols,
+                            tf_serving)
 from dlpipe.serving.answers import MAX_PROBLEMS, REQUEST_ID, VERSION, answer
 from dlpipe.serving.metrics import CountingMiddleware, ServerMetrics
 from dlpipe.serving.openapi_bodies import V1_BODY, V2_BODY
@@ -39,6 +39,7 @@ from dlpipe.serving.traffic import SPLIT_KEY
 
 log = logging.getLogger("dlpipe.serve")
 router = APIRouter()
+predict_router = APIRouter()  # the predict routes, matched before any other
 
 
 def create_app(bundles: dict, limits: ServeParams, watches: dict | None = None,
@@ -58,53 +59,24 @@ def create_app(bundles: dict, limits: ServeParams, watches: dict | None = None,
     app.state.watches = dict(watches or {})
     app.state.monitors = dict(monitors or {})
     app.state.challengers = dict(challengers or {})
-    app.state.predictors = _predictors(app.state.bundles, app.state.challengers)
-    app.state.numpy_only = {project: _numpy_only(app.state, project) for project in bundles}
-    app.state.inline = {project: _inline_ok(app.state, project) for project in bundles}
+    app.state.predictors = predictors.predictors(app.state.bundles, app.state.challengers)
+    app.state.numpy_only = {project: predictors.numpy_only(app.state, project)
+                            for project in bundles}
+    app.state.inline = {project: predictors.inline_ok(app.state, project) for project in bundles}
     app.state.metrics = ServerMetrics(app.state.bundles, {
         project: monitor.live for project, monitor in app.state.monitors.items()},
         app.state.watches)
     app.add_middleware(CountingMiddleware, metrics=app.state.metrics)
     app.include_router(router)
     app.include_router(monitoring_routes.router)
+    # a request is matched against the routes in order, some microseconds each, and the docs'
+    # routes come first: the predict routes, nearly every request, go before them
+    routes = app.router.routes
+    others = list(routes)
+    app.include_router(predict_router)
+    routes[:] = [r for r in routes if all(r is not o for o in others)] + others
     answers.handle_errors(app)
     return app
-
-
-def _predictors(bundles: dict, challengers: dict) -> dict:
-    """The compiled predictor of every served bundle (champions, challengers), by the bundle's
-    id; the path each takes is logged once. Anything else with a ``predict_proba`` predicts
-    as it is."""
-    found = {}
-    for bundle in [*bundles.values(), *(c.bundle for c in challengers.values())]:
-        if not isinstance(bundle, Bundle):
-            found[id(bundle)] = bundle
-            continue
-        compiled = compile_bundle(bundle)
-        log.info("%s (version %s): predicting through %s", bundle.project,
-                 bundle.version or "-", compiled.path)
-        found[id(bundle)] = compiled
-    return found
-
-
-def _numpy_only(state, project: str) -> bool:
-    """Whether each bundle that may answer (or shadow) a request to ``project`` is predicted
-    wholly in NumPy: its rows are read into :class:`~dlpipe.row_columns.RowColumns`, not a
-    table."""
-    challenger = state.challengers.get(project)
-    answering = [state.bundles[project], *([challenger.bundle] if challenger else [])]
-    return all(getattr(state.predictors[id(b)], "fully_compiled", False) for b in answering)
-
-
-def _inline_ok(state, project: str) -> bool:
-    """Whether a small request to ``project`` may be answered on the event loop: it is
-    predicted wholly in NumPy, and its monitor does not wait for a disk flush."""
-    fsync = project in state.monitors and state.limits.monitor.fsync
-    return not fsync and state.numpy_only[project]
-
-
-def _inline(state, project: str, body: bytes) -> bool:
-    return len(body) <= state.limits.inline_body_bytes and state.inline[project]
 
 
 def _predict(state, bundle, frame) -> np.ndarray:
@@ -219,14 +191,15 @@ def model_ready(request: Request, project: str) -> dict:
     return {"name": project, "ready": True}
 
 
-@router.post("/v2/models/{project}/infer", tags=["v2"], openapi_extra=V2_BODY)
-async def infer(request: Request, project: str) -> Response:
+@predict_router.post("/v2/models/{project}/infer", tags=["v2"], openapi_extra=V2_BODY)
+async def infer(request: Request) -> Response:
+    project = request.path_params["project"]  # read here: FastAPI's validation costs ~20 µs
     bundle_of(request, project)
     body = await read_body(request)
     state = request.app.state
     args = (state, project, body, request.headers.get(binary_tensors.HEADER),
             request.headers.get(SPLIT_KEY))
-    if _inline(state, project, body):
+    if predictors.inline(state, project, body):
         return _v2_infer(*args)
     return await run_in_threadpool(_v2_infer, *args)
 
@@ -247,12 +220,13 @@ def model_status(request: Request, project: str) -> dict:
                                       "status": {"error_code": "OK", "error_message": ""}}]}
 
 
-@router.post("/v1/models/{project}:predict", tags=["v1"], openapi_extra=V1_BODY)
-async def predict(request: Request, project: str) -> Response:
+@predict_router.post("/v1/models/{project}:predict", tags=["v1"], openapi_extra=V1_BODY)
+async def predict(request: Request) -> Response:
+    project = request.path_params["project"]  # read here: FastAPI's validation costs ~20 µs
     bundle_of(request, project)
     body = await read_body(request)
     state = request.app.state
     args = (state, project, body, request.headers.get(SPLIT_KEY))
-    if _inline(state, project, body):
+    if predictors.inline(state, project, body):
         return _v1_predict(*args)
     return await run_in_threadpool(_v1_predict, *args)

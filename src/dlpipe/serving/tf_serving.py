@@ -12,7 +12,8 @@ import pandas as pd
 
 from dlpipe.row_columns import RowColumns, table
 from dlpipe.serving import image_files
-from dlpipe.serving.protocols import check_rows, columns, ignored, is_image, labels
+from dlpipe.serving.bundle_columns import columns, ignored, is_image
+from dlpipe.serving.protocols import check_rows, labels
 from dlpipe.serving.tensor_values import bad, numbers
 
 def v1_frame(bundle, body, max_rows: int, light: bool = False) -> pd.DataFrame | RowColumns:
