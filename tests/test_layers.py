@@ -19,7 +19,7 @@ FLOORS = (
     ("dlpipe.cpu",),
     ("dlpipe", "dlpipe.errors"),
     ("dlpipe.io", "dlpipe.imports", "dlpipe.logs", "dlpipe.frames", "dlpipe.csv_files",
-     "dlpipe.encoders", "dlpipe.images"),
+     "dlpipe.encoders", "dlpipe.images", "dlpipe.row_columns"),
     ("dlpipe.params",),
     ("dlpipe.datasets", "dlpipe.features", "dlpipe.table_checks", "dlpipe.params_file"),
     ("dlpipe.metrics",),

@@ -16,6 +16,7 @@ from dlpipe.bundle.compiled import TOLERANCE, compile_bundle
 from dlpipe.bundle.inference import Bundle, as_graph, load_bundle
 from dlpipe.errors import InputError
 from dlpipe.frames import with_target
+from dlpipe.row_columns import RowColumns
 from pets import PROJECT, TARGET
 from support import feature_params, train_bundle
 
@@ -115,6 +116,9 @@ def test_a_numeric_target(diabetes_bundle):
     frame = test_part.drop(columns=["target"])
     compiled = same_answers(bundle, frame)
     assert compiled.fully_compiled and compiled.plain_numbers(frame) is not None
+    rows = RowColumns({name: frame[name].to_numpy() for name in frame.columns})
+    np.testing.assert_array_equal(compiled.plain_numbers(rows), compiled.plain_numbers(frame))
+    np.testing.assert_array_equal(compiled.predict_proba(rows), compiled.predict_proba(frame))
 
 
 def test_numeric_rows_that_need_the_check_take_it(diabetes_bundle):
@@ -134,6 +138,11 @@ def test_numeric_rows_that_need_the_check_take_it(diabetes_bundle):
             bundle.predict_proba(bad)
         with pytest.raises(InputError) as got:
             compiled.predict_proba(bad)
+        assert got.value.problems == expected.value.problems
+        columns = RowColumns({name: bad[name].to_numpy() for name in bad.columns})
+        assert compiled.plain_numbers(columns) is None
+        with pytest.raises(InputError) as got:
+            compiled.predict_proba(columns)
         assert got.value.problems == expected.value.problems
 
 

@@ -19,6 +19,7 @@ from dlpipe.pipeline import catalog
 from dlpipe import io
 from dlpipe.bundle.inference import load_bundle
 from dlpipe.insight.drift import OUTPUTS, ROWS, SUMMARY, build_reference, load_reference
+from dlpipe.row_columns import RowColumns, table
 from dlpipe.serving.server import create_app
 from dlpipe.serving.watch import Watch, Window, watches
 from pets import PROJECT, raw_rows
@@ -138,6 +139,18 @@ def test_the_window_keeps_the_latest_rows_only():
     assert len(window) == 5 and window.frame()["x"].tolist() == [4, 5, 6, 7, 8]
     window.add(pd.DataFrame({"x": range(100, 120)}))
     assert window.frame()["x"].tolist() == [115, 116, 117, 118, 119]
+
+
+def test_a_window_of_row_columns_is_the_window_of_their_tables():
+    parts = [{"x": np.arange(k, k + 3, dtype=float), "c": np.array(["a", None, "b"], dtype=object)}
+             if k % 2 else {"x": np.arange(k, k + 3, dtype=float), "c": np.arange(k, k + 3)}
+             for k in range(6)]
+    of_columns, of_tables = Window(7), Window(7)
+    for part in parts:
+        of_columns.add(RowColumns(part))
+        of_tables.add(table(part))
+        assert len(of_columns) == len(of_tables)
+        pd.testing.assert_frame_equal(of_columns.frame(), of_tables.frame())
 
 
 def records(frame: pd.DataFrame) -> list[dict]:

@@ -11,8 +11,9 @@ from dlpipe.bundle.inference import load_bundle
 from dlpipe.monitoring import feedback, log_files
 from dlpipe.monitoring.feedback import FeedbackError
 from dlpipe.monitoring.live import LiveFigures
-from dlpipe.monitoring.prediction_log import FEEDBACK, PREDICTIONS, PredictionLog
+from dlpipe.monitoring.prediction_log import FEEDBACK, PREDICTIONS, PredictionLog, input_rows
 from dlpipe.params import MonitorParams
+from dlpipe.row_columns import RowColumns
 from pets import PROJECT
 from support import repo_params
 
@@ -122,3 +123,22 @@ def test_live_accuracy_is_over_the_latest_labelled_rows_per_version():
                   [Outcome("b", True, None)])
     assert live.figures() == {"a": {"labelled_rows": 4, "accuracy": 0.75},
                               "b": {"labelled_rows": 1, "accuracy": 1.0}}
+
+
+def test_row_columns_are_logged_as_their_table(tmp_path, diabetes_bundle):
+    root, _, _, test = diabetes_bundle
+    bundle = load_bundle("diabetes", root)
+    frame = test.drop(columns="target").head(3)
+    frame = frame.assign(**{frame.columns[0]: np.arange(3)})  # an integer column too
+    rows = RowColumns({name: frame[name].to_numpy() for name in frame.columns})
+    proba = bundle.predict_proba(frame)
+    assert input_rows(bundle.schema, rows) == input_rows(bundle.schema, frame)
+    assert [[type(v) for v in row.values()] for row in input_rows(bundle.schema, rows)] == [
+        [type(v) for v in row.values()] for row in input_rows(bundle.schema, frame)]
+    lines = []
+    for k, given in enumerate((frame, rows)):
+        prediction_log = PredictionLog.open(tmp_path / str(k), PARAMS, "serve")
+        prediction_log.record(bundle, given, proba)
+        [path] = log_files.segments(tmp_path / str(k), PREDICTIONS)
+        lines.append([line.split(b'"input"')[1] for line in path.read_bytes().splitlines()])
+    assert lines[0] == lines[1]

@@ -672,6 +672,44 @@ def test_each_bundle_s_prediction_path_is_logged_once_at_start(bundles, caplog):
     lines = [r.getMessage() for r in caplog.records if "predicting through" in r.getMessage()]
     assert len(lines) == 2 and all("transformer: numpy; model: numpy" in line for line in lines)
     assert app.state.inline == {PROJECT: True, "digits": True}
+    assert app.state.numpy_only == {PROJECT: True, "digits": True}
+
+
+def test_row_columns_and_tables_give_the_same_answers_log_and_window(bundles, tab_rows,
+                                                                     digits_root, tmp_path):
+    from dlpipe.monitoring import log_files
+    from dlpipe.monitoring.monitor import open_monitor
+    from dlpipe.monitoring.prediction_log import PREDICTIONS
+    from dlpipe.serving.watch import watches
+
+    pets, drift = bundles[PROJECT], DriftParams.model_validate(repo_params()["defaults"]["drift"])
+    bodies = [{"inputs": v2_inputs(pets, tab_rows.iloc[[k]])} for k in range(len(tab_rows))]
+    bodies.append({"inputs": v2_inputs(pets, tab_rows)})
+    kept = []
+    for light in (True, False):
+        checks = watches({PROJECT: pets}, {PROJECT: drift}, digits_root)
+        monitor = open_monitor(pets, LIMITS.monitor, None, tmp_path / str(light), "serve")
+        app = create_app({PROJECT: pets}, LIMITS, checks, {PROJECT: monitor})
+        app.state.numpy_only[PROJECT] = light
+        served = TestClient(app, raise_server_exceptions=False)
+        answers = [infer(served, PROJECT, body) for body in bodies]
+        answers.append(served.post(f"/v1/models/{PROJECT}:predict",
+                                   json={"instances": records(tab_rows)}).json())
+        name = categorical_column(pets)
+        answers.append(infer(served, PROJECT, {"inputs": tensors(pets, tab_rows.head(2), **{
+            name: {"data": ["never-seen", None]}})}))
+        logged = [{k: v for k, v in r.items() if k not in ("id", "time")}
+                  for r in log_files.read(monitor.log.directory, PREDICTIONS)]
+        kept.append((answers, logged, checks[PROJECT].window.frame()))
+    (answers, logged, window), (answers_t, logged_t, window_t) = kept
+    assert [a[0] for a in answers[:-2]] == [200] * len(bodies) and answers[-1][0] == 422
+    for one in (answers, answers_t):  # each request's id is its own
+        for status, body in one[:len(bodies)]:
+            assert body.pop("parameters")["request_id"]
+    assert json.dumps(answers) == json.dumps(answers_t)
+    assert len(logged) == 2 * len(tab_rows) + len(tab_rows) and logged == logged_t
+    pd.testing.assert_frame_equal(window, window_t)
+    assert len(window) == 3 * len(tab_rows)
 
 
 @pytest.mark.parametrize("inline_body_bytes", [0, 10_000_000])
@@ -697,4 +735,4 @@ def test_a_bundle_not_predicted_wholly_in_numpy_is_answered_in_the_threadpool(bu
     odd = keras.Sequential([keras.Input(shape=(inner.input_shape[-1],)), *inner.layers[:-1],
                             keras.layers.LayerNormalization(), inner.layers[-1]])
     app = create_app({PROJECT: dataclasses.replace(pets, model=odd)}, LIMITS)
-    assert app.state.inline == {PROJECT: False}
+    assert app.state.inline == {PROJECT: False} and app.state.numpy_only == {PROJECT: False}

@@ -31,6 +31,7 @@ from dlpipe.bundle.files import NETWORK
 from dlpipe.bundle.inference import Bundle, Graph
 from dlpipe.bundle.input_schema import number_block
 from dlpipe.errors import InputError
+from dlpipe.row_columns import RowColumns, frame_of, names_of
 
 log = logging.getLogger(__name__)
 TOLERANCE = 1e-5  # max |probability difference| to the bundle's own answer (float32 sums)
@@ -61,32 +62,34 @@ class Compiled:
     def fully_compiled(self) -> bool:
         return self.transformer_path == "numpy" and self.network_path == "numpy"
 
-    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+    def predict_proba(self, rows: pd.DataFrame | RowColumns) -> np.ndarray:
         """:meth:`Bundle.predict_proba`: the schema check, then the compiled functions."""
-        plain = self.plain_numbers(frame)
+        plain = self.plain_numbers(rows)
         if plain is not None:
             return self.outputs(np.asarray(self.numbers(plain), dtype=np.float32))
+        frame = frame_of(rows)
         problems = self.bundle.check(frame)
         if problems:
             raise InputError(problems)
         return self.probabilities(frame)
 
-    def plain_numbers(self, frame: pd.DataFrame) -> np.ndarray | None:
+    def plain_numbers(self, rows: pd.DataFrame | RowColumns) -> np.ndarray | None:
         """An all-numeric bundle's rows as float64, if the schema check can find nothing in
         them: exactly the schema's columns in its order, numeric dtypes, no missing value where
         training had none (a numeric dtype holds nothing else the check refuses). Else None:
         the rows take the check."""
         schema = self.bundle.schema
-        if self.numbers is None or len(frame) == 0 or frame.columns.tolist() != schema.names:
+        if self.numbers is None or len(rows) == 0 or names_of(rows) != schema.names:
             return None
-        rows = frame.to_numpy()  # object if any column is not a plain NumPy number
-        if rows.dtype.kind not in "iuf":
+        # a table's values are objects, RowColumns' None, if a column holds anything but numbers
+        values = rows.numbers() if isinstance(rows, RowColumns) else rows.to_numpy()
+        if values is None or values.dtype.kind not in "iuf":
             return None
-        rows = rows.astype(np.float64, copy=False)
-        missing = np.isnan(rows)
+        values = values.astype(np.float64, copy=False)
+        missing = np.isnan(values)
         if missing.any() and (missing & ~np.array([c.nan for c in schema.columns])).any():
             return None
-        return rows
+        return values
 
     def probabilities(self, frame: pd.DataFrame) -> np.ndarray:
         """:meth:`Bundle.probabilities` (rows that passed the check)."""

@@ -18,6 +18,7 @@ from dlpipe.monitoring import feedback
 from dlpipe.monitoring.live import LiveFigures
 from dlpipe.monitoring.prediction_log import PredictionLog, log_directory
 from dlpipe.params import MonitorParams
+from dlpipe.row_columns import RowColumns
 
 log = logging.getLogger("dlpipe.serve")
 
@@ -28,7 +29,7 @@ class Monitor:
     log: PredictionLog | None
     live: LiveFigures
 
-    def answered(self, bundle, frame: pd.DataFrame, proba: np.ndarray,
+    def answered(self, bundle, frame: pd.DataFrame | RowColumns, proba: np.ndarray,
                  client_id: str | None = None, shadow: tuple | None = None) -> str | None:
         """Keep one request's answer by ``bundle`` (the project's, or its challenger's) and a
         ``shadow``'s (its bundle and outputs, None if it failed); the request id they are

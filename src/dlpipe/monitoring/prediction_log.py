@@ -24,6 +24,7 @@ import pandas as pd
 
 from dlpipe.monitoring import log_files
 from dlpipe.params import MonitorParams
+from dlpipe.row_columns import RowColumns, frame_of
 
 PREDICTIONS, FEEDBACK = "predictions", "feedback"
 
@@ -86,7 +87,7 @@ class PredictionLog:
         if "probabilities" in record and record["version"] not in self.classes:
             self.classes[record["version"]] = list(record["probabilities"])
 
-    def record(self, bundle, frame: pd.DataFrame, proba: np.ndarray,
+    def record(self, bundle, frame: pd.DataFrame | RowColumns, proba: np.ndarray,
                client_id: str | None = None, shadow: tuple | None = None) -> str:
         """Log the answer to one request (``frame``'s rows, ``proba`` the model's outputs)
         and the ``shadow`` challenger's (its bundle and outputs), and return the request id
@@ -113,7 +114,7 @@ def now() -> str:
         timespec="milliseconds").replace("+00:00", "Z")
 
 
-def make_records(request_id: str, bundle, frame: pd.DataFrame, proba: np.ndarray, source: str,
+def make_records(request_id: str, bundle, frame: pd.DataFrame | RowColumns, proba: np.ndarray, source: str,
                  client_id: str | None) -> list[dict[str, Any]]:
     """One record per row of ``frame``: the row's inputs (the model's columns) and answer."""
     stamp = now()
@@ -131,11 +132,17 @@ def make_records(request_id: str, bundle, frame: pd.DataFrame, proba: np.ndarray
     return [{**head, "row": i, "input": inputs[i], **answers[i]} for i in range(len(answers))]
 
 
-def input_rows(schema, frame: pd.DataFrame) -> list:
+def input_rows(schema, rows: pd.DataFrame | RowColumns) -> list:
     """Each row's inputs: column -> value, or an image's pixels as one list. Built from one
     object array (pandas' ``to_dict`` and a column selection each cost about a millisecond per
-    request, more than the rest of the log)."""
+    request, more than the rest of the log), or numeric :class:`RowColumns`' own values (the
+    same Python numbers, without a table)."""
     names = schema.names
+    values = (rows.values() if isinstance(rows, RowColumns) and rows.names == names
+              and schema.image_shape is None else None)
+    if values is not None:
+        return [dict(zip(names, row)) for row in values]
+    frame = frame_of(rows)
     if list(frame.columns) != names:
         frame = frame[names]
     if schema.image_shape is not None:

@@ -1,5 +1,6 @@
 """The request bodies as ``/docs`` shows them: the server reads bodies itself (to cap their size
-and name the field at fault), so their schemas are declared here rather than inferred."""
+and name the field at fault), so their schemas are declared here rather than inferred; so is
+the predict routes' ``project`` (they read it from the path themselves)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ _TENSOR = {
         "data": {"type": "array", "items": {}, "description": "row-major values; null or NaN: "
                                                               "missing"}}}
 
-V2_BODY = {"requestBody": {"required": True, "content": {"application/json": {
+_PROJECT = [{"name": "project", "in": "path", "required": True, "schema": {"type": "string"},
+             "description": "a served project"}]
+
+V2_BODY = {"parameters": _PROJECT, "requestBody": {"required": True, "content": {"application/json": {
     "schema": {"type": "object", "required": ["inputs"], "properties": {
         "id": {"type": "string", "description": "echoed in the answer"},
         "inputs": {"type": "array", "items": _TENSOR},
@@ -25,7 +29,7 @@ V2_BODY = {"requestBody": {"required": True, "content": {"application/json": {
         {"name": "petal length (cm)", "shape": [1], "datatype": "FP64", "data": [1.4]},
         {"name": "petal width (cm)", "shape": [1], "datatype": "FP64", "data": [0.2]}]}}}}}
 
-V1_BODY = {"requestBody": {"required": True, "content": {"application/json": {
+V1_BODY = {"parameters": _PROJECT, "requestBody": {"required": True, "content": {"application/json": {
     "schema": {"type": "object", "required": ["instances"], "properties": {
         "instances": {"type": "array", "items": {
             "type": "object", "description": "column: value (an image project: a list of "

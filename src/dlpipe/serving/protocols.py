@@ -1,5 +1,6 @@
 """The Open Inference Protocol (KServe V2) as conversions between request bodies and tables,
-and what both protocols share (the columns a bundle takes, JSON parsing, row limits).
+and what both protocols share (JSON parsing, row limits; the columns a bundle takes are
+:mod:`dlpipe.serving.bundle_columns`).
 
 A request holds one named tensor per feature column (shape ``[n]``), or for an image project one
 ``[n, d]`` tensor of pixels named ``input`` (or encoded files, :mod:`dlpipe.serving.image_files`),
@@ -21,9 +22,10 @@ import pandas as pd
 
 from dlpipe.serving import binary_tensors, image_files
 from dlpipe.serving.binary_tensors import BinaryPart
-from dlpipe.serving.request_table import table
-from dlpipe.serving.tensor_values import (NUMBER_TYPES, Column, RequestError, bad, datatype_of,
-                                   is_integer_type, numbers, within)
+from dlpipe.serving.bundle_columns import columns, ignored, is_image
+from dlpipe.row_columns import RowColumns, table
+from dlpipe.serving.tensor_values import (NUMBER_TYPES, RequestError, bad, is_integer_type,
+                                          numbers, within)
 
 IMAGE_INPUT = "input"  # the V2 tensor holding an image project's pixels, one row per image
 OUTPUTS = ("label", "probabilities")
@@ -34,20 +36,6 @@ PLATFORMS = {"network": "tensorflow_keras", "gbdt": "sklearn", "linear": "sklear
 def outputs_of(bundle) -> tuple[str, ...]:
     """The output tensors a bundle's answers hold."""
     return VALUE_OUTPUTS if bundle.has_values else OUTPUTS
-
-
-def columns(bundle) -> list[Column]:
-    return [Column(c.name, c.kind, datatype_of(c.kind, c.dtype), c.dtype)
-            for c in bundle.schema.columns]
-
-
-def ignored(bundle) -> set[str]:
-    """Columns a row may carry that the model does not read (the label, dropped columns)."""
-    return set(bundle.schema.ignored)
-
-
-def is_image(bundle) -> bool:
-    return bundle.schema.image_shape is not None
 
 
 def parse_json(body: bytes):
@@ -131,9 +119,11 @@ def _tensor(index: int, tensor, binary: BinaryPart | None
         name, tuple(shape), datatype, chunk, raw=name == image_files.IMAGE_FILES)
 
 
-def v2_frame(bundle, body, max_rows: int, binary: BinaryPart | None = None) -> pd.DataFrame:
+def v2_frame(bundle, body, max_rows: int, binary: BinaryPart | None = None,
+             light: bool = False) -> pd.DataFrame | RowColumns:
     """The table a V2 inference request describes (``binary``: the raw bytes after its JSON
-    part, see :mod:`dlpipe.serving.binary_tensors`)."""
+    part, see :mod:`dlpipe.serving.binary_tensors`); ``light``: feature columns as
+    :class:`RowColumns`, for a bundle predicted wholly in NumPy."""
     if not isinstance(body, dict):
         raise bad(f"expected a JSON object with 'inputs', got {type(body).__name__}")
     inputs = body.get("inputs")
@@ -143,9 +133,9 @@ def v2_frame(bundle, body, max_rows: int, binary: BinaryPart | None = None) -> p
     if binary is not None:
         binary.check_all_read()
     names = [t[0] for t in tensors]
-    twice = sorted({n for n in names if names.count(n) > 1})
-    if twice:
-        raise bad(f"input {twice[0]!r}: given more than once")
+    if len(set(names)) < len(names):
+        raise bad(f"input {sorted({n for n in names if names.count(n) > 1})[0]!r}: given more "
+                  "than once")
     for name, shape, _, _ in tensors:
         check_rows(shape[0], max_rows, f"input {name!r}")
     if is_image(bundle) and IMAGE_INPUT in names:
@@ -153,7 +143,7 @@ def v2_frame(bundle, body, max_rows: int, binary: BinaryPart | None = None) -> p
     if is_image(bundle) and image_files.IMAGE_FILES in names:
         return image_files.v2_frame(bundle, *tensors[names.index(image_files.IMAGE_FILES)][1:],
                                     names)
-    return _column_frame(bundle, {t[0]: t[1:] for t in tensors})
+    return _column_frame(bundle, {t[0]: t[1:] for t in tensors}, light)
 
 
 def _image_frame(bundle, shape: tuple[int, ...], datatype: str, data, names: list[str]):
@@ -174,12 +164,14 @@ def _image_frame(bundle, shape: tuple[int, ...], datatype: str, data, names: lis
     return pd.DataFrame(pixels, columns=[c.name for c in cols])
 
 
-def _column_frame(bundle, tensors: dict) -> pd.DataFrame:
+def _column_frame(bundle, tensors: dict, light: bool) -> pd.DataFrame | RowColumns:
     cols = columns(bundle)
     expected = [c.name for c in cols]
-    unknown = [name for name in tensors if name not in expected and name not in ignored(bundle)]
-    if unknown:
-        raise bad(f"input {unknown[0]!r}: unknown input (expected {expected})")
+    if len(tensors) != len(expected) or not all(name in tensors for name in expected):
+        unknown = [name for name in tensors
+                   if name not in expected and name not in ignored(bundle)]
+        if unknown:
+            raise bad(f"input {unknown[0]!r}: unknown input (expected {expected})")
     missing = [name for name in expected if name not in tensors]
     if missing:
         raise bad(f"input {missing[0]!r}: missing (every feature column is an input: "
@@ -197,7 +189,7 @@ def _column_frame(bundle, tensors: dict) -> pd.DataFrame:
         if datatype not in column.sendable:
             raise bad(f"{where}: expected datatype {column.datatype}, got {datatype!r}")
         frame[column.name] = column.convert(data, where, shape, datatype)
-    return table(frame)
+    return RowColumns(frame) if light else table(frame)
 
 
 def v2_response(project: str, proba: np.ndarray, bundle, body: dict) -> tuple[dict, bytes]:

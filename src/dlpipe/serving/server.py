@@ -7,10 +7,11 @@ monitor (the prediction log, live figures: :mod:`dlpipe.monitoring`), whose feed
 A request is read up to ``max_body_bytes`` (413 beyond) within ``body_timeout_seconds`` (408
 after), parsed, checked against the schema and predicted by the bundle's compiled predictor
 (:mod:`dlpipe.bundle.compiled`: NumPy where it can, the bundle's own code where not; the path
-each bundle takes is logged at start). A body up to ``inline_body_bytes`` to a bundle predicted
-wholly in NumPy is answered on the event loop (a row takes ~0.1 ms, less than the thread hop);
-any other in the threadpool, so the event loop stays free for health checks while a large
-batch runs. Anything a request
+each bundle takes is logged at start, :mod:`dlpipe.serving.predictors`). A request to a bundle
+predicted wholly in NumPy is read into NumPy columns, not a pandas table
+(:mod:`dlpipe.row_columns`), and a body up to ``inline_body_bytes`` to one is answered on the
+event loop (a row takes ~0.1 ms, less than the thread hop); any other in the threadpool, so
+the event loop stays free for health checks while a large batch runs. Anything a request
 causes is a 4xx answer ``{"error": "..."}``; an unexpected failure is logged with its traceback
 and answered 500 without one.
 """
@@ -25,11 +26,11 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from fastapi_offline import FastAPIOffline
+from starlette.routing import Route
 
-from dlpipe.bundle.compiled import compile_bundle
-from dlpipe.bundle.inference import Bundle
 from dlpipe.params import ServeParams
-from dlpipe.serving import answers, binary_tensors, monitoring_routes, protocols, tf_serving
+from dlpipe.serving import (answers, binary_tensors, monitoring_routes, predictors, protocols,
+                            tf_serving)
 from dlpipe.serving.answers import MAX_PROBLEMS, REQUEST_ID, VERSION, answer
 from dlpipe.serving.metrics import CountingMiddleware, ServerMetrics
 from dlpipe.serving.openapi_bodies import V1_BODY, V2_BODY
@@ -39,6 +40,7 @@ from dlpipe.serving.traffic import SPLIT_KEY
 
 log = logging.getLogger("dlpipe.serve")
 router = APIRouter()
+predict_router = APIRouter()  # the predict routes, served as plain Starlette routes
 
 
 def create_app(bundles: dict, limits: ServeParams, watches: dict | None = None,
@@ -58,47 +60,25 @@ def create_app(bundles: dict, limits: ServeParams, watches: dict | None = None,
     app.state.watches = dict(watches or {})
     app.state.monitors = dict(monitors or {})
     app.state.challengers = dict(challengers or {})
-    app.state.predictors = _predictors(app.state.bundles, app.state.challengers)
-    app.state.inline = {project: _inline_ok(app.state, project) for project in bundles}
+    app.state.predictors = predictors.predictors(app.state.bundles, app.state.challengers)
+    app.state.numpy_only = {project: predictors.numpy_only(app.state, project)
+                            for project in bundles}
+    app.state.inline = {project: predictors.inline_ok(app.state, project) for project in bundles}
     app.state.metrics = ServerMetrics(app.state.bundles, {
         project: monitor.live for project, monitor in app.state.monitors.items()},
         app.state.watches)
     app.add_middleware(CountingMiddleware, metrics=app.state.metrics)
+    app.include_router(predict_router)
     app.include_router(router)
     app.include_router(monitoring_routes.router)
+    # FastAPI's handling of a request (matching it against the docs' routes and the others in
+    # turn, solving dependencies, its exit stack) costs ~50 µs, as much as predicting a row:
+    # the predict routes are matched first, as plain Starlette routes; their FastAPI routes,
+    # never reached, describe them at /docs
+    app.router.routes[:0] = [Route(r.path, r.endpoint, methods=list(r.methods))
+                             for r in predict_router.routes]
     answers.handle_errors(app)
     return app
-
-
-def _predictors(bundles: dict, challengers: dict) -> dict:
-    """The compiled predictor of every served bundle (champions, challengers), by the bundle's
-    id; the path each takes is logged once. Anything else with a ``predict_proba`` predicts
-    as it is."""
-    found = {}
-    for bundle in [*bundles.values(), *(c.bundle for c in challengers.values())]:
-        if not isinstance(bundle, Bundle):
-            found[id(bundle)] = bundle
-            continue
-        compiled = compile_bundle(bundle)
-        log.info("%s (version %s): predicting through %s", bundle.project,
-                 bundle.version or "-", compiled.path)
-        found[id(bundle)] = compiled
-    return found
-
-
-def _inline_ok(state, project: str) -> bool:
-    """Whether a small request to ``project`` may be answered on the event loop: each bundle
-    that may answer it is predicted wholly in NumPy, and its monitor does not wait for a disk
-    flush."""
-    challenger = state.challengers.get(project)
-    answering = [state.bundles[project], *([challenger.bundle] if challenger else [])]
-    fsync = project in state.monitors and state.limits.monitor.fsync
-    return not fsync and all(getattr(state.predictors[id(b)], "fully_compiled", False)
-                             for b in answering)
-
-
-def _inline(state, project: str, body: bytes) -> bool:
-    return len(body) <= state.limits.inline_body_bytes and state.inline[project]
 
 
 def _predict(state, bundle, frame) -> np.ndarray:
@@ -116,7 +96,8 @@ def _v2_infer(state, project: str, body: bytes, header_length: str | None,
               split_key: str | None) -> Response:
     json_part, binary = binary_tensors.split(body, header_length)
     request = protocols.parse_json(json_part)
-    frame = protocols.v2_frame(state.bundles[project], request, state.limits.max_rows, binary)
+    frame = protocols.v2_frame(state.bundles[project], request, state.limits.max_rows, binary,
+                               state.numpy_only[project])
     protocols.request_id(request)
     client_id = request.get("id")
     bundle, proba, request_id = _answer_rows(state, project, frame, split_key or client_id,
@@ -137,7 +118,8 @@ def _v2_infer(state, project: str, body: bytes, header_length: str | None,
 
 def _v1_predict(state, project: str, body: bytes, split_key: str | None) -> Response:
     request = protocols.parse_json(body)
-    frame = tf_serving.v1_frame(state.bundles[project], request, state.limits.max_rows)
+    frame = tf_serving.v1_frame(state.bundles[project], request, state.limits.max_rows,
+                                state.numpy_only[project])
     bundle, proba, request_id = _answer_rows(state, project, frame, split_key, None)
     headers = {VERSION: bundle.version, **({REQUEST_ID: request_id} if request_id else {})}
     return answer(tf_serving.v1_response(proba, bundle), headers)
@@ -211,14 +193,15 @@ def model_ready(request: Request, project: str) -> dict:
     return {"name": project, "ready": True}
 
 
-@router.post("/v2/models/{project}/infer", tags=["v2"], openapi_extra=V2_BODY)
-async def infer(request: Request, project: str) -> Response:
+@predict_router.post("/v2/models/{project}/infer", tags=["v2"], openapi_extra=V2_BODY)
+async def infer(request: Request) -> Response:
+    project = request.path_params["project"]  # served as a plain Starlette route (create_app)
     bundle_of(request, project)
     body = await read_body(request)
     state = request.app.state
     args = (state, project, body, request.headers.get(binary_tensors.HEADER),
             request.headers.get(SPLIT_KEY))
-    if _inline(state, project, body):
+    if predictors.inline(state, project, body):
         return _v2_infer(*args)
     return await run_in_threadpool(_v2_infer, *args)
 
@@ -239,12 +222,13 @@ def model_status(request: Request, project: str) -> dict:
                                       "status": {"error_code": "OK", "error_message": ""}}]}
 
 
-@router.post("/v1/models/{project}:predict", tags=["v1"], openapi_extra=V1_BODY)
-async def predict(request: Request, project: str) -> Response:
+@predict_router.post("/v1/models/{project}:predict", tags=["v1"], openapi_extra=V1_BODY)
+async def predict(request: Request) -> Response:
+    project = request.path_params["project"]  # served as a plain Starlette route (create_app)
     bundle_of(request, project)
     body = await read_body(request)
     state = request.app.state
     args = (state, project, body, request.headers.get(SPLIT_KEY))
-    if _inline(state, project, body):
+    if predictors.inline(state, project, body):
         return _v1_predict(*args)
     return await run_in_threadpool(_v1_predict, *args)

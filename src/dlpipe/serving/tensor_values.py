@@ -108,8 +108,8 @@ def _fits(value: int | float, info: np.iinfo) -> bool:
 
 @functools.lru_cache(maxsize=None)
 def _range(datatype: str) -> np.iinfo:
-    """The range of an integer ``datatype`` (asked once per datatype: numpy's answer costs
-    microseconds, a request asks it per input)."""
+    """The range of an integer ``datatype`` or dtype (asked once per datatype: numpy's answer
+    costs microseconds, a request asks it per input)."""
     return np.iinfo(datatype.lower())
 
 
@@ -169,11 +169,13 @@ def numbers(values, where: str, shape: tuple[int, ...], dtype: str = "float64") 
     integer dtype and every value is a whole number within its range."""
     array = _array(values, where, shape)
     has_bool = not isinstance(values, np.ndarray) and _has_bool(values)
-    if array.dtype.kind in "iu" and _integer(dtype) and not has_bool:
-        info = np.iinfo(dtype)
-        if array.size == 0 or (array.min() >= info.min and array.max() <= info.max):
-            return array.astype(dtype)
-    if array.dtype.kind in "iuf" and not has_bool:
+    if array.dtype.kind in "iu" and not has_bool:
+        if _integer(dtype):
+            info = _range(dtype)
+            if array.size == 0 or (array.min() >= info.min and array.max() <= info.max):
+                return array.astype(dtype)
+        return array.astype(np.float64)  # whole numbers: none is infinite
+    if array.dtype.kind == "f" and not has_bool:
         array = array.astype(np.float64)
     else:
         array = _slow_numbers(_leaves(values), where, shape).reshape(shape)
@@ -191,6 +193,7 @@ def _has_bool(values: list) -> bool:
                                                   if type(v) is list)
 
 
+@functools.lru_cache(maxsize=None)
 def _integer(dtype: str) -> bool:
     try:
         return np.dtype(dtype).kind in "iu"

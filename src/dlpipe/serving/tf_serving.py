@@ -10,13 +10,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from dlpipe.row_columns import RowColumns, table
 from dlpipe.serving import image_files
-from dlpipe.serving.protocols import check_rows, columns, ignored, is_image, labels
+from dlpipe.serving.bundle_columns import columns, ignored, is_image
+from dlpipe.serving.protocols import check_rows, labels
 from dlpipe.serving.tensor_values import bad, numbers
 
-def v1_frame(bundle, body, max_rows: int) -> pd.DataFrame:
+def v1_frame(bundle, body, max_rows: int, light: bool = False) -> pd.DataFrame | RowColumns:
     """The table a ``{"instances": [...]}`` request describes: an object of column values per
-    row, or (an image project) a list of pixels per row."""
+    row, or (an image project) a list of pixels per row; ``light``: feature columns as
+    :class:`RowColumns`, for a bundle predicted wholly in NumPy."""
     instances = body.get("instances") if isinstance(body, dict) else None
     if not isinstance(instances, list):
         raise bad("instances: expected a list of rows, each an object {column: value}")
@@ -44,9 +47,9 @@ def v1_frame(bundle, body, max_rows: int) -> pd.DataFrame:
                     f"missing column {missing[0]!r}"
                 raise bad(f"row {index + 1} (instances[{index}]): {what} (expected "
                           f"{sorted(expected)})")
-    return pd.DataFrame({c.name: c.convert([row[c.name] for row in instances],
-                                           f"column {c.name!r}", (len(instances),))
-                         for c in cols})
+    converted = {c.name: c.convert([row[c.name] for row in instances], f"column {c.name!r}",
+                                   (len(instances),)) for c in cols}
+    return RowColumns(converted) if light else table(converted)
 
 
 def v1_response(proba: np.ndarray, bundle) -> dict:

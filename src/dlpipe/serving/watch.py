@@ -13,25 +13,26 @@ import pandas as pd
 
 from dlpipe.errors import DataError
 from dlpipe.params import DriftParams
+from dlpipe.row_columns import RowColumns, concat, frame_of, names_of, since
 from dlpipe.insight.drift import drift_report, load_reference, too_few
 
 log = logging.getLogger("dlpipe.serve")
 
 
 class Window:
-    """The last ``size`` rows added, oldest first. Requests add rows from the threadpool while
-    the drift endpoint reads them, so every access holds the lock; rows beyond ``size`` are
-    dropped as new ones come, so memory stays bounded."""
+    """The last ``size`` rows added (tables or :class:`RowColumns`), oldest first. Requests
+    add rows from the threadpool while the drift endpoint reads them, so every access holds
+    the lock; rows beyond ``size`` are dropped as new ones come, so memory stays bounded."""
 
     def __init__(self, size: int):
         self.size = size
-        self._parts: deque[pd.DataFrame] = deque()
+        self._parts: deque[pd.DataFrame | RowColumns] = deque()
         self._rows = 0
         self._lock = threading.Lock()
 
-    def add(self, frame: pd.DataFrame) -> None:
+    def add(self, frame: pd.DataFrame | RowColumns) -> None:
         if len(frame) > self.size:
-            frame = frame.tail(self.size)
+            frame = since(frame, len(frame) - self.size)
         with self._lock:
             self._parts.append(frame)
             self._rows += len(frame)
@@ -39,7 +40,7 @@ class Window:
                 self._rows -= len(self._parts.popleft())
             extra = self._rows - self.size
             if extra > 0:  # the oldest part holds rows beyond the window: keep its newest
-                self._parts[0] = self._parts[0].iloc[extra:]
+                self._parts[0] = since(self._parts[0], extra)
                 self._rows -= extra
 
     def __len__(self) -> int:
@@ -49,7 +50,7 @@ class Window:
     def frame(self) -> pd.DataFrame:
         with self._lock:
             parts = list(self._parts)
-        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        return concat(parts)
 
 
 @dataclass
@@ -66,12 +67,12 @@ class Watch:
     def __post_init__(self):
         self.window = Window(self.params.window_rows)
 
-    def add(self, frame: pd.DataFrame) -> None:
+    def add(self, rows: pd.DataFrame | RowColumns) -> None:
         """Keep rows served successfully (their input columns, as checked)."""
         if self.reference is not None:
             names = self.bundle.schema.names
-            # a request's table has the input columns in order already: no copy (~0.3 ms)
-            self.window.add(frame if frame.columns.tolist() == names else frame[names])
+            # a request's rows have the input columns in order already: no copy (~0.3 ms)
+            self.window.add(rows if names_of(rows) == names else frame_of(rows)[names])
 
     def report(self) -> dict:
         """The drift report of the window, or ``"drift": None`` and why with too few rows."""
