@@ -6,10 +6,11 @@ scalers' means and scales, one-hot categories) and an MLP's weights once, and gi
 does (the same schema check first), without scikit-learn's per-call validation and without
 TensorFlow's per-call dispatch; rows of an all-numeric bundle that the check can find nothing
 in (the schema's columns, numeric dtypes, no missing value where training had none) skip the
-check's table work too: a single iris or price row takes tens of microseconds instead of ~4 ms. What it cannot compile keeps the bundle's own code, piece by piece: a
-transformer part it does not know (text, dates' calendar parts) runs its fitted step, and a
-network other than Dense / BatchNormalization / Dropout / Rescaling layers (a CNN, a
-Transformer), or a scikit-learn family's estimator, runs as the bundle runs it.
+check's table work too: a single iris or price row takes tens of microseconds instead of ~4 ms.
+What it cannot compile keeps the bundle's own code, piece by piece: a transformer part it does
+not know (text, dates' calendar parts) runs its fitted step, and a network other than Dense /
+BatchNormalization / Dropout / Rescaling layers (a CNN, a Transformer), or a scikit-learn
+family's estimator, runs as the bundle runs it.
 :attr:`Compiled.path` says which.
 
 :class:`Bundle` stays the reference: the tests hold every compiled answer to its labels and to
@@ -36,7 +37,6 @@ from dlpipe.row_columns import RowColumns, frame_of, names_of
 log = logging.getLogger(__name__)
 TOLERANCE = 1e-5  # max |probability difference| to the bundle's own answer (float32 sums)
 CHECK_ROWS = 9  # random rows the compiled network is compared on when it is built
-
 
 
 @dataclass
@@ -91,11 +91,12 @@ class Compiled:
             return None
         return values
 
-    def probabilities(self, frame: pd.DataFrame) -> np.ndarray:
-        """:meth:`Bundle.probabilities` (rows that passed the check)."""
-        if len(frame) == 0:
-            return np.zeros((0, len(self.bundle.classes) or 1), dtype=np.float32)
-        return self.outputs(self.features(frame))
+    @property
+    def classes(self) -> list[str]:
+        return self.bundle.classes
+
+    # rows that passed the check: Bundle's own method, run on the compiled features and outputs
+    probabilities = Bundle.probabilities
 
 
 def compile_bundle(bundle: Bundle) -> Compiled:
@@ -173,8 +174,9 @@ def _compile_model(bundle: Bundle, notes: list[str]) -> tuple[Callable, str]:
 
     rows = np.random.default_rng(0).normal(size=(CHECK_ROWS, bundle.schema.input_width)).astype(
         np.float32)
-    gap = float(np.max(np.abs(forward(rows) - bundle.outputs(rows))))
-    if not gap <= TOLERANCE * _scale(bundle.outputs(rows)):
+    reference = bundle.outputs(rows)
+    gap = float(np.max(np.abs(forward(rows) - reference)))
+    if not gap <= TOLERANCE * _scale(reference):
         notes.append(f"network: the NumPy pass differs from the network's by {gap:.2g}")
         log.warning("%s: the NumPy network differs from the network's by %.2g: serving the "
                     "network", bundle.project, gap)
