@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from dlpipe.params import parse_params
-from dlpipe.pipeline import jobs
+from dlpipe.pipeline import jobs, scheduling
 from dlpipe.pipeline.dvc import dvc_yaml_text, project_params_dir
 from dlpipe.pipeline.table import BY_NAME
 
@@ -195,11 +195,13 @@ def test_snakemake_reserves_what_params_give_each_job(front_ends):
             seen[(stage, project)], job = {"priority": 0, **job}, {}
     for stage, project in [("preprocess", "mnist"), ("preprocess", "iris"), ("train", "mnist"),
                            ("train", "price"), ("fetch", "mnist"), ("code", "all")]:
-        expected = jobs.resources(params, BY_NAME[stage])
+        expected = scheduling.resources(params, BY_NAME[stage])
         assert seen[(stage, project)] == {"mem_mb": expected.memory(project),
-                                          "priority": jobs.priority(params, BY_NAME[stage])}
+                                          "priority": scheduling.priority(params, BY_NAME[stage],
+                                                                          project)}
     assert seen[("preprocess", "mnist")]["mem_mb"] > seen[("preprocess", "iris")]["mem_mb"]
     assert seen[("fetch", "mnist")]["priority"] == seen[("train", "mnist")]["priority"] > 0
+    assert seen[("train", "mnist")]["priority"] > seen[("train", "price")]["priority"]
 
 
 def test_both_front_ends_run_the_export_stage(front_ends):

@@ -81,48 +81,6 @@ def test_resources_name_only_stages_of_the_table(raw_params, write_params):
         jobs.load(str(write_params(raw_params)))
 
 
-def test_a_stage_without_resources_of_its_own_gets_the_default(raw_params, write_params):
-    from dlpipe.pipeline.table import BY_NAME
-
-    del raw_params["resources"]["train"]
-    params = jobs.load(str(write_params(raw_params)))
-    assert jobs.resources(params, BY_NAME["train"]) == params.resources["default"]
-    assert jobs.resources(params, BY_NAME["fetch"]) == params.resources["fetch"]
-
-
-def test_memory_may_differ_by_project(raw_params):
-    raw_params["resources"]["train"]["mem_mb"] = {"default": 900, "mnist": 1700}
-    raw_params["resources"]["fetch"]["mem_mb"] = 300
-    params = parse_params(raw_params)
-    train, fetch = (jobs.resources(params, BY_NAME[name]) for name in ("train", "fetch"))
-    assert (train.memory("mnist"), train.memory("iris"), train.memory("all")) == (1700, 900, 900)
-    assert fetch.memory("mnist") == 300
-
-
-def test_memory_by_project_needs_a_default(raw_params, write_params):
-    raw_params["resources"]["train"]["mem_mb"] = {"mnist": 1700}
-    with pytest.raises(ParamsError, match=r"resources\.train.*mem_mb: a mapping by project needs "
-                                          r"a 'default' entry, got \['mnist'\]"):
-        jobs.load(str(write_params(raw_params)))
-
-
-def test_a_stage_takes_the_priority_of_the_stages_reading_its_outputs(raw_params):
-    for entry in raw_params["resources"].values():
-        entry["priority"] = 0
-    raw_params["resources"]["train"]["priority"] = 5
-    raw_params["resources"]["explain"]["priority"] = 3
-    params = parse_params(raw_params)
-    # what train waits for, directly or further up, starts as early as train would
-    for name in ("train", "tune", "tune_worker", "preprocess", "split", "fetch"):
-        assert jobs.priority(params, BY_NAME[name]) == 5, name
-    # select is read by explain; baseline and evaluate by select: they take explain's
-    for name in ("select", "baseline", "evaluate"):
-        assert jobs.priority(params, BY_NAME[name]) == 3, name
-    # what reads explain's outputs, or nothing explain waits for, keeps its own
-    for name in ("audit", "reference", "multiclass"):
-        assert jobs.priority(params, BY_NAME[name]) == 0, name
-
-
 def test_export_reads_the_model_and_both_processed_parts(raw_params):
     """Every project's network is exported: the bundle, the processed training part (int8
     calibration) and test part in; the files (beside the bundle), metrics, run information and

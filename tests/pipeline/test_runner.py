@@ -11,7 +11,6 @@ import pytest
 from dlpipe.params import parse_params
 from dlpipe.pipeline import runner
 from dlpipe.pipeline.stage import Stage, text
-from dlpipe.pipeline.table import BY_NAME
 
 OUTPUTS = {"counts": text("out/{project}/counts.csv"), "info": text("out/{project}/info.json")}
 

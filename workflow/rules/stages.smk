@@ -1,7 +1,7 @@
 # One rule per row of the stage table (src/dlpipe/pipeline/table.py): every field comes from it.
 from pathlib import Path
 
-from dlpipe.pipeline import jobs, snakemake as adapter
+from dlpipe.pipeline import jobs, scheduling, snakemake as adapter
 from dlpipe.pipeline.table import STAGES
 
 
@@ -25,6 +25,11 @@ def flagged(stage, path, out):
                   patterns=["{figure}.png"] if out.is_directory else [])
 
 
+def by_project(value, stage):
+    """A job's value of ``value(params, stage, project)``; jobs of the whole pipeline: 'all'."""
+    return lambda wildcards: value(PARAMS, stage, getattr(wildcards, "project", jobs.ALL))
+
+
 for stage in STAGES:
 
     rule:
@@ -41,11 +46,10 @@ for stage in STAGES:
             adapter.log(stage),
         benchmark:
             adapter.benchmark(stage)
-        threads: jobs.resources(PARAMS, stage).threads
-        priority: jobs.priority(PARAMS, stage)
+        threads: scheduling.resources(PARAMS, stage).threads
+        priority: by_project(scheduling.priority, stage)
         resources:
-            mem_mb=lambda wildcards, stage=stage: jobs.resources(PARAMS, stage).memory(
-                getattr(wildcards, "project", jobs.ALL)),
-            runtime=jobs.resources(PARAMS, stage).runtime,
+            mem_mb=by_project(scheduling.memory, stage),
+            runtime=scheduling.resources(PARAMS, stage).runtime,
         shell:
             "{params.command}"

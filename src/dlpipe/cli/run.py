@@ -15,7 +15,7 @@ from pathlib import Path
 from dlpipe import cpu
 from dlpipe.cli.options import command_parser, params_option, refuse
 from dlpipe.errors import DlpipeError, ParamsError
-from dlpipe.pipeline import jobs
+from dlpipe.pipeline import jobs, scheduling
 from dlpipe.pipeline.table import BY_NAME, STAGES
 
 log = logging.getLogger("dlpipe")
@@ -56,7 +56,7 @@ def run(argv: list[str]) -> int:
             return _all_workers(stage, args, params)
         wildcards = _wildcards(stage, args, params)
         logs.setup(Path(jobs.log_path(stage, wildcards)), args.verbose)
-        cpu.limit_threads(jobs.resources(params, stage).threads)  # before NumPy loads
+        cpu.limit_threads(scheduling.resources(params, stage).threads)  # before NumPy loads
         from dlpipe.pipeline import runner
 
         runner.execute(stage, wildcards, params, args.params)

@@ -94,30 +94,40 @@ class TuneParams(Strict):
 
 
 MemoryMB = Annotated[int, Field(ge=100, strict=True)]
+Priority = Annotated[int, Field(ge=0, strict=True)]
 
 
 class StageResources(Strict):
     """What Snakemake (and SLURM through it) reserves for each job of a stage, and the order
-    its scheduler starts ready jobs in."""
+    its scheduler starts ready jobs in. ``mem_mb`` and ``priority`` may differ by project."""
 
     threads: Annotated[int, Field(ge=1, le=256, strict=True)]
     # MB; or per project: {default: MB, <project>: MB, ...}
     mem_mb: Union[MemoryMB, dict[str, MemoryMB]]
     runtime: Annotated[int, Field(ge=1, strict=True)]  # minutes
-    priority: Annotated[int, Field(ge=0, strict=True)]  # higher: started first when ready
+    # higher: started first when ready; or per project, as mem_mb
+    priority: Union[Priority, dict[str, Priority]]
 
     @model_validator(mode="after")
-    def _memory_has_a_default(self) -> "StageResources":
-        if isinstance(self.mem_mb, dict) and "default" not in self.mem_mb:
-            raise ValueError(f"mem_mb: a mapping by project needs a 'default' entry, got "
-                             f"{sorted(self.mem_mb)}")
+    def _by_project_has_a_default(self) -> "StageResources":
+        for name in ("mem_mb", "priority"):
+            value = getattr(self, name)
+            if isinstance(value, dict) and "default" not in value:
+                raise ValueError(f"{name}: a mapping by project needs a 'default' entry, got "
+                                 f"{sorted(value)}")
         return self
 
     def memory(self, project: str) -> int:
         """The MB a job of ``project`` reserves."""
-        if isinstance(self.mem_mb, int):
-            return self.mem_mb
-        return self.mem_mb.get(project, self.mem_mb["default"])
+        return _of_project(self.mem_mb, project)
+
+    def rank(self, project: str) -> int:
+        """The priority of ``project``'s job (before it takes its readers')."""
+        return _of_project(self.priority, project)
+
+
+def _of_project(value: int | dict[str, int], project: str) -> int:
+    return value if isinstance(value, int) else value.get(project, value["default"])
 
 
 class ProjectParams(Strict):

@@ -13,14 +13,13 @@ from typing import Any
 
 from dlpipe.errors import ParamsError
 from dlpipe.params import DEFAULT_PARAMS, Params, load_params
-from dlpipe.params.schema import StageResources
 from dlpipe.pipeline import code
 from dlpipe.pipeline.stage import Gather, Output, Section, Stage
+from dlpipe.pipeline.scheduling import DEFAULT_RESOURCES
 from dlpipe.pipeline.table import BY_NAME, STAGES
 
 PKG = "src/dlpipe"
 ALL = "all"  # the project argument of cross-project stages
-DEFAULT_RESOURCES = "default"  # the resources of a stage params.yaml gives none of its own
 CODE_STAGE = "code"  # writes every other stage's code digest (see code_digest)
 Wildcards = dict[str, Any]
 
@@ -35,36 +34,6 @@ def load(path: str = DEFAULT_PARAMS) -> Params:
         raise ParamsError(f"{params.source}: resources: expected {DEFAULT_RESOURCES!r} and "
                           f"entries for stages of {names}, got {got}")
     return params
-
-
-def resources(params: Params, stage: Stage) -> StageResources:
-    """What a job of ``stage`` reserves: its own entry, else ``resources.default``."""
-    return params.resources.get(stage.name, params.resources[DEFAULT_RESOURCES])
-
-
-def priority(params: Params, stage: Stage) -> int:
-    """The scheduler's priority of ``stage``'s jobs: the highest of its own and of every stage
-    that reads its outputs, directly or further down. Snakemake does not pass a priority on to
-    the jobs a prioritised job waits for, so a stage takes its readers' priority itself."""
-    return max(resources(params, BY_NAME[name]).priority for name in _with_readers(stage.name))
-
-
-def _with_readers(name: str) -> set[str]:
-    """``name`` and the names of every stage that reads its outputs, directly or further
-    down."""
-    found, pending = set(), [name]
-    while pending:
-        current = pending.pop()
-        if current not in found:
-            found.add(current)
-            pending += [other.name for other in STAGES if current in _read_stages(other)]
-    return found
-
-
-def _read_stages(stage: Stage) -> set[str]:
-    """The names of the stages whose outputs ``stage`` reads ("stage.output" inputs)."""
-    return {reference.partition(".")[0] for reference in stage.inputs.values()
-            if isinstance(reference, str)}
 
 
 def instances(stage: Stage, params: Params) -> list[Wildcards]:

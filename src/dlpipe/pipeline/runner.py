@@ -16,7 +16,7 @@ from typing import Any, Callable
 from dlpipe import cpu
 from dlpipe.errors import StorageError
 from dlpipe.params import Params
-from dlpipe.pipeline import catalog, guard, jobs
+from dlpipe.pipeline import catalog, guard, jobs, scheduling
 from dlpipe.pipeline.stage import Section, Stage
 
 log = logging.getLogger("dlpipe")
@@ -81,7 +81,7 @@ def execute(stage: Stage, wildcards: jobs.Wildcards, params: Params, params_file
     """Run a job as the CLI does: thread pools sized from params, logged and timed; refused
     while the other front end runs in this working copy."""
     guard.check()
-    threads = jobs.resources(params, stage).threads
+    threads = scheduling.resources(params, stage).threads
     command = jobs.command(stage, wildcards, params_file)
     log.info("%s: start (params %s, %d threads, log %s)", command, params_file, threads,
              jobs.log_path(stage, wildcards))
