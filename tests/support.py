@@ -167,3 +167,20 @@ def same_proba(got, expected) -> bool:
     got, expected = np.asarray(got), np.asarray(expected)
     return got.shape == expected.shape and float(np.max(np.abs(got - expected),
                                                        initial=0.0)) <= TOLERANCE
+
+
+def v2_inputs(bundle, frame) -> list[dict]:
+    """One V2 tensor per feature column of ``frame``."""
+    import pandas as pd
+
+    types = {c["name"]: c["datatype"] for c in columns_metadata(bundle)}
+    return [{"name": name, "shape": [len(frame)], "datatype": types[name],
+             "data": [None if pd.isna(v) else v for v in frame[name].tolist()]}
+            for name in types]
+
+
+def columns_metadata(bundle) -> list[dict]:
+    """The V2 metadata's inputs of ``bundle``."""
+    from dlpipe.serving.protocols import v2_metadata
+
+    return v2_metadata("p", bundle)["inputs"]

@@ -23,7 +23,7 @@ from dlpipe.row_columns import RowColumns, table
 from dlpipe.serving.server import create_app
 from dlpipe.serving.watch import Watch, Window, watches
 from pets import PROJECT, raw_rows
-from support import ROOT, repo_params, serve_limits
+from support import ROOT, repo_params, serve_limits, v2_inputs
 
 PARAMS = DriftParams.model_validate(repo_params()["defaults"]["drift"])  # min_rows 30
 LIMITS = serve_limits(max_body_bytes=200_000, max_rows=50, body_timeout_seconds=5)
@@ -190,8 +190,6 @@ def test_the_endpoint_needs_min_rows_then_reports_the_window(client):
 
 
 def test_v2_infer_feeds_the_window_and_shifted_rows_are_found(client, bundle):
-    from test_server import v2_inputs
-
     shifted = fresh(40, seed=30)
     shifted["size"] += 6.0
     answer = client.post(f"/v2/models/{PROJECT}/infer",

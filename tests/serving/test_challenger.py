@@ -21,8 +21,8 @@ from dlpipe.monitoring.prediction_log import PREDICTIONS
 from dlpipe.serving.server import create_app
 from dlpipe.serving.traffic import bucket, check_compatible
 from pets import PROJECT, TARGET, raw_rows
-from support import feature_params, serve_limits, train_bundle
-from test_server import records, v2_inputs
+from support import feature_params, serve_limits, train_bundle, v2_inputs
+from test_server import records
 
 LIMITS = serve_limits(max_body_bytes=100_000, max_rows=50, body_timeout_seconds=5)
 

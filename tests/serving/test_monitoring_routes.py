@@ -25,8 +25,8 @@ from dlpipe.monitoring.monitor import open_monitor
 from dlpipe.monitoring.prediction_log import PREDICTIONS
 from dlpipe.serving.server import create_app
 from pets import PROJECT
-from support import ROOT, repo_params, serve_limits
-from test_server import free_port, records, v2_inputs
+from support import ROOT, free_port, repo_params, serve_limits, v2_inputs
+from test_server import records
 
 LIMITS = serve_limits(max_body_bytes=100_000, max_rows=50, body_timeout_seconds=5)
 

@@ -30,8 +30,8 @@ from dlpipe.bundle.inference import load_bundle
 from dlpipe.insight.drift import build_reference
 from dlpipe.serving.server import create_app
 from pets import PROJECT
-from support import (ROOT, feature_params, free_port, repo_params, same_proba, serve_limits,
-                     train_bundle)
+from support import (ROOT, columns_metadata, feature_params, free_port, repo_params, same_proba,
+                     serve_limits, train_bundle, v2_inputs)
 
 BODY_TIMEOUT = 2  # seconds the real server waits for a body
 LIMITS = serve_limits(max_body_bytes=20_000, max_rows=50, body_timeout_seconds=5)
@@ -88,20 +88,6 @@ def img_rows():
 @pytest.fixture(scope="module")
 def client(bundles):
     return TestClient(create_app(bundles, LIMITS), raise_server_exceptions=False)
-
-
-def v2_inputs(bundle, frame: pd.DataFrame) -> list[dict]:
-    """One V2 tensor per feature column of ``frame``."""
-    types = {c["name"]: c["datatype"] for c in columns_metadata(bundle)}
-    return [{"name": name, "shape": [len(frame)], "datatype": types[name],
-             "data": [None if pd.isna(v) else v for v in frame[name].tolist()]}
-            for name in types]
-
-
-def columns_metadata(bundle) -> list[dict]:
-    from dlpipe.serving.protocols import v2_metadata
-
-    return v2_metadata("p", bundle)["inputs"]
 
 
 def records(frame: pd.DataFrame) -> list[dict]:
