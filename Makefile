@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(abspath $(VENV))/bin
 CORES  ?= 2
+MEM_MB ?= 2800
 export PATH := $(BIN):$(PATH)
 
 .PHONY: venv run repro cluster test test-fast dag report image clean-venv
@@ -18,7 +19,7 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	touch $@
 
 run: venv  ## set up, then run the whole pipeline with Snakemake and record its outputs with DVC
-	snakemake --workflow-profile profiles/default --cores $(CORES)
+	snakemake --workflow-profile profiles/default --cores $(CORES) --resources mem_mb=$(MEM_MB)
 	# every output is now that of the current params, data and code: DVC records them, so
 	# `dvc status` and `dvc repro` find nothing to do either
 	if [ -d .dvc ]; then dvc commit --force --quiet; fi
