@@ -385,12 +385,21 @@ def _top_table(raw, comments) -> list[str]:
     return rows
 
 
+def _by_project(value) -> str:
+    """A resource's value: ``500``, or by project ``500; mnist 2050`` (default first)."""
+    if not isinstance(value, dict):
+        return str(value)
+    return "; ".join([str(value.get("default"))] + [f"{project} {number}" for project, number
+                                                     in value.items() if project != "default"])
+
+
 def _resources_table(raw) -> list[str]:
     resources = raw.get("resources") or {}
     keys = list(Params.model_fields["resources"].annotation.__args__[1].model_fields)
     rows = ["| stage | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
     for stage, spec in resources.items():
-        rows.append(f"| `{stage}` | " + " | ".join(str(spec.get(k, "—")) for k in keys) + " |")
+        rows.append(f"| `{stage}` | " + " | ".join(_by_project(spec.get(k, "—")) for k in keys)
+                    + " |")
     return rows
 
 
