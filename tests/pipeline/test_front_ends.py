@@ -200,7 +200,8 @@ def test_snakemake_reserves_what_params_give_each_job(front_ends):
                                           "priority": scheduling.priority(params, BY_NAME[stage],
                                                                           project)}
     assert seen[("preprocess", "mnist")]["mem_mb"] > seen[("preprocess", "iris")]["mem_mb"]
-    assert seen[("fetch", "mnist")]["priority"] == seen[("train", "mnist")]["priority"] > 0
+    # what MNIST's train waits for starts no later than train would
+    assert seen[("fetch", "mnist")]["priority"] >= seen[("train", "mnist")]["priority"] > 0
     assert seen[("train", "mnist")]["priority"] > seen[("train", "price")]["priority"]
 
 
