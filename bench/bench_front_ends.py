@@ -12,7 +12,6 @@ benchmark files): DVC costs about that sum. Data come from the offline mirror
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import shutil
 import subprocess
@@ -23,6 +22,7 @@ from pathlib import Path
 import yaml
 
 from _common import MIRROR, REPO
+from stage_timings import job_times
 
 
 def clone(where: Path, projects: list[str]) -> Path:
@@ -47,15 +47,6 @@ def timed(command: list[str], cwd: Path) -> float:
     return time.perf_counter() - started
 
 
-def job_seconds(root: Path) -> float:
-    """The summed wall time of the jobs of the Snakemake run in ``root``."""
-    total = 0.0
-    for path in (root / "benchmarks").rglob("*.tsv"):
-        rows = list(csv.DictReader(path.open(), delimiter="\t"))
-        total += float(rows[-1]["s"]) if rows else 0.0
-    return total
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--projects", nargs="+", default=["iris", "price"])
@@ -68,7 +59,7 @@ def main() -> None:
         dvc_root = clone(base / "dvc", args.projects)
         (dvc_root / "dvc.lock").unlink(missing_ok=True)  # every stage runs, as Snakemake's did
         dvc = timed(["dvc", "repro"], dvc_root)
-        jobs = job_seconds(base / "snakemake")
+        jobs = job_times(base / "snakemake")["seconds"].sum()
         print(f"projects {' '.join(args.projects)}, from nothing, one run each")
         print(f"snakemake (2 cores, profiles/default): {smk:.0f} s; its jobs' own times: "
               f"{jobs:.0f} s")

@@ -24,7 +24,8 @@ def benchmark_files(root: Path) -> list[Path]:
                                            {"project": "*", "worker": "*"}))]
 
 
-def main(root: Path) -> None:
+def job_times(root: Path) -> pd.DataFrame:
+    """project, stage, seconds and max_rss_mb of every job's last run under ``root``."""
     rows = []
     for tsv in sorted(benchmark_files(root)):
         frame = pd.read_csv(tsv, sep="\t")
@@ -32,7 +33,11 @@ def main(root: Path) -> None:
                      "max_rss_mb": frame["max_rss"].iloc[-1]})
     if not rows:
         raise SystemExit(f"no benchmark files under {root / 'benchmarks'}: run `make run` first")
-    table = pd.DataFrame(rows).sort_values(["project", "stage"])
+    return pd.DataFrame(rows).sort_values(["project", "stage"])
+
+
+def main(root: Path) -> None:
+    table = job_times(root)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.1f}"))
     print(f"\nsum of stage wall times: {table['seconds'].sum():.0f} s "
           f"({table['seconds'].sum() / 60:.1f} min; stages may overlap on 2 cores)")
