@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -49,16 +50,19 @@ def commit(repo: Path, message: str) -> None:
     sh("git", "commit", "-qm", message, cwd=repo)
 
 
-def make_repo(where: Path, blocks: tuple[int | str, ...], projects: tuple[str, ...]) -> Path:
+def make_repo(where: Path, blocks: tuple[int | str, ...], projects: tuple[str, ...],
+              adjust: Callable[[dict], None] | None = None) -> Path:
     """A git repo holding the tracked files of this project, the user's projects made by
     ``blocks`` (each the number of a tour block or a bash script: a CSV file, ``dlpipe add``,
-    ``dvc add``), and the tiny params of ``projects``."""
+    ``dvc add``), and the tiny params of ``projects``, which ``adjust`` may change in place."""
     copy_tracked_files(where)
     sh("git", "init", "-q", cwd=where)
     for block in blocks:
         sh("bash", "-ec", tour_blocks()[block] if isinstance(block, int) else block, cwd=where)
     raw = tiny(yaml.safe_load((where / "params.yaml").read_text()))
     raw["projects"] = list(projects)
+    if adjust is not None:
+        adjust(raw)
     (where / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
     sh(sys.executable, "-m", "dlpipe", "dag", cwd=where)
     commit(where, "tiny")
