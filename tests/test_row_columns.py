@@ -73,3 +73,14 @@ def test_concat_is_pandas_concat_of_the_tables():
     pd.testing.assert_frame_equal(concat(many), pd.concat([p.frame for p in many],
                                                           ignore_index=True))
     assert concat([]).empty
+
+
+def test_rows_of_a_matrix_read_as_rows_of_its_columns():
+    matrix = np.array([[1.5, np.nan, 3.0], [2.0, 4.0, -1.0]])
+    rows = RowColumns.of_matrix(["a", "b", "c"], matrix)
+    columns = RowColumns({"a": matrix[:, 0].copy(), "b": matrix[:, 1].copy(),
+                          "c": matrix[:, 2].copy()})
+    assert rows.numbers() is matrix and len(rows) == 2 and names_of(rows) == ["a", "b", "c"]
+    assert str(rows.values()) == str(columns.values())
+    pd.testing.assert_frame_equal(rows.frame, columns.frame)
+    pd.testing.assert_frame_equal(concat([rows, columns]), concat([columns, columns]))

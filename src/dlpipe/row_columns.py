@@ -18,12 +18,21 @@ import pandas as pd
 class RowColumns:
     """Rows as one 1-d array per column, all of one length, in the order given."""
 
-    __slots__ = ("names", "arrays", "_frame")
+    __slots__ = ("names", "arrays", "_frame", "_matrix")
 
     def __init__(self, columns: dict[str, np.ndarray]):
         self.names = list(columns)
         self.arrays = list(columns.values())
         self._frame: pd.DataFrame | None = None
+        self._matrix: np.ndarray | None = None
+
+    @classmethod
+    def of_matrix(cls, names: list[str], matrix: np.ndarray) -> RowColumns:
+        """The rows of a 2-d numeric array (a column per name); its columns are views of it,
+        and :meth:`numbers` is the array itself."""
+        rows = cls(dict(zip(names, matrix.T)))
+        rows._matrix = matrix
+        return rows
 
     def __len__(self) -> int:
         return len(self.arrays[0]) if self.arrays else 0
@@ -43,12 +52,16 @@ class RowColumns:
     def numbers(self) -> np.ndarray | None:
         """The rows as one 2-d array of the columns' common dtype, as the table's
         ``to_numpy()`` gives them; None unless :attr:`numeric`."""
+        if self._matrix is not None:
+            return self._matrix
         return np.column_stack(self.arrays) if self.numeric and self.arrays else None
 
     def values(self) -> list[tuple] | None:
         """Each row's values as Python numbers, as the table's ``to_numpy(dtype=object)``
         gives them; None unless :attr:`numeric` (how text and missing values read is the
         table's to say)."""
+        if self._matrix is not None:
+            return list(map(tuple, self._matrix.tolist()))
         return list(zip(*(a.tolist() for a in self.arrays))) if self.numeric else None
 
 

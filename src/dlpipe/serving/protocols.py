@@ -25,7 +25,7 @@ from dlpipe.serving.binary_tensors import BinaryPart
 from dlpipe.serving.bundle_columns import columns, ignored, is_image
 from dlpipe.row_columns import RowColumns, table
 from dlpipe.serving.tensor_values import (NUMBER_TYPES, RequestError, bad, is_integer_type,
-                                          numbers, within)
+                                          numbers, plain_row, within)
 
 IMAGE_INPUT = "input"  # the V2 tensor holding an image project's pixels, one row per image
 OUTPUTS = ("label", "probabilities")
@@ -88,6 +88,9 @@ def v2_metadata(project: str, bundle) -> dict:
             "outputs": outputs, "parameters": parameters}
 
 
+_KEYS = ("shape", "datatype", "data")  # an input's keys; data unless in the binary part
+
+
 def _tensor(index: int, tensor, binary: BinaryPart | None
             ) -> tuple[str, tuple[int, ...], str, list]:
     """An input tensor's name, shape, datatype and data (from the binary part when it says
@@ -98,13 +101,12 @@ def _tensor(index: int, tensor, binary: BinaryPart | None
     name = tensor.get("name")
     if not isinstance(name, str):
         raise bad(f"inputs[{index}].name: expected a string, got {name!r}")
-    size = binary_tensors.binary_size(tensor)
-    for key in ("shape", "datatype") + (("data",) if size is None else ()):
+    size = binary_tensors.binary_size(tensor) if "parameters" in tensor else None
+    for key in _KEYS if size is None else _KEYS[:2]:
         if key not in tensor:
             raise bad(f"input {name!r}: missing {key!r}")
     shape, datatype = tensor["shape"], tensor["datatype"]
-    if not (isinstance(shape, list) and shape and all(
-            isinstance(d, int) and not isinstance(d, bool) and 0 <= d < 2**31 for d in shape)):
+    if not _is_shape(shape):
         raise bad(f"input {name!r}: shape: expected a list of sizes like [n], got {shape!r}")
     if not isinstance(datatype, str):
         raise bad(f"input {name!r}: datatype: expected a string like 'FP64', got {datatype!r}")
@@ -117,6 +119,16 @@ def _tensor(index: int, tensor, binary: BinaryPart | None
     chunk = binary.take(name, size)
     return name, tuple(shape), datatype, binary_tensors.decode(
         name, tuple(shape), datatype, chunk, raw=name == image_files.IMAGE_FILES)
+
+
+def _is_shape(shape) -> bool:
+    """Whether ``shape`` is a non-empty JSON list of sizes (whole numbers, not true/false)."""
+    if type(shape) is not list or not shape:
+        return False
+    for size in shape:
+        if type(size) is not int or not 0 <= size < 2**31:
+            return False
+    return True
 
 
 def v2_frame(bundle, body, max_rows: int, binary: BinaryPart | None = None,
@@ -177,6 +189,9 @@ def _column_frame(bundle, tensors: dict, light: bool) -> pd.DataFrame | RowColum
         raise bad(f"input {missing[0]!r}: missing (every feature column is an input: "
                   f"{expected})")
     n = tensors[expected[0]][0][0]
+    row = plain_row(cols, tensors) if light and n == 1 else None
+    if row is not None:
+        return RowColumns.of_matrix(expected, np.array([row], dtype=np.float64))
     frame = {}
     for column in cols:
         shape, datatype, data = tensors[column.name]
