@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 from types import SimpleNamespace
 
 from dlpipe.bundle.input_schema import Column, Schema
+from dlpipe.serving import bundle_columns
 from dlpipe.serving.bundle_columns import columns, ignored, is_image
 
 SCHEMA = Schema("p", ["a", "b"], "label", [
@@ -28,3 +30,13 @@ def test_worked_out_once_per_schema():
     narrow = SimpleNamespace(schema=dataclasses.replace(SCHEMA, columns=SCHEMA.columns[:1]))
     assert [c.name for c in columns(narrow)] == ["size"]
     assert len(columns(bundle)) == 4
+
+
+def test_forgotten_with_its_schema():
+    schema = dataclasses.replace(SCHEMA)
+    columns(SimpleNamespace(schema=schema))
+    key = id(schema)
+    assert key in bundle_columns._COLUMNS
+    del schema
+    gc.collect()
+    assert key not in bundle_columns._COLUMNS

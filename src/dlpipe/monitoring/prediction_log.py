@@ -114,8 +114,8 @@ def now() -> str:
         timespec="milliseconds").replace("+00:00", "Z")
 
 
-def make_records(request_id: str, bundle, frame: pd.DataFrame | RowColumns, proba: np.ndarray, source: str,
-                 client_id: str | None) -> list[dict[str, Any]]:
+def make_records(request_id: str, bundle, frame: pd.DataFrame | RowColumns, proba: np.ndarray,
+                 source: str, client_id: str | None) -> list[dict[str, Any]]:
     """One record per row of ``frame``: the row's inputs (the model's columns) and answer."""
     stamp = now()
     head = {"id": request_id, "time": stamp, "project": bundle.project,

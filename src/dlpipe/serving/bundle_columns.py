@@ -4,25 +4,26 @@ does not read, and whether the bundle takes images."""
 
 from __future__ import annotations
 
+import weakref
+
 from dlpipe.serving.tensor_values import Column, datatype_of
 
 
 def columns(bundle) -> list[Column]:
     """The bundle's feature columns as the protocols show them; worked out once per schema
-    (every request asks, and a price row's twenty cost ~30 µs to work out)."""
+    (every request asks, and a price row's twenty cost ~30 µs to work out), and forgotten
+    with it."""
     schema = bundle.schema
     known = _COLUMNS.get(id(schema))
-    if known is None or known[0] is not schema:
-        if len(_COLUMNS) >= 256:  # schemas of bundles long gone (the tests load hundreds)
-            _COLUMNS.clear()
-        known = _COLUMNS[id(schema)] = (schema, [
-            Column(c.name, c.kind, datatype_of(c.kind, c.dtype), c.dtype)
-            for c in schema.columns])
-    return known[1]
+    if known is None:
+        known = _COLUMNS[id(schema)] = [Column(c.name, c.kind, datatype_of(c.kind, c.dtype),
+                                               c.dtype) for c in schema.columns]
+        # a schema's id is free for another once it is gone: its entry goes with it
+        weakref.finalize(schema, _COLUMNS.pop, id(schema), None)
+    return known
 
 
-# id(schema) -> (the schema, its columns): the schema is kept, so its id is not reused
-_COLUMNS: dict[int, tuple] = {}
+_COLUMNS: dict[int, list[Column]] = {}  # id(schema) -> its columns, while the schema lives
 
 
 def ignored(bundle) -> set[str]:
