@@ -4,8 +4,9 @@ resident memory of its whole process tree every half second.
     python bench/bench_run.py [-- COMMAND ...]
 
 Prints wall seconds and the peak of the summed RSS of every process under the command (the jobs
-Snakemake runs side by side included) next to the targets (<= 10 min wall, <= 3 GB); then the
-per-stage seconds come from `python bench/stage_timings.py`.
+Snakemake runs side by side included) next to the targets (<= 10 min wall, <= 3 GB), and the
+processes that held the most at the peak; then the per-stage seconds come from
+`python bench/stage_timings.py`.
 """
 
 from __future__ import annotations
@@ -20,28 +21,34 @@ WALL_TARGET_S = 600
 RSS_TARGET_GB = 3.0
 
 
-def tree_rss(root: psutil.Process) -> int:
-    """Summed resident bytes of ``root`` and every descendant still alive."""
-    total = 0
+def tree_rss(root: psutil.Process) -> list[tuple[int, str]]:
+    """(resident bytes, command line) of ``root`` and every descendant still alive."""
+    found = []
     for process in [root, *root.children(recursive=True)]:
         try:
-            total += process.memory_info().rss
+            found.append((process.memory_info().rss, " ".join(process.cmdline())))
         except psutil.Error:
             pass  # ended between the listing and the reading
-    return total
+    return found
 
 
 def main(command: list[str]) -> int:
     started = time.perf_counter()
     child = subprocess.Popen(command)
-    root, peak = psutil.Process(child.pid), 0
+    root, peak, at_peak, peak_time = psutil.Process(child.pid), 0, [], 0.0
     while child.poll() is None:
-        peak = max(peak, tree_rss(root))
+        processes = tree_rss(root)
+        total = sum(rss for rss, _ in processes)
+        if total > peak:
+            peak, at_peak, peak_time = total, processes, time.perf_counter() - started
         time.sleep(0.5)
     wall = time.perf_counter() - started
     print(f"command: {' '.join(command)} (exit {child.returncode})")
     print(f"wall: {wall:.0f} s ({wall / 60:.1f} min)   target <= {WALL_TARGET_S} s")
     print(f"peak RSS of the process tree: {peak / 1e9:.2f} GB   target <= {RSS_TARGET_GB} GB")
+    print(f"at the peak ({peak_time:.0f} s in), the processes holding the most:")
+    for rss, cmdline in sorted(at_peak, reverse=True)[:4]:
+        print(f"  {rss / 1e9:5.2f} GB  {cmdline[:100]}")
     return child.returncode
 
 

@@ -1,12 +1,17 @@
 """Print the wall time of every stage of the last Snakemake run (its benchmark files: one per job,
-named as the Snakemake front end names them from the stage table, benchmarks/<project>/<job>.tsv).
+named as the Snakemake front end names them from the stage table, benchmarks/<project>/<job>.tsv),
+and how busy the cores were: from each job's log (its start and done lines, to the second), the
+seconds each number of jobs ran side by side and the core-seconds left idle.
 
-    python bench/stage_timings.py [ROOT]
+    python bench/stage_timings.py [ROOT] [--cores 2]
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
+import datetime
+import re
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
@@ -36,14 +41,59 @@ def job_times(root: Path) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values(["project", "stage"])
 
 
-def main(root: Path) -> None:
-    table = job_times(root)
+# a job's first and last line in its log (logs/<project>/<job>.log), as the runner writes them
+LOG_LINE = re.compile(r"(\d\d:\d\d:\d\d) INFO dlpipe: python -m dlpipe .*: (start|done in)")
+
+
+def job_spans(root: Path) -> list[tuple[int, int]]:
+    """(start, end) of every job whose log holds both lines, in seconds from the first start
+    (a run that passes midnight counts on)."""
+    spans = []
+    for log in sorted(root.glob("logs/*/*.log")):
+        found = {}
+        for line in log.read_text(errors="replace").splitlines():
+            match = LOG_LINE.match(line)
+            if match:
+                found[match.group(2)] = datetime.datetime.strptime(match.group(1), "%H:%M:%S")
+        if len(found) == 2:
+            spans.append((found["start"], found["done in"]))
+    if not spans:
+        return []
+    first = min(start for start, _ in spans)
+    seconds = [(int((s - first).total_seconds()) % 86400, int((e - first).total_seconds()) % 86400)
+               for s, e in spans]
+    return [(s, max(s, e)) for s, e in seconds]
+
+
+def busy(spans: list[tuple[int, int]], cores: int) -> None:
+    """Print how many seconds each number of jobs ran side by side, and the idle core-seconds."""
+    end = max(e for _, e in spans)
+    running = [0] * (end + 1)
+    for start, stop in spans:
+        for second in range(start, stop):
+            running[second] += 1
+    counts = Counter(min(n, cores) for n in running[:end])
+    idle = sum(max(0, cores - n) for n in running[:end])
+    print(f"\nfrom the jobs' logs: {len(spans)} jobs over {end} s; seconds with "
+          + ", ".join(f"{n} running: {counts[n]}" for n in range(cores + 1))
+          + f"; idle core-seconds {idle} ({idle / (cores * end):.0%} of {cores} cores)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("root", nargs="?", type=Path, default=Path("."))
+    parser.add_argument("--cores", type=int, default=2, help="the cores the run had")
+    args = parser.parse_args()
+    table = job_times(args.root)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.1f}"))
     print(f"\nsum of stage wall times: {table['seconds'].sum():.0f} s "
-          f"({table['seconds'].sum() / 60:.1f} min; stages may overlap on 2 cores)")
+          f"({table['seconds'].sum() / 60:.1f} min; stages may overlap on {args.cores} cores)")
     for project, part in table.groupby("project"):
         print(f"  {project}: {part['seconds'].sum():.0f} s")
+    spans = job_spans(args.root)
+    if spans:
+        busy(spans, args.cores)
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("."))
+    main()
