@@ -29,13 +29,25 @@ def benchmark_files(root: Path) -> list[Path]:
                                            {"project": "*", "worker": "*"}))]
 
 
+def logged_peak(log: Path) -> float:
+    """The peak memory (MB) the job's log gives on its done line; NaN if it gives none. Exact,
+    where the benchmark's max_rss samples every 30 s after a job's first 15 s."""
+    found = PEAK.findall(log.read_text(errors="replace")) if log.is_file() else []
+    return float(found[-1]) if found else float("nan")
+
+
+PEAK = re.compile(r": done in [\d.]+ s \(peak memory (\d+) MB\)")
+
+
 def job_times(root: Path) -> pd.DataFrame:
-    """project, stage, seconds and max_rss_mb of every job's last run under ``root``."""
+    """project, stage, seconds, max_rss_mb (sampled) and peak_mb (from the log) of every
+    job's last run under ``root``."""
     rows = []
     for tsv in sorted(benchmark_files(root)):
         frame = pd.read_csv(tsv, sep="\t")
+        log = root / "logs" / tsv.parent.name / f"{tsv.stem}.log"
         rows.append({"project": tsv.parent.name, "stage": tsv.stem, "seconds": frame["s"].iloc[-1],
-                     "max_rss_mb": frame["max_rss"].iloc[-1]})
+                     "max_rss_mb": frame["max_rss"].iloc[-1], "peak_mb": logged_peak(log)})
     if not rows:
         raise SystemExit(f"no benchmark files under {root / 'benchmarks'}: run `make run` first")
     return pd.DataFrame(rows).sort_values(["project", "stage"])

@@ -104,3 +104,14 @@ def test_a_write_that_fails_is_one_line_naming_the_job_and_file(tmp_path, write_
         errors[0].endswith("File too large"), done.stderr
     assert {path.name: path.read_bytes() for path in interim.iterdir()} == before
     assert "Traceback (most recent call last)" in (tmp_path / "logs/iris/split.log").read_text()
+
+
+def test_the_peak_memory_is_the_process_s_high_water_mark():
+    """Memory held for a moment and freed still counts (a sampler a few seconds apart
+    misses it)."""
+    script = ("import numpy as np, psutil; from dlpipe.pipeline.runner import peak_memory_mb; "
+              "now = psutil.Process().memory_info().rss // 2**20; "
+              "a = np.ones(300 * 2**20 // 8); del a; print(now, peak_memory_mb())")
+    now, peak = map(int, subprocess.run([sys.executable, "-c", script], capture_output=True,
+                                        text=True, check=True).stdout.split())
+    assert peak >= now + 290
