@@ -16,7 +16,8 @@ from dlpipe.bundle.input_schema import Column as SchemaColumn
 from dlpipe.bundle.input_schema import Schema
 from dlpipe.row_columns import RowColumns
 from dlpipe.serving.protocols import v2_frame
-from dlpipe.serving.tensor_values import Column, RequestError, plain_row
+from dlpipe.serving.plain_row import plain_row
+from dlpipe.serving.tensor_values import Column, RequestError
 
 VALUES = [0, 1, -1, 1773, 127, 128, 255, 256, 2**31, 2**53 + 1, 2**63 - 1, 2**63, -2**63,
           -2**63 - 1, 10**400, 0.0, -0.0, 2.5, 3.0, 1e300, math.nan, math.inf, -math.inf,

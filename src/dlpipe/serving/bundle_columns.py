@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import weakref
 
-from dlpipe.serving.tensor_values import Column, datatype_of
+import numpy as np
+
+from dlpipe.serving.tensor_values import Column
 
 
 def columns(bundle) -> list[Column]:
@@ -33,3 +35,16 @@ def ignored(bundle) -> set[str]:
 
 def is_image(bundle) -> bool:
     return bundle.schema.image_shape is not None
+
+
+def datatype_of(kind: str, dtype: str) -> str:
+    """The V2 datatype a column of ``kind`` and training ``dtype`` is sent as."""
+    try:
+        found = np.dtype(dtype).kind
+    except TypeError:  # a pandas dtype: "category", "string", "Int64", "boolean"
+        found = {"Int": "i", "UIn": "u", "Flo": "f", "boo": "b"}.get(dtype[:3], "O")
+    if found == "b":
+        return "BOOL"
+    if kind == "numeric" or found in "iuf":
+        return "INT64" if found in "iu" else "FP64"
+    return "BYTES"

@@ -24,8 +24,9 @@ from dlpipe.serving import binary_tensors, image_files
 from dlpipe.serving.binary_tensors import BinaryPart
 from dlpipe.serving.bundle_columns import columns, ignored, is_image
 from dlpipe.row_columns import RowColumns, table
+from dlpipe.serving.plain_row import plain_row
 from dlpipe.serving.tensor_values import (NUMBER_TYPES, RequestError, bad, is_integer_type,
-                                          numbers, plain_row, within)
+                                          numbers, within)
 
 IMAGE_INPUT = "input"  # the V2 tensor holding an image project's pixels, one row per image
 OUTPUTS = ("label", "probabilities")
@@ -123,12 +124,8 @@ def _tensor(index: int, tensor, binary: BinaryPart | None
 
 def _is_shape(shape) -> bool:
     """Whether ``shape`` is a non-empty JSON list of sizes (whole numbers, not true/false)."""
-    if type(shape) is not list or not shape:
-        return False
-    for size in shape:
-        if type(size) is not int or not 0 <= size < 2**31:
-            return False
-    return True
+    return type(shape) is list and bool(shape) and all(
+        type(size) is int and 0 <= size < 2**31 for size in shape)
 
 
 def v2_frame(bundle, body, max_rows: int, binary: BinaryPart | None = None,

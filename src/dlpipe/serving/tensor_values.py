@@ -69,48 +69,11 @@ class Column:
         return array.reshape(-1)
 
 
-def plain_row(columns: list[Column], tensors: dict) -> list[float] | None:
-    """A one-row request's values as the numeric ``columns`` read them (float64, NaN for a
-    missing value), read without an array per input; None unless every input is one of
-    ``columns`` and holds a single number its datatype accepts (anything else takes the
-    column by column reading, which names what it refuses). ``tensors``: name -> (shape,
-    datatype, data)."""
-    if len(tensors) != len(columns):
-        return None
-    row = []
-    for column in columns:
-        sent = tensors.get(column.name)
-        if sent is None or column.kind != "numeric" or column.datatype not in ("FP64", "INT64"):
-            return None
-        shape, datatype, data = sent
-        if shape != (1,) or type(data) is not list or len(data) != 1:
-            return None
-        value = data[0]
-        if datatype not in NUMBER_TYPES:
-            return None
-        if type(value) is int:  # not bool
-            if not -2**63 <= value < 2**63:  # numpy reads it as uint64 or an object
-                return None
-            # the long way checks an integer datatype's range on the float64 it reads
-            bounds = _FLOAT_BOUNDS.get(datatype)
-            if bounds is not None and not bounds[0] <= float(value) < bounds[1]:
-                return None
-        # an infinite float, a float sent as an integer type, text, true/false or null go
-        # the long way (NaN is a missing value, read as one)
-        elif type(value) is not float or is_integer_type(datatype) or abs(value) == math.inf:
-            return None
-        row.append(value)
-    return row
-
-
 def is_integer_type(datatype: str) -> bool:
     return datatype in _INTEGER_TYPES
 
 
 _INTEGER_TYPES = frozenset(t for t in NUMBER_TYPES if t.startswith(("INT", "UINT")))
-# an integer datatype's range as floats, as :func:`_fits` tests a float: [min, max + 1)
-_FLOAT_BOUNDS = {t: (float(np.iinfo(t.lower()).min), float(np.iinfo(t.lower()).max) + 1)
-                 for t in _INTEGER_TYPES}
 
 
 def within(array: np.ndarray, datatype: str, where: str, shape: tuple[int, ...]) -> None:
@@ -151,19 +114,6 @@ def _range(datatype: str) -> np.iinfo:
     """The range of an integer ``datatype`` or dtype (asked once per datatype: numpy's answer
     costs microseconds, a request asks it per input)."""
     return np.iinfo(datatype.lower())
-
-
-def datatype_of(kind: str, dtype: str) -> str:
-    """The V2 datatype a column of ``kind`` and training ``dtype`` is sent as."""
-    try:
-        found = np.dtype(dtype).kind
-    except TypeError:  # a pandas dtype: "category", "string", "Int64", "boolean"
-        found = {"Int": "i", "UIn": "u", "Flo": "f", "boo": "b"}.get(dtype[:3], "O")
-    if found == "b":
-        return "BOOL"
-    if kind == "numeric" or found in "iuf":
-        return "INT64" if found in "iu" else "FP64"
-    return "BYTES"
 
 
 def _row(flat_index: int, shape: tuple[int, ...]) -> int:
