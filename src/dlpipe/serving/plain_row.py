@@ -7,14 +7,7 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
-from dlpipe.serving.tensor_values import NUMBER_TYPES, Column, is_integer_type
-
-# an integer datatype's range as floats, as the column-by-column check tests a float read
-# from it: [min, max + 1)
-_FLOAT_BOUNDS = {t: (float(np.iinfo(t.lower()).min), float(np.iinfo(t.lower()).max) + 1)
-                 for t in NUMBER_TYPES if is_integer_type(t)}
+from dlpipe.serving.tensor_values import NUMBER_TYPES, Column, float_range, is_integer_type
 
 
 def plain_row(columns: list[Column], tensors: dict) -> list[float] | None:
@@ -40,9 +33,10 @@ def plain_row(columns: list[Column], tensors: dict) -> list[float] | None:
             if not -2**63 <= value < 2**63:  # numpy reads it as uint64 or an object
                 return None
             # the long way checks an integer datatype's range on the float64 it reads
-            bounds = _FLOAT_BOUNDS.get(datatype)
-            if bounds is not None and not bounds[0] <= float(value) < bounds[1]:
-                return None
+            if is_integer_type(datatype):
+                low, past = float_range(datatype)
+                if not low <= float(value) < past:
+                    return None
         # an infinite float, a float sent as an integer type, text, true/false or null go
         # the long way (NaN is a missing value, read as one)
         elif type(value) is not float or is_integer_type(datatype) or abs(value) == math.inf:

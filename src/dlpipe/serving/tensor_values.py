@@ -82,17 +82,17 @@ def within(array: np.ndarray, datatype: str, where: str, shape: tuple[int, ...])
     info = _range(datatype)
     if array.size == 1:  # one row: the same test on the Python number, without array calls
         value = array.flat[0].item()
-        if _fits(value, info):
+        if _fits(value, datatype):
             return
         raise _refuse(where, 0, shape,
                       f"a whole number from {info.min} to {info.max} ({datatype})", value)
     if array.dtype.kind in "iu":  # exact: numpy read whole numbers of at most 64 bits
         wrong = (array < info.min) | (array > info.max)
     else:
+        low, past = float_range(datatype)
         with np.errstate(invalid="ignore"):
-            # float(info.max) + 1 is the first value past the range, exact as a float
-            wrong = ~np.isnan(array) & ((array != np.floor(array)) | (array < float(info.min))
-                                        | (array >= float(info.max) + 1))
+            wrong = ~np.isnan(array) & ((array != np.floor(array)) | (array < low)
+                                        | (array >= past))
     if wrong.any():
         first = int(np.flatnonzero(wrong)[0])
         raise _refuse(where, first, shape,
@@ -100,13 +100,22 @@ def within(array: np.ndarray, datatype: str, where: str, shape: tuple[int, ...])
                       array.flat[first].item())
 
 
-def _fits(value: int | float, info: np.iinfo) -> bool:
+def _fits(value: int | float, datatype: str) -> bool:
     """Whether one number (a Python int, or a float: NaN is a missing value) is whole and in
-    ``info``'s range, as :func:`within` tests an array (``float(max) + 1`` is exact)."""
+    ``datatype``'s range, as :func:`within` tests an array."""
     if isinstance(value, int):
+        info = _range(datatype)
         return info.min <= value <= info.max
-    return value != value or (value == math.floor(value) and float(info.min) <= value
-                              < float(info.max) + 1)
+    low, past = float_range(datatype)
+    return value != value or (value == math.floor(value) and low <= value < past)
+
+
+@functools.lru_cache(maxsize=None)
+def float_range(datatype: str) -> tuple[float, float]:
+    """Integer ``datatype``'s range as float64 bounds, the least value and the first past the
+    greatest (``float(max) + 1``: exact, where ``float(max)`` may round past the range)."""
+    info = _range(datatype)
+    return float(info.min), float(info.max) + 1
 
 
 @functools.lru_cache(maxsize=None)
