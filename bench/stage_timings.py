@@ -71,10 +71,21 @@ def job_spans(root: Path) -> list[tuple[int, int]]:
             spans.append((found["start"], found["done in"]))
     if not spans:
         return []
-    first = min(start for start, _ in spans)
-    seconds = [(int((s - first).total_seconds()) % 86400, int((e - first).total_seconds()) % 86400)
-               for s, e in spans]
+    first = run_start(sorted({_of_day(start) for start, _ in spans}))
+    seconds = [((_of_day(s) - first) % 86400, (_of_day(e) - first) % 86400) for s, e in spans]
     return [(s, max(s, e)) for s, e in seconds]
+
+
+def _of_day(moment: datetime.datetime) -> int:
+    return moment.hour * 3600 + moment.minute * 60 + moment.second
+
+
+def run_start(starts: list[int]) -> int:
+    """The first job's start (seconds of the day) among ``starts`` (sorted, the logs carry no
+    date): the one after the longest gap on the 24-hour clock, so that a run over midnight
+    begins before it."""
+    gaps = [(later - earlier) % 86400 for earlier, later in zip([starts[-1], *starts], starts)]
+    return starts[max(range(len(starts)), key=lambda k: gaps[k] or 86400)]
 
 
 def busy(spans: list[tuple[int, int]], cores: int) -> None:
