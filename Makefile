@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(abspath $(VENV))/bin
 CORES  ?= 2
-MEM_MB ?= 2800
+MEM_MB ?= 2680
 export PATH := $(BIN):$(PATH)
 
 .PHONY: venv run repro cluster test test-fast dag report image clean-venv
