@@ -63,10 +63,22 @@ def write_text(path: str | Path, text: str) -> None:
 def write_parquet(path: str | Path, frame: pd.DataFrame) -> None:
     with atomic_path(path) as tmp:
         frame.to_parquet(tmp, engine="pyarrow", index=False)
+    release_arrow_memory()
 
 
 def read_parquet(path: str | Path) -> pd.DataFrame:
-    return pd.read_parquet(path, engine="pyarrow")
+    frame = pd.read_parquet(path, engine="pyarrow")
+    release_arrow_memory()
+    return frame
+
+
+def release_arrow_memory() -> None:
+    """Hand the pages Arrow freed back to the system. Its allocator keeps them for reuse, and
+    converting a table to a frame frees about the table's size: reading MNIST's processed part
+    (181 MB) leaves ~300 MB resident that no object holds, in every job that reads it."""
+    import pyarrow
+
+    pyarrow.default_memory_pool().release_unused()
 
 
 def write_csv(path: str | Path, frame: pd.DataFrame) -> None:

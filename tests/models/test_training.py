@@ -168,3 +168,36 @@ def test_progress_is_one_line_per_epoch_when_verbose(three_class_frame, capsys):
     assert "val_loss: " in lines[0] and "learning_rate: 0.0100" in lines[0]
     training.fit(spec(epochs=2, patience=5), X, y, 3, True, seed=7)
     assert capsys.readouterr().out == ""
+
+
+def epochs_of(dataset, count: int) -> list[list[tuple[np.ndarray, np.ndarray]]]:
+    return [[(np.asarray(a), np.asarray(b)) for a, b in dataset] for _ in range(count)]
+
+
+def test_gathered_batches_are_the_sliced_ones_every_epoch(monkeypatch):
+    # a large training array is gathered by batch instead of copied: the same elements in the
+    # same order, reshuffled alike every epoch
+    rng = np.random.default_rng(0)
+    X = rng.random((300, 4), dtype=np.float32)
+    rows = rng.permutation(300)[:250]
+    Y = rng.random((250, 3), dtype=np.float32)
+    sliced = epochs_of(training.shuffled_batches(X, rows, Y, 32, seed=5), 3)
+    monkeypatch.setattr(training, "GATHER_BYTES", 0)
+    gathered = epochs_of(training.shuffled_batches(X, rows, Y, 32, seed=5), 3)
+    assert [len(epoch) for epoch in gathered] == [8, 8, 8]
+    for epoch_sliced, epoch_gathered in zip(sliced, gathered):
+        for (xs, ys), (xg, yg) in zip(epoch_sliced, epoch_gathered, strict=True):
+            assert np.array_equal(xs, xg) and np.array_equal(ys, yg)
+    assert not np.array_equal(sliced[0][0][0], sliced[1][0][0])  # reshuffled each epoch
+    assert set(map(tuple, np.concatenate([x for x, _ in gathered[0]]))) == set(map(tuple, X[rows]))
+
+
+def test_a_gathered_fit_is_the_sliced_fit(three_class_frame, monkeypatch):
+    X = three_class_frame[["a", "b"]].to_numpy(dtype=np.float32)
+    y = three_class_frame["target"].to_numpy()
+    sliced = training.fit(spec(dropout=0.2, epochs=3), X, y, 3, True, seed=7)
+    monkeypatch.setattr(training, "GATHER_BYTES", 0)
+    gathered = training.fit(spec(dropout=0.2, epochs=3), X, y, 3, True, seed=7)
+    for a, b in zip(sliced.model.get_weights(), gathered.model.get_weights(), strict=True):
+        assert np.array_equal(a, b)
+    assert sliced.history.equals(gathered.history)

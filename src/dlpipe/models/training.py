@@ -18,6 +18,7 @@ from dlpipe.frames import is_values
 from dlpipe.params import FeatureParams, KerasModel
 
 log = logging.getLogger(__name__)
+GATHER_BYTES = 64 * 2**20  # training arrays over this are gathered by batch, not copied whole
 
 
 @dataclass
@@ -79,9 +80,10 @@ def setup(spec: KerasModel, X: np.ndarray, y: np.ndarray, n_classes: int | None,
     from dlpipe.models import network
 
     values = is_values(y)
-    X_fit, X_val, y_fit, y_val = train_test_split(
-        X, y, test_size=spec.validation_fraction, random_state=seed,
+    fit_rows, val_rows = train_test_split(
+        np.arange(len(y)), test_size=spec.validation_fraction, random_state=seed,
         stratify=None if values else y)
+    y_fit, y_val, X_val = y[fit_rows], y[val_rows], X[val_rows]
     scale = TargetScale.fit(y_fit) if values else None
     model = network.build_network(spec, X.shape[1], None if values else n_classes, onehot,
                                   vocabulary)
@@ -92,9 +94,9 @@ def setup(spec: KerasModel, X: np.ndarray, y: np.ndarray, n_classes: int | None,
     else:
         target = lambda v: v  # noqa: E731
     if keras.backend.backend() != "tensorflow":  # Keras' fit batches and shuffles arrays
-        return Setup(model, (X_fit, target(y_fit)), (X_val, target(y_val)), scale)
-    return Setup(model, batches(X_fit, target(y_fit), spec.batch_size, seed),
-                 batches(X_val, target(y_val), max(spec.batch_size, 256), None).cache(), scale)
+        return Setup(model, (X[fit_rows], target(y_fit)), (X_val, target(y_val)), scale)
+    return Setup(model, shuffled_batches(X, fit_rows, target(y_fit), spec.batch_size, seed),
+                 batches(X_val, target(y_val), max(spec.batch_size, 256)).cache(), scale)
 
 
 def train(spec: KerasModel, parts: Setup, reuse: object | None = None) -> Fit:
@@ -123,30 +125,60 @@ def fit(spec: KerasModel, X: np.ndarray, y: np.ndarray, n_classes: int | None, o
         seed: int, reuse: object | None = None, vocabulary: int | None = None) -> Fit:
     """Fit a network on (X, y); EarlyStopping watches a seeded validation slice of X, stratified
     on class codes (``reuse``: see ``train``). The fitted network of a numeric ``y`` predicts in
-    the target's units."""
-    return train(spec, setup(spec, X, y, n_classes, onehot, seed, vocabulary), reuse)
+    the target's units. The pipelines hold their own copies of (X, y): an array the caller
+    passes as a temporary is freed for the training."""
+    parts = setup(spec, X, y, n_classes, onehot, seed, vocabulary)
+    del X, y
+    return train(spec, parts, reuse)
 
 
-def batches(X: np.ndarray, Y: np.ndarray, batch_size: int, seed: int | None):
-    """A tf.data pipeline of (X, Y) batches, reshuffled every epoch when ``seed`` is given.
+def shuffled_batches(X: np.ndarray, rows: np.ndarray, Y: np.ndarray, batch_size: int,
+                     seed: int):
+    """A tf.data pipeline of batches of (X[rows], Y), reshuffled every epoch.
 
-    tf.data, not arrays: Keras' NumPy adapter rebuilds its pipeline every epoch, which doubles
-    the epoch time of small tables (tuning runs thousands of such epochs). Without tf.data's
-    graph rewrites and autotuning: they run each time an iterator starts, three times an epoch
-    (~2 ms of the 13 ms of an epoch of the price table), and change neither the elements nor
-    their order.
+    A large X (over ``GATHER_BYTES``) is not copied to X[rows]: the positions are shuffled and
+    each batch gathered from one tensor of X, which spares a second copy beside X while the
+    pipeline is set up (MNIST's training matrix is 179 MB). The elements and their order are
+    those of shuffling the rows themselves: the shuffle's draws depend only on its seed and
+    the count. A small X slices instead: a gather per batch costs ~0.2 ms, a third of a small
+    table's epoch.
     """
     import tensorflow as tf
 
-    dataset = tf.data.Dataset.from_tensor_slices((X, Y))
-    if seed is not None:
-        dataset = dataset.shuffle(len(X), seed=seed, reshuffle_each_iteration=True)
+    def shuffled(elements):
+        return with_plain_options(elements.shuffle(
+            len(Y), seed=seed, reshuffle_each_iteration=True).batch(batch_size))
+
+    if X.nbytes <= GATHER_BYTES:
+        return shuffled(tf.data.Dataset.from_tensor_slices((X[rows], Y)))
+    features, targets, rows = tf.constant(X), tf.constant(Y), tf.constant(rows)
+    return shuffled(tf.data.Dataset.range(len(Y))).map(
+        lambda at: (tf.gather(features, tf.gather(rows, at)), tf.gather(targets, at)))
+
+
+def batches(X: np.ndarray, Y: np.ndarray, batch_size: int):
+    """A tf.data pipeline of (X, Y) batches in order."""
+    import tensorflow as tf
+
+    return with_plain_options(tf.data.Dataset.from_tensor_slices((X, Y)).batch(batch_size))
+
+
+def with_plain_options(dataset):
+    """``dataset`` without tf.data's graph rewrites and autotuning: they run each time an
+    iterator starts, three times an epoch (~2 ms of the 13 ms of an epoch of the price table),
+    and change neither the elements nor their order.
+
+    tf.data, not arrays: Keras' NumPy adapter rebuilds its pipeline every epoch, which doubles
+    the epoch time of small tables (tuning runs thousands of such epochs).
+    """
+    import tensorflow as tf
+
     options = tf.data.Options()
     options.autotune.enabled = False
     options.experimental_optimization.apply_default_optimizations = False
     options.experimental_optimization.inject_prefetch = False
     options.experimental_warm_start = False
-    return dataset.batch(batch_size).with_options(options)
+    return dataset.with_options(options)
 
 
 def reusable(old, new) -> bool:

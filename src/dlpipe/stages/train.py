@@ -37,15 +37,17 @@ def train(train: pd.DataFrame, processed: pd.DataFrame, transformer, names: dict
                                     decision=decided)
 
     X_train, y_train = decode_labels(processed)
+    rows, width = X_train.shape
     started = time.perf_counter()
-    fitted = training.fit(spec, X_train, y_train, len(names["classes"]) or None,
-                          features.label_encoding == "onehot", seed,
-                          vocabulary=features.vocabulary)
+    parts = training.setup(spec, X_train, y_train, len(names["classes"]) or None,
+                           features.label_encoding == "onehot", seed, features.vocabulary)
+    del X_train, y_train  # the pipelines hold their own copies: MNIST's array is 179 MB
+    fitted = training.train(spec, parts)
     fit_seconds = time.perf_counter() - started
     log.info("final fit: %d epochs in %.0f s, best val_loss %.4f", fitted.epochs, fit_seconds,
              fitted.history["val_loss"].min())
-    schema = schema_of(project, train, transformer, names["classes"], target, X_train.shape[1],
-                       spec, decided)
+    schema = schema_of(project, train, transformer, names["classes"], target, width, spec,
+                       decided)
     return {
         "bundle": {bundle_files.MODEL: fitted.model, bundle_files.TRANSFORMER: transformer,
                    bundle_files.SCHEMA: schema.to_dict()},
@@ -53,7 +55,7 @@ def train(train: pd.DataFrame, processed: pd.DataFrame, transformer, names: dict
                "folds": {str(r.fold + 1): r.scores for r in folds}},
         "fit": {"model": spec.model_dump(), "cv_rows": len(y),
                 "cv_epochs": [r.epochs for r in folds],
-                "final_fit": {"epochs": fitted.epochs, "rows": len(y_train)},
+                "final_fit": {"epochs": fitted.epochs, "rows": rows},
                 "fit_seconds": fit_seconds},
         **plots.epoch_series(fitted.history),
         "learning_curves_png": plots.learning_curves(
