@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -105,21 +105,25 @@ class Fold:
 
 
 def prepared(train: pd.DataFrame, features: FeatureParams, cv: CVParams,
-             decision: DecisionParams, seed: int) -> tuple[Decision, list[Fold]]:
+             decision: DecisionParams, seed: int) -> tuple[Decision, Iterator[Fold]]:
     """The project's decision (a two-class project's positive class and threshold, as the
     network's) and the CV folds of the training part every family is scored on, each
-    transformed by a transformer fitted on its training rows."""
+    transformed by a transformer fitted on its training rows. The folds come one at a time:
+    one pass holds a single fold's matrices (sentiment's TF-IDF ones are ~200 MB each); a
+    tuning that scores many settings keeps them in a list."""
     decided = decision_for(class_names(train), decision.positive_class, decision.threshold)
     X, y = cv_xy(subsample(train, cv.max_rows, seed), cv.folds)
-    out = []
-    for train_rows, val_rows in splits(X, y, cv.folds, seed, cv.method):
-        transformer = make_transformer(features.as_tfidf(), X).fit(X.iloc[train_rows])
-        out.append(Fold(transformer.transform(X.iloc[train_rows]), y[train_rows],
-                        transformer.transform(X.iloc[val_rows]), y[val_rows]))
-    return decided, out
+
+    def transformed() -> Iterator[Fold]:
+        for train_rows, val_rows in splits(X, y, cv.folds, seed, cv.method):
+            transformer = make_transformer(features.as_tfidf(), X).fit(X.iloc[train_rows])
+            yield Fold(transformer.transform(X.iloc[train_rows]), y[train_rows],
+                       transformer.transform(X.iloc[val_rows]), y[val_rows])
+
+    return decided, transformed()
 
 
-def cross_validated(make: Estimator, settings: dict[str, Any], folds: list[Fold],
+def cross_validated(make: Estimator, settings: dict[str, Any], folds: Iterable[Fold],
                     metrics: list[str], decision: Decision) -> dict[str, list[float]]:
     """Every metric per fold of an estimator with ``settings``."""
     per_fold: dict[str, list[float]] = {m: [] for m in metrics}
@@ -128,6 +132,7 @@ def cross_validated(make: Estimator, settings: dict[str, Any], folds: list[Fold]
         predicted = outputs(make(settings).fit(fold.X_train, fold.y_train), fold.X_val, values)
         for metric in metrics:
             per_fold[metric].append(scored(metric, fold.y_val, predicted, decision, values))
+        del fold  # a lazy next fold is made without this one beside it
     return per_fold
 
 

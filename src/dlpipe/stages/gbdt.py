@@ -26,8 +26,8 @@ def gbdt(train: pd.DataFrame, test: pd.DataFrame, seed: int, features: FeaturePa
                 "scores": pd.DataFrame(columns=SCORE_COLUMNS)}
     decided, folds = families.prepared(train, features, cv, decision, seed)
     make = families.trees(seed, has_values(train))
-    settings, per_fold, trials = tuned_trees(gbdt, make, folds, metric, cv.metrics, decided,
-                                             seed)
+    settings, per_fold, trials = tuned_trees(gbdt, make, list(folds), metric, cv.metrics,
+                                             decided, seed)  # every trial scores every fold
     out = families.evaluated("gbdt", make, settings, per_fold, train, test, features, evaluate,
                              decided, project)
     return {**out, "trials": trials,
