@@ -109,7 +109,7 @@ def prepared(train: pd.DataFrame, features: FeatureParams, cv: CVParams,
     """The project's decision (a two-class project's positive class and threshold, as the
     network's) and the CV folds of the training part every family is scored on, each
     transformed by a transformer fitted on its training rows. The folds come one at a time:
-    one pass holds a single fold's matrices (sentiment's TF-IDF ones are ~200 MB each); a
+    one pass holds a single fold's matrices (sentiment's three TF-IDF folds held ~0.7 GB); a
     tuning that scores many settings keeps them in a list."""
     decided = decision_for(class_names(train), decision.positive_class, decision.threshold)
     X, y = cv_xy(subsample(train, cv.max_rows, seed), cv.folds)
