@@ -40,7 +40,8 @@ class PixelScaler(Stateless):
     """Divide 8-bit pixel intensities by 255 (nothing is learnt, so nothing can leak)."""
 
     def transform(self, X):
-        return np.asarray(X, dtype=np.float32) / np.float32(255.0)
+        # the division casts to float32 as it goes: one float32 array, not a second beside it
+        return np.divide(np.asarray(X), np.float32(255.0), dtype=np.float32)
 
 
 class Passthrough(Stateless):

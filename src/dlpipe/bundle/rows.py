@@ -8,7 +8,7 @@ from typing import Sequence
 
 import pandas as pd
 
-from dlpipe import csv_files, images
+from dlpipe import csv_files, images, io
 from dlpipe.bundle.inference import REASON
 from dlpipe.bundle.input_schema import Schema
 from dlpipe.errors import DataError, one_line
@@ -36,7 +36,7 @@ def read_rows(path: str | Path, schema: Schema, sep: str = ",",
     text = {c.name: str for c in schema.columns if c.kind in ("categorical", "text")}
     try:
         if path.suffix == ".parquet":
-            return pd.read_parquet(path, engine="pyarrow")
+            return io.read_parquet(path)
         frame = pd.read_csv(path, sep=sep, na_values=list(na_values), dtype=text)
     except UnicodeDecodeError:
         raise DataError(csv_files.not_utf8(path)) from None

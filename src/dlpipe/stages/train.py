@@ -39,12 +39,9 @@ def train(train: pd.DataFrame, processed: pd.DataFrame, transformer, names: dict
     X_train, y_train = decode_labels(processed)
     rows, width = X_train.shape
     started = time.perf_counter()
-    parts = training.setup(spec, X_train, y_train, len(names["classes"]) or None,
-                           features.label_encoding == "onehot", seed, features.vocabulary)
-    # the pipelines hold their own copies; X_train is a view of `processed` when its columns
-    # share one dtype, else a copy that is freed here
-    del X_train, y_train
-    fitted = training.train(spec, parts)
+    fitted = training.fit(spec, X_train, y_train, len(names["classes"]) or None,
+                          features.label_encoding == "onehot", seed,
+                          vocabulary=features.vocabulary)
     fit_seconds = time.perf_counter() - started
     log.info("final fit: %d epochs in %.0f s, best val_loss %.4f", fitted.epochs, fit_seconds,
              fitted.history["val_loss"].min())

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from dlpipe import plots
+from dlpipe.features import PixelScaler
 from dlpipe.metrics import SCORE_COLUMNS, score_rows, score
 from dlpipe.params import KerasModel
 from dlpipe.tasks import TaskResult
@@ -26,9 +27,9 @@ def run_task(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_tes
     from dlpipe.models import training  # imports TensorFlow
 
     fitted, fit_seconds = timed(lambda: training.fit(
-        spec, pixels(X_train), y_train, N_CLASSES, True, seed))
+        spec, PixelScaler().transform(X_train), y_train, N_CLASSES, True, seed))
     proba, predict_seconds = timed(lambda: training.predict_proba(
-        fitted.model, pixels(X_test), spec.batch_size))
+        fitted.model, PixelScaler().transform(X_test), spec.batch_size))
     test = {m: score(m, y_test, proba) for m in METRICS}
     log.info("mlp: test accuracy %.4f after %d epochs (%.0f s)", test["accuracy"],
              fitted.epochs, fit_seconds)
@@ -44,8 +45,3 @@ def run_task(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_tes
     tables = {f"{name}.csv": frame for name, frame in plots.epoch_series(fitted.history).items()}
     return TaskResult(table, {MODEL: {"test": test}}, info,
                       {"history.csv": fitted.history, **tables}, figures)
-
-
-def pixels(X: np.ndarray) -> np.ndarray:
-    """x/255 in float32, in one array (no float32 copy of the raw values beside it)."""
-    return np.divide(X, 255, dtype=np.float32)
