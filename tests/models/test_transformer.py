@@ -82,6 +82,21 @@ def test_litert_takes_the_word_ids_as_float32(fitted):
                                training.predict_proba(fitted.model, X, 64), atol=1e-5)
 
 
+def test_traced_for_serving_it_gives_the_eager_numbers_bit_for_bit(fitted):
+    from tensorflow.python.eager import context
+
+    from dlpipe.bundle.inference import Graph
+
+    X, _ = word_ids(300, seed=5)
+    before = context.context().function_call_options.config_proto_serialized
+    graph = Graph(fitted.model)
+    for rows in (X[:1], X[:7], X):
+        np.testing.assert_array_equal(np.asarray(graph(rows)),
+                                      np.asarray(fitted.model(rows, training=False)))
+    # the graph's own options are set around its calls only
+    assert context.context().function_call_options.config_proto_serialized == before
+
+
 @pytest.mark.parametrize("changes, message", [
     ({"embedding_dim": 10, "attention_heads": 4}, "embedding_dim 10 must be a multiple of "
                                                   "attention_heads 4"),
