@@ -7,6 +7,7 @@ directory (or one named with ``--workdir``) and reads its data from the offline 
 
 from __future__ import annotations
 
+import argparse
 import copy
 import json
 import os
@@ -154,6 +155,28 @@ def run_tune(root: Path, project: str, workers: int = 1, timeout: float = 6 * 36
 
 def prepare_data(root: Path, project: str, stages: tuple[str, ...] = DATA_STAGES) -> float:
     return sum(run_stage(root, stage, project) for stage in stages)
+
+
+def finished_run_args(doc: str, calls: int, calls_help: str
+                      ) -> tuple[argparse.Namespace, Path, list[str]]:
+    """The arguments of a bench on a finished run's bundles (``--root``, ``--calls``), the
+    resolved root and its projects with a bundle and a test part."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--root", default=str(REPO), help="a finished pipeline (models/, data/)")
+    parser.add_argument("--calls", type=int, default=calls, help=calls_help)
+    args = parser.parse_args()
+    root = Path(args.root).resolve()
+    return args, root, bundles_with_test_part(root)
+
+
+def bundles_with_test_part(root: Path) -> list[str]:
+    """The projects of a finished run under ``root`` with a bundle (``models/<p>/``) and a test
+    part (``data/interim/<p>/test.parquet``); exits naming both if there is none."""
+    projects = sorted(p.parent.name for p in (root / "models").glob("*/schema.json")
+                      if (root / "data" / "interim" / p.parent.name / "test.parquet").is_file())
+    if not projects:
+        raise SystemExit(f"{root}: no bundle with a test part (models/<p>/, data/interim/<p>/)")
+    return projects
 
 
 def read_json(path: Path) -> dict[str, Any]:

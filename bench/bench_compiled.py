@@ -11,14 +11,13 @@ as the server ran it before (its network as a traced graph). Rows are the projec
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from _common import REPO
+from _common import finished_run_args
 from dlpipe.bundle.compiled import TOLERANCE, compile_bundle
 from dlpipe.bundle.inference import as_graph, load_bundle
 
@@ -42,15 +41,7 @@ def call_times(predict, frame: pd.DataFrame, calls: int) -> tuple[float, float]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--root", default=str(REPO), help="a finished pipeline (models/, data/)")
-    parser.add_argument("--calls", type=int, default=300, help="single-row calls of each")
-    args = parser.parse_args()
-    root = Path(args.root).resolve()
-    projects = sorted(p.parent.name for p in (root / "models").glob("*/schema.json")
-                      if (root / "data" / "interim" / p.parent.name / "test.parquet").is_file())
-    if not projects:
-        raise SystemExit(f"{root}: no bundle with a test part (models/<p>/, data/interim/<p>/)")
+    args, root, projects = finished_run_args(__doc__, 300, "single-row calls of each")
     print(f"tolerance: max |dp| <= {TOLERANCE:g} (relative to a value's size)")
     for project in projects:
         bundle = as_graph(load_bundle(project, root))

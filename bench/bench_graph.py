@@ -12,15 +12,13 @@ bundle's transformer; the calls take turns, so a drift in the machine hits every
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from _common import REPO
+from _common import finished_run_args
 from dlpipe.bundle.files import NETWORK
 from dlpipe.bundle.inference import Graph, load_bundle
 
@@ -42,13 +40,7 @@ def same(call, eager, X: np.ndarray) -> bool:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--root", default=str(REPO), help="a finished pipeline (models/, data/)")
-    parser.add_argument("--calls", type=int, default=200, help="calls of each size and variant")
-    args = parser.parse_args()
-    root = Path(args.root).resolve()
-    projects = sorted(p.parent.name for p in (root / "models").glob("*/schema.json")
-                      if (root / "data" / "interim" / p.parent.name / "test.parquet").is_file())
+    args, root, projects = finished_run_args(__doc__, 200, "calls of each size and variant")
     print(f"{'project':10s} {'variant':18s} {'equal':>6s} {'1 row ms':>9s} {'64 rows ms':>11s}")
     for project in projects:
         bundle = load_bundle(project, root)
