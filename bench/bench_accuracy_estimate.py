@@ -38,7 +38,8 @@ import pandas as pd  # noqa: E402
 from scipy.special import erf  # noqa: E402
 
 from bench_drift import SHIFT, informative, parts  # noqa: E402
-from dlpipe.bundle.inference import as_graph, load_bundle  # noqa: E402
+from dlpipe.bundle.graph import as_graph  # noqa: E402
+from dlpipe.bundle.inference import load_bundle  # noqa: E402
 from dlpipe.cli.options import drift_params, read_params  # noqa: E402
 from dlpipe.insight.accuracy_estimate import from_reference, predicted_probability  # noqa: E402
 from dlpipe.insight.drift import OUTPUTS, build_reference  # noqa: E402

@@ -19,7 +19,8 @@ import pandas as pd
 
 from _common import finished_run_args
 from dlpipe.bundle.compiled import TOLERANCE, compile_bundle
-from dlpipe.bundle.inference import as_graph, load_bundle
+from dlpipe.bundle.graph import as_graph
+from dlpipe.bundle.inference import load_bundle
 
 
 def test_rows(root: Path, project: str) -> pd.DataFrame:

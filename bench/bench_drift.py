@@ -42,7 +42,8 @@ import dlpipe  # noqa: E402,F401  (pins the CPU kernels before NumPy loads)
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from dlpipe.bundle.inference import as_graph, load_bundle  # noqa: E402
+from dlpipe.bundle.graph import as_graph  # noqa: E402
+from dlpipe.bundle.inference import load_bundle  # noqa: E402
 from dlpipe.insight.drift import SUMMARY, build_reference, drift_report  # noqa: E402
 from dlpipe.cli.options import drift_params, read_params  # noqa: E402
 

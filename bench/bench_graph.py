@@ -20,7 +20,8 @@ import pandas as pd
 
 from _common import finished_run_args
 from dlpipe.bundle.files import NETWORK
-from dlpipe.bundle.inference import Graph, load_bundle
+from dlpipe.bundle.graph import Graph
+from dlpipe.bundle.inference import load_bundle
 
 
 def with_default_rewrites(model) -> Graph:

@@ -13,7 +13,8 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from dlpipe.bundle.compiled import TOLERANCE, compile_bundle
-from dlpipe.bundle.inference import Bundle, as_graph, load_bundle
+from dlpipe.bundle.graph import as_graph
+from dlpipe.bundle.inference import Bundle, load_bundle
 from dlpipe.errors import InputError
 from dlpipe.frames import with_target
 from dlpipe.row_columns import RowColumns

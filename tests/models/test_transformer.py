@@ -85,7 +85,7 @@ def test_litert_takes_the_word_ids_as_float32(fitted):
 def test_traced_for_serving_it_gives_the_eager_numbers_bit_for_bit(fitted):
     from tensorflow.python.eager import context
 
-    from dlpipe.bundle.inference import Graph
+    from dlpipe.bundle.graph import Graph
 
     X, _ = word_ids(300, seed=5)
     before = context.context().function_call_options.config_proto_serialized

@@ -593,7 +593,7 @@ def test_the_real_server_predicts_what_the_bundle_predicts(served, bundles, tab_
 
 
 def test_a_served_network_runs_as_a_graph_with_the_same_numbers(bundles, tab_rows, img_rows):
-    from dlpipe.bundle.inference import Graph, as_graph
+    from dlpipe.bundle.graph import Graph, as_graph
 
     for bundle, rows in ((bundles[PROJECT], tab_rows), (bundles["digits"], img_rows)):
         served = as_graph(bundle)
@@ -614,7 +614,7 @@ def test_a_graph_that_differs_from_the_eager_network_is_not_served(bundles):
             return x[:, :3] * (1.0 if tf.executing_eagerly() else 1.0 + 2.0**-20)
 
     drifting = dataclasses.replace(bundles[PROJECT], model=Drifts())
-    from dlpipe.bundle.inference import as_graph
+    from dlpipe.bundle.graph import as_graph
 
     assert as_graph(drifting).model is drifting.model
 

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from dlpipe.bundle.inference import as_graph, load_bundle
+from dlpipe.bundle.graph import as_graph
+from dlpipe.bundle.inference import load_bundle
 from dlpipe.params import CVParams, EvaluateParams
 from dlpipe.pipeline import catalog
 from dlpipe.stages import baseline, gbdt, select as stage

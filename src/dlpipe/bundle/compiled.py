@@ -29,7 +29,8 @@ import pandas as pd
 from dlpipe.bundle.compiled_network import compile_network
 from dlpipe.bundle.compiled_steps import NotCompiled, compile_steps
 from dlpipe.bundle.files import NETWORK
-from dlpipe.bundle.inference import Bundle, Graph
+from dlpipe.bundle.graph import Graph
+from dlpipe.bundle.inference import Bundle
 from dlpipe.bundle.input_schema import number_block
 from dlpipe.errors import InputError
 from dlpipe.row_columns import RowColumns, frame_of, names_of

@@ -54,7 +54,8 @@ def main(argv: list[str]) -> int:
 
 def _report(args: argparse.Namespace) -> dict:
     """The report of the input rows; raises what the user can fix."""
-    from dlpipe.bundle.inference import as_graph, load_bundle
+    from dlpipe.bundle.graph import as_graph
+    from dlpipe.bundle.inference import load_bundle
     from dlpipe.bundle.rows import read_input
     from dlpipe.insight.drift import drift_report, load_reference, too_few
 

@@ -88,8 +88,9 @@ def check_free(host: str, port: int) -> None:
 
 def load(projects: list[str], root: str | Path = ".") -> dict:
     """The bundles of ``projects`` under ``root``, or of every project with a bundle under
-    ``root/models`` if none is named, each with its network as a graph (:class:`dlpipe.bundle.inference.Graph`)."""
-    from dlpipe.bundle.inference import BUNDLE_DIR, as_graph, load_bundle
+    ``root/models`` if none is named, each with its network as a graph (:class:`dlpipe.bundle.graph.Graph`)."""
+    from dlpipe.bundle.graph import as_graph
+    from dlpipe.bundle.inference import BUNDLE_DIR, load_bundle
     from dlpipe.bundle.files import SCHEMA
 
     from dlpipe.params.schema import PROJECT_NAME
@@ -110,7 +111,8 @@ def load(projects: list[str], root: str | Path = ".") -> dict:
 
 def load_challengers(given: list[str], bundles: dict, params) -> dict:
     """The ``--challenger PROJECT=DIR`` bundles, each checked against the served one."""
-    from dlpipe.bundle.inference import as_graph, load_bundle
+    from dlpipe.bundle.graph import as_graph
+    from dlpipe.bundle.inference import load_bundle
     from dlpipe.serving.traffic import Challenger, check_compatible
 
     challengers = {}

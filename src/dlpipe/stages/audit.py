@@ -22,7 +22,8 @@ from dlpipe.frames import split_xy
 from dlpipe.insight import slices
 from dlpipe.metrics import score_rows
 from dlpipe.params import AuditParams
-from dlpipe.bundle.inference import Bundle, as_graph
+from dlpipe.bundle.graph import as_graph
+from dlpipe.bundle.inference import Bundle
 
 log = logging.getLogger(__name__)
 TASK = "audit"

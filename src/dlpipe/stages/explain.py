@@ -23,7 +23,8 @@ from dlpipe.frames import split_xy
 from dlpipe.insight import figures, importance, occlusion
 from dlpipe.metrics import score_rows, score
 from dlpipe.params import ExplainParams
-from dlpipe.bundle.inference import Bundle, as_graph
+from dlpipe.bundle.graph import as_graph
+from dlpipe.bundle.inference import Bundle
 
 log = logging.getLogger(__name__)
 TASK = "explain"

@@ -10,7 +10,8 @@ import logging
 import pandas as pd
 
 from dlpipe.params import DriftParams
-from dlpipe.bundle.inference import Bundle, as_graph
+from dlpipe.bundle.graph import as_graph
+from dlpipe.bundle.inference import Bundle
 from dlpipe.insight.drift import OUTPUTS, ROWS, build_reference
 
 log = logging.getLogger(__name__)
