@@ -1,9 +1,9 @@
 import sys
 
-from dlpipe.cli import COMMANDS, main
+from dlpipe.cli import main, runs_a_stage
 
 code = main()
-if sys.argv[1:] and sys.argv[1] not in COMMANDS:  # a stage job: its outputs are closed by now
+if sys.argv[1:] and runs_a_stage(sys.argv[1:]):  # a stage job: its outputs are closed by now
     from dlpipe.cli.run import end_job
 
     end_job(code)

@@ -54,3 +54,13 @@ def test_a_running_thread_gets_the_usual_exit_which_waits_for_it(tmp_path):
     assert done.returncode == 4 and done.stdout == "buffered and on\n"
     assert (tmp_path / "thread").read_text() == "finished"
     assert (tmp_path / "handler").read_text() == "ran"
+
+
+def test_only_a_stage_job_ends_without_teardown():
+    """``python -m dlpipe`` ends a stage job early; a command (predict, serve, ...) exits as
+    usual."""
+    from dlpipe.cli import COMMANDS, runs_a_stage
+
+    assert runs_a_stage(["train", "iris"])
+    assert runs_a_stage(["tune_worker", "price", "--worker", "0"])
+    assert not any(runs_a_stage([command, "iris"]) for command in COMMANDS)

@@ -22,11 +22,15 @@ COMMANDS = {"add": "add", "predict": "predict", "serve": "serve", "drift": "drif
             "experiments": "experiments"}
 
 
+def runs_a_stage(argv: list[str]) -> bool:
+    """Whether ``argv`` (the arguments after ``dlpipe``) names a stage job rather than a command."""
+    return not argv or argv[0] not in COMMANDS
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    name = COMMANDS.get(argv[0]) if argv else None
-    if name is None:
+    if runs_a_stage(argv):
         from dlpipe.cli.run import run
 
         return run(argv)
-    return importlib.import_module(f"dlpipe.cli.{name}").main(argv[1:])
+    return importlib.import_module(f"dlpipe.cli.{COMMANDS[argv[0]]}").main(argv[1:])

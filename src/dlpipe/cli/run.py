@@ -71,7 +71,7 @@ def run(argv: list[str]) -> int:
 
 def end_job(code: int) -> None:
     """End a stage job's process with ``code`` without the interpreter's teardown, which frees
-    every module and C++ object one by one: ~1.1 s once TensorFlow is loaded, ~0.25 s with
+    every module and C++ object one by one: ~1 s once TensorFlow is loaded, ~0.35 s with
     pandas and scikit-learn, idle time on a core between two jobs. The job's outputs and log
     are written and closed when :func:`run` returns; the exit handlers still run (log handlers
     flush, TensorFlow deletes the sources it generated) and the standard streams are flushed.
