@@ -5,7 +5,9 @@ add`` adds a project from a CSV file, ``dlpipe predict`` predicts with a project
 ``dlpipe serve`` serves bundles over HTTP, ``dlpipe drift`` checks new rows for drift,
 ``dlpipe feedback`` adds true labels to the prediction log, ``dlpipe compare`` compares the
 versions that answered them, ``dlpipe retrain`` learns from them and promotes a better model,
-and ``dlpipe experiments`` shows DVC's experiments with the columns a comparison needs. Each
+``dlpipe experiments`` shows DVC's experiments with the columns a comparison needs, and
+``dlpipe preload`` runs a front end with its stage jobs forked from one process that has
+imported their libraries. Each
 command is imported only when named, so ``serve`` never loads the pipeline and a stage never
 loads the server. Known failures print one line per problem and exit 2 (see
 :mod:`~dlpipe.cli.options`).
@@ -19,7 +21,7 @@ import sys
 COMMANDS = {"add": "add", "predict": "predict", "serve": "serve", "drift": "drift",
             "image": "image", "manifest": "manifest",
             "feedback": "feedback", "compare": "compare", "retrain": "retrain",
-            "experiments": "experiments"}
+            "experiments": "experiments", "preload": "preload"}
 
 
 def runs_a_stage(argv: list[str]) -> bool:

@@ -15,7 +15,7 @@ from pathlib import Path
 from dlpipe import cpu
 from dlpipe.cli.options import command_parser, params_option, refuse
 from dlpipe.errors import DlpipeError, ParamsError
-from dlpipe.pipeline import jobs, scheduling
+from dlpipe.pipeline import job_client, jobs, scheduling
 from dlpipe.pipeline.table import BY_NAME, STAGES
 
 log = logging.getLogger("dlpipe")
@@ -55,8 +55,13 @@ def run(argv: list[str]) -> int:
         if stage.scope == "worker" and args.worker == "all":
             return _all_workers(stage, args, params)
         wildcards = _wildcards(stage, args, params)
+        threads = scheduling.resources(params, stage).threads
+        if not job_client.fits(threads, _backends(params, wildcards)):
+            return job_client.OWN_PROCESS_EXIT  # forked by the job server: run on its own
         logs.setup(Path(jobs.log_path(stage, wildcards)), args.verbose)
-        cpu.limit_threads(scheduling.resources(params, stage).threads)  # before NumPy loads
+        if job_client.preloaded_threads is not None:
+            log.debug("forked by the job server: its libraries are imported")
+        cpu.limit_threads(threads)  # before NumPy loads
         from dlpipe.pipeline import runner
 
         runner.execute(stage, wildcards, params, args.params)
@@ -88,6 +93,13 @@ def end_job(code: int) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+def _backends(params, wildcards: dict) -> set[str]:
+    """The Keras backends the job's project names (none for a job across projects)."""
+    if wildcards["project"] == jobs.ALL:
+        return set()
+    return job_client.backends_named(params.project(wildcards["project"]).model_dump())
 
 
 def _wildcards(stage, args: argparse.Namespace, params) -> dict:

@@ -1,0 +1,163 @@
+"""``dlpipe preload``: stage jobs forked from the job server write what fresh processes write;
+a job it cannot serve runs on its own; exit codes, error lines and a killed client reach the
+right process; without a server every job runs on its own."""
+
+from __future__ import annotations
+
+import copy
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from dlpipe.pipeline import job_client
+
+FORKED = "forked by the job server"
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+
+
+def dlpipe(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
+    environ = {**os.environ, "PYTHONPATH": SRC, **env}
+    environ.pop(job_client.ADDRESS, None) if job_client.ADDRESS not in env else None
+    return subprocess.run([sys.executable, "-m", "dlpipe", *args], cwd=cwd, env=environ,
+                          capture_output=True, text=True, timeout=600)
+
+
+def files(root: Path) -> dict[str, object]:
+    """Each data file's bytes; a fitted transformer (skops) by what it makes of the test part
+    (its file names arrays by their memory addresses)."""
+    import pandas as pd
+
+    from dlpipe.bundle.files import load_transformer
+
+    test = pd.read_parquet(root / "data/interim/iris/test.parquet")
+    def content(path: Path):
+        if path.suffix == ".skops":
+            return load_transformer(path).transform(test).tobytes()
+        return path.read_bytes()
+    return {p.relative_to(root).as_posix(): content(p)
+            for p in sorted((root / "data").rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def two_copies(tmp_path, raw_params):
+    """Two working copies of an iris-only project; the second's params give `split` two
+    threads (the server loads one-thread pools)."""
+    import yaml
+
+    raw = {**copy.deepcopy(raw_params), "projects": ["iris"]}
+    copies = []
+    for name, split_threads in (("fresh", 1), ("preloaded", 1), ("other_pools", 2)):
+        root = tmp_path / name
+        root.mkdir()
+        params = copy.deepcopy(raw)
+        params["resources"]["split"]["threads"] = split_threads
+        (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+        copies.append(root)
+    return copies
+
+
+def test_forked_jobs_write_what_fresh_ones_write_and_a_job_needing_other_pools_runs_alone(
+        two_copies, tmp_path):
+    fresh, preloaded, other_pools = two_copies
+    for stage in ("fetch", "split", "preprocess"):
+        assert dlpipe(stage, "iris", cwd=fresh).returncode == 0
+    script = tmp_path / "jobs.sh"
+    script.write_text(f"""set -e
+cd {preloaded}
+for stage in fetch split preprocess; do {sys.executable} -m dlpipe $stage iris; done
+cd {other_pools}
+{sys.executable} -m dlpipe fetch iris && {sys.executable} -m dlpipe split iris
+set +e
+{sys.executable} -m dlpipe split no_such_project
+echo "exit $?" > {tmp_path / "refused"}
+""")
+    done = dlpipe("preload", "--", "bash", str(script), cwd=preloaded)
+    assert done.returncode == 0, done.stderr
+    assert files(preloaded) == files(fresh)
+    assert FORKED in (preloaded / "logs/iris/preprocess.log").read_text()
+    assert FORKED not in (fresh / "logs/iris/preprocess.log").read_text()
+    # two threads: the job ran in its own process, with the same outputs
+    assert FORKED in (other_pools / "logs/iris/fetch.log").read_text()
+    assert FORKED not in (other_pools / "logs/iris/split.log").read_text()
+    assert (other_pools / "data/interim/iris/train.parquet").read_bytes() == (
+        fresh / "data/interim/iris/train.parquet").read_bytes()
+    # a refused job: its exit code and its one error line reach the caller
+    assert (tmp_path / "refused").read_text() == "exit 2\n"
+    assert "dlpipe: error:" in done.stderr and "no_such_project" in done.stderr
+
+
+def test_without_a_server_a_job_runs_on_its_own(two_copies, tmp_path):
+    fresh = two_copies[0]
+    done = dlpipe("fetch", "iris", cwd=fresh, **{job_client.ADDRESS: str(tmp_path / "none")})
+    assert done.returncode == 0, done.stderr
+    assert FORKED not in (fresh / "logs/iris/fetch.log").read_text()
+
+
+SERVER = """import os, socket, sys, time
+from dlpipe.cli import job_server
+job_server.preload = lambda threads: None  # the loop alone: each job sleeps
+job_server._run_job = lambda request, streams: (time.sleep(600), os._exit(0))
+listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+listener.bind(sys.argv[1])
+listener.listen(4)
+print("listening", flush=True)
+job_server.serve(listener, 1)
+"""
+
+
+def test_a_job_whose_client_is_gone_is_stopped(tmp_path):
+    """The front end kills a job's process (the client): the server stops the forked job."""
+    address = str(tmp_path / "socket")
+    server = subprocess.Popen([sys.executable, "-c", SERVER, address], stdout=subprocess.PIPE,
+                              env={**os.environ, "PYTHONPATH": SRC}, text=True)
+    try:
+        assert server.stdout.readline() == "listening\n"
+        client = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        client.connect(address)
+        socket.send_fds(client, [b'{"argv": [], "cwd": "/", "env": {}}'], [1, 2])
+        job = int(client.recv(64).decode().split()[1])
+        os.kill(job, 0)  # running
+        client.close()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                os.kill(job, 0)
+            except ProcessLookupError:
+                break  # stopped and reaped by the server
+            time.sleep(0.05)
+        else:
+            pytest.fail(f"job {job} still runs after its client closed")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_preload_needs_a_command_and_names_a_missing_one(tmp_path, write_params, raw_params):
+    write_params(raw_params)
+    assert dlpipe("preload", cwd=tmp_path).returncode == 2
+    missing = dlpipe("preload", "--", "no-such-program", cwd=tmp_path)
+    assert missing.returncode == 127 and "command not found: no-such-program" in missing.stderr
+
+
+@pytest.mark.parametrize("params, expected", [
+    ({"model": {"backend": "tensorflow"}}, {"tensorflow"}),
+    ({"model": {"backend": "tensorflow"}, "tasks": {"mlp": {"backend": "jax"}}},
+     {"tensorflow", "jax"}),
+    ({"tune": {"search_space": {"backend": {"type": "categorical", "choices": ["torch"]}}}},
+     {"torch"}),
+    ({"split": {"seed": 1}}, set()),
+])
+def test_every_backend_a_project_names_is_found(params, expected):
+    assert job_client.backends_named(params) == expected
+
+
+def test_a_forked_job_runs_only_what_its_server_loaded(monkeypatch):
+    assert job_client.fits(2, {"jax"})  # a fresh process runs anything
+    monkeypatch.setattr(job_client, "preloaded_threads", 1)
+    assert job_client.fits(1, {"tensorflow"}) and job_client.fits(1, set())
+    assert not job_client.fits(2, {"tensorflow"}) and not job_client.fits(1, {"torch"})
