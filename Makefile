@@ -18,14 +18,14 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
-# `dlpipe preload`: the stage jobs are forked from one process that has imported their
-# libraries (the same outputs, without each job's ~2-6 s of imports)
 run: venv  ## set up, then run the whole pipeline with Snakemake and record its outputs with DVC
-	python -m dlpipe preload -- snakemake --workflow-profile profiles/default --cores $(CORES) --resources mem_mb=$(MEM_MB)
+	snakemake --workflow-profile profiles/default --cores $(CORES) --resources mem_mb=$(MEM_MB)
 	# every output is now that of the current params, data and code: DVC records them, so
 	# `dvc status` and `dvc repro` find nothing to do either
 	if [ -d .dvc ]; then dvc commit --force --quiet; fi
 
+# DVC runs one job at a time, so each job's imports add to the wall time: `dlpipe preload`
+# forks every job from one process that has imported their libraries (the same outputs)
 repro: venv  ## the same DAG through DVC
 	python -m dlpipe preload -- dvc repro
 

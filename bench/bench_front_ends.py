@@ -1,12 +1,14 @@
 """The same work through both front ends, from nothing: ``snakemake`` with the default profile
-(jobs side by side) against ``dvc repro`` (one stage at a time), each in its own fresh clone of
-the repository's HEAD with ``projects`` narrowed to ``--projects``, one after the other.
+(jobs side by side) against ``dvc repro`` (one stage at a time), plain and under ``dlpipe
+preload`` (what ``make repro`` runs), each in its own fresh clone of the repository's HEAD with
+``projects`` narrowed to ``--projects``, one after the other.
 
     python bench/bench_front_ends.py [--projects iris price] [--keep]
 
-Prints both wall times, their ratio and the sum of the Snakemake jobs' own times (their
-benchmark files): DVC costs about that sum. Data come from the offline mirror
-(``DLPIPE_DATA_MIRROR``); the clones are removed unless ``--keep``.
+Prints the wall times, their ratios, the sum of the Snakemake jobs' own times (their benchmark
+files: plain DVC costs about that sum) and how many non-time rows of the two DVC runs'
+``reports/summary.csv`` differ. Data come from the offline mirror (``DLPIPE_DATA_MIRROR``); the
+clones are removed unless ``--keep``.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ import tempfile
 import time
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 from _common import MIRROR, REPO
+from compare_summary import differing
 from stage_timings import job_times
 
 
@@ -56,14 +60,24 @@ def main() -> None:
     try:
         smk = timed(["snakemake", "--workflow-profile", "profiles/default", "--cores", "2"],
                     clone(base / "snakemake", args.projects))
-        dvc_root = clone(base / "dvc", args.projects)
-        (dvc_root / "dvc.lock").unlink(missing_ok=True)  # every stage runs, as Snakemake's did
-        dvc = timed(["dvc", "repro"], dvc_root)
+        walls = {}
+        for name, command in (("dvc", ["dvc", "repro"]),
+                              ("preload", ["python", "-m", "dlpipe", "preload", "--", "dvc",
+                                           "repro"])):
+            root = clone(base / name, args.projects)
+            (root / "dvc.lock").unlink(missing_ok=True)  # every stage runs, as Snakemake's did
+            walls[name] = timed(command, root)
         jobs = job_times(base / "snakemake")["seconds"].sum()
+        compared, rows = differing(*(pd.read_csv(base / name / "reports/summary.csv")
+                                     for name in ("dvc", "preload")))
+        dvc, preload = walls["dvc"], walls["preload"]
         print(f"projects {' '.join(args.projects)}, from nothing, one run each")
         print(f"snakemake (2 cores, profiles/default): {smk:.0f} s; its jobs' own times: "
               f"{jobs:.0f} s")
         print(f"dvc repro (one stage at a time):       {dvc:.0f} s ({dvc / smk:.2f}x Snakemake's)")
+        print(f"dlpipe preload -- dvc repro:           {preload:.0f} s ({preload / dvc:.2f}x "
+              f"plain dvc repro's, {preload / smk:.2f}x Snakemake's)")
+        print(f"the two DVC runs' summaries: {len(rows)} of {compared} non-time rows differ")
     finally:
         if args.keep:
             print(f"kept {base}")
