@@ -17,10 +17,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
+
+from _common import run_stage
 
 STAGES = ("split", "preprocess", "baseline", "select", "evaluate", "export", "reference",
           "audit", "explain")
@@ -39,14 +40,9 @@ def copy_project(root: Path, project: str, projects: list[str], where: Path) -> 
 
 def time_jobs(project: str) -> dict[str, float]:
     """Run each stage once (after one untimed job: a server's start is not a job's); wall s."""
-    def job(stage: str) -> float:
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "dlpipe", stage, project], check=True,
-                       capture_output=True)
-        return time.perf_counter() - started
-
-    job("select")
-    return {stage: job(stage) for stage in STAGES}
+    here = Path.cwd()
+    run_stage(here, "select", project)
+    return {stage: run_stage(here, stage, project) for stage in STAGES}
 
 
 def main() -> None:

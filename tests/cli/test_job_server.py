@@ -21,8 +21,8 @@ SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 
 def dlpipe(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
-    environ = {**os.environ, "PYTHONPATH": SRC, **env}
-    environ.pop(job_client.ADDRESS, None) if job_client.ADDRESS not in env else None
+    inherited = {k: v for k, v in os.environ.items() if k != job_client.ADDRESS}
+    environ = {**inherited, "PYTHONPATH": SRC, **env}
     return subprocess.run([sys.executable, "-m", "dlpipe", *args], cwd=cwd, env=environ,
                           capture_output=True, text=True, timeout=600)
 
@@ -44,8 +44,8 @@ def files(root: Path) -> dict[str, object]:
 
 
 @pytest.fixture
-def two_copies(tmp_path, raw_params):
-    """Two working copies of an iris-only project; the second's params give `split` two
+def working_copies(tmp_path, raw_params):
+    """Three working copies of an iris-only project; the third's params give `split` two
     threads (the server loads one-thread pools)."""
     import yaml
 
@@ -62,8 +62,8 @@ def two_copies(tmp_path, raw_params):
 
 
 def test_forked_jobs_write_what_fresh_ones_write_and_a_job_needing_other_pools_runs_alone(
-        two_copies, tmp_path):
-    fresh, preloaded, other_pools = two_copies
+        working_copies, tmp_path):
+    fresh, preloaded, other_pools = working_copies
     for stage in ("fetch", "split", "preprocess"):
         assert dlpipe(stage, "iris", cwd=fresh).returncode == 0
     script = tmp_path / "jobs.sh"
@@ -91,8 +91,8 @@ echo "exit $?" > {tmp_path / "refused"}
     assert "dlpipe: error:" in done.stderr and "no_such_project" in done.stderr
 
 
-def test_without_a_server_a_job_runs_on_its_own(two_copies, tmp_path):
-    fresh = two_copies[0]
+def test_without_a_server_a_job_runs_on_its_own(working_copies, tmp_path):
+    fresh = working_copies[0]
     done = dlpipe("fetch", "iris", cwd=fresh, **{job_client.ADDRESS: str(tmp_path / "none")})
     assert done.returncode == 0, done.stderr
     assert FORKED not in (fresh / "logs/iris/fetch.log").read_text()

@@ -12,7 +12,6 @@ job whose client is gone (killed by its front end) is stopped.
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import selectors
@@ -37,11 +36,11 @@ def preload(threads: int) -> None:
     backends.activate()  # TensorFlow as a network job loads it
     import keras  # noqa: F401
 
+    from dlpipe.pipeline import runner
     from dlpipe.pipeline.table import STAGES
 
     for stage in STAGES:
-        importlib.import_module(stage.node.partition(":")[0])
-    importlib.import_module("dlpipe.pipeline.runner")
+        runner.node_of(stage)  # its node module, as a job imports it
     from dlpipe.bundle import files
 
     files._skops()  # noqa: SLF001 (skops.io as the bundle's files load it, without PyTorch)
@@ -144,17 +143,9 @@ def _answer_ended(jobs: dict[int, socket.socket], watched: selectors.BaseSelecto
             connection.send(answer)
         except OSError:
             pass
-        if _registered(watched, connection):
+        if connection in watched.get_map():
             watched.unregister(connection)
         connection.close()
-
-
-def _registered(watched: selectors.BaseSelector, connection: socket.socket) -> bool:
-    try:
-        watched.get_key(connection)
-        return True
-    except KeyError:
-        return False
 
 
 def _signal(pid: int, signum: int) -> None:
