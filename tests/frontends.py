@@ -108,13 +108,15 @@ def env_of(repo: Path) -> dict[str, str]:
 def run_front_ends(tmp_path_factory, blocks: tuple[int | str, ...], projects: tuple[str, ...]
                    ) -> tuple[Path, Path]:
     """The tiny pipeline of ``projects`` through Snakemake and through `dvc repro`, both at
-    once (a core each), in two repos made by :func:`make_repo`."""
+    once (a core each), in two repos made by :func:`make_repo`: Snakemake's jobs each in a
+    fresh process, DVC's forked by the job server as `make repro` runs them."""
     needs_mirror()
     smk = make_repo(tmp_path_factory.mktemp("smk"), blocks, projects)
     dvc = with_storage(make_repo(tmp_path_factory.mktemp("dvc"), blocks, projects),
                        tmp_path_factory)
+    preloaded_dvc = [sys.executable, "-m", "dlpipe", "preload", "--", "dvc", "repro"]
     commands = ((["snakemake", "--workflow-profile", "profiles/default", "--cores", "1"],
-                 smk), (["dvc", "repro"], dvc))
+                 smk), (preloaded_dvc, dvc))
     procs = [subprocess.Popen(args, cwd=cwd, env=env_of(cwd), stdout=open(cwd / "run.out", "w"),
                               stderr=subprocess.STDOUT) for args, cwd in commands]
     try:

@@ -8,10 +8,11 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.impute import SimpleImputer
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from dlpipe.errors import DataError
-from dlpipe.features import (PixelScaler, column_kinds, decode_labels, feature_names,
+from dlpipe.features import (ColumnBlockImputer, PixelScaler, column_kinds, decode_labels, feature_names,
                              make_transformer)
 from support import feature_params
 
@@ -183,3 +184,22 @@ def test_pixels_give_x_over_255_bit_for_bit():
     got = transformer.transform(pixels)
     assert got.dtype == np.float32 and got.tobytes() == expected.tobytes()
     assert feature_names(transformer) == list(pixels.columns)
+
+
+@pytest.mark.filterwarnings("ignore:Skipping features without any observed values")
+@pytest.mark.parametrize("keep_empty", [False, True])
+@pytest.mark.parametrize("strategy", ["median", "mean"])
+def test_the_block_imputer_fills_as_scikit_learns(keep_empty, strategy):
+    """Medians found a block of columns at a time are scikit-learn's, an empty column kept or
+    dropped as it does, across more columns than a block."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 2 * ColumnBlockImputer.BLOCK + 5))
+    X[rng.random(X.shape) < 0.3] = np.nan
+    X[:, 70] = np.nan
+    made = {kind: kind(strategy=strategy, keep_empty_features=keep_empty)
+            for kind in (ColumnBlockImputer, SimpleImputer)}
+    out = {kind: imputer.fit_transform(X) for kind, imputer in made.items()}
+    ours, theirs = made[ColumnBlockImputer], made[SimpleImputer]
+    np.testing.assert_array_equal(ours.statistics_, theirs.statistics_)
+    np.testing.assert_array_equal(out[ColumnBlockImputer], out[SimpleImputer])
+    assert out[SimpleImputer].shape[1] == X.shape[1] - (not keep_empty)

@@ -1,7 +1,7 @@
 """The MNIST study (images, many classes, the scikit-learn tasks) and the README tour's numeric
 target (scikit-learn's diabetes, made by the tour's regression block as written) on tiny params,
 run as `make run` runs them in a temporary git repo (the diabetes network on PyTorch): Snakemake
-runs every job, DVC records the outputs. A second run has nothing to do under either front
+runs every job (forked by the job server), DVC records the outputs. A second run has nothing to do under either front
 end, the plots and the report render, an edited module makes exactly the jobs that import it
 stale under both, every stage runs on the values of the numeric target and the tour's
 regression step works as written, a changed default re-runs exactly the project that
@@ -45,6 +45,18 @@ def test_snakemake_second_run_has_nothing_to_do(recorded_repo):
         assert set(metrics["test"]) >= ({"accuracy", "f1_macro"} if project == "mnist" else {"r2"})
         assert (recorded_repo / f"logs/{project}/train.log").read_text().count("done in") == 1
         assert (recorded_repo / f"benchmarks/{project}/tune.tsv").exists()
+
+
+def test_make_run_forks_every_job_but_the_ones_training_on_pytorch(recorded_repo):
+    """`make run` runs Snakemake under the job server: every job is forked from it but the
+    diabetes network's tuning and fits, which train on PyTorch in processes of their own."""
+    logs = {path.relative_to(recorded_repo / "logs").as_posix(): path.read_text()
+            for path in (recorded_repo / "logs").rglob("*.log")}
+    alone = {name for name, text in logs.items() if "forked by the job server" not in text}
+    assert len(logs) > 40
+    assert {"diabetes/train.log", "diabetes/tune_worker-0.log"} <= alone
+    assert alone <= {"diabetes/train.log", "diabetes/mlp.log",
+                     *(name for name in logs if name.startswith("diabetes/tune_worker-"))}
 
 
 def test_dvc_second_run_has_nothing_to_do(recorded_repo):

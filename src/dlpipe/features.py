@@ -51,6 +51,21 @@ class Passthrough(Stateless):
         return np.asarray(X, dtype=np.float32)
 
 
+class ColumnBlockImputer(SimpleImputer):
+    """scikit-learn's imputer, its medians found a block of columns at a time. NumPy's masked
+    median sorts a float64 copy of the whole table with int64 indices beside it (about four
+    times the table: 1.5 GB for MNIST's training part); each column's median is the same."""
+
+    BLOCK = 64  # columns
+
+    def _dense_fit(self, X, strategy, missing_values, fill_value):
+        if strategy != "median" or self.add_indicator or X.shape[1] <= self.BLOCK:
+            return super()._dense_fit(X, strategy, missing_values, fill_value)
+        return np.concatenate([super(ColumnBlockImputer, self)._dense_fit(
+            X[:, start:start + self.BLOCK], strategy, missing_values, fill_value)
+            for start in range(0, X.shape[1], self.BLOCK)])
+
+
 def make_scaler(features: FeatureParams) -> TransformerMixin:
     """A fresh, unfitted transformer for ``features.scaler``."""
     return {"standard": StandardScaler, "minmax": MinMaxScaler, "pixel": PixelScaler,
@@ -134,11 +149,11 @@ def make_transformer(features: FeatureParams, X: pd.DataFrame) -> Pipeline:
              for name in features.text]
     parts += [(f"{DATETIME}:{name}", Pipeline([
         ("parts", DateParts()),
-        ("impute", SimpleImputer(strategy=impute.numeric, fill_value=impute.numeric_fill)),
+        ("impute", ColumnBlockImputer(strategy=impute.numeric, fill_value=impute.numeric_fill)),
         ("scale", make_scaler(features))]), [name]) for name in features.datetime]
     if numeric:
         parts.append(("numeric", Pipeline([
-            ("impute", SimpleImputer(strategy=impute.numeric, fill_value=impute.numeric_fill)),
+            ("impute", ColumnBlockImputer(strategy=impute.numeric, fill_value=impute.numeric_fill)),
             ("scale", make_scaler(features))]), numeric))
     if categorical:
         parts.append(("categorical", Pipeline([

@@ -161,3 +161,23 @@ def test_a_forked_job_runs_only_what_its_server_loaded(monkeypatch):
     monkeypatch.setattr(job_client, "preloaded_threads", 1)
     assert job_client.fits(1, {"tensorflow"}) and job_client.fits(1, set())
     assert not job_client.fits(2, {"tensorflow"}) and not job_client.fits(1, {"torch"})
+
+
+def test_only_a_stage_that_trains_networks_needs_the_backend_its_project_names(
+        raw_params, write_params):
+    """A project training on PyTorch: its tuning, final fit and MNIST MLP need PyTorch's
+    Keras; its evaluation, export and the rest load the networks with TensorFlow, so a forked
+    job runs them."""
+    from dlpipe.cli import run
+    from dlpipe.pipeline import jobs
+    from dlpipe.pipeline.table import BY_NAME, STAGES
+
+    raw = copy.deepcopy(raw_params)
+    raw["iris"]["model"]["backend"] = "torch"
+    params = jobs.load(str(write_params(raw)))
+    assert {stage.name for stage in STAGES if stage.trains} == {"tune_worker", "train", "mlp"}
+    needs = {stage.name: run._backends(params, stage, {"project": "iris"}) for stage in STAGES
+             if stage.scope != "all"}
+    assert needs["train"] == needs["tune_worker"] == {"torch"}
+    assert needs["evaluate"] == needs["export"] == needs["tune"] == set()
+    assert run._backends(params, BY_NAME["report"], {"project": jobs.ALL}) == set()

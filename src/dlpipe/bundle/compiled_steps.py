@@ -37,7 +37,7 @@ def _compile_step(step) -> Step:
     from dlpipe import features
 
     kind = type(step)
-    if kind is SimpleImputer:
+    if kind in (SimpleImputer, features.ColumnBlockImputer):
         return _imputer(step)
     if kind is StandardScaler:
         return _standard(step)

@@ -40,7 +40,8 @@ ALLOWED: frozenset[str] = frozenset(_name(kind) for kind in (
     Pipeline, ColumnTransformer, SimpleImputer, StandardScaler, MinMaxScaler, OneHotEncoder,
     FunctionTransformer,
     np.dtype, np.ndarray, np.float32, np.float64, np.int64,
-    features.Passthrough, features.PixelScaler, features.as_text, encoders.TextTfidf,
+    features.ColumnBlockImputer, features.Passthrough, features.PixelScaler,
+    features.as_text, encoders.TextTfidf,
     encoders.TextTokens, encoders.DateParts,
     TreePredictor))  # gradient-boosted trees' fitted trees (skops trusts the estimators)
 

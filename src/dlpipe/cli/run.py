@@ -56,10 +56,11 @@ def run(argv: list[str]) -> int:
             return _all_workers(stage, args, params)
         wildcards = _wildcards(stage, args, params)
         threads = scheduling.resources(params, stage).threads
-        if not job_client.fits(threads, _backends(params, wildcards)):
-            return job_client.OWN_PROCESS_EXIT  # forked by the job server: run on its own
+        forked = job_client.preloaded_threads is not None
+        if forked and not job_client.fits(threads, _backends(params, stage, wildcards)):
+            return job_client.OWN_PROCESS_EXIT  # its libraries are not the server's: run alone
         logs.setup(Path(jobs.log_path(stage, wildcards)), args.verbose)
-        if job_client.preloaded_threads is not None:
+        if forked:
             log.debug("forked by the job server: its libraries are imported")
         cpu.limit_threads(threads)  # before NumPy loads
         from dlpipe.pipeline import runner
@@ -95,9 +96,10 @@ def end_job(code: int) -> None:
     os._exit(code)
 
 
-def _backends(params, wildcards: dict) -> set[str]:
-    """The Keras backends the job's project names (none for a job across projects)."""
-    if wildcards["project"] == jobs.ALL:
+def _backends(params, stage, wildcards: dict) -> set[str]:
+    """The Keras backends a job of ``stage`` trains on: those its project's params name, for a
+    stage that trains networks (every other stage loads them with TensorFlow)."""
+    if not stage.trains or wildcards["project"] == jobs.ALL:
         return set()
     return job_client.backends_named(params.project(wildcards["project"]).model_dump())
 

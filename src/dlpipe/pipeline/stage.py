@@ -124,6 +124,9 @@ class Stage:
     # source files (below src/dlpipe) the results depend on beyond what the node imports;
     # the imports are followed by dlpipe.pipeline.code
     code: tuple[str, ...] = ()
+    # its node trains networks, on the Keras backend its params name (every other stage loads
+    # saved networks with TensorFlow)
+    trains: bool = False
 
     @property
     def function(self) -> str:

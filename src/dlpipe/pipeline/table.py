@@ -29,7 +29,8 @@ def _confusion(where: str, title: str) -> Output:
                 template="confusion")
 
 
-def _task(name: str, doc: str, tables: bool = True, **plots: Output) -> Stage:
+def _task(name: str, doc: str, tables: bool = True, trains: bool = False,
+          **plots: Output) -> Stage:
     """One MNIST task: metrics, run information, rows, figures, its plot data and, with
     ``tables``, its other tables (a project without the task gets empty ones)."""
     where = f"reports/{{project}}/{name}"
@@ -40,7 +41,7 @@ def _task(name: str, doc: str, tables: bool = True, **plots: Output) -> Stage:
         params=("seed", f"{{project}}.tasks.{name}"),
         outputs={"metrics": metrics(f"{where}/metrics.json"), "info": text(f"{where}/info.json"),
                  "scores": scores(f"{SCORES}/{name}.csv"), **other,
-                 "figures": figure(f"{where}/figures"), **plots})
+                 "figures": figure(f"{where}/figures"), **plots}, trains=trains)
 
 
 STAGES: tuple[Stage, ...] = (
@@ -75,7 +76,7 @@ STAGES: tuple[Stage, ...] = (
           params=("seed", "{project}.features", "{project}.cv", "{project}.model",
                   "{project}.tune"),
           outputs={"done": data("data/tuning/{project}/workers/{worker}.json")},
-          scope="worker", state="data/tuning/{project}/journal.log"),
+          scope="worker", state="data/tuning/{project}/journal.log", trains=True),
     Stage("tune", "collect the study: best params, trials table, figures",
           node="dlpipe.stages.tune:collect", inputs={"workers": "tune_worker.done"},
           params=("seed", "{project}.model", "{project}.tune"),
@@ -97,7 +98,8 @@ STAGES: tuple[Stage, ...] = (
                    "cv": metrics("reports/{project}/cv.json"),
                    "fit": text("reports/{project}/fit.json"),
                    **_curves("reports/{project}/plots", "final fit"),
-                   "learning_curves_png": figure("reports/{project}/figures/learning_curves.png")}),
+                   "learning_curves_png": figure("reports/{project}/figures/learning_curves.png")},
+          trains=True),
     Stage("evaluate", "test-set metrics, per-class scores, confusion matrix, score rows",
           node="dlpipe.stages.evaluate:evaluate",
           inputs={"test": "split.test", "bundle": "train.bundle", "cv": "train.cv",
@@ -190,7 +192,7 @@ STAGES: tuple[Stage, ...] = (
                                "multiclass confusion matrix, best model (test)")),
     _task("multilabel", "KNN on [digit >= 7, digit is odd]"),
     _task("denoise", "multi-output KNN mapping noisy to clean images"),
-    _task("mlp", "a Keras MLP on x/255 pixels (same builder as the main model)",
+    _task("mlp", "a Keras MLP on x/255 pixels (same builder as the main model)", trains=True,
           **_curves("reports/{project}/mlp", "Keras MLP")),
     Stage("model_table", "every model of the project: its metrics, fit and predict seconds",
           node="dlpipe.stages.model_table:model_table", inputs={"scores": Gather()},
