@@ -8,7 +8,8 @@ measures the process that waits for it).
 
 Every file is found through the stage table: each task's ``reports/mnist/<task>/metrics.json``
 (``{model: {split: {metric: value}}}``) and ``info.json`` (best model, model name), the CNN's
-``reports/mnist/metrics.json`` (``{"test": {...}}``) and each MNIST job's Snakemake benchmark.
+``reports/mnist/metrics.json`` (``{"test": {...}}``), and each MNIST job's Snakemake benchmark
+and log (``stage_timings.job_times``).
 
     python bench/mnist_targets.py [ROOT]
 """
@@ -19,12 +20,9 @@ import json
 import sys
 from pathlib import Path
 
-import pandas as pd
-
 import _common  # noqa: E402,F401  (it puts src/ on the path)
 from dlpipe.pipeline import jobs  # noqa: E402
-from dlpipe.pipeline import snakemake as adapter  # noqa: E402
-from dlpipe.pipeline.table import BY_NAME, STAGES  # noqa: E402
+from dlpipe.pipeline.table import BY_NAME  # noqa: E402
 from stage_timings import job_times  # noqa: E402
 
 PROJECT = "mnist"
@@ -36,13 +34,6 @@ def artefact(root: Path, stage: str, output: str) -> dict:
     return json.loads((root / path).read_text())
 
 
-def benchmarks(root: Path) -> list[Path]:
-    """The Snakemake benchmark file of every MNIST job that has one (every tuning worker's)."""
-    return [tsv for stage in STAGES if stage.scope != "all"
-            for tsv in sorted(root.glob(jobs.fill(adapter.benchmark(stage),
-                                                  {"project": PROJECT, "worker": "*"})))]
-
-
 def main(root: Path) -> int:
     multiclass = artefact(root, "multiclass", "metrics")
     binary, binary_info = artefact(root, "binary", "metrics"), artefact(root, "binary", "info")
@@ -51,13 +42,11 @@ def main(root: Path) -> int:
     mlp, mlp_model = artefact(root, "mlp", "metrics"), artefact(root, "mlp", "info")["model"]
     classical = max(m["test"]["accuracy"] for m in multiclass.values())
     best_binary = binary[binary_info["best_model"]]["test"]
-    files = benchmarks(root)
-    if not files:
-        raise SystemExit(f"no MNIST benchmark files under {root / 'benchmarks'}: run `make run`")
-    stages = [pd.read_csv(t, sep="\t").iloc[-1] for t in files]
-    wall = sum(float(s["s"]) for s in stages)
     times = job_times(root)
-    peak = times.loc[times["project"] == PROJECT, "peak_mb"].max()
+    times = times[times["project"] == PROJECT]
+    if times.empty:
+        raise SystemExit(f"no MNIST benchmark files under {root / 'benchmarks'}: run `make run`")
+    wall, peak = times["seconds"].sum(), times["peak_mb"].max()
     figures = [
         ("multi-class, best classical model: test accuracy", classical, ">=", 0.985),
         ("binary 5-detector, best model: test F1", best_binary["f1"], ">=", 0.95),
