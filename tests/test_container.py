@@ -15,6 +15,7 @@ import json
 import shutil
 import socket
 import subprocess
+import sys
 import time
 
 import pytest
@@ -47,8 +48,8 @@ def built(tmp_path_factory):
     raw["container"]["name"] = IMAGE
     (repo / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
     commit(repo, "the test's image name")
-    sh("snakemake", "--workflow-profile", "profiles/default", "--cores", "2", "project_iris",
-       cwd=repo)
+    sh(sys.executable, "-m", "dlpipe", "preload", "--", "snakemake", "--workflow-profile",
+       "profiles/default", "--cores", "2", "project_iris", cwd=repo)
     done = dlpipe(repo, "image", "iris")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     tag = f"{IMAGE}:{sh('git', 'rev-parse', '--short=12', 'HEAD', cwd=repo).strip()}"

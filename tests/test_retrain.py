@@ -67,8 +67,8 @@ def converged(raw: dict) -> None:
 
 def test_a_model_no_better_is_not_kept_and_a_better_one_is_promoted(tmp_path):
     repo = make_repo(tmp_path / "repo", (), ("iris",), converged)
-    sh("snakemake", "--workflow-profile", "profiles/default", "--cores", "2", "project_iris",
-       cwd=repo)
+    sh(sys.executable, "-m", "dlpipe", "preload", "--", "snakemake", "--workflow-profile",
+       "profiles/default", "--cores", "2", "project_iris", cwd=repo)
     serve_and_label(repo, "like", IRIS.data)
     code, said = dlpipe(repo, "retrain", "iris", "--when-needed")
     assert code == 3 and "iris: no retraining needed" in said and "drift" in said
@@ -76,6 +76,7 @@ def test_a_model_no_better_is_not_kept_and_a_better_one_is_promoted(tmp_path):
     before = state(repo)
     code, said = dlpipe(repo, "retrain", "iris", "--runner", "dvc")
     assert code == 3 and "iris: kept" in said, said
+    assert "dlpipe preload: job server" in said  # its jobs forked, as `make repro` runs them
     assert state(repo) == before and not (repo / "dvc.lock").exists()
     assert nothing_to_do(repo)
     kept = records(repo)[-1]

@@ -5,6 +5,10 @@ stages leaving the working copy as it was."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,7 +22,7 @@ from dlpipe.frames import TARGET
 from dlpipe.io import frame_sha256
 from dlpipe.monitoring.labelled import LabelledRow, labelled_rows
 from dlpipe.params import load_params
-from dlpipe.retraining import data_version, snapshot
+from dlpipe.retraining import data_version, run, snapshot
 from dlpipe.retraining.promotion import RECORDS
 from pets import PROJECT, TARGET as PETS_TARGET
 
@@ -93,7 +97,9 @@ def test_a_failed_run_of_the_stages_leaves_the_working_copy_as_it_was(repo, caps
     before = {p: (repo / p).read_bytes() for p in ("params.yaml", "data/external/pets.csv")}
     assert main(["retrain", PROJECT]) == 2  # no Snakefile here: the run fails
     err = capsys.readouterr().err
-    assert "snakemake --workflow-profile" in err and "failed (exit" in err
+    # the stages run under the job server, as `make run` runs them
+    assert "preload --params params.yaml -- snakemake --workflow-profile" in err
+    assert "dlpipe preload: job server" in err and "failed (exit" in err
     assert {p: (repo / p).read_bytes() for p in before} == before
     assert not snapshot.place(repo, PROJECT).exists()
     assert not (repo / LOG / RECORDS).exists()
@@ -103,3 +109,19 @@ def test_rows_logged_as_pixels_are_refused():
     rows = [LabelledRow("3", "v", ("r0", 0), [0.0, 0.5, 1.0])]
     with pytest.raises(DataError, match="logged row .* pixels.*table projects"):
         data_version.check_rows(rows, "digits")
+
+
+@pytest.mark.parametrize("script, signal_ended", [
+    ("import time; time.sleep(60)", -signal.SIGTERM),
+    ("import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print(flush=True); "
+     "time.sleep(60)", -signal.SIGKILL),
+])
+def test_a_stopped_run_gets_sigterm_then_sigkill(monkeypatch, script, signal_ended):
+    """SIGTERM lets `dlpipe preload` stop its front end and job server; one that ignores it
+    is killed after the grace."""
+    monkeypatch.setattr(run, "STOP_SECONDS", 0.5)
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE)
+    if "SIG_IGN" in script:
+        process.stdout.readline()  # its handler is set
+    run._stop(process)
+    assert process.returncode == signal_ended

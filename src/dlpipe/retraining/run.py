@@ -22,6 +22,8 @@ from dlpipe.pipeline import jobs
 from dlpipe.retraining import data_version, promotion, snapshot, trigger
 from dlpipe.retraining.rows import parts
 
+STOP_SECONDS = 30  # a stopped run's grace to end its front end and jobs
+
 
 @dataclass
 class Outcome:
@@ -37,15 +39,19 @@ def _program(name: str) -> str:
 
 
 def command(runner: str, project: str, cores: int, params_file: str) -> list[str]:
-    """The command that runs every stage of ``project`` the new data or params make stale."""
+    """The command that runs every stage of ``project`` the new data or params make stale,
+    its jobs forked by ``dlpipe preload`` as ``make run`` and ``make repro`` run them."""
     if runner == "dvc":
         if params_file != DEFAULT_PARAMS:
             raise ParamsError(f"retrain.runner: dvc reads {DEFAULT_PARAMS} only, and the params "
                               f"file is {params_file}: use runner snakemake")
-        return [_program("dvc"), "repro", "--glob", f"*@{project}"]
-    other = [] if params_file == DEFAULT_PARAMS else ["--configfile", params_file]
-    return [_program("snakemake"), "--workflow-profile", "profiles/default", "--cores",
-            str(cores), *other, f"project_{project}"]
+        front_end = [_program("dvc"), "repro", "--glob", f"*@{project}"]
+    else:
+        other = [] if params_file == DEFAULT_PARAMS else ["--configfile", params_file]
+        front_end = [_program("snakemake"), "--workflow-profile", "profiles/default",
+                     "--cores", str(cores), *other, f"project_{project}"]
+    return [sys.executable, "-m", "dlpipe", "preload", "--params", params_file, "--",
+            *front_end]
 
 
 def kept_paths(params: Params, project: str, params_file: str, data_path: str) -> list[str]:
@@ -68,7 +74,7 @@ def _call(args: list[str], root: Path, log: Path) -> None:
     """Run ``args`` in ``root``; its output goes to ``log`` and, as it comes, to stderr (a
     project's stages take minutes: their progress shows)."""
     log.parent.mkdir(parents=True, exist_ok=True)
-    shown = " ".join(Path(a).name if i == 0 else a for i, a in enumerate(args))
+    shown = " ".join(Path(a).name if os.path.isabs(a) else a for a in args)
     print(f"dlpipe retrain: {shown} (output also in {log})", file=sys.stderr, flush=True)
     with open(log, "a") as out:
         out.write(f"$ {' '.join(args)}\n")
@@ -80,11 +86,21 @@ def _call(args: list[str], root: Path, log: Path) -> None:
                 sys.stderr.write(line)
             code = process.wait()
         except BaseException:
-            process.kill()
-            process.wait()
+            _stop(process)
             raise
     if code != 0:
         raise DataError(f"`{shown}` failed (exit {code}): its output is in {log}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Stop the run: SIGTERM first, on which ``dlpipe preload`` stops its front end and job
+    server (a SIGKILL would leave the front end running); SIGKILL if it is still there."""
+    process.terminate()
+    try:
+        process.wait(timeout=STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def retrain(project: str, params_file: str = DEFAULT_PARAMS, when_needed: bool = False,
