@@ -89,6 +89,7 @@ def run_fit(root: Path, project: str, backend: str, out: Path, args) -> None:
 
     env = c.env()
     cpu.limit_threads(THREADS, env)
+    env["JAX_COMPILATION_CACHE_DIR"] = ""  # each JAX fit compiles, as a first run does
     done = subprocess.run([c.PYTHON, __file__, "--worker", project, backend, str(out),
                            "--workdir", str(root), "--mnist-rows", str(args.mnist_rows),
                            "--cnn-epochs", str(args.cnn_epochs)], env=env, cwd=root,

@@ -59,6 +59,7 @@ SEED = 42
 # here, BLAS in main(); a JAX worker gets XLA's equivalent
 os.environ["TF_NUM_INTRAOP_THREADS"] = os.environ["TF_NUM_INTEROP_THREADS"] = "1"
 os.environ["OMP_NUM_THREADS"] = "1"  # PyTorch's pool (and OpenBLAS's)
+os.environ["JAX_COMPILATION_CACHE_DIR"] = ""  # the JAX fit compiles, as a first run does
 os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
                       "intra_op_parallelism_threads=1")
 

@@ -4,6 +4,7 @@ bundle by the real catalog (one per test session)."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,14 @@ from dlpipe.frames import with_target
 from pets import PROJECT, TARGET, raw_rows
 from support import (SHARED_DATA, decision_params, feature_params, repo_params, tiny,
                      train_bundle)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def jax_compilation_cache(tmp_path_factory):
+    """The JAX jobs of this session (and the processes tests start) share a compilation cache
+    of their own, empty at the start: the first compilation of each step is a fresh one, and the
+    tests comparing two runs bit for bit compare a cached step with it."""
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = str(tmp_path_factory.mktemp("jax-cache"))
 
 
 @pytest.fixture

@@ -56,5 +56,6 @@ def setup(log_file: Path | None, verbose: bool = False) -> None:
         handler.setFormatter(logging.Formatter(FORMAT, datefmt="%H:%M:%S"))
         root.addHandler(handler)
     root.setLevel(logging.DEBUG)
-    for noisy in ("matplotlib", "PIL", "h5py", "absl", "urllib3", "git", "fsspec", "numba"):
+    for noisy in ("matplotlib", "PIL", "h5py", "absl", "urllib3", "git", "fsspec", "numba",
+                  "jax", "pydot"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

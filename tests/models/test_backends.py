@@ -88,3 +88,20 @@ def test_every_network_trains_reproducibly_and_loads_with_tensorflow(backend, tm
         predicted = np.asarray(loaded.predict(np.load(run / f"{kind}.X.npy"), verbose=0))
         np.testing.assert_allclose(predicted, np.load(run / f"{kind}.predicted.npy"),
                                    atol=1e-5, rtol=1e-5, err_msg=kind)
+
+
+def test_jax_keeps_its_compilations_in_the_user_cache_unless_told_otherwise(tmp_path):
+    environ = {"XDG_CACHE_HOME": str(tmp_path)}
+    backends.jax_compilation_cache(environ)
+    assert environ["JAX_COMPILATION_CACHE_DIR"] == str(tmp_path / "dlpipe" / "jax")
+    assert environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] == "0"
+    assert int(environ["JAX_COMPILATION_CACHE_MAX_SIZE"]) > 0  # eviction, and so its file lock
+    environ = {"JAX_COMPILATION_CACHE_DIR": "/elsewhere",
+               "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "2"}
+    backends.jax_compilation_cache(environ)  # the user's directory and settings
+    assert environ["JAX_COMPILATION_CACHE_DIR"] == "/elsewhere"
+    assert environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] == "2"
+    assert environ["JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"] == "0"
+    environ = {"JAX_COMPILATION_CACHE_DIR": ""}  # none at all
+    backends.jax_compilation_cache(environ)
+    assert environ == {"JAX_COMPILATION_CACHE_DIR": ""}

@@ -53,6 +53,31 @@ def activate() -> None:
         os.environ["KERAS_BACKEND"] = _chosen
         if _chosen == "tensorflow":
             load_tensorflow()
+        elif _chosen == "jax":
+            jax_compilation_cache()
+
+
+# Every compilation is kept (JAX keeps only those over 1 s by default: most of a small
+# network's take less, and a job compiles hundreds); eviction over the size locks the cache,
+# so that jobs side by side share it safely.
+JAX_CACHE = {"JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+             "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0",
+             "JAX_COMPILATION_CACHE_MAX_SIZE": str(2**30)}
+
+
+def jax_compilation_cache(environ=os.environ) -> None:
+    """JAX's persistent compilation cache, in ``~/.cache/dlpipe/jax`` (``XDG_CACHE_HOME``):
+    every fold, trial and job after the first loads its compiled steps instead of compiling
+    them again. A cached step is the same machine code, so the numbers are the same. A user's
+    own ``JAX_COMPILATION_CACHE_DIR`` (and JAX variable) wins; an empty one: no cache. JAX
+    reads these when it loads."""
+    if "JAX_COMPILATION_CACHE_DIR" not in environ:
+        base = environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        environ["JAX_COMPILATION_CACHE_DIR"] = os.path.join(base, "dlpipe", "jax")
+    if not environ["JAX_COMPILATION_CACHE_DIR"]:
+        return
+    for variable, value in JAX_CACHE.items():
+        environ.setdefault(variable, value)
 
 
 def load_tensorflow():
