@@ -17,7 +17,7 @@ from sklearn.datasets import load_iris
 
 from dlpipe import datasets
 from dlpipe.cli import main
-from dlpipe.errors import DataError
+from dlpipe.errors import DataError, ParamsError
 from dlpipe.frames import TARGET
 from dlpipe.io import frame_sha256
 from dlpipe.monitoring.labelled import LabelledRow, labelled_rows
@@ -125,3 +125,15 @@ def test_a_stopped_run_gets_sigterm_then_sigkill(monkeypatch, script, signal_end
         process.stdout.readline()  # its handler is set
     run._stop(process)
     assert process.returncode == signal_ended
+
+
+def test_the_stages_run_forked_with_the_params_file_given():
+    forked = [sys.executable, "-m", "dlpipe", "preload", "--params", "other.yaml", "--"]
+    made = run.command("snakemake", "iris", 2, "other.yaml")
+    assert made[:7] == forked and made[7].endswith("snakemake")
+    assert made[8:] == ["--workflow-profile", "profiles/default", "--cores", "2",
+                        "--configfile", "other.yaml", "project_iris"]
+    made = run.command("dvc", "iris", 2, "params.yaml")
+    assert made[5] == "params.yaml" and made[8:] == ["repro", "--glob", "*@iris"]
+    with pytest.raises(ParamsError, match="dvc reads params.yaml only"):
+        run.command("dvc", "iris", 2, "other.yaml")
