@@ -1,8 +1,7 @@
 """What JAX's persistent compilation cache saves a job: the sentiment study's ``train`` (its CV
 and final fit of the Transformer) on the JAX backend, on a seeded sample of the corpus, run
-in a fresh process three ways, taking turns: no cache, an empty cache (the job's later folds
-and its final fit reuse its first fold's compiled steps), and a warm one (a job after another,
-as ``train`` follows the tuning workers). Prints each way's median wall seconds (min-max), its
+in a fresh process three ways, taking turns: no cache, an empty cache (filled as the job
+compiles), and a warm one (a job after another, as ``train`` follows the tuning workers). Prints each way's median wall seconds (min-max), its
 ratio to no cache, and whether the three trained the same weights.
 
     python bench/bench_jax_cache.py [--rows 1000] [--repeats 3] [--workdir DIR]

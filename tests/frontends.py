@@ -105,6 +105,18 @@ def env_of(repo: Path) -> dict[str, str]:
             "VENV": str(BIN.parent), **GIT_USER}
 
 
+def forked(*command: str) -> list[str]:
+    """``command`` (a front end) with its jobs forked by ``dlpipe preload``, as `make run` and
+    `make repro` run theirs."""
+    return [sys.executable, "-m", "dlpipe", "preload", "--", *command]
+
+
+def run_project(repo: Path, project: str) -> str:
+    """Every job of ``project`` by Snakemake on both cores, forked; its output."""
+    return sh(*forked("snakemake", "--workflow-profile", "profiles/default", "--cores", "2",
+                      f"project_{project}"), cwd=repo)
+
+
 def run_front_ends(tmp_path_factory, blocks: tuple[int | str, ...], projects: tuple[str, ...]
                    ) -> tuple[Path, Path]:
     """The tiny pipeline of ``projects`` through Snakemake and through `dvc repro`, both at
@@ -114,9 +126,8 @@ def run_front_ends(tmp_path_factory, blocks: tuple[int | str, ...], projects: tu
     smk = make_repo(tmp_path_factory.mktemp("smk"), blocks, projects)
     dvc = with_storage(make_repo(tmp_path_factory.mktemp("dvc"), blocks, projects),
                        tmp_path_factory)
-    preloaded_dvc = [sys.executable, "-m", "dlpipe", "preload", "--", "dvc", "repro"]
     commands = ((["snakemake", "--workflow-profile", "profiles/default", "--cores", "1"],
-                 smk), (preloaded_dvc, dvc))
+                 smk), (forked("dvc", "repro"), dvc))
     procs = [subprocess.Popen(args, cwd=cwd, env=env_of(cwd), stdout=open(cwd / "run.out", "w"),
                               stderr=subprocess.STDOUT) for args, cwd in commands]
     try:

@@ -15,14 +15,14 @@ import json
 import shutil
 import socket
 import subprocess
-import sys
 import time
 
 import pytest
 import yaml
 
 from dlpipe.io import file_sha256
-from frontends import clients_answer_as_predict, commit, make_repo, run_dlpipe as dlpipe, sh
+from frontends import (clients_answer_as_predict, commit, make_repo, run_dlpipe as dlpipe,
+                       run_project, sh)
 from support import ROOT, free_port
 
 pytestmark = pytest.mark.slow
@@ -48,8 +48,7 @@ def built(tmp_path_factory):
     raw["container"]["name"] = IMAGE
     (repo / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
     commit(repo, "the test's image name")
-    sh(sys.executable, "-m", "dlpipe", "preload", "--", "snakemake", "--workflow-profile",
-       "profiles/default", "--cores", "2", "project_iris", cwd=repo)
+    run_project(repo, "iris")
     done = dlpipe(repo, "image", "iris")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     tag = f"{IMAGE}:{sh('git', 'rev-parse', '--short=12', 'HEAD', cwd=repo).strip()}"

@@ -16,7 +16,7 @@ import yaml
 from sklearn.datasets import load_iris
 
 from dlpipe.io import file_sha256
-from frontends import make_repo, run_dlpipe, sh
+from frontends import make_repo, run_dlpipe, run_project, sh
 
 pytestmark = pytest.mark.slow
 
@@ -67,8 +67,7 @@ def converged(raw: dict) -> None:
 
 def test_a_model_no_better_is_not_kept_and_a_better_one_is_promoted(tmp_path):
     repo = make_repo(tmp_path / "repo", (), ("iris",), converged)
-    sh(sys.executable, "-m", "dlpipe", "preload", "--", "snakemake", "--workflow-profile",
-       "profiles/default", "--cores", "2", "project_iris", cwd=repo)
+    run_project(repo, "iris")
     serve_and_label(repo, "like", IRIS.data)
     code, said = dlpipe(repo, "retrain", "iris", "--when-needed")
     assert code == 3 and "iris: no retraining needed" in said and "drift" in said
