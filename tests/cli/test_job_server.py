@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -98,10 +99,18 @@ def test_without_a_server_a_job_runs_on_its_own(working_copies, tmp_path):
     assert FORKED not in (fresh / "logs/iris/fetch.log").read_text()
 
 
-SERVER = """import os, socket, sys, time
+SERVER = """import os, signal, socket, sys, time
 from dlpipe.cli import job_server
 job_server.preload = lambda threads: None  # the loop alone: each job sleeps
 job_server._run_job = lambda request, streams: (time.sleep(600), os._exit(0))
+if sys.argv[2:] == ["signal_at_fork"]:  # the job is sent SIGTERM as it forks
+    fork = os.fork
+    def signalled_fork():
+        pid = fork()
+        if pid:
+            os.kill(pid, signal.SIGTERM)
+        return pid
+    job_server.os.fork = signalled_fork
 listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 listener.bind(sys.argv[1])
 listener.listen(4)
@@ -110,16 +119,36 @@ job_server.serve(listener, 1)
 """
 
 
+def sleeping_job(tmp_path: Path, *server_args: str):
+    """A job server whose jobs sleep, and a client connected to it that has asked for a job."""
+    address = str(tmp_path / "socket")
+    server = subprocess.Popen([sys.executable, "-c", SERVER, address, *server_args],
+                              stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": SRC},
+                              text=True)
+    assert server.stdout.readline() == "listening\n"
+    client = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    client.connect(address)
+    socket.send_fds(client, [b'{"argv": [], "cwd": "/", "env": {}}'], [1, 2])
+    return server, client
+
+
+def test_a_job_signalled_as_it_forks_ends_by_the_signal(tmp_path):
+    """SIGTERM reaching a job before it runs is neither lost (the job would sleep on) nor taken
+    by the server's own handler: the job ends by it, as a fresh process would."""
+    server, client = sleeping_job(tmp_path, "signal_at_fork")
+    try:
+        client.settimeout(60)
+        assert client.recv(64).decode().startswith("pid ")
+        assert client.recv(64).decode() == f"exit {128 + signal.SIGTERM}"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def test_a_job_whose_client_is_gone_is_stopped(tmp_path):
     """The front end kills a job's process (the client): the server stops the forked job."""
-    address = str(tmp_path / "socket")
-    server = subprocess.Popen([sys.executable, "-c", SERVER, address], stdout=subprocess.PIPE,
-                              env={**os.environ, "PYTHONPATH": SRC}, text=True)
+    server, client = sleeping_job(tmp_path)
     try:
-        assert server.stdout.readline() == "listening\n"
-        client = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        client.connect(address)
-        socket.send_fds(client, [b'{"argv": [], "cwd": "/", "env": {}}'], [1, 2])
         job = int(client.recv(64).decode().split()[1])
         os.kill(job, 0)  # running
         client.close()

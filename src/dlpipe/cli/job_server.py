@@ -87,11 +87,18 @@ def _start(connection: socket.socket, listener: socket.socket,
         return None
     sys.stdout.flush()
     sys.stderr.flush()
+    # A SIGTERM sent while the child forks is held until it has its own handlers: unheld, the
+    # interpreter's fork clears it (the job would never stop) or the server's handler takes it.
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
     pid = os.fork()
     if pid == 0:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         for held in (listener, connection, *jobs.values()):
             held.close()
         _run_job(request, streams)
+    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     for stream in streams:
         os.close(stream)
     try:
@@ -105,8 +112,6 @@ def _run_job(request: dict, streams: list[int]) -> None:
     """In the forked process: become the client's job, run it, exit with its code."""
     code = 1
     try:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         stdin = os.open(os.devnull, os.O_RDONLY)
         for target, source in ((0, stdin), (1, streams[0]), (2, streams[1])):
             os.dup2(source, target)
