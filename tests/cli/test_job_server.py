@@ -173,6 +173,53 @@ def test_preload_needs_a_command_and_names_a_missing_one(tmp_path, write_params,
     assert missing.returncode == 127 and "command not found: no-such-program" in missing.stderr
 
 
+FRONT_END = """import pathlib, subprocess, sys, time
+job = subprocess.Popen([sys.executable, "-c", sys.argv[1]], stdout=subprocess.PIPE, text=True)
+job.stdout.readline()
+pathlib.Path("started").touch()
+try:
+    time.sleep(60)
+except KeyboardInterrupt:
+    job.wait()
+    pathlib.Path("front_end").write_text("interrupted")
+    sys.exit(1)
+"""
+JOB = """import pathlib, time
+print("running", flush=True)
+try:
+    time.sleep(60)
+except KeyboardInterrupt:
+    pathlib.Path("job").write_text("interrupted")
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_stopped_preload_interrupts_its_front_end_and_the_jobs_it_started(
+        tmp_path, write_params, raw_params, signum):
+    """SIGTERM or SIGINT to `dlpipe preload` reaches its front end and that front end's job as
+    one SIGINT each (a terminal's Ctrl-C), so both end as they handle it; `preload` waits for
+    them and exits with 128 + the signal."""
+    write_params(raw_params)
+    environ = {k: v for k, v in os.environ.items() if k != job_client.ADDRESS}
+    preload = subprocess.Popen(
+        [sys.executable, "-m", "dlpipe", "preload", "--", sys.executable, "-c", FRONT_END, JOB],
+        cwd=tmp_path, env={**environ, "PYTHONPATH": SRC}, stderr=subprocess.PIPE, text=True)
+    try:
+        server = int(preload.stderr.readline().split("job server ")[1].split()[0])
+        deadline = time.monotonic() + 120
+        while not (tmp_path / "started").exists():
+            assert time.monotonic() < deadline and preload.poll() is None
+            time.sleep(0.05)
+        preload.send_signal(signum)
+        assert preload.wait(timeout=60) == 128 + signum
+    finally:
+        preload.kill()
+    assert (tmp_path / "job").read_text() == "interrupted"
+    assert (tmp_path / "front_end").read_text() == "interrupted"
+    with pytest.raises(ProcessLookupError):
+        os.kill(server, 0)  # stopped and reaped
+
+
 @pytest.mark.parametrize("params, expected", [
     ({"model": {"backend": "tensorflow"}}, {"tensorflow"}),
     ({"model": {"backend": "tensorflow"}, "tasks": {"mlp": {"backend": "jax"}}},

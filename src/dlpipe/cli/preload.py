@@ -63,13 +63,46 @@ def main(argv: list[str]) -> int:
     listener.close()
     print(f"dlpipe preload: job server {server} ({threads} thread pools) for: "
           f"{' '.join(command)}", file=sys.stderr, flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))  # stop it too
     try:
-        return subprocess.call(command, env={**os.environ, job_client.ADDRESS: address})
-    except FileNotFoundError:
-        print(f"dlpipe: error: command not found: {command[0]}", file=sys.stderr)
-        return EXIT_NOT_FOUND
+        return _run(command, {**os.environ, job_client.ADDRESS: address})
     finally:
         os.kill(server, signal.SIGTERM)
         os.waitpid(server, 0)
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def _run(command: list[str], env: dict[str, str]) -> int:
+    """Run the front end until it ends; its exit code (128 + the signal when stopped).
+
+    The front end runs in a process group of its own, its jobs' processes with it. SIGTERM or
+    SIGINT stops the run as a terminal's Ctrl-C stops a command: the group gets SIGINT, on
+    which the jobs end, Snakemake removes their outputs and unlocks the working copy, and
+    ``dvc repro`` stops at the failed stage. (Killed, Snakemake would leave its lock; on SIGTERM
+    it waits for its running jobs; a SIGINT to ``dvc repro`` alone is ignored while a stage
+    runs.) The job server stops a forked job once its client process has ended."""
+    front_end: subprocess.Popen | None = None
+    stopped_by: list[int] = []
+
+    def stop(signum, _frame):
+        stopped_by.append(signum)
+        if front_end is not None:
+            _interrupt(front_end.pid)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        front_end = subprocess.Popen(command, env=env, process_group=0)
+    except FileNotFoundError:
+        print(f"dlpipe: error: command not found: {command[0]}", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    if stopped_by:  # stopped as the front end started
+        _interrupt(front_end.pid)
+    code = front_end.wait()
+    return 128 + stopped_by[0] if stopped_by else code
+
+
+def _interrupt(group: int) -> None:
+    try:
+        os.killpg(group, signal.SIGINT)
+    except ProcessLookupError:
+        pass  # the group has ended

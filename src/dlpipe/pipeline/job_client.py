@@ -17,6 +17,7 @@ import sys
 ADDRESS = "DLPIPE_JOB_SERVER"  # the server's socket, set by ``dlpipe preload`` for its command
 OWN_PROCESS = b"own process"  # the server's answer for a job that must run in its own process
 OWN_PROCESS_EXIT = 75  # a forked job's exit code for the same (EX_TEMPFAIL; stages use 0-2)
+INTERRUPTED = 130  # the exit code of a job stopped by SIGINT, as a shell reports it
 MESSAGE_BYTES = 1 << 20  # a request's arguments and environment, sent as one message
 # set in the server before it forks: the thread count its libraries were loaded with
 preloaded_threads: int | None = None
@@ -44,7 +45,10 @@ def forward(argv: list[str]) -> int | None:
         return None
     with connection:
         while True:  # the server's messages: "pid N", then OWN_PROCESS or "exit N"
-            reply = connection.recv(64)
+            try:
+                reply = connection.recv(64)
+            except KeyboardInterrupt:  # Ctrl-C: the server stops the job as this end closes
+                return INTERRUPTED
             if not reply:
                 print("dlpipe: error: the job server ended before the job", file=sys.stderr)
                 return 1

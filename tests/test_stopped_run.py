@@ -1,0 +1,41 @@
+"""A run stopped by SIGTERM (`dlpipe retrain`'s stop, a cluster's time limit, `kill`) ends its
+jobs, leaves Snakemake's working copy unlocked, and the next run completes: iris's tiny
+pipeline, its jobs forked by `dlpipe preload` as `make run` runs them."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+
+import pytest
+
+from frontends import env_of, forked, make_repo, run_project
+
+pytestmark = pytest.mark.slow
+COMMAND = ("snakemake", "--workflow-profile", "profiles/default", "--cores", "2", "project_iris")
+
+
+def test_a_run_stopped_mid_way_leaves_no_lock_and_the_next_run_completes(tmp_path):
+    repo = make_repo(tmp_path / "repo", (), ("iris",))
+    output = tmp_path / "stopped.out"
+    with open(output, "w") as out:
+        run = subprocess.Popen(forked(*COMMAND), cwd=repo, env=env_of(repo), stdout=out,
+                               stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 300
+        while "Finished jobid" not in output.read_text():  # stopped after its first job
+            assert time.monotonic() < deadline and run.poll() is None, output.read_text()[-3000:]
+            time.sleep(0.1)
+        run.send_signal(signal.SIGTERM)
+        assert run.wait(timeout=120) == 128 + signal.SIGTERM, output.read_text()[-3000:]
+    finally:
+        run.kill()
+    said = output.read_text()
+    assert "steps (100%) done" not in said  # stopped, not finished
+    assert not list((repo / ".snakemake/locks").glob("*"))
+    assert "Nothing to be done" not in run_project(repo, "iris")
+    done = subprocess.run(["snakemake", "--workflow-profile", "profiles/default", "-n",
+                           "project_iris"], cwd=repo, env=env_of(repo), capture_output=True,
+                          text=True, timeout=300)
+    assert "Nothing to be done" in done.stdout + done.stderr
