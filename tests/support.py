@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import yaml
 from sklearn.model_selection import StratifiedKFold
@@ -131,15 +132,25 @@ def copy_tracked_files(where: Path) -> None:
             shutil.copy2(ROOT / name, where / name)
 
 
+def wait_for(condition: Callable[[], bool], seconds: float,
+             process: subprocess.Popen | None = None, said: Callable[[], str] = str,
+             every: float = 0.1) -> None:
+    """Return once ``condition()`` holds; fail, with ``said()`` (a log's tail, say), if
+    ``process`` ends or ``seconds`` pass first."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert process is None or process.poll() is None, f"the process ended: {said()}"
+        assert time.monotonic() < deadline, f"not within {seconds} s: {said()}"
+        time.sleep(every)
+
+
 def stand_in(program: str) -> subprocess.Popen:
     """A sleeping process whose command line names ``program`` (as a running Snakemake's or
     DVC's does), returned once it has exec'd."""
     proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)", program])
     command = Path(f"/proc/{proc.pid}/cmdline")
-    deadline = time.monotonic() + 10
-    while program.encode() not in command.read_bytes():
-        assert time.monotonic() < deadline, f"{program} stand-in did not start"
-        time.sleep(0.01)
+    wait_for(lambda: program.encode() in command.read_bytes(), 10, proc, lambda: program,
+             every=0.01)
     return proc
 
 

@@ -23,7 +23,7 @@ from dlpipe.pipeline import jobs, runner
 from dlpipe.pipeline.table import STAGES
 
 from digits import CLASSES, write_digits
-from support import ROOT, free_port, tiny
+from support import ROOT, free_port, tiny, wait_for
 
 FOLDER = "data/external/digits"
 
@@ -266,7 +266,6 @@ def test_curl_and_tritonclient_send_image_files_over_a_socket(trained):
     each gets ``predict``'s labels, and bytes that are not an image a 400 naming the row."""
     import subprocess
     import sys
-    import time
 
     import tritonclient.http as triton
     import tritonclient.utils as triton_errors
@@ -280,11 +279,9 @@ def test_curl_and_tritonclient_send_image_files_over_a_socket(trained):
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while subprocess.run(["curl", "-sf", f"http://{url}/v2/health/ready"],
-                             capture_output=True).returncode != 0:
-            assert server.poll() is None and time.monotonic() < deadline, "server not ready"
-            time.sleep(0.5)
+        wait_for(lambda: subprocess.run(["curl", "-sf", f"http://{url}/v2/health/ready"],
+                                        capture_output=True).returncode == 0,
+                 120, server, every=0.5)
         (trained / "b64.json").write_text(json.dumps(
             {"instances": [{"b64": _b64(path)} for path in files]}))
         out = subprocess.run(["curl", "-sf", "--data-binary", f"@{trained / 'b64.json'}",

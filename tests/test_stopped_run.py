@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import time
 
 import pytest
 
 from frontends import env_of, forked, make_repo, run_project
+from support import wait_for
 
 pytestmark = pytest.mark.slow
 COMMAND = ("snakemake", "--workflow-profile", "profiles/default", "--cores", "2", "project_iris")
@@ -23,10 +23,8 @@ def test_a_run_stopped_mid_way_leaves_no_lock_and_the_next_run_completes(tmp_pat
         run = subprocess.Popen(forked(*COMMAND), cwd=repo, env=env_of(repo), stdout=out,
                                stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 300
-        while "Finished jobid" not in output.read_text():  # stopped after its first job
-            assert time.monotonic() < deadline and run.poll() is None, output.read_text()[-3000:]
-            time.sleep(0.1)
+        wait_for(lambda: "Finished jobid" in output.read_text(), 300, run,  # after its first job
+                 lambda: output.read_text()[-3000:])
         run.send_signal(signal.SIGTERM)
         assert run.wait(timeout=120) == 128 + signal.SIGTERM, output.read_text()[-3000:]
     finally:

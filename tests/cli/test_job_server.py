@@ -10,12 +10,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from dlpipe.pipeline import job_client
+from support import wait_for
 
 FORKED = "forked by the job server"
 SRC = str(Path(__file__).resolve().parents[2] / "src")
@@ -152,15 +152,16 @@ def test_a_job_whose_client_is_gone_is_stopped(tmp_path):
         job = int(client.recv(64).decode().split()[1])
         os.kill(job, 0)  # running
         client.close()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+
+        def ended() -> bool:
             try:
                 os.kill(job, 0)
             except ProcessLookupError:
-                break  # stopped and reaped by the server
-            time.sleep(0.05)
-        else:
-            pytest.fail(f"job {job} still runs after its client closed")
+                return True  # stopped and reaped by the server
+            return False
+
+        wait_for(ended, 30, said=lambda: f"job {job} still runs after its client closed",
+                 every=0.05)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -206,10 +207,7 @@ def test_a_stopped_preload_interrupts_its_front_end_and_the_jobs_it_started(
         cwd=tmp_path, env={**environ, "PYTHONPATH": SRC}, stderr=subprocess.PIPE, text=True)
     try:
         server = int(preload.stderr.readline().split("job server ")[1].split()[0])
-        deadline = time.monotonic() + 120
-        while not (tmp_path / "started").exists():
-            assert time.monotonic() < deadline and preload.poll() is None
-            time.sleep(0.05)
+        wait_for((tmp_path / "started").exists, 120, preload)
         preload.send_signal(signum)
         assert preload.wait(timeout=60) == 128 + signum
     finally:

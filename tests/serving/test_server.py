@@ -31,7 +31,7 @@ from dlpipe.insight.drift import build_reference
 from dlpipe.serving.server import create_app
 from pets import PROJECT
 from support import (ROOT, columns_metadata, feature_params, free_port, repo_params, same_proba,
-                     serve_limits, train_bundle, v2_inputs)
+                     serve_limits, train_bundle, v2_inputs, wait_for)
 
 BODY_TIMEOUT = 2  # seconds the real server waits for a body
 LIMITS = serve_limits(max_body_bytes=20_000, max_rows=50, body_timeout_seconds=5)
@@ -510,11 +510,8 @@ def served(digits_root):
                               env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while not _ready(url):
-            assert server.poll() is None, (digits_root / "serve.log").read_text()
-            assert time.monotonic() < deadline, "not ready within 120 s"
-            time.sleep(0.25)
+        wait_for(lambda: _ready(url), 120, server, (digits_root / "serve.log").read_text,
+                 every=0.25)
         yield url
     finally:
         server.send_signal(signal.SIGTERM)
