@@ -177,8 +177,8 @@ def test_preload_needs_a_command_and_names_a_missing_one(tmp_path, write_params,
 FRONT_END = """import pathlib, subprocess, sys, time
 job = subprocess.Popen([sys.executable, "-c", sys.argv[1]], stdout=subprocess.PIPE, text=True)
 job.stdout.readline()
-pathlib.Path("started").touch()
-try:
+try:  # from the moment the test may send its signal
+    pathlib.Path("started").touch()
     time.sleep(60)
 except KeyboardInterrupt:
     job.wait()
@@ -186,8 +186,8 @@ except KeyboardInterrupt:
     sys.exit(1)
 """
 JOB = """import pathlib, time
-print("running", flush=True)
 try:
+    print("running", flush=True)
     time.sleep(60)
 except KeyboardInterrupt:
     pathlib.Path("job").write_text("interrupted")
