@@ -21,11 +21,16 @@ FORKED = "forked by the job server"
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 
-def dlpipe(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
+def job_environment(**env: str) -> dict[str, str]:
+    """This environment with no job server of the test session's own, and this package."""
     inherited = {k: v for k, v in os.environ.items() if k != job_client.ADDRESS}
-    environ = {**inherited, "PYTHONPATH": SRC, **env}
-    return subprocess.run([sys.executable, "-m", "dlpipe", *args], cwd=cwd, env=environ,
-                          capture_output=True, text=True, timeout=600)
+    return {**inherited, "PYTHONPATH": SRC, **env}
+
+
+def dlpipe(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "dlpipe", *args], cwd=cwd,
+                          env=job_environment(**env), capture_output=True, text=True,
+                          timeout=600)
 
 
 def files(root: Path) -> dict[str, object]:
@@ -201,10 +206,9 @@ def test_a_stopped_preload_interrupts_its_front_end_and_the_jobs_it_started(
     one SIGINT each (a terminal's Ctrl-C), so both end as they handle it; `preload` waits for
     them and exits with 128 + the signal."""
     write_params(raw_params)
-    environ = {k: v for k, v in os.environ.items() if k != job_client.ADDRESS}
     preload = subprocess.Popen(
         [sys.executable, "-m", "dlpipe", "preload", "--", sys.executable, "-c", FRONT_END, JOB],
-        cwd=tmp_path, env={**environ, "PYTHONPATH": SRC}, stderr=subprocess.PIPE, text=True)
+        cwd=tmp_path, env=job_environment(), stderr=subprocess.PIPE, text=True)
     try:
         server = int(preload.stderr.readline().split("job server ")[1].split()[0])
         wait_for((tmp_path / "started").exists, 120, preload)
