@@ -120,3 +120,15 @@ def test_the_command_refuses_a_missing_bundle_before_looking_for_podman(tmp_path
                  str(tmp_path / "params.yaml")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "project 'iris' has no bundle" in err
+
+
+def test_only_the_pins_with_no_wheel_of_their_version_are_gathered(tmp_path):
+    """pip runs for the pins the wheel directory lacks: a wheel names its project with ``_``
+    where the lock has ``-`` (or another case), and a wheel of another version does not count."""
+    for name in ("tensorflow_cpu-2.21.0-cp311-cp311-manylinux_2_27_x86_64.whl",
+                 "torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl",
+                 "PyYAML-6.0.3-cp311-cp311-manylinux2014_x86_64.whl", "notes.txt"):
+        (tmp_path / name).write_bytes(b"")
+    pins = ["tensorflow-cpu==2.21.0", "torch==2.13.0+cpu", "pyyaml==6.0.4", "ruamel.yaml==0.19.1"]
+    assert podman.missing_wheels(pins, tmp_path) == ["pyyaml==6.0.4", "ruamel.yaml==0.19.1"]
+    assert podman.missing_wheels(pins[:2], tmp_path) == []
