@@ -120,13 +120,14 @@ def run_project(repo: Path, project: str) -> str:
 def run_front_ends(tmp_path_factory, blocks: tuple[int | str, ...], projects: tuple[str, ...]
                    ) -> tuple[Path, Path]:
     """The tiny pipeline of ``projects`` through Snakemake and through `dvc repro`, both at
-    once (a core each), in two repos made by :func:`make_repo`: Snakemake's jobs each in a
-    fresh process, DVC's forked by the job server as `make repro` runs them."""
+    once (a core each), in two repos made by :func:`make_repo`, their jobs forked by the job
+    server as `make run` and `make repro` run them (that a forked job writes what a fresh
+    process writes is test_job_server.py's; SLURM's jobs are fresh ones)."""
     needs_mirror()
     smk = make_repo(tmp_path_factory.mktemp("smk"), blocks, projects)
     dvc = with_storage(make_repo(tmp_path_factory.mktemp("dvc"), blocks, projects),
                        tmp_path_factory)
-    commands = ((["snakemake", "--workflow-profile", "profiles/default", "--cores", "1"],
+    commands = ((forked("snakemake", "--workflow-profile", "profiles/default", "--cores", "1"),
                  smk), (forked("dvc", "repro"), dvc))
     procs = [subprocess.Popen(args, cwd=cwd, env=env_of(cwd), stdout=open(cwd / "run.out", "w"),
                               stderr=subprocess.STDOUT) for args, cwd in commands]
