@@ -36,14 +36,14 @@ cluster: venv  ## the same DAG submitted to SLURM (profiles/slurm)
 report: venv  ## Snakemake's HTML report with every figure
 	snakemake --workflow-profile profiles/default --report reports/report.html
 
-# Unit tests on every core; then the DAG tests (marker slow), one file per worker and two
-# workers per core: a worker there mostly waits on its jobs (and on SLURM's scheduler), so the
-# DAG files start at once and fill each other's waits. Both phases run; either failing
-# fails the target.
+# Unit tests on every core; then the DAG tests (marker slow, all in tests/dag: that phase's
+# workers import only those files), one file per worker and two workers per core: a worker
+# there mostly waits on its jobs (and on SLURM's scheduler), so the DAG files start at once and
+# fill each other's waits. Both phases run; either failing fails the target.
 test: venv  ## set up, then run the whole test suite (starts a local SLURM cluster when it can)
 	status=0; \
 	python -m pytest -n $(CORES) --dist loadfile -m "not slow" || status=$$?; \
-	python -m pytest -n $$(( 2 * $(CORES) )) --dist loadfile -m slow || status=$$?; \
+	python -m pytest -n $$(( 2 * $(CORES) )) --dist loadfile -m slow tests/dag || status=$$?; \
 	exit $$status
 
 test-fast: venv  ## unit tests only

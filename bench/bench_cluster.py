@@ -3,7 +3,7 @@
 Starts the project's one-node SLURM cluster (ci/cluster/start-slurm.sh, root on Debian), runs
 the tiny pipeline both ways in temporary repos, prints both wall times and the overhead, and
 whether both runs give identical metrics (every metrics file, reports/iris/cv.json and the
-summary table, wall-clock seconds left out: tests/test_integration.py's ``results`` and
+summary table, wall-clock seconds left out: tests/frontends.py's ``results`` and
 ``cv_scores``).
 
     python bench/bench_cluster.py
@@ -20,9 +20,9 @@ import time
 from pathlib import Path
 
 from _common import REPO as ROOT  # noqa: E402  (it puts src/ on the path)
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "dag")]
 
-from test_integration import cv_scores, results  # noqa: E402
+from frontends import cv_scores, results  # noqa: E402
 from test_slurm import iris_repo, snakemake  # noqa: E402
 
 
@@ -47,7 +47,7 @@ def main() -> None:
         cluster_s = timed(cluster_repo, "--workflow-profile", "profiles/slurm",
                           "--jobs", "2")
         # every metric and the CV scores; wall-clock seconds left out (they differ run to run)
-        same = (results(local_repo) == results(cluster_repo)
+        same = (results(local_repo, ("iris",)) == results(cluster_repo, ("iris",))
                 and cv_scores(local_repo, "iris") == cv_scores(cluster_repo, "iris"))
     print(f"tiny iris pipeline, local (--cores 2): {local_s:.1f} s")
     print(f"tiny iris pipeline, SLURM (--jobs 2):  {cluster_s:.1f} s")
