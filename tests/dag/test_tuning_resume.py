@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import optuna
 import pytest
@@ -14,6 +13,7 @@ import yaml
 from optuna.trial import TrialState
 
 from dlpipe.models import shared_study
+from support import wait_for
 
 JOURNAL = "data/tuning/iris/journal.log"
 
@@ -37,12 +37,11 @@ def test_study_killed_mid_way_resumes_to_the_same_count(tmp_path, tiny_raw):
 
     victim = subprocess.Popen([*command, "tune_worker", "iris", "--worker", "0"], cwd=tmp_path,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        time.sleep(0.5)
-        if (tmp_path / JOURNAL).exists() and shared_study.finished(study()) >= 2:
-            break
-    os.kill(victim.pid, signal.SIGKILL)
+    try:
+        wait_for(lambda: (tmp_path / JOURNAL).exists() and shared_study.finished(study()) >= 2,
+                 240, every=0.5)
+    finally:
+        os.kill(victim.pid, signal.SIGKILL)
     victim.wait()
     killed = study()
     assert 2 <= shared_study.finished(killed) < 5
