@@ -208,7 +208,7 @@ def render_type(tp, metadata=()) -> str:
     elif origin is typing.Literal:
         values = [f"`{_yaml_scalar(v)}`" for v in args]
         text = values[0] if len(values) == 1 else "one of " + ", ".join(values)
-    elif origin is list:
+    elif origin is list or (origin is tuple and len(args) == 2 and args[1] is Ellipsis):
         text = f"list of {render_type(args[0])}"
     elif origin is tuple:
         text = "[" + ", ".join(render_type(a) for a in args) + "]"

@@ -11,9 +11,9 @@ import pytest
 from dlpipe import io
 from dlpipe.cli import main
 from dlpipe.deploy import podman
-from dlpipe.deploy.image import plan, revision, stage_context
-from dlpipe.errors import DataError
-from dlpipe.params import ContainerParams
+from dlpipe.deploy.image import plan, refuse_uncarried_backends, revision, stage_context
+from dlpipe.errors import DataError, ParamsError
+from dlpipe.params import ContainerParams, parse_params
 from support import ROOT, repo_params
 
 SETTINGS = ContainerParams(**repo_params()["container"])
@@ -39,6 +39,7 @@ def test_the_plan_copies_each_bundle_and_its_reference_and_labels_their_digests(
     labels = image.labels()
     assert labels["io.dlpipe.bundle.iris"] == f"sha256:{iris}"
     assert labels["io.dlpipe.bundles"] == "iris price"
+    assert labels["io.dlpipe.backends"] == "tensorflow jax torch"  # params.yaml's backends
     assert labels["org.opencontainers.image.revision"] == "unversioned"  # not a git checkout
     assert image.tags == ("localhost/dlpipe:unversioned", "localhost/dlpipe:latest")
 
@@ -122,6 +123,24 @@ def test_the_command_refuses_a_missing_bundle_before_looking_for_podman(tmp_path
     assert err.count("\n") == 0 and "project 'iris' has no bundle" in err
 
 
+def test_the_command_refuses_an_uncarried_backend_before_looking_for_podman(tmp_path, monkeypatch,
+                                                                           capsys):
+    import yaml
+
+    raw = repo_params()
+    raw["container"]["backends"] = []
+    raw["iris"].setdefault("model", {})["backend"] = "torch"
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw))
+    bundle(tmp_path, "iris")
+    monkeypatch.setattr(podman, "podman", lambda: pytest.fail("podman looked up"))
+    assert main(["image", "iris", "--root", str(tmp_path), "--params",
+                 str(tmp_path / "params.yaml")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0
+    assert "container.backends: expected every Keras backend the projects train on (iris " \
+           "names torch), got []" in err
+
+
 def test_only_the_pins_with_no_wheel_of_their_version_are_gathered(tmp_path):
     """pip runs for the pins the wheel directory lacks: a wheel names its project with ``_``
     where the lock has ``-`` (or another case), and a wheel of another version does not count."""
@@ -132,3 +151,34 @@ def test_only_the_pins_with_no_wheel_of_their_version_are_gathered(tmp_path):
     pins = ["tensorflow-cpu==2.21.0", "torch==2.13.0+cpu", "pyyaml==6.0.4", "ruamel.yaml==0.19.1"]
     assert podman.missing_wheels(pins, tmp_path) == ["pyyaml==6.0.4", "ruamel.yaml==0.19.1"]
     assert podman.missing_wheels(pins[:2], tmp_path) == []
+
+
+@pytest.mark.parametrize("backends, extras", [((), []), (("torch",), ["torch"]),
+                                              (("jax", "torch"), ["jax", "torch"])])
+def test_the_image_installs_the_extras_of_its_backends_only(backends, extras):
+    """dlpipe's dependencies always (TensorFlow among them: serving loads every network with
+    it), the extra of each backend named, never the tests' or docs' extras."""
+    project = podman.tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = [*project["dependencies"],
+              *(r for name in extras for r in project["optional-dependencies"][name])]
+    assert podman.runtime_requirements(ROOT, backends) == wanted
+    assert any(r.startswith("tensorflow") for r in wanted)
+    assert not any(r.startswith(("pytest", "mkdocs")) for r in wanted)
+
+
+def test_a_project_training_on_a_backend_the_image_lacks_is_refused(raw_params):
+    raw_params["container"]["backends"] = ["torch"]
+    refuse_uncarried_backends(parse_params(raw_params, source="p.yaml"))  # all on TensorFlow
+    raw_params["price"].setdefault("model", {})["backend"] = "jax"
+    with pytest.raises(ParamsError) as caught:
+        refuse_uncarried_backends(parse_params(raw_params, source="p.yaml"))
+    assert str(caught.value) == ("p.yaml: container.backends: expected every Keras backend the "
+                                 "projects train on (price names jax), got ['torch']")
+
+
+@pytest.mark.parametrize("backends, problem", [(["jax", "jax"], "each backend once"),
+                                               (["tensorflow"], "'jax' or 'torch'")])
+def test_the_image_backends_are_validated(raw_params, backends, problem):
+    raw_params["container"]["backends"] = backends
+    with pytest.raises(ParamsError, match=f"p.yaml: container.backends.*{problem}"):
+        parse_params(raw_params, source="p.yaml")

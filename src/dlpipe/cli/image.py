@@ -35,15 +35,17 @@ def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     from dlpipe.deploy import podman
-    from dlpipe.deploy.image import plan, stage_context
+    from dlpipe.deploy.image import plan, refuse_uncarried_backends, stage_context
 
     root = Path(args.root).resolve()
     try:
-        settings = read_params(args.params).container
+        params = read_params(args.params)
+        refuse_uncarried_backends(params)
+        settings = params.container
         image = plan(args.projects, settings, root)
         podman.podman()
         podman.ensure_base(settings.base, root)
-        wheels = podman.gather_wheels(root, root / WHEELS)
+        wheels = podman.gather_wheels(root, root / WHEELS, settings.backends)
         with tempfile.TemporaryDirectory(prefix="dlpipe-image-") as context:
             stage_context(image, root, wheels, Path(args.params), Path(context))
             image_id = podman.build(image, settings.base, Path(context), args.no_cache)

@@ -12,9 +12,10 @@ from pathlib import Path
 
 from dlpipe import io
 from dlpipe.bundle.inference import BUNDLE_DIR
-from dlpipe.errors import DataError
+from dlpipe.errors import DataError, ParamsError
 from dlpipe.insight.drift import REFERENCE_DIR
-from dlpipe.params import ContainerParams
+from dlpipe.params import ContainerParams, Params
+from dlpipe.pipeline.job_client import backends_named
 
 LOCK = "requirements.lock"
 CONTAINERFILE = "Containerfile"
@@ -30,6 +31,7 @@ class ImagePlan:
     revision: str  # the commit the image is built from, "-dirty" if the tree has changes
     bundles: dict[str, str]  # project -> sha256 of its bundle's manifest (the content digest)
     copied: tuple[str, ...]  # paths relative to the repository, copied under /srv/dlpipe
+    backends: tuple[str, ...]  # Keras' backends installed beside TensorFlow
 
     @property
     def tags(self) -> tuple[str, str]:
@@ -43,7 +45,8 @@ class ImagePlan:
         out = {"org.opencontainers.image.title": "dlpipe",
                "org.opencontainers.image.revision": self.revision,
                f"{LABEL_PREFIX}.bundles": " ".join(self.bundles) or "(none: mount a working copy "
-                                                                     "at /srv/dlpipe)"}
+                                                                     "at /srv/dlpipe)",
+               f"{LABEL_PREFIX}.backends": " ".join(("tensorflow", *self.backends))}
         out.update({f"{LABEL_PREFIX}.bundle.{p}": d for p, d in self.digests().items()})
         return out
 
@@ -62,7 +65,20 @@ def plan(projects: list[str], params: ContainerParams, root: Path) -> ImagePlan:
         copied.append(BUNDLE_DIR.format(project=project))
         if (root / REFERENCE_DIR.format(project=project)).is_dir():
             copied.append(REFERENCE_DIR.format(project=project))
-    return ImagePlan(params.name, revision(root), bundles, tuple(copied))
+    return ImagePlan(params.name, revision(root), bundles, tuple(copied), params.backends)
+
+
+def refuse_uncarried_backends(params: Params) -> None:
+    """A :class:`ParamsError` naming the first project section whose networks train on a Keras
+    backend the image would not carry: the image loads the same params.yaml, and its load
+    refuses a backend that is not installed."""
+    carried = {"tensorflow", *params.container.backends}
+    for project, section in params.project_params.items():
+        uncarried = sorted(backends_named(section.model_dump()) - carried)
+        if uncarried:
+            raise ParamsError(f"{params.source}: container.backends: expected every Keras "
+                              f"backend the projects train on ({project} names "
+                              f"{', '.join(uncarried)}), got {list(params.container.backends)}")
 
 
 def revision(root: Path) -> str:

@@ -20,7 +20,6 @@ LOCAL_BASE = "localhost/dlpipe-base:"  # a base of this name is built here, neve
 BUILD_BASE = "container/build-base.sh"
 SETUP = "container/setup-podman.sh"
 RUNTIME = "runtime.txt"  # beside the wheels: what the image installs from them
-IMAGE_EXTRAS = ("jax", "torch")  # the Keras backends beside TensorFlow
 
 
 def podman() -> str:
@@ -32,10 +31,11 @@ def podman() -> str:
     return found
 
 
-def gather_wheels(root: Path, cache: Path) -> Path:
+def gather_wheels(root: Path, cache: Path, backends: tuple[str, ...]) -> Path:
     """A wheel of every line of the lock in ``cache`` (pip builds or fetches the missing ones,
-    through the host's pip configuration), the lock itself, and a fresh wheel of dlpipe from
-    ``root``'s source: the directory the image installs from with no index."""
+    through the host's pip configuration), the lock itself, the requirements of dlpipe with
+    the Keras ``backends`` beside TensorFlow, and a fresh wheel of dlpipe from ``root``'s
+    source: the directory the image installs from with no index."""
     cache.mkdir(parents=True, exist_ok=True)
     pip = [sys.executable, "-m", "pip", "wheel", "--quiet", "--quiet", "--no-deps", "--wheel-dir"]
     missing = missing_wheels((root / LOCK).read_text().split(), cache)
@@ -45,7 +45,7 @@ def gather_wheels(root: Path, cache: Path) -> Path:
         old.unlink()
     _run([*pip, str(cache), "--no-build-isolation", str(root)], "building dlpipe's wheel")
     shutil.copy2(root / LOCK, cache / LOCK)
-    (cache / RUNTIME).write_text("\n".join(runtime_requirements(root)) + "\n")
+    (cache / RUNTIME).write_text("\n".join(runtime_requirements(root, backends)) + "\n")
     return cache
 
 
@@ -61,12 +61,12 @@ def _pin(name: str, version: str) -> str:
     return f"{re.sub(r'[-_.]+', '-', name).lower()}=={version}"
 
 
-def runtime_requirements(root: Path) -> list[str]:
-    """What dlpipe needs to run, with every Keras backend: pyproject's dependencies and its
-    jax and torch extras (not the tests' and docs' ones)."""
+def runtime_requirements(root: Path, backends: tuple[str, ...]) -> list[str]:
+    """What dlpipe needs to run with the Keras ``backends`` beside TensorFlow: pyproject's
+    dependencies and the extras of those backends (never the tests' and docs' ones)."""
     project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
     extras = project.get("optional-dependencies", {})
-    return [*project["dependencies"], *(r for name in IMAGE_EXTRAS for r in extras[name])]
+    return [*project["dependencies"], *(r for name in backends for r in extras[name])]
 
 
 def built_here(base: str) -> bool:

@@ -44,7 +44,8 @@ def missing_backend(name: str) -> str | None:
     if name in _INSTALLED:
         return None
     if importlib.util.find_spec(module) is None:
-        return f"an installed backend (pip install '{extra}' installs {module})"
+        return (f"an installed backend (pip install '{extra}' installs {module}; dlpipe's image "
+                f"carries those in container.backends)")
     _INSTALLED.add(name)
     return None
 

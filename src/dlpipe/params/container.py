@@ -3,9 +3,9 @@ manifests ``dlpipe manifest`` writes for it."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from dlpipe.params.base import PosInt, Strict
 
@@ -18,6 +18,16 @@ ImageRef = Annotated[str, Field(pattern=r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?"
 Cpu = Annotated[str, Field(pattern=r"^([0-9]+m|[0-9]+(\.[0-9]+)?)$")]
 Memory = Annotated[str, Field(pattern=r"^[0-9]+(Ki|Mi|Gi|Ti|k|M|G|T)?$")]
 DnsLabel = Annotated[str, Field(pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
+
+
+def _each_once(backends: tuple[str, ...]) -> tuple[str, ...]:
+    if len(set(backends)) < len(backends):
+        raise ValueError(f"expected each backend once, got {list(backends)}")
+    return backends
+
+
+# Keras' backends beside TensorFlow, each at most once
+ExtraBackends = Annotated[tuple[Literal["jax", "torch"], ...], AfterValidator(_each_once)]
 
 
 class KubernetesParams(Strict):
@@ -36,4 +46,7 @@ class ContainerParams(Strict):
     name: ImageName  # tagged with the git revision (and latest) by make image
     base: ImageRef  # FROM: Python 3.11 with venv; the local dlpipe-base is built from Debian's
     # packages when it is absent (container/build-base.sh)
+    # the Keras backends the image carries beside TensorFlow, for networks trained inside it:
+    # serving loads every network with TensorFlow, whatever backend trained it
+    backends: ExtraBackends
     kubernetes: KubernetesParams
