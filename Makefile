@@ -14,7 +14,11 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), f"dlpipe needs Python 3.11, $(PYTHON) is {sys.version.split()[0]}"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.lock
+	# pip byte-compiles on one core, about half of the install's CPU: it installs without, then
+	# compileall writes the same files on every core (one that does not compile, as some
+	# packages ship among their tests, is skipped, as pip skips it)
+	$(BIN)/python -m pip install --quiet --no-compile -r requirements.lock
+	$(BIN)/python -m compileall -qq -j 0 $(abspath $(VENV))/lib || true
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 

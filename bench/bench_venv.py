@@ -1,0 +1,65 @@
+"""`make venv` from nothing: the checkout's own recipe into a fresh directory (pip's cache as
+this machine has it), its wall and CPU seconds against the three-minute target, then the first
+and a second import of the heavy libraries in the new venv (the first compiles what was not
+compiled at install).
+
+    python bench/bench_venv.py [--root CHECKOUT] [--runs 1]
+
+Nothing of the checkout's own .venv is touched: each run builds VENV=<temporary>/.venv and
+removes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+TARGET_S = 180.0
+HEAVY = "import tensorflow, keras, torch, jax, sklearn, pandas, pyarrow, snakemake, dvc.repo"
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(command: list[str], cwd: Path) -> tuple[float, float]:
+    """``command``'s wall and CPU seconds (its children included); it must succeed."""
+    cpu, started = children_cpu(), time.monotonic()
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    wall = time.monotonic() - started
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    return wall, children_cpu() - cpu
+
+
+def one_run(root: Path) -> None:
+    where = Path(tempfile.mkdtemp(prefix="dlpipe-venv-"))
+    try:
+        venv = where / ".venv"
+        wall, cpu = timed(["make", "--no-print-directory", "venv", f"VENV={venv}"], root)
+        print(f"make venv: {wall:6.1f} s wall, {cpu:6.1f} s CPU (target <= {TARGET_S:.0f} s wall)")
+        python = str(venv / "bin" / "python")
+        for which in ("first", "second"):
+            wall, cpu = timed([python, "-c", HEAVY], root)
+            print(f"  {which} import of the heavy libraries: {wall:5.1f} s wall, {cpu:5.1f} s CPU")
+    finally:
+        shutil.rmtree(where, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--root", type=Path, default=Path("."))
+    parser.add_argument("--runs", type=int, default=1)
+    args = parser.parse_args()
+    for _ in range(args.runs):
+        one_run(args.root.resolve())
+
+
+if __name__ == "__main__":
+    main()
