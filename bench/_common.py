@@ -11,6 +11,7 @@ import argparse
 import copy
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -30,6 +31,12 @@ PYTHON = str(REPO / ".venv" / "bin" / "python") if (REPO / ".venv" / "bin" / "py
     else sys.executable
 MIRROR = os.environ.get("DLPIPE_DATA_MIRROR", str(REPO.parent / "shared" / "data"))
 DATA_STAGES = ("fetch", "split", "preprocess")
+
+
+def children_cpu() -> float:
+    """CPU seconds (user + system) of the finished child processes so far."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 def default_params() -> str:

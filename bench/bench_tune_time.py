@@ -12,7 +12,6 @@ caller's PYTHONPATH, so the same script times any checkout of the package:
 from __future__ import annotations
 
 import argparse
-import resource
 import shutil
 import statistics
 import subprocess
@@ -30,19 +29,14 @@ def stage_package(root: Path) -> str:
     return str(Path(done.stdout.strip()).parents[1])
 
 
-def children_cpu() -> float:
-    used = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return used.ru_utime + used.ru_stime
-
-
 def one_tune(root: Path, project: str) -> tuple[float, float, dict]:
     """Wall and CPU seconds (the stage processes' user + system time: the machine is shared, and
     CPU time shows the work when other jobs stretch the wall time) and the best_params."""
     shutil.rmtree(c.journal_path(root, project).parent, ignore_errors=True)
     workers = c.jobs.load(str(root / "params.yaml")).project(project).tune.workers
-    cpu = children_cpu()
+    cpu = c.children_cpu()
     seconds = c.run_tune(root, project, workers)
-    cpu = children_cpu() - cpu
+    cpu = c.children_cpu() - cpu
     return seconds, cpu, c.read_json(c.artefact(root, "tune", "best_params", project))
 
 

@@ -12,20 +12,16 @@ removes it.
 from __future__ import annotations
 
 import argparse
-import resource
 import shutil
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
+from _common import children_cpu
+
 TARGET_S = 180.0
 HEAVY = "import tensorflow, keras, torch, jax, sklearn, pandas, pyarrow, snakemake, dvc.repo"
-
-
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def timed(command: list[str], cwd: Path) -> tuple[float, float]:
