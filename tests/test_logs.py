@@ -33,6 +33,16 @@ def test_the_log_file_gets_prints_log_lines_and_debug_detail(tmp_path, restore_s
     assert "error detail" not in console.err  # DEBUG only on the console with --verbose
 
 
+def test_a_library_s_debug_chatter_stays_out_of_the_log_file(tmp_path, restore_streams):
+    """JAX's compilation cache takes a file lock for every entry: four DEBUG lines each."""
+    log_file = tmp_path / "tune_worker-0.log"
+    logs.setup(log_file)
+    logging.getLogger("filelock").debug("Attempting to acquire lock 1 on .lockfile")
+    logging.getLogger("filelock").warning("the lock is stale")
+    text = log_file.read_text()
+    assert "Attempting" not in text and "the lock is stale" in text
+
+
 def test_setting_up_again_starts_a_fresh_file(tmp_path, restore_streams):
     log_file = tmp_path / "stage.log"
     logs.setup(log_file)

@@ -57,5 +57,5 @@ def setup(log_file: Path | None, verbose: bool = False) -> None:
         root.addHandler(handler)
     root.setLevel(logging.DEBUG)
     for noisy in ("matplotlib", "PIL", "h5py", "absl", "urllib3", "git", "fsspec", "numba",
-                  "jax", "pydot"):
+                  "jax", "pydot", "filelock"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

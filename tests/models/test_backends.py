@@ -88,6 +88,14 @@ def test_every_network_trains_reproducibly_and_loads_with_tensorflow(backend, tm
         predicted = np.asarray(loaded.predict(np.load(run / f"{kind}.X.npy"), verbose=0))
         np.testing.assert_allclose(predicted, np.load(run / f"{kind}.predicted.npy"),
                                    atol=1e-5, rtol=1e-5, err_msg=kind)
+    # a job that loads the network (evaluate, export, serve) imports no other backend
+    code = ("import sys; from dlpipe.models.network import load_network; "
+            f"load_network({str(run / 'cnn.keras')!r}); print(sorted({{'jax', 'torch'}} "
+            "& set(sys.modules)))")
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.stdout.splitlines()[-1:] == ["[]"], done.stderr[-3000:]
 
 
 def test_jax_keeps_its_compilations_in_the_user_cache_unless_told_otherwise(tmp_path):

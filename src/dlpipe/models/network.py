@@ -128,10 +128,15 @@ def reset_network(model: keras.Model, fresh: keras.Model) -> None:
 
 
 def load_network(path: str) -> keras.Model:
-    """A saved network; safe mode refuses a file whose layers would run arbitrary code (a
-    Lambda layer's pickled function)."""
+    """A saved network, to predict and export with; safe mode refuses a file whose layers
+    would run arbitrary code (a Lambda layer's pickled function).
+
+    Its training configuration stays unread: a loaded network never trains, and that
+    configuration names the optimizer of the backend that trained it, whose module (PyTorch's,
+    ~4-7 s to import) TensorFlow would otherwise import in every job and server that loads it.
+    """
     try:
-        return keras.saving.load_model(path, safe_mode=True)
+        return keras.saving.load_model(path, compile=False, safe_mode=True)
     except (TypeError, ValueError) as error:
         raise ValueError(f"its config cannot be rebuilt: {_innermost(error)}") from error
 
