@@ -104,8 +104,11 @@ def seed(seed: int) -> None:
     global _deterministic
     import keras
 
-    keras.utils.set_random_seed(seed)
     backend = keras.backend.backend()
+    # Keras seeds TensorFlow too whenever it is installed, importing it (~5 s) into a job that
+    # trains on JAX or PyTorch and never runs a TensorFlow op
+    with imports.without(*([] if backend == "tensorflow" else ["tensorflow"])):
+        keras.utils.set_random_seed(seed)
     if backend == "tensorflow" and not _deterministic:
         import tensorflow as tf
 

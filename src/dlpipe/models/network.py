@@ -1,7 +1,9 @@
 """Keras networks built from params: a Sequential MLP, a small CNN for images, or a small
 Transformer encoder for a text's word ids.
 
-Importing this module imports TensorFlow (~4 s), so only the stages that train networks do.
+Importing this module imports Keras and, on the TensorFlow backend, TensorFlow (~4 s), so
+only the stages that train or read networks do. A job on JAX or PyTorch never runs a
+TensorFlow op and does without TensorFlow's import.
 """
 
 from __future__ import annotations
@@ -9,7 +11,6 @@ from __future__ import annotations
 from dlpipe.models import backends
 
 backends.activate()  # before Keras loads: it reads its backend once
-tf = backends.load_tensorflow()
 
 import keras  # noqa: E402
 
@@ -17,9 +18,11 @@ from dlpipe.errors import one_line  # noqa: E402
 from dlpipe.models.transformer import TextEncoder  # noqa: E402  (registered for loading too)
 from dlpipe.params import KerasModel  # noqa: E402
 
-# Python-side TF warnings too: every CV fold builds a new model, and TF then warns about
-# "retracing" predict functions, which is expected here.
-tf.get_logger().setLevel("ERROR")
+# On TensorFlow, its Python-side warnings quiet too: every CV fold builds a new model, and TF
+# then warns about "retracing" predict functions, which is expected here.
+tf = backends.load_tensorflow() if keras.backend.backend() == "tensorflow" else None
+if tf is not None:
+    tf.get_logger().setLevel("ERROR")
 
 def batch_norm() -> keras.layers.Layer:
     # Keras' momentum 0.99 keeps half of the initial moving statistics after 70 steps; a CV fold
