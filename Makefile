@@ -16,9 +16,10 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# pip byte-compiles on one core, about half of the install's CPU: it installs without, then
 	# compileall writes the same files on every core (one that does not compile, as some
-	# packages ship among their tests, is skipped, as pip skips it)
+	# packages ship among their tests, is skipped, as pip skips it; their SyntaxWarnings, which
+	# pip's compile hides too, stay quiet)
 	$(BIN)/python -m pip install --quiet --no-compile -r requirements.lock
-	$(BIN)/python -m compileall -qq -j 0 $(abspath $(VENV))/lib || true
+	PYTHONWARNINGS=ignore::SyntaxWarning $(BIN)/python -m compileall -qq -j 0 $(abspath $(VENV))/lib || true
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
