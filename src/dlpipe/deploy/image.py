@@ -31,7 +31,7 @@ class ImagePlan:
     revision: str  # the commit the image is built from, "-dirty" if the tree has changes
     bundles: dict[str, str]  # project -> sha256 of its bundle's manifest (the content digest)
     copied: tuple[str, ...]  # paths relative to the repository, copied under /srv/dlpipe
-    backends: tuple[str, ...]  # Keras' backends installed beside TensorFlow
+    backends: tuple[str, ...]  # Keras' backends installed: TensorFlow and container.backends
 
     @property
     def tags(self) -> tuple[str, str]:
@@ -46,7 +46,7 @@ class ImagePlan:
                "org.opencontainers.image.revision": self.revision,
                f"{LABEL_PREFIX}.bundles": " ".join(self.bundles) or "(none: mount a working copy "
                                                                      "at /srv/dlpipe)",
-               f"{LABEL_PREFIX}.backends": " ".join(("tensorflow", *self.backends))}
+               f"{LABEL_PREFIX}.backends": " ".join(self.backends)}
         out.update({f"{LABEL_PREFIX}.bundle.{p}": d for p, d in self.digests().items()})
         return out
 
@@ -65,16 +65,22 @@ def plan(projects: list[str], params: ContainerParams, root: Path) -> ImagePlan:
         copied.append(BUNDLE_DIR.format(project=project))
         if (root / REFERENCE_DIR.format(project=project)).is_dir():
             copied.append(REFERENCE_DIR.format(project=project))
-    return ImagePlan(params.name, revision(root), bundles, tuple(copied), params.backends)
+    return ImagePlan(params.name, revision(root), bundles, tuple(copied), carried(params))
+
+
+def carried(params: ContainerParams) -> tuple[str, ...]:
+    """The Keras backends the image installs: TensorFlow, which serves every network whatever
+    trained it, and those ``container.backends`` names for training inside."""
+    return ("tensorflow", *params.backends)
 
 
 def refuse_uncarried_backends(params: Params) -> None:
     """A :class:`ParamsError` naming the first project section whose networks train on a Keras
     backend the image would not carry: the image loads the same params.yaml, and its load
     refuses a backend that is not installed."""
-    carried = {"tensorflow", *params.container.backends}
+    installed = set(carried(params.container))
     for project, section in params.project_params.items():
-        uncarried = sorted(backends_named(section.model_dump()) - carried)
+        uncarried = sorted(backends_named(section.model_dump()) - installed)
         if uncarried:
             raise ParamsError(f"{params.source}: container.backends: expected every Keras "
                               f"backend the projects train on ({project} names "
