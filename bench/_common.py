@@ -13,6 +13,7 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,6 +38,12 @@ def children_cpu() -> float:
     """CPU seconds (user + system) of the finished child processes so far."""
     used = resource.getrusage(resource.RUSAGE_CHILDREN)
     return used.ru_utime + used.ru_stime
+
+
+def spread(values: list[float], unit: str, digits: int = 2) -> str:
+    """The median of ``values`` with their range and count, the way the benches quote a figure."""
+    return (f"median {statistics.median(values):.{digits}f} {unit} (min {min(values):.{digits}f}, "
+            f"max {max(values):.{digits}f}, {len(values)} runs)")
 
 
 def default_params() -> str:

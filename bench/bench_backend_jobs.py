@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 import _common  # noqa: F401  (it puts src/ on the path)
+from _common import spread
 
 FRAMEWORKS = ("tensorflow", "torch", "jax")
 PARAMS = str(_common.REPO / "params.yaml")
@@ -72,11 +73,6 @@ def run(code: str, *args: str, src: Path = _common.REPO / "src") -> tuple[float,
         return wall, usage.ru_maxrss / 1024, out.read().strip().splitlines()[-1]
 
 
-def spread(values: list[float], unit: str) -> str:
-    return (f"median {np.median(values):6.2f} {unit} ({min(values):.2f}-{max(values):.2f}, "
-            f"{len(values)} runs)")
-
-
 def fit_jobs(args) -> None:
     """Part 1: each backend's fit job, this code and (with --vs-src) the other's in turn,
     after one warm-up run of each (the page cache, and JAX's compilation cache)."""
@@ -96,7 +92,7 @@ def fit_jobs(args) -> None:
                   f"peak {np.median(figures['peak']):.0f} MiB, imported {figures['imported']}")
         if args.vs_src:
             ratios = np.divide(seen["this"]["wall"], seen["other"]["wall"])
-            print(f"  this/other wall, pair by pair: {spread(list(ratios), 'x')}")
+            print(f"  this/other wall, pair by pair: {spread(list(ratios), 'x', 3)}")
 
 
 def loads(args) -> None:

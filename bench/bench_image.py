@@ -26,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from _common import spread
 from bench_serve import free_port
 
 PYTHON = sys.executable
@@ -168,11 +169,6 @@ def compare_answers(root: Path, inside: str, outside: str, project: str) -> str:
             f"{'bit-equal' if same_server else 'DIFFERENT'}; vs dlpipe predict: labels "
             f"{'equal' if labels_in == expected_labels else 'DIFFERENT'}, largest difference "
             f"{np.abs(numbers_in - expected).max():.1e}")
-
-
-def spread(values: list[float], unit: str, digits: int = 2) -> str:
-    return (f"median {statistics.median(values):.{digits}f} {unit} (min {min(values):.{digits}f}, "
-            f"max {max(values):.{digits}f}, {len(values)} runs)")
 
 
 def serve_outside(root: Path, projects: list[str]) -> tuple[str, subprocess.Popen]:
