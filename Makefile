@@ -5,6 +5,9 @@ BIN    := $(abspath $(VENV))/bin
 CORES  ?= 2
 MEM_MB ?= 2680
 export PATH := $(BIN):$(PATH)
+UV_SOURCES = --index-strategy unsafe-best-match $(if $(PIP_INDEX_URL),--index-url $(PIP_INDEX_URL)) \
+  $(foreach url,$(PIP_EXTRA_INDEX_URL),--extra-index-url $(url)) \
+  $(foreach where,$(PIP_FIND_LINKS),--find-links $(where))
 
 .PHONY: venv run repro cluster test test-fast dag report image clean-venv
 
@@ -13,14 +16,14 @@ venv: $(VENV)/.installed  ## create .venv and install the pinned lock (set-up on
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), f"dlpipe needs Python 3.11, $(PYTHON) is {sys.version.split()[0]}"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	# pip byte-compiles on one core, about half of the install's CPU: it installs without, then
-	# compileall writes the same files on every core (one that does not compile, as some
-	# packages ship among their tests, is skipped, as pip skips it; their SyntaxWarnings, which
-	# pip's compile hides too, stay quiet)
-	$(BIN)/python -m pip install --quiet --no-compile -r requirements.lock
-	PYTHONWARNINGS=ignore::SyntaxWarning $(BIN)/python -m compileall -qq -j 0 $(abspath $(VENV))/lib || true
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	# uv installs the lock: it fetches, unpacks and byte-compiles on every core, where pip works
+	# through the wheels one at a time (bench/bench_venv.py). It reads its own settings, not pip's:
+	# the wheel directories and indexes given to pip in the environment pass on, and it looks in
+	# every index for each pin, as pip does
+	$(BIN)/python -m pip install --quiet $$(grep '^uv==' requirements.lock)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python $(UV_SOURCES) --compile-bytecode \
+	  --requirement requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python $(UV_SOURCES) --no-deps --editable .
 	touch $@
 
 # Both front ends run their jobs under `dlpipe preload`: each job is forked from one process
