@@ -4,7 +4,9 @@ no podman is one line and builds nothing."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+import zipfile
 
 import pytest
 
@@ -151,6 +153,59 @@ def test_only_the_pins_with_no_wheel_of_their_version_are_gathered(tmp_path):
     pins = ["tensorflow-cpu==2.21.0", "torch==2.13.0+cpu", "pyyaml==6.0.4", "ruamel.yaml==0.19.1"]
     assert podman.missing_wheels(pins, tmp_path) == ["pyyaml==6.0.4", "ruamel.yaml==0.19.1"]
     assert podman.missing_wheels(pins[:2], tmp_path) == []
+
+
+def test_dlpipe_s_wheel_holds_the_source_as_it_is_and_leaves_no_build_behind(tmp_path,
+                                                                          monkeypatch):
+    """The wheel is built from a copy of the source: no ``build/`` is left in the working copy,
+    and a module an earlier build left there (deleted from the source since) is not in it."""
+    root = tmp_path / "repo"
+    for name in ("pyproject.toml", "README.md", "requirements.lock"):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, root / name)
+    shutil.copytree(ROOT / "src", root / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    stale = root / "build/lib/dlpipe/deleted_since.py"  # left by a build in the working copy
+    stale.parent.mkdir(parents=True)
+    stale.write_text("")
+    monkeypatch.setattr(podman, "missing_wheels", lambda pins, cache: [])  # the lock's: held
+    cache = podman.gather_wheels(root, tmp_path / "wheels", ())
+    wheel, = cache.glob("dlpipe-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "dlpipe/deploy/podman.py" in names and "dlpipe/deleted_since.py" not in names
+    assert sorted(p.name for p in (root / "build").rglob("*") if p.is_file()) == [
+        "deleted_since.py"]  # only what was there before
+
+
+def test_the_wheels_gathered_are_those_the_image_installs():
+    """What installing the runtime requirements of the image's backends takes, followed through
+    the installed packages' metadata, and the installer: never the tests', the docs' or a
+    backend's the image leaves out."""
+    pins = (ROOT / "requirements.lock").read_text().split()
+
+    def names(backends):
+        wanted = [*podman.runtime_requirements(ROOT, backends), *podman.installer(ROOT)]
+        return {podman._name(pin.split("==")[0]) for pin in podman.needed_pins(pins, wanted)}
+
+    jax, both = names(("jax",)), names(("jax", "torch"))
+    assert {"tensorflow-cpu", "keras", "jax", "jaxlib", "numpy", "ml-dtypes", "uv"} <= jax
+    assert not {"torch", "pytest", "hypothesis", "mkdocs", "mkdocs-material"} & jax
+    assert both - jax >= {"torch"} and not jax - both
+    assert len(both) < len(pins)
+
+
+def test_an_extra_asked_brings_its_own_requirements():
+    """A requirement's extra (tritonclient[http]) adds what that extra requires; the same
+    package without it does not."""
+    pins = (ROOT / "requirements.lock").read_text().split()
+    plain = podman.needed_pins(pins, ["tritonclient"])
+    http = podman.needed_pins(pins, ["tritonclient[http]"])
+    assert not any(pin.startswith("geventhttpclient==") for pin in plain)
+    assert any(pin.startswith("geventhttpclient==") for pin in http)
+
+
+def test_a_requirement_not_installed_here_gathers_the_whole_lock():
+    pins = ["numpy==2.4.6", "no-such-package==1.0"]
+    assert podman.needed_pins(pins, ["no-such-package"]) == pins
 
 
 @pytest.mark.parametrize("backends, extras", [((), []), (("torch",), ["torch"]),

@@ -1,6 +1,6 @@
-"""The image built with podman: the locked wheels gathered on the host (once, then reused),
-the base built from Debian's packages when it is the local one and absent, and ``podman
-build`` of the staged context, which tags the image only when every step succeeded."""
+"""The image built with podman: the locked wheels it installs gathered on the host (once,
+then reused), the base built from Debian's packages when it is the local one and absent, and
+``podman build`` of the staged context, which tags the image only when every step succeeded."""
 
 from __future__ import annotations
 
@@ -9,8 +9,12 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import tomllib
+from importlib import metadata
 from pathlib import Path
+
+from packaging.requirements import Requirement
 
 from dlpipe.deploy.image import CONTAINERFILE, LOCK, ImagePlan
 from dlpipe.errors import DataError
@@ -32,21 +36,71 @@ def podman() -> str:
 
 
 def gather_wheels(root: Path, cache: Path, backends: tuple[str, ...]) -> Path:
-    """A wheel of every line of the lock in ``cache`` (pip builds or fetches the missing ones,
-    through the host's pip configuration), the lock itself, the requirements of dlpipe with
-    the Keras ``backends`` beside TensorFlow, and a fresh wheel of dlpipe from ``root``'s
-    source: the directory the image installs from with no index."""
+    """A wheel of every pin of the lock the image installs in ``cache`` (pip builds or fetches
+    the missing ones, through the host's pip configuration), the lock itself, the requirements
+    of dlpipe with the Keras ``backends`` beside TensorFlow, and a fresh wheel of dlpipe from
+    ``root``'s source: the directory the image installs from with no index."""
     cache.mkdir(parents=True, exist_ok=True)
     pip = [sys.executable, "-m", "pip", "wheel", "--quiet", "--quiet", "--no-deps", "--wheel-dir"]
-    missing = missing_wheels((root / LOCK).read_text().split(), cache)
+    runtime = runtime_requirements(root, backends)
+    pins = (root / LOCK).read_text().split()
+    missing = missing_wheels(needed_pins(pins, [*runtime, *installer(root)]), cache)
     if missing:
         _run([*pip, str(cache), *missing], f"gathering {len(missing)} locked wheels")
     for old in cache.glob("dlpipe-*.whl"):
         old.unlink()
-    _run([*pip, str(cache), "--no-build-isolation", str(root)], "building dlpipe's wheel")
+    with tempfile.TemporaryDirectory(prefix="dlpipe-source-") as source:
+        copy_source(root, Path(source))
+        _run([*pip, str(cache), "--no-build-isolation", source], "building dlpipe's wheel")
     shutil.copy2(root / LOCK, cache / LOCK)
-    (cache / RUNTIME).write_text("\n".join(runtime_requirements(root, backends)) + "\n")
+    (cache / RUNTIME).write_text("\n".join(runtime) + "\n")
     return cache
+
+
+def copy_source(root: Path, where: Path) -> None:
+    """What dlpipe's wheel is built from, copied to ``where``: a build in ``root`` would leave
+    setuptools' ``build/`` in the working copy, and a module deleted since an earlier build
+    would stay in it and so in the wheel."""
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(root / name, where / name)
+    shutil.copytree(root / "src", where / "src",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+
+
+def needed_pins(pins: list[str], requirements: list[str]) -> list[str]:
+    """The lock's ``pins`` that installing ``requirements`` takes: each requirement and what
+    it requires in turn, read from the metadata of the packages installed here (this venv
+    holds the lock's versions; markers evaluated for this Python and platform, the image's
+    too). Every pin when a package on the way is not installed here."""
+    locked = {_name(pin.split("==", 1)[0]): pin for pin in pins}
+    extras: dict[str, set[str]] = {}  # a package reached -> the extras asked of it
+    todo = [Requirement(line) for line in requirements]
+    while todo:
+        requirement = todo.pop()
+        name = _name(requirement.name)
+        asked = {"", *requirement.extras}
+        if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
+            continue
+        if asked <= extras.get(name, set()):
+            continue
+        extras[name] = extras.get(name, set()) | asked
+        try:
+            requires = metadata.distribution(name).requires or []
+        except metadata.PackageNotFoundError:
+            log.info("%s is not installed here: gathering every pin of the lock", name)
+            return pins
+        for line in requires:
+            needed = Requirement(line)
+            if needed.marker is None or any(needed.marker.evaluate({"extra": extra})
+                                            for extra in extras[name]):
+                todo.append(Requirement(str(needed).split(";", 1)[0]))
+    return [pin for name, pin in locked.items() if name in extras]
+
+
+def installer(root: Path) -> list[str]:
+    """The installer the image's install runs (the ``setup`` extra: uv), from the lock too."""
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    return project.get("optional-dependencies", {}).get("setup", [])
 
 
 def missing_wheels(pins: list[str], cache: Path) -> list[str]:
@@ -58,7 +112,11 @@ def missing_wheels(pins: list[str], cache: Path) -> list[str]:
 
 def _pin(name: str, version: str) -> str:
     """``name==version`` with the name as PEP 503 normalises it (wheel file names use ``_``)."""
-    return f"{re.sub(r'[-_.]+', '-', name).lower()}=={version}"
+    return f"{_name(name)}=={version}"
+
+
+def _name(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def runtime_requirements(root: Path, backends: tuple[str, ...]) -> list[str]:
