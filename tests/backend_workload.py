@@ -53,5 +53,5 @@ for kind, (model, X, y, classes, vocabulary) in inputs().items():
     np.savez(OUT / f"{kind}.weights.npz", *fitted.model.get_weights())
     np.save(OUT / f"{kind}.predicted.npy", np.asarray(fitted.model.predict(X, verbose=0)))
     np.save(OUT / f"{kind}.X.npy", X)
-print("backend", keras.backend.backend(),
-      "with TensorFlow" if "tensorflow" in sys.modules else "without TensorFlow")
+others = sorted({"tensorflow", "jax", "torch"} - {keras.backend.backend()} & set(sys.modules))
+print("backend", keras.backend.backend(), "beside", ", ".join(others) or "no other backend")

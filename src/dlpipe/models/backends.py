@@ -48,13 +48,18 @@ def use(name: str) -> None:
 
 def activate() -> None:
     """Point Keras at the chosen backend: called by the modules that import Keras, first. On
-    TensorFlow, TensorFlow loads here (Keras would load it) as :func:`load_tensorflow` loads it."""
+    TensorFlow, TensorFlow loads here (Keras would load it) as :func:`load_tensorflow` loads it;
+    on PyTorch, Keras loads here without JAX: its Orbax checkpoint callback imports JAX when it
+    is installed (~0.6 s and ~100 MB), for checkpoints dlpipe never asks of it."""
     if "keras" not in sys.modules:
         os.environ["KERAS_BACKEND"] = _chosen
         if _chosen == "tensorflow":
             load_tensorflow()
         elif _chosen == "jax":
             jax_compilation_cache()
+        else:
+            with imports.without("jax"):
+                import keras  # noqa: F401
 
 
 # Every compilation is kept (JAX keeps only those over 1 s by default: most of a small

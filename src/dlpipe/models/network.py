@@ -24,6 +24,7 @@ tf = backends.load_tensorflow() if keras.backend.backend() == "tensorflow" else 
 if tf is not None:
     tf.get_logger().setLevel("ERROR")
 
+
 def batch_norm() -> keras.layers.Layer:
     # Keras' momentum 0.99 keeps half of the initial moving statistics after 70 steps; a CV fold
     # of a few thousand rows trains for about that many, so its validation (inference mode) ran
