@@ -51,12 +51,12 @@ def kind(pid: str) -> tuple[str, str] | None:
     where = found.group(1) if found else cwd
     line = " ".join(argv)
     program = os.path.basename(argv[0])
-    if "pytest" in line:
+    if "pytest" in line or "sys.stdin.readline" in line:  # pytest-xdist's workers: execnet's
         what = "pytest"
     elif "dlpipe preload" in line or (len(argv) > 3 and argv[3] == "preload"):
         what = "job server and its forked jobs"
-    elif "-m dlpipe" in line or program == "dlpipe":
-        after = argv[argv.index("dlpipe") + 1:] if "dlpipe" in argv else argv[1:]
+    elif argv[1:3] == ["-m", "dlpipe"] or program == "dlpipe":
+        after = argv[3:] if argv[1:3] == ["-m", "dlpipe"] else argv[1:]
         what = f"dlpipe {after[0] if after else ''}".strip()
     elif "snakemake" in line:
         what = "snakemake"
