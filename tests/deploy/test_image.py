@@ -9,6 +9,7 @@ import subprocess
 import zipfile
 
 import pytest
+from packaging.utils import canonicalize_name
 
 from dlpipe import io
 from dlpipe.cli import main
@@ -184,7 +185,7 @@ def test_the_wheels_gathered_are_those_the_image_installs():
 
     def names(backends):
         wanted = [*podman.runtime_requirements(ROOT, backends), *podman.installer(ROOT)]
-        return {podman._name(pin.split("==")[0]) for pin in podman.needed_pins(pins, wanted)}
+        return {canonicalize_name(pin.split("==")[0]) for pin in podman.needed_pins(pins, wanted)}
 
     jax, both = names(("jax",)), names(("jax", "torch"))
     assert {"tensorflow-cpu", "keras", "jax", "jaxlib", "numpy", "ml-dtypes", "uv"} <= jax

@@ -5,7 +5,6 @@ then reused), the base built from Debian's packages when it is the local one and
 from __future__ import annotations
 
 import logging
-import re
 import shutil
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from importlib import metadata
 from pathlib import Path
 
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from dlpipe.deploy.image import CONTAINERFILE, LOCK, ImagePlan
 from dlpipe.errors import DataError
@@ -72,12 +72,12 @@ def needed_pins(pins: list[str], requirements: list[str]) -> list[str]:
     it requires in turn, read from the metadata of the packages installed here (this venv
     holds the lock's versions; markers evaluated for this Python and platform, the image's
     too). Every pin when a package on the way is not installed here."""
-    locked = {_name(pin.split("==", 1)[0]): pin for pin in pins}
+    locked = {canonicalize_name(pin.split("==", 1)[0]): pin for pin in pins}
     extras: dict[str, set[str]] = {}  # a package reached -> the extras asked of it
     todo = [Requirement(line) for line in requirements]
     while todo:
         requirement = todo.pop()
-        name = _name(requirement.name)
+        name = canonicalize_name(requirement.name)
         asked = {"", *requirement.extras}
         if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
             continue
@@ -99,8 +99,7 @@ def needed_pins(pins: list[str], requirements: list[str]) -> list[str]:
 
 def installer(root: Path) -> list[str]:
     """The installer the image's install runs (the ``setup`` extra: uv), from the lock too."""
-    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
-    return project.get("optional-dependencies", {}).get("setup", [])
+    return _project(root).get("optional-dependencies", {}).get("setup", [])
 
 
 def missing_wheels(pins: list[str], cache: Path) -> list[str]:
@@ -112,19 +111,21 @@ def missing_wheels(pins: list[str], cache: Path) -> list[str]:
 
 def _pin(name: str, version: str) -> str:
     """``name==version`` with the name as PEP 503 normalises it (wheel file names use ``_``)."""
-    return f"{_name(name)}=={version}"
+    return f"{canonicalize_name(name)}=={version}"
 
-
-def _name(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def runtime_requirements(root: Path, backends: tuple[str, ...]) -> list[str]:
     """What dlpipe needs to run with the Keras ``backends`` beside TensorFlow: pyproject's
     dependencies and the extras of those backends (never the tests' and docs' ones)."""
-    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    project = _project(root)
     extras = project.get("optional-dependencies", {})
     return [*project["dependencies"], *(r for name in backends for r in extras[name])]
+
+
+def _project(root: Path) -> dict:
+    """The ``[project]`` table of ``root``'s pyproject.toml."""
+    return tomllib.loads((root / "pyproject.toml").read_text())["project"]
 
 
 def built_here(base: str) -> bool:
