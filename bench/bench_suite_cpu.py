@@ -22,9 +22,10 @@ import sys
 import time
 from pathlib import Path
 
+from bench_dag_workers import dag_phase
+
 HZ = os.sysconf("SC_CLK_TCK")
-DAG_PHASE = [sys.executable, "-m", "pytest", "-n", "4", "--dist", "loadfile", "-m", "slow",
-             "-q", "-p", "no:cacheprovider", "tests/dag"]
+DAG_PHASE = dag_phase()
 # a pytest temporary directory: .../popen-gw<N>/<name><number>/...
 TEST_DIR = re.compile(r"/popen-gw\d+/(.+?)\d*(?:/|$)")
 
