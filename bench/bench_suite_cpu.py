@@ -22,10 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench_dag_workers import dag_phase
-
 HZ = os.sysconf("SC_CLK_TCK")
-DAG_PHASE = dag_phase()
 # a pytest temporary directory: .../popen-gw<N>/<name><number>/...
 TEST_DIR = re.compile(r"/popen-gw\d+/(.+?)\d*(?:/|$)")
 
@@ -102,7 +99,13 @@ def main() -> None:
     parser.add_argument("--json", help="write every (where, what) and its CPU seconds here")
     parser.add_argument("command", nargs="*", help="default: the DAG phase of `make test`")
     args = parser.parse_args()
-    total, wall, code = sample(args.command or DAG_PHASE)
+    command = args.command
+    if not command:
+        # imported only here: a given command (`.ci/run` before the venv exists, say) needs
+        # nothing beyond the standard library
+        from bench_dag_workers import dag_phase
+        command = dag_phase()
+    total, wall, code = sample(command)
     seconds = {key: value / HZ for key, value in total.items()}
     by_where: collections.Counter = collections.Counter()
     by_what: collections.Counter = collections.Counter()
