@@ -114,7 +114,6 @@ def _pin(name: str, version: str) -> str:
     return f"{canonicalize_name(name)}=={version}"
 
 
-
 def runtime_requirements(root: Path, backends: tuple[str, ...]) -> list[str]:
     """What dlpipe needs to run with the Keras ``backends`` beside TensorFlow: pyproject's
     dependencies and the extras of those backends (never the tests' and docs' ones)."""
