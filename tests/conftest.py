@@ -14,9 +14,18 @@ import pytest
 import yaml
 
 from dlpipe.frames import with_target
+from dlpipe.pipeline.runner import keep_out_of_collections
 from pets import PROJECT, TARGET, raw_rows
 from support import (SHARED_DATA, decision_params, feature_params, repo_params, tiny,
                      train_bundle)
+
+
+def pytest_collection_finish(session):
+    """What collection left alive (the test modules and the libraries they import, TensorFlow
+    among them) lives for the session: kept out of the collector's reach, as a stage job keeps
+    its imports, so that a full collection (each tuning trial ends with one) scans only what
+    the tests made since."""
+    keep_out_of_collections()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -44,6 +44,7 @@ def preload(threads: int) -> None:
     from dlpipe.bundle import files
 
     files._skops()  # noqa: SLF001 (skops.io as the bundle's files load it, without PyTorch)
+    runner.keep_out_of_collections(collect=True)  # before any fork: the jobs share these pages
 
 
 def serve(listener: socket.socket, threads: int) -> None:

@@ -1,0 +1,122 @@
+"""What a job saves by keeping its imports out of the garbage collector's reach
+(``runner.keep_out_of_collections``): a tuning job of one project from an empty study, this
+code against another checkout's (``--vs-src``), taking turns, in a fresh process and forked by
+the job server of ``dlpipe preload``. For the forked job also its peak private and
+proportional memory (the server's pages it copied, and its share of the rest), sampled from
+/proc every 0.2 s. The trials' values must be the same in every run.
+
+    .venv/bin/python bench/bench_gc_freeze.py --vs-src OTHER/src [--project iris] [--repeats 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import _common
+from _common import PYTHON, children_cpu, env, journal_path, journal_trials, spread, stage_cmd
+
+MEMORY = ("Pss", "Private_Dirty")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--vs-src", required=True, help="another checkout's src/ (the code before)")
+    parser.add_argument("--project", default="iris")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--workdir", default=None)
+    args = parser.parse_args()
+    root = _common.workdir("gc", args.workdir)
+    raw = _common.read_raw(_common.default_params())
+    _common.write_params(root, raw, lambda r: r.update(projects=[args.project]))
+    _common.prepare_data(root, args.project)
+    codes = {"this code": str(_common.REPO / "src"), "--vs-src": str(Path(args.vs_src).resolve())}
+    seen: dict[tuple[str, str], list[dict]] = {}
+    values = set()
+    for repeat in range(args.repeats):
+        for how in ("fresh", "forked"):
+            for code, src in codes.items():
+                run = tune_job(root, args.project, src, forked=how == "forked")
+                seen.setdefault((how, code), []).append(run)
+                values.add(run.pop("values"))
+                print(f"run {repeat + 1} {how:6s} {code:9s} " + "  ".join(
+                    f"{k} {v:.1f}" for k, v in run.items()), flush=True)
+    print(f"\n{args.project} tune_worker from an empty study, {args.repeats} runs each in turn")
+    for how in ("fresh", "forked"):
+        ours, theirs = seen[(how, "this code")], seen[(how, "--vs-src")]
+        for key, unit in (("wall", "s"), ("cpu", "s"), *((m, "MiB") for m in MEMORY)):
+            if key not in ours[0]:
+                continue
+            ratios = [a[key] / b[key] for a, b in zip(ours, theirs)]
+            print(f"{how:6s} {key:13s} this code {spread([r[key] for r in ours], unit, 1)}; "
+                  f"--vs-src {spread([r[key] for r in theirs], unit, 1)}; "
+                  f"ratio pair by pair {spread(ratios, '', 3)}")
+    print(f"the trials' values: {'the same in every run' if len(values) == 1 else 'DIFFER'}")
+    if len(values) != 1:
+        raise SystemExit(1)
+
+
+def tune_job(root: Path, project: str, src: str, forked: bool) -> dict:
+    """One tune_worker job on ``src``'s code from an empty study: wall and CPU seconds, the
+    forked job's peak memory, and its trials' values."""
+    shutil.rmtree(journal_path(root, project).parent, ignore_errors=True)
+    journal_path(root, project).parent.mkdir(parents=True)
+    command = stage_cmd("tune_worker", project, "--worker", "0")
+    if forked:
+        command = [PYTHON, "-m", "dlpipe", "preload", "--", *command]
+    cpu, started = children_cpu(), time.perf_counter()
+    proc = subprocess.Popen(command, cwd=root, env={**env(), "PYTHONPATH": src},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    peak: dict[str, float] = {}
+    while proc.poll() is None:
+        if forked:
+            for pid in descendants(proc.pid, depth=2):  # preload -> its server -> the job
+                for key, kib in memory(pid).items():
+                    peak[key] = max(peak.get(key, 0.0), kib / 1024)
+        time.sleep(0.2)
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed: {proc.stderr.read()[-3000:]}")
+    trials = journal_trials(root, project)
+    return {"wall": wall, "cpu": children_cpu() - cpu, **peak,
+            "values": tuple(t.value for t in trials)}
+
+
+def descendants(pid: int, depth: int) -> list[int]:
+    """The processes ``depth`` generations below ``pid``."""
+    level = [pid]
+    for _ in range(depth):
+        level = [child for parent in level for child in children(parent)]
+    return level
+
+
+def children(pid: int) -> list[int]:
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []
+    found = []
+    for task in tasks:
+        try:
+            found += [int(c) for c in Path(f"/proc/{pid}/task/{task}/children").read_text().split()]
+        except OSError:
+            pass
+    return found
+
+
+def memory(pid: int) -> dict[str, int]:
+    """The process's Pss and Private_Dirty in KiB (empty once it has ended)."""
+    try:
+        lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+    except OSError:
+        return {}
+    return {line.split(":")[0]: int(line.split()[1]) for line in lines
+            if line.split(":")[0] in MEMORY}
+
+
+if __name__ == "__main__":
+    main()
