@@ -11,11 +11,12 @@ proportional memory (the server's pages it copied, and its share of the rest), s
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import subprocess
 import time
 from pathlib import Path
+
+import psutil
 
 import _common
 from _common import PYTHON, children_cpu, env, journal_path, journal_trials, spread, stage_cmd
@@ -74,8 +75,8 @@ def tune_job(root: Path, project: str, src: str, forked: bool) -> dict:
     peak: dict[str, float] = {}
     while proc.poll() is None:
         if forked:
-            for pid in descendants(proc.pid, depth=2):  # preload -> its server -> the job
-                for key, kib in memory(pid).items():
+            for job in descendants(proc.pid, depth=2):  # preload -> its server -> the job
+                for key, kib in memory(job.pid).items():
                     peak[key] = max(peak.get(key, 0.0), kib / 1024)
         time.sleep(0.2)
     wall = time.perf_counter() - started
@@ -86,26 +87,22 @@ def tune_job(root: Path, project: str, src: str, forked: bool) -> dict:
             "values": tuple(t.value for t in trials)}
 
 
-def descendants(pid: int, depth: int) -> list[int]:
+def descendants(pid: int, depth: int) -> list[psutil.Process]:
     """The processes ``depth`` generations below ``pid``."""
-    level = [pid]
+    try:
+        level = [psutil.Process(pid)]
+    except psutil.Error:  # ended since the caller looked
+        return []
     for _ in range(depth):
-        level = [child for parent in level for child in children(parent)]
+        level = [child for parent in level for child in _children(parent)]
     return level
 
 
-def children(pid: int) -> list[int]:
+def _children(process: psutil.Process) -> list[psutil.Process]:
     try:
-        tasks = os.listdir(f"/proc/{pid}/task")
-    except OSError:
+        return process.children()
+    except psutil.Error:  # ended between two samples
         return []
-    found = []
-    for task in tasks:
-        try:
-            found += [int(c) for c in Path(f"/proc/{pid}/task/{task}/children").read_text().split()]
-        except OSError:
-            pass
-    return found
 
 
 def memory(pid: int) -> dict[str, int]:
