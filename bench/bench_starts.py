@@ -3,8 +3,8 @@ stage table, a fresh interpreter imports what ``python -m dlpipe <stage>`` impor
 command, the runner and the stage's node module), timed, and lists the heavy packages that
 came with it; ``python -m dlpipe --help`` and the serve command's module beside them. Then the
 end: whole processes that import Keras (as a network stage does), or the runner and a stage's
-node module, and exit the interpreter's usual way or as a stage job does (``dlpipe.cli.run.end_job``),
-taking turns.
+node module, and exit the interpreter's usual way or as ``python -m dlpipe`` does
+(``dlpipe.cli.ending.end_process``), taking turns.
 
     python bench/bench_starts.py [--repeats 3]
 
@@ -65,7 +65,7 @@ def main() -> None:
     helps = [wall([sys.executable, "-m", "dlpipe", "--help"]) for _ in range(args.repeats)]
     print(f"{'dlpipe --help':14s} {np.median(helps):8.2f} ({min(helps):.2f}-{max(helps):.2f})"
           "  (whole process)")
-    print(f"\n{'process end':30s} {'usual exit s':>20s} {'end_job s':>20s} {'saved s':>18s}")
+    print(f"\n{'process end':30s} {'usual exit s':>20s} {'end_process s':>20s} {'saved s':>18s}")
     for name, imports in (("keras (a network's node)", "import keras"),
                           ("the runner and select", "import dlpipe.cli.run, "
                            "dlpipe.pipeline.runner, dlpipe.stages.select"),
@@ -74,8 +74,8 @@ def main() -> None:
         usual, quick = [], []
         for _ in range(args.repeats + 2):  # in turns, so a drift in the machine hits both
             usual.append(wall([sys.executable, "-c", f"{imports}\nraise SystemExit(0)"]))
-            quick.append(wall([sys.executable, "-c", f"{imports}\nfrom dlpipe.cli.run import "
-                                                     "end_job\nend_job(0)"]))
+            quick.append(wall([sys.executable, "-c", f"{imports}\nfrom dlpipe.cli.ending import "
+                                                     "end_process\nend_process(0)"]))
         saved = np.subtract(usual, quick)
         print(f"{name:30s} {spread(usual):>20s} {spread(quick):>20s} {spread(saved):>18s}")
 

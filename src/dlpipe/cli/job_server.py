@@ -123,10 +123,10 @@ def _run_job(request: dict, streams: list[int]) -> None:
         os.environ.update(request["env"])
         sys.argv = [sys.argv[0], *request["argv"]]
         from dlpipe.cli import main
-        from dlpipe.cli.run import end_job
+        from dlpipe.cli.ending import end_process
 
         code = main(request["argv"])
-        end_job(code)
+        end_process(code)
     except BaseException:
         traceback.print_exc()
     finally:

@@ -75,27 +75,6 @@ def run(argv: list[str]) -> int:
         return 1
 
 
-def end_job(code: int) -> None:
-    """End a stage job's process with ``code`` without the interpreter's teardown, which frees
-    every module and C++ object one by one: ~1 s once TensorFlow is loaded, ~0.35 s with
-    pandas and scikit-learn, idle time on a core between two jobs. The job's outputs and log
-    are written and closed when :func:`run` returns; the exit handlers still run (log handlers
-    flush, TensorFlow deletes the sources it generated) and the standard streams are flushed.
-    A thread still running (none of the stages starts one) gets the usual exit, which waits
-    for it."""
-    import atexit
-    import os
-    import threading
-
-    if any(thread.is_alive() and not thread.daemon and thread is not threading.main_thread()
-           for thread in threading.enumerate()):
-        return
-    atexit._run_exitfuncs()  # noqa: SLF001 (CPython's own exit runs these, then tears down)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
-
-
 def _backends(params, stage, wildcards: dict) -> set[str]:
     """The Keras backends a job of ``stage`` trains on: those its project's params name, for a
     stage that trains networks (every other stage loads them with TensorFlow)."""
