@@ -1,0 +1,79 @@
+"""``dlpipe predict`` as a user runs it: a whole process that loads a project's bundle and
+predicts a few rows of its test part, this code against another checkout's (``--vs-src``),
+taking turns. Reads a finished run's bundles under ``--root`` (default the repository) and
+writes only to a temporary directory; the predictions must be the same in every run.
+
+    .venv/bin/python bench/bench_predict_process.py --vs-src OTHER/src [--root RUN]
+        [--projects iris price] [--rows 5] [--repeats 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+import _common
+from _common import PYTHON, env, spread
+
+
+def predict(root: Path, project: str, src: str, rows: Path, out: Path) -> dict:
+    """One ``python -m dlpipe predict`` process with ``src`` first on the path: its wall and
+    CPU seconds, its peak RSS and a digest of what it wrote."""
+    started = time.perf_counter()
+    child = subprocess.Popen([PYTHON, "-m", "dlpipe", "predict", project, "--input", str(rows),
+                              "--output", str(out)], cwd=root,
+                             env={**env(), "PYTHONPATH": src}, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - started
+    error = child.stderr.read().decode()
+    child.stderr.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"dlpipe predict {project} failed:\n{error[-2000:]}")
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime,
+            "rss": usage.ru_maxrss / 1024, "digest": hashlib.sha256(out.read_bytes()).hexdigest()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--vs-src", required=True, help="another checkout's src/ (the code before)")
+    parser.add_argument("--root", default=str(_common.REPO), help="a finished run's working copy")
+    parser.add_argument("--projects", nargs="+", default=["iris", "price"])
+    parser.add_argument("--rows", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args()
+    root = Path(args.root).resolve()
+    codes = {"this code": str(_common.REPO / "src"), "--vs-src": str(Path(args.vs_src).resolve())}
+    scratch = Path(tempfile.mkdtemp(prefix="bench-predict-"))
+    for project in args.projects:
+        test = pd.read_parquet(root / f"data/interim/{project}/test.parquet")
+        rows = scratch / f"{project}.csv"
+        test.drop(columns="target").head(args.rows).to_csv(rows, index=False)
+        seen: dict[str, list[dict]] = {code: [] for code in codes}
+        digests = set()
+        for _ in range(args.repeats):
+            for code, src in codes.items():  # in turns, so a drift in the machine hits both
+                run = predict(root, project, src, rows, scratch / f"{project}-out.csv")
+                digests.add(run.pop("digest"))
+                seen[code].append(run)
+        print(f"{project}: dlpipe predict on {args.rows} rows, {args.repeats} runs each in turn")
+        ours, theirs = seen["this code"], seen["--vs-src"]
+        for key, unit in (("wall", "s"), ("cpu", "s"), ("rss", "MiB")):
+            ratios = [a[key] / b[key] for a, b in zip(ours, theirs)]
+            print(f"  {key:4s} this code {spread([r[key] for r in ours], unit)}; --vs-src "
+                  f"{spread([r[key] for r in theirs], unit)}; ratio pair by pair "
+                  f"{spread(ratios, '', 3)}")
+        print(f"  predictions: {'the same in every run' if len(digests) == 1 else 'DIFFER'}")
+        if len(digests) != 1:
+            raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
