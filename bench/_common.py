@@ -46,6 +46,15 @@ def spread(values: list[float], unit: str, digits: int = 2) -> str:
             f"max {max(values):.{digits}f}, {len(values)} runs)")
 
 
+def paired(ours: list[dict], theirs: list[dict], key: str, unit: str, digits: int = 2) -> str:
+    """``key`` of this code's runs and of ``--vs-src``'s, taken in turns, and its ratio pair
+    by pair: how a bench compares two checkouts."""
+    ratios = [a[key] / b[key] for a, b in zip(ours, theirs)]
+    return (f"this code {spread([r[key] for r in ours], unit, digits)}; --vs-src "
+            f"{spread([r[key] for r in theirs], unit, digits)}; ratio pair by pair "
+            f"{spread(ratios, '', 3)}")
+
+
 def default_params() -> str:
     return str(REPO / "params.yaml")
 

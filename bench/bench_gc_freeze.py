@@ -19,7 +19,7 @@ from pathlib import Path
 import psutil
 
 import _common
-from _common import PYTHON, children_cpu, env, journal_path, journal_trials, spread, stage_cmd
+from _common import PYTHON, children_cpu, env, journal_path, journal_trials, paired, stage_cmd
 
 MEMORY = ("Pss", "Private_Dirty")
 
@@ -52,10 +52,7 @@ def main() -> None:
         for key, unit in (("wall", "s"), ("cpu", "s"), *((m, "MiB") for m in MEMORY)):
             if key not in ours[0]:
                 continue
-            ratios = [a[key] / b[key] for a, b in zip(ours, theirs)]
-            print(f"{how:6s} {key:13s} this code {spread([r[key] for r in ours], unit, 1)}; "
-                  f"--vs-src {spread([r[key] for r in theirs], unit, 1)}; "
-                  f"ratio pair by pair {spread(ratios, '', 3)}")
+            print(f"{how:6s} {key:13s} {paired(ours, theirs, key, unit, 1)}")
     print(f"the trials' values: {'the same in every run' if len(values) == 1 else 'DIFFER'}")
     if len(values) != 1:
         raise SystemExit(1)

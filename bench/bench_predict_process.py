@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 import _common
-from _common import PYTHON, env, spread
+from _common import PYTHON, env, paired
 
 
 def predict(root: Path, project: str, src: str, rows: Path, out: Path) -> dict:
@@ -66,10 +66,7 @@ def main() -> None:
         print(f"{project}: dlpipe predict on {args.rows} rows, {args.repeats} runs each in turn")
         ours, theirs = seen["this code"], seen["--vs-src"]
         for key, unit in (("wall", "s"), ("cpu", "s"), ("rss", "MiB")):
-            ratios = [a[key] / b[key] for a, b in zip(ours, theirs)]
-            print(f"  {key:4s} this code {spread([r[key] for r in ours], unit)}; --vs-src "
-                  f"{spread([r[key] for r in theirs], unit)}; ratio pair by pair "
-                  f"{spread(ratios, '', 3)}")
+            print(f"  {key:4s} {paired(ours, theirs, key, unit)}")
         print(f"  predictions: {'the same in every run' if len(digests) == 1 else 'DIFFER'}")
         if len(digests) != 1:
             raise SystemExit(1)
