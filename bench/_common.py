@@ -46,6 +46,19 @@ def spread(values: list[float], unit: str, digits: int = 2) -> str:
             f"max {max(values):.{digits}f}, {len(values)} runs)")
 
 
+def smaps_rollup(pid: int) -> dict[str, int]:
+    """The process's memory totals (Rss, Pss, Private_Dirty, ...) in KiB, from Linux's
+    /proc/PID/smaps_rollup; OSError once the process has ended."""
+    fields = {}
+    with open(f"/proc/{pid}/smaps_rollup") as rollup:
+        for line in rollup:
+            name, _, value = line.partition(":")
+            amount = value.split()
+            if amount[1:] == ["kB"]:
+                fields[name] = int(amount[0])
+    return fields
+
+
 def paired(ours: list[dict], theirs: list[dict], key: str, unit: str, digits: int = 2) -> str:
     """``key`` of this code's runs and of ``--vs-src``'s, taken in turns, and its ratio pair
     by pair: how a bench compares two checkouts."""

@@ -13,13 +13,15 @@ from __future__ import annotations
 import argparse
 import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
 import psutil
 
 import _common
-from _common import PYTHON, children_cpu, env, journal_path, journal_trials, paired, stage_cmd
+from _common import (PYTHON, children_cpu, env, journal_path, journal_trials, paired,
+                     smaps_rollup, stage_cmd)
 
 MEMORY = ("Pss", "Private_Dirty")
 
@@ -67,18 +69,22 @@ def tune_job(root: Path, project: str, src: str, forked: bool) -> dict:
     if forked:
         command = [PYTHON, "-m", "dlpipe", "preload", "--", *command]
     cpu, started = children_cpu(), time.perf_counter()
-    proc = subprocess.Popen(command, cwd=root, env={**env(), "PYTHONPATH": src},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    peak: dict[str, float] = {}
-    while proc.poll() is None:
-        if forked:
-            for job in descendants(proc.pid, depth=2):  # preload -> its server -> the job
-                for key, kib in memory(job.pid).items():
-                    peak[key] = max(peak.get(key, 0.0), kib / 1024)
-        time.sleep(0.2)
-    wall = time.perf_counter() - started
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed: {proc.stderr.read()[-3000:]}")
+    # the job's log lines go to a file: a pipe nobody reads until the end would stop the job
+    # once it held 64 KiB
+    with tempfile.TemporaryFile("w+") as errors:
+        proc = subprocess.Popen(command, cwd=root, env={**env(), "PYTHONPATH": src},
+                                stdout=subprocess.DEVNULL, stderr=errors, text=True)
+        peak: dict[str, float] = {}
+        while proc.poll() is None:
+            if forked:
+                for job in descendants(proc.pid, depth=2):  # preload -> its server -> the job
+                    for key, kib in memory(job.pid).items():
+                        peak[key] = max(peak.get(key, 0.0), kib / 1024)
+            time.sleep(0.2)
+        wall = time.perf_counter() - started
+        if proc.returncode != 0:
+            errors.seek(0)
+            raise RuntimeError(f"{' '.join(command)} failed: {errors.read()[-3000:]}")
     trials = journal_trials(root, project)
     return {"wall": wall, "cpu": children_cpu() - cpu, **peak,
             "values": tuple(t.value for t in trials)}
@@ -105,11 +111,10 @@ def _children(process: psutil.Process) -> list[psutil.Process]:
 def memory(pid: int) -> dict[str, int]:
     """The process's Pss and Private_Dirty in KiB (empty once it has ended)."""
     try:
-        lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+        fields = smaps_rollup(pid)
     except OSError:
         return {}
-    return {line.split(":")[0]: int(line.split()[1]) for line in lines
-            if line.split(":")[0] in MEMORY}
+    return {key: fields[key] for key in MEMORY if key in fields}
 
 
 if __name__ == "__main__":

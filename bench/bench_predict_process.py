@@ -26,17 +26,17 @@ from _common import PYTHON, env, paired
 def predict(root: Path, project: str, src: str, rows: Path, out: Path) -> dict:
     """One ``python -m dlpipe predict`` process with ``src`` first on the path: its wall and
     CPU seconds, its peak RSS and a digest of what it wrote."""
-    started = time.perf_counter()
-    child = subprocess.Popen([PYTHON, "-m", "dlpipe", "predict", project, "--input", str(rows),
-                              "--output", str(out)], cwd=root,
-                             env={**env(), "PYTHONPATH": src}, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(child.pid, 0)
-    wall = time.perf_counter() - started
-    error = child.stderr.read().decode()
-    child.stderr.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"dlpipe predict {project} failed:\n{error[-2000:]}")
+    with tempfile.TemporaryFile("w+") as errors:  # not a pipe: unread, it could fill and stop it
+        started = time.perf_counter()
+        child = subprocess.Popen([PYTHON, "-m", "dlpipe", "predict", project, "--input",
+                                  str(rows), "--output", str(out)], cwd=root,
+                                 env={**env(), "PYTHONPATH": src}, stdout=subprocess.DEVNULL,
+                                 stderr=errors)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - started
+        if os.waitstatus_to_exitcode(status) != 0:
+            errors.seek(0)
+            raise SystemExit(f"dlpipe predict {project} failed:\n{errors.read()[-2000:]}")
     return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime,
             "rss": usage.ru_maxrss / 1024, "digest": hashlib.sha256(out.read_bytes()).hexdigest()}
 

@@ -18,6 +18,8 @@ import time
 
 import psutil
 
+from _common import smaps_rollup
+
 WALL_TARGET_S = 600
 RSS_TARGET_GB = 3.0
 
@@ -37,12 +39,11 @@ def tree_memory(root: psutil.Process) -> list[tuple[int, int, str]]:
 
 
 def pss(pid: int) -> int:
-    """The process's proportional set size in bytes (Linux's smaps_rollup)."""
-    with open(f"/proc/{pid}/smaps_rollup") as rollup:
-        for line in rollup:
-            if line.startswith("Pss:"):
-                return int(line.split()[1]) * 1024
-    raise OSError(f"no Pss line for process {pid}")
+    """The process's proportional set size in bytes."""
+    kib = smaps_rollup(pid).get("Pss")
+    if kib is None:
+        raise OSError(f"no Pss line for process {pid}")
+    return kib * 1024
 
 
 def main(command: list[str]) -> int:
