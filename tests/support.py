@@ -180,6 +180,19 @@ def same_proba(got, expected) -> bool:
                                                        initial=0.0)) <= TOLERANCE
 
 
+def keras_loaded(project: str, root):
+    """The bundle of ``project`` under ``root`` with its network loaded by Keras, the reference
+    a NumPy pass is held to (``load_bundle`` reads an MLP with stored answers without it)."""
+    import dataclasses
+
+    from dlpipe.bundle.inference import bundle_dir, load_bundle
+    from dlpipe.models.network import load_network
+
+    bundle = load_bundle(project, root)
+    return dataclasses.replace(bundle, model=load_network(str(bundle_dir(project, root)
+                                                              / "model.keras")))
+
+
 def v2_inputs(bundle, frame) -> list[dict]:
     """One V2 tensor per feature column of ``frame``."""
     import pandas as pd

@@ -14,12 +14,12 @@ from sklearn.linear_model import LogisticRegression
 
 from dlpipe.bundle.compiled import TOLERANCE, compile_bundle
 from dlpipe.bundle.graph import as_graph
-from dlpipe.bundle.inference import Bundle, load_bundle
+from dlpipe.bundle.inference import Bundle
 from dlpipe.errors import InputError
 from dlpipe.frames import with_target
 from dlpipe.row_columns import RowColumns
 from pets import PROJECT, TARGET
-from support import feature_params, train_bundle
+from support import feature_params, keras_loaded, train_bundle
 
 pytest.importorskip("dlpipe.models.network")
 
@@ -81,14 +81,14 @@ def dated() -> Bundle:
 
 
 def test_many_classes_with_categories_and_missing_values(trained, rows):
-    bundle = as_graph(load_bundle(PROJECT, trained.root))
+    bundle = as_graph(keras_loaded(PROJECT, trained.root))
     frame = rows.drop(columns=[TARGET]).assign(size=[np.nan] + rows["size"].tolist()[1:])
     compiled = same_answers(bundle, frame)
     assert compiled.fully_compiled and compiled.path == "transformer: numpy; model: numpy"
 
 
 def test_a_category_training_never_saw_is_refused_as_the_bundle_refuses_it(trained, rows):
-    bundle = load_bundle(PROJECT, trained.root)
+    bundle = keras_loaded(PROJECT, trained.root)
     frame = rows.drop(columns=[TARGET]).assign(colour="purple")
     with pytest.raises(InputError) as expected:
         bundle.predict_proba(frame)
@@ -98,7 +98,7 @@ def test_a_category_training_never_saw_is_refused_as_the_bundle_refuses_it(train
 
 
 def test_the_test_parts_rows_with_unseen_categories_are_all_zeros_as_in_the_bundle(trained):
-    bundle = load_bundle(PROJECT, trained.root)
+    bundle = keras_loaded(PROJECT, trained.root)
     frame = trained.test.drop(columns=["target"]).assign(coat=["velvet", *trained.test["coat"][1:]])
     compiled = compile_bundle(bundle)
     assert np.array_equal(compiled.features(frame), bundle.features(frame))
@@ -113,7 +113,7 @@ def test_two_classes_with_a_date_batch_norm_and_dropout(dated):
 
 def test_a_numeric_target(diabetes_bundle):
     root, _, _, test_part = diabetes_bundle
-    bundle = as_graph(load_bundle("diabetes", root))
+    bundle = as_graph(keras_loaded("diabetes", root))
     frame = test_part.drop(columns=["target"])
     compiled = same_answers(bundle, frame)
     assert compiled.fully_compiled and compiled.plain_numbers(frame) is not None
@@ -124,7 +124,7 @@ def test_a_numeric_target(diabetes_bundle):
 
 def test_numeric_rows_that_need_the_check_take_it(diabetes_bundle):
     root, _, _, test_part = diabetes_bundle
-    bundle = load_bundle("diabetes", root)
+    bundle = keras_loaded("diabetes", root)
     compiled = compile_bundle(bundle)
     frame = test_part.drop(columns=["target"]).head(4)
     as_text = frame.astype({"bmi": str})  # numbers as text: read as numbers by the check
@@ -156,7 +156,7 @@ def test_text_runs_its_fitted_step():
 
 
 def test_a_scikit_learn_family_runs_its_estimator(trained, rows):
-    network = load_bundle(PROJECT, trained.root)
+    network = keras_loaded(PROJECT, trained.root)
     X = network.features(trained.train.drop(columns=["target"]))
     estimator = LogisticRegression(max_iter=200).fit(X, trained.train["target"].cat.codes)
     bundle = dataclasses.replace(network, model=estimator, family="linear",

@@ -30,8 +30,8 @@ from dlpipe.bundle.inference import load_bundle
 from dlpipe.insight.drift import build_reference
 from dlpipe.serving.server import create_app
 from pets import PROJECT
-from support import (ROOT, columns_metadata, feature_params, free_port, repo_params, same_proba,
-                     serve_limits, train_bundle, v2_inputs, wait_for)
+from support import (ROOT, columns_metadata, feature_params, free_port, keras_loaded, repo_params,
+                     same_proba, serve_limits, train_bundle, v2_inputs, wait_for)
 
 BODY_TIMEOUT = 2  # seconds the real server waits for a body
 LIMITS = serve_limits(max_body_bytes=20_000, max_rows=50, body_timeout_seconds=5)
@@ -589,10 +589,11 @@ def test_the_real_server_predicts_what_the_bundle_predicts(served, bundles, tab_
         assert http.get("/v2/health/live").json() == {"live": True}
 
 
-def test_a_served_network_runs_as_a_graph_with_the_same_numbers(bundles, tab_rows, img_rows):
+def test_a_served_network_runs_as_a_graph_with_the_same_numbers(digits_root, tab_rows, img_rows):
     from dlpipe.bundle.graph import Graph, as_graph
 
-    for bundle, rows in ((bundles[PROJECT], tab_rows), (bundles["digits"], img_rows)):
+    for project, rows in ((PROJECT, tab_rows), ("digits", img_rows)):
+        bundle = keras_loaded(project, digits_root)  # as a network without stored answers
         served = as_graph(bundle)
         assert isinstance(served.model, Graph)
         assert served.model.input_shape == bundle.model.input_shape
@@ -710,10 +711,10 @@ def test_answers_on_the_event_loop_and_in_the_threadpool_are_the_same(bundles, t
     assert status in (400, 422) and "'size'" in body["error"]
 
 
-def test_a_bundle_not_predicted_wholly_in_numpy_is_answered_in_the_threadpool(bundles):
+def test_a_bundle_not_predicted_wholly_in_numpy_is_answered_in_the_threadpool(digits_root):
     import keras
 
-    pets = bundles[PROJECT]
+    pets = keras_loaded(PROJECT, digits_root)
     inner = pets.model
     odd = keras.Sequential([keras.Input(shape=(inner.input_shape[-1],)), *inner.layers[:-1],
                             keras.layers.LayerNormalization(), inner.layers[-1]])

@@ -1,23 +1,46 @@
 """A network's inference pass as NumPy array operations: the Dense, BatchNormalization
-(inference statistics), Dropout (identity), Activation and Rescaling layers of an MLP, their
-weights read from the Keras layers once. :func:`compile_network` raises :class:`NotCompiled`
+(inference statistics), Dropout (identity), Activation and Rescaling layers of an MLP.
+
+A layer is compiled from its :class:`LayerSpec`: its class, its config and its weights by name,
+read from a Keras layer (:func:`compile_network`) or from a saved network's files without Keras
+(:mod:`dlpipe.bundle.network_file`), so both give the same pass. :class:`NotCompiled` is raised
 for any other layer (a CNN's, a Transformer's), an activation it does not know, or a dtype
 policy other than float32."""
 
 from __future__ import annotations
 
-from typing import Callable
+from dataclasses import dataclass
+from typing import Any, Callable
 
 import numpy as np
 
 from dlpipe.bundle.compiled_steps import NotCompiled
 
 Layer = Callable[[np.ndarray], np.ndarray]
+CHECK_ROWS = 9  # random rows a NumPy pass is compared to the network's own answers on
+TOLERANCE = 1e-5  # max |output difference| to the network's own answer (float32 sums)
+
+
+@dataclass
+class LayerSpec:
+    """What a layer's pass needs: Keras' class name, its config (``get_config()``), its dtype
+    policy and its weights by variable name (kernel, bias, gamma, moving_mean, ...)."""
+
+    kind: str
+    name: str
+    config: dict[str, Any]
+    policy: str
+    weights: dict[str, np.ndarray]
 
 
 def compile_network(keras_model) -> Layer:
     """The forward pass of ``keras_model`` (float32 in, float32 out)."""
-    layers = [_compile_layer(layer) for layer in keras_model.layers]
+    return compile_layers([_keras_spec(layer) for layer in keras_model.layers])
+
+
+def compile_layers(specs: list[LayerSpec]) -> Layer:
+    """The forward pass of the layers ``specs``, in order (float32 in, float32 out)."""
+    layers = [_compile_layer(spec) for spec in specs]
 
     def forward(X: np.ndarray) -> np.ndarray:
         for layer in layers:
@@ -25,6 +48,40 @@ def compile_network(keras_model) -> Layer:
         return np.asarray(X, dtype=np.float32)
 
     return forward
+
+
+def check_rows(width: int) -> np.ndarray:
+    """The random float32 rows a NumPy pass is compared to the network's answers on."""
+    return np.random.default_rng(0).normal(size=(CHECK_ROWS, width)).astype(np.float32)
+
+
+def gap(got: np.ndarray, expected: np.ndarray) -> float | None:
+    """The largest |difference| of a pass's outputs ``got`` to the network's ``expected``, if
+    it is within :data:`TOLERANCE` of their size (1 for probabilities, a value's magnitude);
+    None if it is not."""
+    largest = float(np.max(np.abs(got - expected)))
+    return largest if largest <= TOLERANCE * max(1.0, float(np.max(np.abs(expected)))) else None
+
+
+def network_answers(keras_model) -> dict[str, list] | None:
+    """The network's own answers to :func:`check_rows` (``inputs``, ``outputs``: float32 values
+    as JSON numbers, which keep them exactly), stored in the bundle beside it so that a NumPy
+    pass read from its files can be held to them without Keras; None for a network the pass
+    cannot compile (whose inputs need not even be numbers, as a Transformer's word ids)."""
+    try:
+        compile_network(keras_model)
+    except NotCompiled:
+        return None
+    rows = check_rows(keras_model.input_shape[-1])
+    outputs = np.asarray(keras_model(rows, training=False), dtype=np.float32)
+    return {"inputs": rows.tolist(), "outputs": outputs.tolist()}
+
+
+def _keras_spec(layer) -> LayerSpec:
+    policy = getattr(getattr(layer, "dtype_policy", None), "name", "float32")
+    weights = {variable.name: np.asarray(variable, dtype=np.float32)
+               for variable in layer.weights}
+    return LayerSpec(type(layer).__name__, layer.name, layer.get_config(), policy, weights)
 
 
 ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
@@ -41,41 +98,48 @@ def _softmax(x: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def _activation(layer) -> Callable[[np.ndarray], np.ndarray]:
-    name = layer.get_config().get("activation", "linear")
+def _activation(spec: LayerSpec) -> Callable[[np.ndarray], np.ndarray]:
+    name = spec.config.get("activation", "linear")
     if not isinstance(name, str) or name not in ACTIVATIONS:
-        raise NotCompiled(f"layer {layer.name}: activation {name!r}")
+        raise NotCompiled(f"layer {spec.name}: activation {name!r}")
     return ACTIVATIONS[name]
 
 
-def _compile_layer(layer) -> Callable[[np.ndarray], np.ndarray]:
-    kind = type(layer).__name__
-    policy = getattr(getattr(layer, "dtype_policy", None), "name", "float32")
-    if policy != "float32":
-        raise NotCompiled(f"layer {layer.name}: dtype policy {policy}")
+def _weight(spec: LayerSpec, name: str) -> np.ndarray:
+    if name not in spec.weights:
+        raise NotCompiled(f"layer {spec.name}: no weight {name!r}")
+    return np.asarray(spec.weights[name], dtype=np.float32)
+
+
+def _compile_layer(spec: LayerSpec) -> Callable[[np.ndarray], np.ndarray]:
+    kind, config = spec.kind, spec.config
+    if spec.policy != "float32":
+        raise NotCompiled(f"layer {spec.name}: dtype policy {spec.policy}")
     if kind == "Dense":
-        kernel = np.asarray(layer.kernel, dtype=np.float32)
-        bias = np.asarray(layer.bias, dtype=np.float32) if layer.use_bias else np.float32(0)
-        act = _activation(layer)
+        if config.get("lora_rank") or config.get("quantization_config"):
+            raise NotCompiled(f"layer {spec.name}: a LoRA or quantised Dense layer")
+        kernel = _weight(spec, "kernel")
+        bias = _weight(spec, "bias") if config.get("use_bias", True) else np.float32(0)
+        act = _activation(spec)
         return lambda x: act(x @ kernel + bias)
     if kind == "BatchNormalization":
-        if layer.axis not in (-1, [-1], 1, [1]):
-            raise NotCompiled(f"layer {layer.name}: batch normalisation on axis {layer.axis}")
+        if config.get("axis", -1) not in (-1, [-1], 1, [1]):
+            raise NotCompiled(f"layer {spec.name}: batch normalisation on axis "
+                              f"{config.get('axis')}")
         # as TensorFlow's batch_normalization: x * inv + (beta - mean * inv)
-        inv = 1.0 / np.sqrt(np.asarray(layer.moving_variance, dtype=np.float32)
-                            + np.float32(layer.epsilon))
-        if layer.scale:
-            inv = inv * np.asarray(layer.gamma, dtype=np.float32)
-        beta = np.asarray(layer.beta, dtype=np.float32) if layer.center else np.float32(0)
-        shift = beta - np.asarray(layer.moving_mean, dtype=np.float32) * inv
+        inv = 1.0 / np.sqrt(_weight(spec, "moving_variance") + np.float32(config["epsilon"]))
+        if config.get("scale", True):
+            inv = inv * _weight(spec, "gamma")
+        beta = _weight(spec, "beta") if config.get("center", True) else np.float32(0)
+        shift = beta - _weight(spec, "moving_mean") * inv
         inv, shift = inv.astype(np.float32), shift.astype(np.float32)
         return lambda x: x * inv + shift
     if kind == "Dropout":
         return lambda x: x  # inference
     if kind == "Activation":
-        return _activation(layer)
+        return _activation(spec)
     if kind == "Rescaling":
-        scale = np.asarray(layer.scale, dtype=np.float32)
-        offset = np.asarray(layer.offset, dtype=np.float32)
+        scale = np.asarray(config["scale"], dtype=np.float32)
+        offset = np.asarray(config["offset"], dtype=np.float32)
         return lambda x: x * scale + offset
-    raise NotCompiled(f"layer {layer.name} ({kind})")
+    raise NotCompiled(f"layer {spec.name} ({kind})")

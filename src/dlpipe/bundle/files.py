@@ -23,6 +23,8 @@ from dlpipe import encoders, features, imports
 from dlpipe.errors import DataError
 
 MODEL = "model.keras"  # the fitted network
+# its own answers to a few random rows, which a NumPy pass read from MODEL is held to
+NETWORK_ANSWERS = "network_answers.json"
 ESTIMATOR = "model.skops"  # or a scikit-learn family's fitted estimator (the select stage's)
 FAMILY = "family.json"  # which family the bundle serves: {"family": ..., "model": ...}
 TRANSFORMER = "preprocess.skops"  # the fitted feature transformer

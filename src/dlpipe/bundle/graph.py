@@ -11,6 +11,7 @@ import logging
 import numpy as np
 
 from dlpipe.bundle.files import NETWORK
+from dlpipe.bundle.network_file import FileNetwork
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +72,9 @@ def as_graph(bundle):
     """``bundle`` predicting through :class:`Graph`, if the graph gives the eager call's numbers
     bit for bit on a few random batches (else as it is, with a warning); either way its network
     has run once, so the first request is as fast as the others. A scikit-learn family's
-    bundle is returned as it is."""
-    if bundle.family != NETWORK:
+    bundle, and one whose network is a NumPy pass read from its file, are returned as they
+    are."""
+    if bundle.family != NETWORK or isinstance(bundle.model, FileNetwork):
         return bundle
     graph = Graph(bundle.model)
     rows = np.random.default_rng(0).normal(size=(9, bundle.schema.input_width)).astype(

@@ -4,7 +4,9 @@ together and applied to new rows.
 
 The select stage writes the bundle (:data:`BUNDLE_DIR`) from the champion family's;
 :func:`load_bundle` reads it back with safe loaders only (Keras safe mode, skops with an
-allow-list).
+allow-list). An MLP is read without Keras when the bundle stores the network's own answers
+and its NumPy pass gives them (:mod:`dlpipe.bundle.network_file`): a command that only predicts
+then imports no TensorFlow.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from dlpipe.errors import DataError, InputError, one_line
 from dlpipe.bundle import files as bundle_files
 from dlpipe.bundle.files import NETWORK
 from dlpipe.bundle.input_schema import Schema, check, conform
+from dlpipe.bundle.network_file import FileNetwork, read_network
 
 log = logging.getLogger(__name__)
 BUNDLE_DIR = "models/{project}"  # the select stage's bundle output, relative to the repository
@@ -35,7 +38,9 @@ class Bundle:
     """A trained model with everything needed to predict on raw rows."""
 
     project: str
-    model: Any  # keras.Model, or a fitted scikit-learn estimator (``family`` says which)
+    # keras.Model (or an MLP's NumPy pass read from its file, FileNetwork), or a fitted
+    # scikit-learn estimator (``family`` says which)
+    model: Any
     transformer: Any  # the fitted sklearn Pipeline of dlpipe.features.make_transformer
     schema: Schema
     family: str = NETWORK  # network | gbdt | linear
@@ -154,7 +159,8 @@ def load_bundle(project: str, root: str | Path = ".") -> Bundle:
         raise DataError(f"{where / bundle_files.SCHEMA}: describes project {schema.project!r}, not "
                         f"{project!r}: {remedy}")
     transformer = _read(where / bundle_files.TRANSFORMER, bundle_files.load_transformer, remedy)
-    model = _read(where / model_file, _loader(family), remedy)
+    model = _read(where / model_file, _loader(family, where / bundle_files.NETWORK_ANSWERS),
+                  remedy)
     shapes = _shapes(model, family)
     if shapes != (schema.input_width, len(schema.classes) or 1):
         raise DataError(f"{where / model_file}: takes {shapes[0]} inputs and gives "
@@ -169,12 +175,31 @@ def _fields(family: dict[str, str]) -> dict[str, str]:
     return {"family": family["family"], "family_model": family["model"]}
 
 
-def _loader(family: str) -> Callable[[Path], Any]:
+def _loader(family: str, answers: Path) -> Callable[[Path], Any]:
     if family != NETWORK:
         return bundle_files.load_transformer  # skops, with the same allow-list
-    from dlpipe.models.network import load_network
 
-    return lambda p: load_network(str(p))
+    def load(path: Path) -> Any:
+        network = _file_network(path, answers)
+        if network is not None:
+            return network
+        from dlpipe.models.network import load_network
+
+        return load_network(str(path))
+
+    return load
+
+
+def _file_network(path: Path, answers: Path) -> FileNetwork | None:
+    """The network at ``path`` read without Keras, if it is an MLP whose stored ``answers``
+    its NumPy pass gives; else None (the reason logged), and Keras loads it."""
+    if not answers.is_file():
+        return None
+    try:
+        return read_network(path, json.loads(answers.read_text()))
+    except Exception as why:  # NotCompiled, or a file Keras' own loader is to judge
+        log.info("%s: loaded with Keras (%s)", path, one_line(str(why), REASON))
+        return None
 
 
 def _shapes(model: Any, family: str) -> tuple[int, int]:

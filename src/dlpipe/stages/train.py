@@ -16,6 +16,7 @@ from dlpipe.frames import cv_xy
 from dlpipe.metrics import ARGMAX, Decision, decision_for
 from dlpipe.params import CVParams, DecisionParams, FeatureParams, KerasModel
 from dlpipe.bundle import files as bundle_files
+from dlpipe.bundle.compiled_network import network_answers
 from dlpipe.bundle.input_schema import Schema
 
 log = logging.getLogger(__name__)
@@ -47,9 +48,13 @@ def train(train: pd.DataFrame, processed: pd.DataFrame, transformer, names: dict
              fitted.history["val_loss"].min())
     schema = schema_of(project, train, transformer, names["classes"], target, width, spec,
                        decided)
+    bundle = {bundle_files.MODEL: fitted.model, bundle_files.TRANSFORMER: transformer,
+              bundle_files.SCHEMA: schema.to_dict()}
+    answers = network_answers(fitted.model)
+    if answers is not None:
+        bundle[bundle_files.NETWORK_ANSWERS] = answers
     return {
-        "bundle": {bundle_files.MODEL: fitted.model, bundle_files.TRANSFORMER: transformer,
-                   bundle_files.SCHEMA: schema.to_dict()},
+        "bundle": bundle,
         "cv": {"summary": training.summarise(folds),
                "folds": {str(r.fold + 1): r.scores for r in folds}},
         "fit": {"model": spec.model_dump(), "cv_rows": len(y),
