@@ -88,7 +88,8 @@ def check_free(host: str, port: int) -> None:
 
 def load(projects: list[str], root: str | Path = ".") -> dict:
     """The bundles of ``projects`` under ``root``, or of every project with a bundle under
-    ``root/models`` if none is named, each with its network as a graph (:class:`dlpipe.bundle.graph.Graph`)."""
+    ``root/models`` if none is named, each network as a graph
+    (:class:`dlpipe.bundle.graph.Graph`), or an MLP's NumPy pass read from its file."""
     from dlpipe.bundle.graph import as_graph
     from dlpipe.bundle.inference import BUNDLE_DIR, load_bundle
     from dlpipe.bundle.files import SCHEMA
