@@ -1,5 +1,6 @@
 """Fits networks on one Keras backend (argv[1]) and saves what the test compares: each fitted
-network (``.keras``), its weights, its inputs and its predictions, in the directory argv[2].
+network (``.keras``), its weights, its inputs, its predictions and the answers a bundle stores beside
+an MLP, in the directory argv[2].
 The kinds fitted: argv[3:] (mlp, value, cnn, transformer), all when none is given.
 
 Run as its own process by tests/models/test_backends.py: Keras takes its backend once, when
@@ -8,6 +9,7 @@ it loads, and the test's process runs TensorFlow.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -20,6 +22,7 @@ backends.use(BACKEND)  # as a job does, before anything loads Keras
 
 import keras  # noqa: E402
 
+from dlpipe.bundle.compiled_network import network_answers  # noqa: E402
 from dlpipe.models import training  # noqa: E402
 from models.test_network import spec  # noqa: E402
 from models.test_transformer import VOCABULARY, transformer, word_ids  # noqa: E402
@@ -53,5 +56,6 @@ for kind, (model, X, y, classes, vocabulary) in inputs().items():
     np.savez(OUT / f"{kind}.weights.npz", *fitted.model.get_weights())
     np.save(OUT / f"{kind}.predicted.npy", np.asarray(fitted.model.predict(X, verbose=0)))
     np.save(OUT / f"{kind}.X.npy", X)
+    (OUT / f"{kind}.answers.json").write_text(json.dumps(network_answers(fitted.model)))
 others = sorted({"tensorflow", "jax", "torch"} - {keras.backend.backend()} & set(sys.modules))
 print("backend", keras.backend.backend(), "beside", ", ".join(others) or "no other backend")

@@ -73,7 +73,8 @@ def network_answers(keras_model) -> dict[str, list] | None:
     except NotCompiled:
         return None
     rows = check_rows(keras_model.input_shape[-1])
-    outputs = np.asarray(keras_model(rows, training=False), dtype=np.float32)
+    # predict_on_batch gives NumPy on every backend (a direct call: a backend's own tensor)
+    outputs = np.asarray(keras_model.predict_on_batch(rows), dtype=np.float32)
     return {"inputs": rows.tolist(), "outputs": outputs.tolist()}
 
 
