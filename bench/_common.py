@@ -205,6 +205,21 @@ def finished_run_args(doc: str, calls: int, calls_help: str
     return args, root, bundles_with_test_part(root)
 
 
+def two_checkouts_args(doc: str) -> tuple[argparse.Namespace, Path, dict[str, str]]:
+    """The arguments of a bench taking turns between this code and another checkout's
+    (``--vs-src``) on a finished run's bundles: the arguments, the resolved root, and each
+    code's src/ by its name in the printed figures."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--vs-src", required=True, help="another checkout's src/ (the code before)")
+    parser.add_argument("--root", default=str(REPO), help="a finished run's working copy")
+    parser.add_argument("--projects", nargs="+", default=["iris", "price"])
+    parser.add_argument("--rows", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args()
+    codes = {"this code": str(REPO / "src"), "--vs-src": str(Path(args.vs_src).resolve())}
+    return args, Path(args.root).resolve(), codes
+
+
 def bundles_with_test_part(root: Path) -> list[str]:
     """The projects of a finished run under ``root`` with a bundle (``models/<p>/``) and a test
     part (``data/interim/<p>/test.parquet``); exits naming both if there is none."""

@@ -11,7 +11,6 @@ values) is printed (an MLP read without Keras sums in NumPy's order, not TensorF
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import os
 import subprocess
@@ -45,15 +44,7 @@ def predict(root: Path, project: str, src: str, rows: Path, out: Path) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--vs-src", required=True, help="another checkout's src/ (the code before)")
-    parser.add_argument("--root", default=str(_common.REPO), help="a finished run's working copy")
-    parser.add_argument("--projects", nargs="+", default=["iris", "price"])
-    parser.add_argument("--rows", type=int, default=5)
-    parser.add_argument("--repeats", type=int, default=7)
-    args = parser.parse_args()
-    root = Path(args.root).resolve()
-    codes = {"this code": str(_common.REPO / "src"), "--vs-src": str(Path(args.vs_src).resolve())}
+    args, root, codes = _common.two_checkouts_args(__doc__)
     scratch = Path(tempfile.mkdtemp(prefix="bench-predict-"))
     for project in args.projects:
         test = pd.read_parquet(root / f"data/interim/{project}/test.parquet")

@@ -11,7 +11,6 @@ its pid; its prediction log goes to a temporary directory.
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import tempfile
@@ -60,15 +59,7 @@ def labels(port: int, project: str, frame) -> list:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--vs-src", required=True, help="another checkout's src/ (the code before)")
-    parser.add_argument("--root", default=str(_common.REPO), help="a finished run's working copy")
-    parser.add_argument("--projects", nargs="+", default=["iris", "price"])
-    parser.add_argument("--rows", type=int, default=5)
-    parser.add_argument("--repeats", type=int, default=7)
-    args = parser.parse_args()
-    root = Path(args.root).resolve()
-    codes = {"this code": str(_common.REPO / "src"), "--vs-src": str(Path(args.vs_src).resolve())}
+    args, root, codes = _common.two_checkouts_args(__doc__)
     scratch = Path(tempfile.mkdtemp(prefix="bench-serve-start-"))
     raw = yaml.safe_load((root / "params.yaml").read_text())
     raw.setdefault("serve", {}).setdefault("monitor", {})["log_dir"] = str(scratch / "log")
