@@ -74,11 +74,14 @@ def free_port() -> int:
 
 
 def start(root: Path, projects: list[str], port: int, log: Path,
-          params: Path | None = None) -> subprocess.Popen:
-    """The server of ``projects`` under ``root`` (with ``params``, default the root's)."""
+          params: Path | None = None, src: str | None = None, poll: float = 0.2
+          ) -> subprocess.Popen:
+    """The server of ``projects`` under ``root`` (with ``params``, default the root's; with
+    ``src`` first on the path, default the code ``python -m dlpipe`` imports)."""
     command = [PYTHON, "-m", "dlpipe", "serve", *projects, "--host", HOST, "--port", str(port),
                "--params", str(params or root / "params.yaml"), "--root", str(root)]
-    return launch(command, port, "/v2/health/ready", log, "the server", 120, cwd=root)
+    return launch(command, port, "/v2/health/ready", log, "the server", 120, cwd=root,
+                  extra_env={"PYTHONPATH": src} if src else None, poll=poll)
 
 
 def start_echo(port: int, log: Path) -> subprocess.Popen:
@@ -87,10 +90,12 @@ def start_echo(port: int, log: Path) -> subprocess.Popen:
 
 
 def launch(command: list[str], port: int, ready: str, log: Path, name: str, seconds: int,
-           cwd: Path | None = None) -> subprocess.Popen:
-    """``command`` started, once ``GET ready`` on ``port`` answers 200 within ``seconds``."""
-    server = subprocess.Popen(command, cwd=cwd, env=env(), stdout=log.open("w"),
-                              stderr=subprocess.STDOUT)
+           cwd: Path | None = None, extra_env: dict | None = None, poll: float = 0.2
+           ) -> subprocess.Popen:
+    """``command`` started, once ``GET ready`` on ``port`` answers 200 within ``seconds``
+    (asked every ``poll`` seconds)."""
+    server = subprocess.Popen(command, cwd=cwd, env={**env(), **(extra_env or {})},
+                              stdout=log.open("w"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -99,7 +104,7 @@ def launch(command: list[str], port: int, ready: str, log: Path, name: str, seco
             if Client(port).call("GET", ready)[0] == 200:
                 return server
         except OSError:
-            time.sleep(0.2)
+            time.sleep(poll)
     stop(server)
     raise SystemExit(f"{name} was not ready within {seconds} s:\n{log.read_text()}")
 

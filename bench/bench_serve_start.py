@@ -12,38 +12,13 @@ its pid; its prediction log goes to a temporary directory.
 from __future__ import annotations
 
 import json
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-import yaml
-
 import _common
-from _common import PYTHON, env, paired, smaps_rollup
-from bench_serve import HOST, Client, free_port, rows, stop, v2_body
-
-
-def start(root: Path, projects: list[str], src: str, params: Path, log: Path
-          ) -> tuple[subprocess.Popen, int, float]:
-    """The server started with ``src`` first on the path, once ready: (process, port,
-    seconds from its start)."""
-    port = free_port()
-    started = time.perf_counter()
-    server = subprocess.Popen([PYTHON, "-m", "dlpipe", "serve", *projects, "--host", HOST,
-                               "--port", str(port), "--params", str(params), "--root",
-                               str(root)], cwd=root, env={**env(), "PYTHONPATH": src},
-                              stdout=log.open("w"), stderr=subprocess.STDOUT)
-    while time.perf_counter() - started < 120:
-        if server.poll() is not None:
-            raise SystemExit(f"the server exited ({server.returncode}):\n{log.read_text()}")
-        try:
-            if Client(port).call("GET", "/v2/health/ready")[0] == 200:
-                return server, port, time.perf_counter() - started
-        except OSError:
-            time.sleep(0.02)
-    stop(server)
-    raise SystemExit(f"the server was not ready within 120 s:\n{log.read_text()}")
+from _common import paired, smaps_rollup
+from bench_serve import Client, free_port, rows, served_params, start, stop, v2_body
 
 
 def labels(port: int, project: str, frame) -> list:
@@ -61,16 +36,16 @@ def labels(port: int, project: str, frame) -> list:
 def main() -> None:
     args, root, codes = _common.two_checkouts_args(__doc__)
     scratch = Path(tempfile.mkdtemp(prefix="bench-serve-start-"))
-    raw = yaml.safe_load((root / "params.yaml").read_text())
-    raw.setdefault("serve", {}).setdefault("monitor", {})["log_dir"] = str(scratch / "log")
-    params = scratch / "params.yaml"
-    params.write_text(yaml.safe_dump(raw, sort_keys=False))
+    params = served_params(root / "params.yaml", scratch)
     frames = {p: rows(root, p, args.rows).drop(columns="target") for p in args.projects}
     seen: dict[str, list[dict]] = {code: [] for code in codes}
     answers = set()
     for _ in range(args.repeats):
         for code, src in codes.items():  # in turns, so a drift in the machine hits both
-            server, port, ready = start(root, args.projects, src, params, scratch / "server.log")
+            port, started = free_port(), time.perf_counter()
+            server = start(root, args.projects, port, scratch / "server.log", params, src,
+                           poll=0.02)
+            ready = time.perf_counter() - started
             try:
                 memory = smaps_rollup(server.pid)
                 answers.add(json.dumps({p: labels(port, p, f) for p, f in frames.items()}))
