@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 
 from dlpipe import io
-from dlpipe.bundle.compiled_network import TOLERANCE, compile_network, gap, network_answers
+from dlpipe.bundle.compiled_network import (TOLERANCE, compile_network, disagreement,
+                                            network_answers)
 from dlpipe.bundle.compiled_steps import NotCompiled
 from dlpipe.bundle.inference import bundle_dir, load_bundle
 from dlpipe.bundle.network_file import FileNetwork, read_network
@@ -32,7 +33,7 @@ def same_answers(project: str, root, frame):
     assert isinstance(light.model, FileNetwork)
     got, expected = light.predict_proba(frame), reference.predict_proba(frame)
     assert got.dtype == np.float32 and got.shape == expected.shape
-    assert gap(got, expected) is not None
+    assert disagreement(got, expected) is None
     if reference.classes:
         assert list(light.label_names(got)) == list(reference.label_names(expected))
     assert light.model_name == reference.model_name

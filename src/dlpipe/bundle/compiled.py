@@ -26,7 +26,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from dlpipe.bundle.compiled_network import TOLERANCE, check_rows, compile_network, gap
+from dlpipe.bundle.compiled_network import TOLERANCE, check_rows, compile_network, disagreement
 from dlpipe.bundle.compiled_steps import NotCompiled, compile_steps
 from dlpipe.bundle.files import NETWORK
 from dlpipe.bundle.graph import Graph
@@ -176,11 +176,10 @@ def _compile_model(bundle: Bundle, notes: list[str]) -> tuple[Callable, str]:
         return bundle.outputs, fallback
 
     rows = check_rows(bundle.schema.input_width)
-    reference, got = bundle.outputs(rows), forward(rows)
-    if gap(got, reference) is None:
-        largest = float(np.max(np.abs(got - reference)))
-        notes.append(f"network: the NumPy pass differs from the network's by {largest:.2g}")
-        log.warning("%s: the NumPy network differs from the network's by %.2g: serving the "
-                    "network", bundle.project, largest)
+    why = disagreement(forward(rows), bundle.outputs(rows))
+    if why is not None:
+        notes.append(f"network: the NumPy pass differs from the network's {why}")
+        log.warning("%s: the NumPy network differs from the network's %s: serving the "
+                    "network", bundle.project, why)
         return bundle.outputs, fallback
     return forward, "numpy"

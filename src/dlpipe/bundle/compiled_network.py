@@ -55,12 +55,16 @@ def check_rows(width: int) -> np.ndarray:
     return np.random.default_rng(0).normal(size=(CHECK_ROWS, width)).astype(np.float32)
 
 
-def gap(got: np.ndarray, expected: np.ndarray) -> float | None:
-    """The largest |difference| of a pass's outputs ``got`` to the network's ``expected``, if
-    it is within :data:`TOLERANCE` of their size (1 for probabilities, a value's magnitude);
-    None if it is not."""
+def disagreement(got: np.ndarray, expected: np.ndarray) -> str | None:
+    """How a pass's outputs ``got`` differ from the network's ``expected`` ("by <largest
+    |difference|>" beyond :data:`TOLERANCE` of their size: 1 for probabilities, a value's
+    magnitude; or "in shape"), None if they agree."""
+    if got.shape != expected.shape:
+        return f"in shape: {got.shape[1:]} outputs, not {expected.shape[1:]}"
     largest = float(np.max(np.abs(got - expected)))
-    return largest if largest <= TOLERANCE * max(1.0, float(np.max(np.abs(expected)))) else None
+    if largest <= TOLERANCE * max(1.0, float(np.max(np.abs(expected)))):
+        return None
+    return f"by {largest:.2g}"
 
 
 def network_answers(keras_model) -> dict[str, list] | None:

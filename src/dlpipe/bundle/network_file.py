@@ -23,7 +23,7 @@ from typing import Callable
 
 import numpy as np
 
-from dlpipe.bundle.compiled_network import LayerSpec, compile_layers, gap
+from dlpipe.bundle.compiled_network import LayerSpec, compile_layers, disagreement
 from dlpipe.bundle.compiled_steps import NotCompiled
 
 # the layers the pass compiles, by Keras' class name: the group name of their variables
@@ -69,13 +69,9 @@ def read_network(path: str | Path, answers: dict[str, list]) -> FileNetwork:
     if inputs.ndim != 2 or inputs.shape[1] != width:
         raise NotCompiled(f"the stored answers are to rows of {inputs.shape[1:]} values, "
                           f"not {width}")
-    got = forward(inputs)
-    if got.shape != expected.shape:
-        raise NotCompiled(f"the pass gives {got.shape[1:]} outputs, the network "
-                          f"{expected.shape[1:]}")
-    if gap(got, expected) is None:
-        raise NotCompiled(f"the NumPy pass differs from the network's answers by "
-                          f"{float(np.max(np.abs(got - expected))):.2g}")
+    why = disagreement(forward(inputs), expected)
+    if why is not None:
+        raise NotCompiled(f"the NumPy pass differs from the network's answers {why}")
     return FileNetwork(config["config"].get("name", "network"), (None, width),
                        (None, int(expected.shape[1])), forward)
 
