@@ -1,6 +1,6 @@
 """Fits networks on one Keras backend (argv[1]) and saves what the test compares: each fitted
-network (``.keras``), its weights, its inputs, its predictions and the answers a bundle stores beside
-an MLP, in the directory argv[2].
+network (``.keras``), its weights, its inputs, its predictions and the answers a bundle stores
+beside an MLP, in the directory argv[2].
 The kinds fitted: argv[3:] (mlp, value, cnn, transformer), all when none is given.
 
 Run as its own process by tests/models/test_backends.py: Keras takes its backend once, when
