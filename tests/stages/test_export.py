@@ -152,7 +152,7 @@ def augmented():
     model.fit(X, np.arange(96) % 3, epochs=2, batch_size=16, verbose=0)
     kinds = {type(layer).__name__ for layer in model.layers}
     assert {"RandomTranslation", "RandomFlip", "RandomRotation", "RandomContrast",
-            "BatchNormalization", "Dropout"} <= kinds
+            "FusedBatchNormalization", "BatchNormalization", "Dropout"} <= kinds
     return model, X[:40]
 
 
@@ -191,7 +191,8 @@ def test_a_negative_normalisation_scale_is_not_folded_through_relu(augmented):
     model, X = augmented
     copy = network.keras.models.clone_model(model)
     copy.set_weights(model.get_weights())
-    norms = [layer for layer in copy.layers if type(layer).__name__ == "BatchNormalization"]
+    norms = [layer for layer in copy.layers
+             if isinstance(layer, network.keras.layers.BatchNormalization)]
     gamma = norms[0].gamma.numpy()
     gamma[0] = -abs(gamma[0]) - 0.5
     norms[0].gamma.assign(gamma)

@@ -15,6 +15,7 @@ backends.activate()  # before Keras loads: it reads its backend once
 import keras  # noqa: E402
 
 from dlpipe.errors import one_line  # noqa: E402
+from dlpipe.models.fused_norm import FusedBatchNormalization  # noqa: E402  (and for loading)
 from dlpipe.models.transformer import TextEncoder  # noqa: E402  (registered for loading too)
 from dlpipe.params import KerasModel  # noqa: E402
 
@@ -25,12 +26,15 @@ if tf is not None:
     tf.get_logger().setLevel("ERROR")
 
 
-def batch_norm() -> keras.layers.Layer:
+def batch_norm(images: bool = False) -> keras.layers.Layer:
+    """The normalisation after a Dense layer, or after a convolution (``images``: the fused
+    kernel in training, same arithmetic)."""
     # Keras' momentum 0.99 keeps half of the initial moving statistics after 70 steps; a CV fold
     # of a few thousand rows trains for about that many, so its validation (inference mode) ran
     # on unwarmed statistics (MNIST folds of 1800 rows: accuracy 0.6 instead of 0.96). 0.9
     # (PyTorch's default) warms up in ~30.
-    return keras.layers.BatchNormalization(momentum=0.9)
+    kind = FusedBatchNormalization if images else keras.layers.BatchNormalization
+    return kind(momentum=0.9)
 
 
 def augmentation(spec: KerasModel) -> list:
@@ -81,7 +85,7 @@ def build_network(spec: KerasModel, n_features: int, n_classes: int | None,
             model.add(keras.layers.Conv2D(filters, 3, padding="same", activation=spec.activation,
                                           kernel_regularizer=regularizer))
             if spec.batch_norm:
-                model.add(batch_norm())
+                model.add(batch_norm(images=True))
             model.add(keras.layers.MaxPooling2D(2))
     if as_images:
         model.add(keras.layers.Flatten())
