@@ -29,7 +29,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_SHARE = 0.40
-SETTINGS = {"eigen": "0", "onednn": "1"}
+# setting -> (TF_ENABLE_ONEDNN_OPTS, the convolutions' normalisation)
+SETTINGS = {"eigen": ("0", "fused"), "onednn": ("1", "fused"),
+            "onednn-keras-norm": ("1", "keras")}
 
 
 def model_flops(model) -> float:
@@ -54,8 +56,11 @@ def fit_worker(rows: int, epochs: int, batch: int, threads: int) -> dict:
 
     cpu.limit_threads(threads)
     os.environ["TF_ENABLE_ONEDNN_OPTS"] = os.environ["BENCH_ONEDNN"]
-    from dlpipe.models import loop, training
+    from dlpipe.models import loop, network, training
     from dlpipe.pipeline import jobs
+
+    if os.environ["BENCH_NORM"] == "keras":  # the network as built before the fused layer
+        network.FusedBatchNormalization = network.keras.layers.BatchNormalization
 
     spec = jobs.load(str(ROOT / "params.yaml")).project("mnist").model.model_copy(
         update={"epochs": epochs, "patience": epochs + 1, "batch_size": batch, "verbose": 1})
@@ -84,6 +89,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[128])
+    parser.add_argument("--settings", nargs="+", choices=SETTINGS, default=list(SETTINGS))
     parser.add_argument("--worker", nargs=4, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -95,8 +101,10 @@ def main() -> None:
     results: dict[tuple[str, int], list[dict]] = {}
     for _ in range(args.repeats):
         for batch in args.batch_sizes:
-            for name, value in SETTINGS.items():  # taking turns
-                env = dict(os.environ, BENCH_ONEDNN=value, TF_CPP_MIN_LOG_LEVEL="3")
+            for name in args.settings:  # taking turns
+                onednn, norm = SETTINGS[name]
+                env = dict(os.environ, BENCH_ONEDNN=onednn, BENCH_NORM=norm,
+                           TF_CPP_MIN_LOG_LEVEL="3")
                 started = time.perf_counter()
                 done = subprocess.run([sys.executable, __file__, "--worker", str(args.rows),
                                        str(args.epochs), str(batch), str(args.threads)],
@@ -104,16 +112,24 @@ def main() -> None:
                 run = json.loads(done.stdout.strip().splitlines()[-1])
                 run["process_seconds"] = time.perf_counter() - started
                 results.setdefault((name, batch), []).append(run)
-    print(f"{'kernels':8s} {'batch':>5s} {'s/epoch (min-max)':>20s} {'GFLOP/s':>8s} "
+    print(f"{'setting':17s} {'batch':>5s} {'s/epoch (min-max)':>20s} {'GFLOP/s':>8s} "
           f"{'of peak':>8s} {'weights':>10s}")
     for (name, batch), runs in results.items():
         steady = [float(np.median(r["epoch_seconds"][1:])) for r in runs]
         work = runs[0]["flops_per_image"] * runs[0]["fit_rows"] / 1e9
         rate = work / float(np.median(steady))
         hashes = sorted({r["weights"] for r in runs})
-        print(f"{name:8s} {batch:5d} {np.median(steady):8.2f} ({min(steady):.2f}-{max(steady):.2f})"
+        print(f"{name:17s} {batch:5d} {np.median(steady):8.2f} ({min(steady):.2f}-{max(steady):.2f})"
               f" {rate:8.1f} {rate / peak:8.1%} {','.join(hashes):>10s}"
               f"  {'met' if rate >= TARGET_SHARE * peak else 'missed'}")
+    for batch in args.batch_sizes:  # the fused normalisation against Keras', fit by fit
+        fused, plain = results.get(("onednn", batch)), results.get(("onednn-keras-norm", batch))
+        if fused and plain:
+            ratios = [float(np.median(a["epoch_seconds"][1:]) / np.median(b["epoch_seconds"][1:]))
+                      for a, b in zip(fused, plain)]
+            print(f"batch {batch}: s/epoch with the fused normalisation / with Keras': "
+                  f"{np.median(ratios):.3f} ({min(ratios):.3f}-{max(ratios):.3f}, "
+                  f"{len(ratios)} pairs)")
     flops = next(iter(results.values()))[0]["flops_per_image"]
     print(f"{flops / 1e6:.1f} MFLOP per image forward and backward; {args.rows} rows, "
           f"{args.epochs} epochs, {args.threads} threads, {args.repeats} fits per setting")

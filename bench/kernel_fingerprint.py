@@ -24,7 +24,8 @@ pins turn them on now: ``onednn-on-avx2-*`` are the project's kernels). Every
 other setting is applied after the pins and overrides them.
 
 The ops after ``numpy_exp`` are those of the CNN's training step at its shapes (params.yaml's
-mnist model: two 3x3 conv blocks of 32 and 64 filters with batch norm and 2x2 max pooling,
+mnist model: two 3x3 conv blocks of 32 and 64 filters with batch norm (Keras' layer, and the
+fused one the conv blocks use) and 2x2 max pooling,
 Dense 128 with batch norm and dropout, softmax; Adam; batches of 128, and the last partial
 batches of 112 and 8 rows), and ``train_step_*`` hashes the weights of the real model
 (``build_network``) after three seeded Keras training steps on a fixed batch.
@@ -132,6 +133,14 @@ def cnn_ops(out: dict) -> None:
             tag = "x".join(map(str, shape[1:]))
             grads(f"batchnorm_train_{tag}_b{batch}", lambda x: layer(x, training=True), f(*shape))
             out[f"batchnorm_moving_{tag}_b{batch}"] = h(layer.moving_mean, layer.moving_variance)
+            if len(shape) == 4:  # the CNN's own layer: TensorFlow's fused kernel in training
+                from dlpipe.models.fused_norm import FusedBatchNormalization
+                fused = FusedBatchNormalization(momentum=0.9)
+                fused.build(shape)
+                grads(f"fused_batchnorm_train_{tag}_b{batch}", lambda x: fused(x, training=True),
+                      f(*shape))
+                out[f"fused_batchnorm_moving_{tag}_b{batch}"] = h(fused.moving_mean,
+                                                                  fused.moving_variance)
         grads(f"maxpool_28x28x32_b{batch}", lambda x: tf.nn.max_pool2d(x, 2, 2, "VALID"),
               f(batch, 28, 28, 32))
         grads(f"maxpool_14x14x64_b{batch}", lambda x: tf.nn.max_pool2d(x, 2, 2, "VALID"),
