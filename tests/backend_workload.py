@@ -30,8 +30,9 @@ from models.test_transformer import VOCABULARY, transformer, word_ids  # noqa: E
 
 def inputs() -> dict[str, tuple]:
     """(spec, X, y, classes, vocabulary) per network kind: three classes of blobs through an
-    MLP with batch norm and dropout, a number through the same MLP, 8x8 images through a CNN,
-    word ids through the Transformer."""
+    MLP with batch norm and dropout, a number through the same MLP, 8x8 images through a CNN
+    with batch norm (the fused layer, Keras' own off TensorFlow), word ids through the
+    Transformer."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(240, 4)).astype(np.float32)
     y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5)
@@ -42,7 +43,7 @@ def inputs() -> dict[str, tuple]:
         "mlp": (spec(**mlp, backend=BACKEND), X, y, 3, None),
         "value": (spec(**mlp, backend=BACKEND), X, X @ [1.0, -2.0, 0.5, 0.0] + 3, None, None),
         "cnn": (spec(kind="cnn", backend=BACKEND, image_shape=(8, 8, 1), conv_blocks=1,
-                     conv_filters=4, epochs=2, batch_size=16),
+                     conv_filters=4, batch_norm=True, epochs=2, batch_size=16),
                 images, np.arange(120) % 3, 3, None),
         "transformer": (transformer(backend=BACKEND, epochs=3), words, said, 2, VOCABULARY),
     }
