@@ -59,7 +59,7 @@ def fit_worker(rows: int, epochs: int, batch: int, threads: int) -> dict:
     from dlpipe.models import loop, network, training
     from dlpipe.pipeline import jobs
 
-    if os.environ["BENCH_NORM"] == "keras":  # the network as built before the fused layer
+    if os.environ["BENCH_NORM"] == "keras":  # Keras' own layer in the conv blocks
         network.FusedBatchNormalization = network.keras.layers.BatchNormalization
 
     spec = jobs.load(str(ROOT / "params.yaml")).project("mnist").model.model_copy(
