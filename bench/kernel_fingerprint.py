@@ -109,6 +109,7 @@ def cnn_ops(out: dict) -> None:
     import keras
     import numpy as np
     import tensorflow as tf
+    from dlpipe.models.fused_norm import FusedBatchNormalization
     rng = np.random.default_rng(1)
     f = lambda *s: tf.constant(rng.standard_normal(s).astype("float32"))
 
@@ -134,7 +135,6 @@ def cnn_ops(out: dict) -> None:
             grads(f"batchnorm_train_{tag}_b{batch}", lambda x: layer(x, training=True), f(*shape))
             out[f"batchnorm_moving_{tag}_b{batch}"] = h(layer.moving_mean, layer.moving_variance)
             if len(shape) == 4:  # the CNN's own layer: TensorFlow's fused kernel in training
-                from dlpipe.models.fused_norm import FusedBatchNormalization
                 fused = FusedBatchNormalization(momentum=0.9)
                 fused.build(shape)
                 grads(f"fused_batchnorm_train_{tag}_b{batch}", lambda x: fused(x, training=True),
